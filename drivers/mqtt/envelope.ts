@@ -1,0 +1,111 @@
+import type { Codec } from './codecs/index.js';
+
+/**
+ * Unwrap a message: plain JSON, a ChirpStack v4 uplink or a The Things Stack v3 uplink.
+ * The result is the JSON the profile maps (`data`), the envelope's own timestamp and the
+ * envelope fields that id/tag templates and `$meta.` paths may read. Pure.
+ */
+export type EnvelopeKind = 'json' | 'chirpstack' | 'ttn';
+
+export interface Unwrapped {
+  data: unknown;
+  /** Time the envelope states (ChirpStack `time`, TTS `received_at`), ms. */
+  ts?: number;
+  meta: Record<string, unknown>;
+  /** Whether `data` came from our codec (false: the network server decoded it, or plain JSON). */
+  decodedHere: boolean;
+}
+
+export interface Problem {
+  reason: string;
+  detail: string;
+}
+
+export type UnwrapResult = { ok: true; value: Unwrapped } | { ok: false; problem: Problem };
+
+const fail = (reason: string, detail: string): { ok: false; problem: Problem } => ({ ok: false, problem: { reason, detail } });
+
+export function parseJson(payload: Buffer): { ok: true; value: unknown } | { ok: false; problem: Problem } {
+  try {
+    return { ok: true, value: JSON.parse(payload.toString('utf8')) };
+  } catch (err) {
+    // Only the parser's message: never the payload itself (it may hold personal data).
+    return { ok: false, problem: { reason: 'malformed_json', detail: (err as Error).message.slice(0, 120) } };
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function isoMs(v: unknown): number | undefined {
+  if (typeof v !== 'string') return undefined;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+type CodecResult = { ok: true; data: Record<string, unknown> } | { ok: false; problem: Problem };
+
+function runCodec(codec: Codec | undefined, b64: unknown, fPort: unknown): CodecResult {
+  if (typeof b64 !== 'string' || b64 === '') return fail('missing_field', 'no decoded object and no payload bytes');
+  if (!codec) return fail('no_codec', 'the payload is not decoded by the network server and the profile names no codec');
+  const port = typeof fPort === 'number' ? fPort : 0;
+  const bytes = Buffer.from(b64, 'base64');
+  let out;
+  try {
+    out = codec.decodeUplink({ bytes, fPort: port });
+  } catch (err) {
+    return fail('decode_error', `codec ${codec.name} threw: ${(err as Error).message}`);
+  }
+  if (out.errors?.length) return fail('decode_error', `codec ${codec.name}: ${out.errors.join('; ')}`);
+  if (!out.data) return fail('decode_error', `codec ${codec.name} returned no data`);
+  return { ok: true, data: out.data };
+}
+
+export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefined, preferDecoded: boolean): UnwrapResult {
+  if (!isObject(msg)) return fail('wrong_type', 'the message is not a JSON object');
+  switch (kind) {
+    case 'json':
+      return { ok: true, value: { data: msg, meta: {}, decodedHere: false } };
+    case 'chirpstack': {
+      const info = isObject(msg['deviceInfo']) ? msg['deviceInfo'] : undefined;
+      if (!info) return fail('missing_field', 'ChirpStack uplink without deviceInfo');
+      const meta: Record<string, unknown> = {
+        devEui: info['devEui'],
+        deviceName: info['deviceName'],
+        applicationId: info['applicationId'],
+        tenantId: info['tenantId'],
+        deviceProfileName: info['deviceProfileName'],
+        tags: isObject(info['tags']) ? info['tags'] : {},
+        fPort: msg['fPort'],
+        fCnt: msg['fCnt'],
+        deduplicationId: msg['deduplicationId'],
+      };
+      const ts = isoMs(msg['time']);
+      if (preferDecoded && isObject(msg['object'])) return ok(msg['object'], ts, meta, false);
+      const data = runCodec(codec, msg['data'], msg['fPort']);
+      return data.ok ? ok(data.data, ts, meta, true) : data;
+    }
+    case 'ttn': {
+      const ids = isObject(msg['end_device_ids']) ? msg['end_device_ids'] : undefined;
+      const up = isObject(msg['uplink_message']) ? msg['uplink_message'] : undefined;
+      if (!ids || !up) return fail('missing_field', 'TTS uplink without end_device_ids or uplink_message');
+      const app = isObject(ids['application_ids']) ? ids['application_ids'] : {};
+      const meta: Record<string, unknown> = {
+        deviceId: ids['device_id'],
+        devEui: typeof ids['dev_eui'] === 'string' ? ids['dev_eui'].toLowerCase() : undefined,
+        applicationId: app['application_id'],
+        // TTS omits zero fields: an absent f_port/f_cnt is 0.
+        fPort: up['f_port'] ?? 0,
+        fCnt: up['f_cnt'] ?? 0,
+        tags: isObject(msg['attributes']) ? msg['attributes'] : {},
+      };
+      const ts = isoMs(msg['received_at']) ?? isoMs(up['received_at']);
+      if (preferDecoded && isObject(up['decoded_payload'])) return ok(up['decoded_payload'], ts, meta, false);
+      const data = runCodec(codec, up['frm_payload'], up['f_port'] ?? 0);
+      return data.ok ? ok(data.data, ts, meta, true) : data;
+    }
+  }
+}
+
+function ok(data: unknown, ts: number | undefined, meta: Record<string, unknown>, decodedHere: boolean): UnwrapResult {
+  return { ok: true, value: ts === undefined ? { data, meta, decodedHere } : { data, ts, meta, decodedHere } };
+}

@@ -1,0 +1,67 @@
+import { z } from 'zod';
+
+/** Query parameters shared by the routes; bad ones become 400 {error: {code, message}}. */
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** ISO-8601 or epoch milliseconds → epoch ms. */
+export const time = z.string().transform((s, ctx) => {
+  const t = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(t)) {
+    ctx.addIssue({ code: 'custom', message: `"${s}" is not a time (ISO-8601 or epoch milliseconds)` });
+    return z.NEVER;
+  }
+  return t;
+});
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be an id like "pv-roof-a"').max(64);
+
+export const latestQuery = z.strictObject({ device: id.optional(), class: z.string().max(64).optional() });
+
+export const seriesQuery = z.strictObject({
+  device: id,
+  metric: z.string().regex(/^[a-z_]+$/, 'must be a catalog metric name'),
+  from: time.optional(),
+  to: time.optional(),
+  step: z.enum(['raw', '1m', '1h']).optional(),
+  limit: z.coerce.number().int().min(1).max(100_000).optional(),
+});
+
+export const eventsQuery = z.strictObject({
+  type: z.string().regex(/^[a-z_]+$/).optional(),
+  device: id.optional(),
+  class: z.string().optional(),
+  from: time.optional(),
+  to: time.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).optional(),
+});
+
+export const liveQuery = z.strictObject({
+  device: id.optional(),
+  class: z.string().optional(),
+  /** Comma-separated: sample, event, alert, stale. */
+  types: z.string().optional(),
+  access_token: z.string().optional(),
+});
+
+export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {
+  const res = schema.safeParse(query ?? {});
+  if (res.success) return res.data;
+  const msg = res.error.issues
+    .map((i) => {
+      if (i.code === 'unrecognized_keys') return `unknown parameter${i.keys.length > 1 ? 's' : ''} ${i.keys.join(', ')}`;
+      const name = i.path.join('.');
+      if (i.code === 'invalid_type' && i.message.includes('received undefined')) return `${name} is required`;
+      return `${name}: ${i.message}`;
+    })
+    .join('; ');
+  throw new ApiError(400, 'BAD_PARAMETER', msg);
+}

@@ -1,0 +1,353 @@
+import type { FastifyInstance } from 'fastify';
+import { dirname, join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { DRIVERS, driverFor } from '../drivers/index.js';
+import type { Driver, DriverHealth } from '../drivers/core/driver.js';
+import { loadProfiles } from '../drivers/profiles/load.js';
+import type { Profile } from '../drivers/profiles/schema.js';
+import { readScenario, startSimulators, type RunningSimulators } from '../simulators/index.js';
+import { buildApi, deviceActivity, deviceStatus, type ApiPlugin, type DeviceView, type HealthReport } from './api/server.js';
+import { LiveHub } from './api/live.js';
+import { EmbeddedBroker } from './broker/embedded.js';
+import type { GatewayConfig } from './config/schema.js';
+import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
+import { CounterState } from './pipeline/counters.js';
+import { Ingestor } from './pipeline/ingest.js';
+import { Dedupe } from './pipeline/normalise.js';
+import { loadSiteSecret, Pseudonymiser } from './pipeline/pseudonymise.js';
+import { StalenessTracker } from './pipeline/staleness.js';
+import { DeviceRegistry } from './runtime/devices.js';
+import { driverContext } from './runtime/driver-context.js';
+import { GatewayMetrics } from './runtime/metrics.js';
+import { Maintenance } from './runtime/maintenance.js';
+import { Store } from './store/store.js';
+
+export interface GatewayOptions {
+  config: Readonly<GatewayConfig>;
+  log: Logger;
+  /** Default: the system clock, or the simulators' accelerated clock when they run faster than real time. */
+  clock?: Clock;
+  env?: NodeJS.ProcessEnv;
+  /** Extra API route modules. */
+  apiPlugins?: ApiPlugin[];
+  /** Register default process metrics (off in tests that build many gateways). */
+  processMetrics?: boolean;
+}
+
+export class GatewayError extends Error {
+  constructor(
+    readonly code: 'PROFILE_INVALID' | 'PROFILE_UNKNOWN' | 'DRIVER_MISSING' | 'START_FAILED',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * The composition root: a validated config becomes a wired gateway. `create` only builds
+ * objects; `start` opens the store, the broker, the drivers, the API and (in a demo) the
+ * simulators; `stop` undoes it in reverse and flushes the store.
+ */
+export class Gateway {
+  readonly config: Readonly<GatewayConfig>;
+  readonly log: Logger;
+  readonly clock: Clock;
+  readonly metrics: GatewayMetrics;
+  readonly live = new LiveHub();
+  readonly profiles: Map<string, Profile>;
+  readonly startedAt: number;
+  store!: Store;
+  ingestor!: Ingestor;
+  devices!: DeviceRegistry;
+  broker: EmbeddedBroker | undefined;
+  api: FastifyInstance | undefined;
+  simulators: RunningSimulators | undefined;
+  private readonly drivers: Driver[] = [];
+  private readonly staleness: StalenessTracker;
+  private maintenance: Maintenance | undefined;
+  private readonly extraHealth: { sinks: () => unknown[] } = { sinks: () => [] };
+  private readonly stopHooks: (() => Promise<void> | void)[] = [];
+  private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
+
+  static create(opts: GatewayOptions): Gateway {
+    return new Gateway(opts);
+  }
+
+  private constructor(private readonly opts: GatewayOptions) {
+    this.config = opts.config;
+    this.log = opts.log;
+    const sim = opts.config.simulators;
+    this.clock =
+      opts.clock ??
+      (sim.enabled && (sim.speed !== 1 || sim.start)
+        ? new AcceleratedClock(sim.start ? Date.parse(sim.start) : Date.now(), sim.speed)
+        : systemClock);
+    this.startedAt = this.clock.now();
+    this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
+    const { profiles, problems } = loadProfiles(DRIVERS);
+    if (problems.length) {
+      throw new GatewayError('PROFILE_INVALID', problems.map((p) => `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`).join('\n'));
+    }
+    this.profiles = profiles;
+    for (const d of this.config.devices) {
+      if (!profiles.has(d.profile)) throw new GatewayError('PROFILE_UNKNOWN', `device ${d.id}: no profile "${d.profile}"`);
+    }
+    for (const c of this.config.connections) {
+      if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);
+    }
+    const pollOf = new Map(this.config.devices.map((d) => [d.id, d.poll ?? 0]));
+    this.staleness = new StalenessTracker((device) => Math.max(this.config.pipeline.stale_after, 3 * (pollOf.get(device) ?? 0)));
+  }
+
+  get dataDir(): string {
+    return this.config.store.path === ':memory:' ? resolve('data') : dirname(resolve(this.config.store.path));
+  }
+
+  /** Called by modules wired in from outside (sinks) to show up in /api/health. */
+  setSinkHealth(fn: () => unknown[]): void {
+    this.extraHealth.sinks = fn;
+  }
+
+  onStop(fn: () => Promise<void> | void): void {
+    this.stopHooks.push(fn);
+  }
+
+  async start(): Promise<void> {
+    if (this.state !== 'created') throw new GatewayError('START_FAILED', `cannot start a gateway that is ${this.state}`);
+    this.state = 'starting';
+    const cfg = this.config;
+    try {
+      this.store = Store.open({ path: cfg.store.path, site: cfg.site.id, clock: this.clock, log: this.log });
+      const secret = loadSiteSecret({
+        envName: cfg.privacy.secret_env,
+        file: cfg.privacy.secret_file ?? join(this.dataDir, 'site-secret'),
+        ...(this.opts.env ? { env: this.opts.env } : {}),
+        log: this.log,
+      });
+      this.devices = new DeviceRegistry(this.store);
+      for (const d of cfg.devices) if (d.enabled) this.devices.add(d, this.profiles.get(d.profile) as Profile, false);
+      this.ingestor = new Ingestor({
+        store: this.store,
+        metrics: this.metrics,
+        log: this.log.child({ part: 'ingest' }),
+        maxRows: cfg.store.batch.max_rows,
+        queueMax: cfg.pipeline.queue_max,
+        normalise: {
+          site: cfg.site.id,
+          deviceClass: (id) => this.devices.classOf(id),
+          counters: new CounterState(),
+          dedupe: new Dedupe(),
+          pseudo: new Pseudonymiser(secret),
+          now: () => this.clock.now(),
+        },
+      });
+      this.ingestor.onCommit((samples, events) => this.live.publishCommitted(samples, events));
+
+      if (cfg.broker.embedded) {
+        this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }));
+        await this.broker.start();
+      }
+      if (cfg.simulators.enabled) await this.startSimulators();
+      await this.startDrivers();
+
+      this.maintenance = new Maintenance({
+        store: this.store,
+        config: cfg,
+        metrics: this.metrics,
+        log: this.log.child({ part: 'store' }),
+        staleness: this.staleness,
+        ingestor: this.ingestor,
+        live: this.live,
+      });
+      this.maintenance.start();
+
+      // wiring: sinks (gateway/sinks) and KPIs (gateway/kpi) attach here.
+
+      const plugins = [...(this.opts.apiPlugins ?? [])];
+      this.api = await buildApi(
+        {
+          store: this.store,
+          metrics: this.metrics,
+          clock: this.clock,
+          log: this.log,
+          live: this.live,
+          tokens: cfg.api.tokens,
+          health: () => this.health(),
+          devices: () => this.deviceViews(),
+        },
+        plugins,
+      );
+      await this.api.listen({ host: cfg.api.host, port: cfg.api.port });
+      this.state = 'running';
+      this.log.info({ api: this.apiUrl, mqtt: this.broker?.url, devices: this.devices.all().length }, 'gateway running');
+    } catch (err) {
+      await this.stop().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async startSimulators(): Promise<void> {
+    const cfg = this.config;
+    const file = resolve(cfg.simulators.scenario);
+    this.simulators = await startSimulators(readScenario(file), {
+      clock: this.clock,
+      speed: cfg.simulators.speed,
+      seed: cfg.simulators.seed,
+      log: this.log.child({ part: 'simulator' }),
+      site: cfg.site.id,
+      latitude: cfg.site.latitude,
+      longitude: cfg.site.longitude,
+      timezone: cfg.site.timezone,
+      ...(this.broker ? { mqttUrl: this.broker.url } : {}),
+    });
+  }
+
+  private async startDrivers(): Promise<void> {
+    for (const conn of this.config.connections) {
+      const factory = driverFor(conn.protocol);
+      if (!factory) continue;
+      const devices = this.devices
+        .all()
+        .filter((d) => d.config.connection === conn.id)
+        .map((d) => ({ config: d.config, profile: d.profile }));
+      const log = this.log.child({ connection: conn.id });
+      const driver = factory.create({
+        connection: conn,
+        devices,
+        discover: this.config.discover.filter((r) => r.connection === conn.id),
+        config: this.config,
+        profiles: this.profiles,
+        ctx: driverContext({
+          connection: conn.id,
+          site: this.config.site.id,
+          clock: this.clock,
+          log,
+          dataDir: this.dataDir,
+          ingestor: this.ingestor,
+          metrics: this.metrics,
+          devices: this.devices,
+          staleness: this.staleness,
+          ...(this.broker ? { broker: this.broker } : {}),
+        }),
+      });
+      this.drivers.push(driver);
+      await driver.start();
+    }
+  }
+
+  /** How a device will be read (driver.explain), without any I/O. */
+  explainDevice(deviceId: string): string[] {
+    const device = this.config.devices.find((d) => d.id === deviceId);
+    if (!device) return [`no device "${deviceId}"`];
+    const conn = this.config.connections.find((c) => c.id === device.connection);
+    const factory = conn ? driverFor(conn.protocol) : undefined;
+    const profile = this.profiles.get(device.profile);
+    if (!conn || !factory || !profile) return [`device ${deviceId}: no driver for its connection`];
+    const noop = () => Promise.resolve();
+    const driver = factory.create({
+      connection: conn,
+      devices: [{ config: device, profile }],
+      discover: [],
+      config: this.config,
+      profiles: this.profiles,
+      ctx: {
+        site: this.config.site.id,
+        clock: this.clock,
+        log: this.log,
+        dataDir: this.dataDir,
+        ingest: noop,
+        reject: () => undefined,
+        metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined },
+      },
+    });
+    const header = `${device.id} (${device.class}) on ${conn.id} [${conn.protocol}], profile ${profile.id}`;
+    return [header, ...(driver.explain?.(deviceId) ?? ['(this driver cannot explain its plan)'])];
+  }
+
+  get apiUrl(): string | undefined {
+    const addr = this.api?.server.address();
+    if (!addr || typeof addr === 'string') return undefined;
+    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+    return `http://${host}:${addr.port}`;
+  }
+
+  driverHealth(): DriverHealth[] {
+    return this.drivers.map((d) => d.health());
+  }
+
+  driver(connectionId: string): Driver | undefined {
+    return this.drivers.find((d) => d.connectionId === connectionId);
+  }
+
+  health(): HealthReport {
+    const drivers = this.driverHealth();
+    const sinks = this.extraHealth.sinks() as { state?: string }[];
+    const badLinks = drivers.filter((d) => d.state !== 'connected').length;
+    const badSinks = sinks.filter((s) => s.state && s.state !== 'ok' && s.state !== 'idle').length;
+    const status: HealthReport['status'] = !this.store?.isOpen ? 'down' : badLinks || badSinks || this.maintenance?.overCap ? 'degraded' : 'ok';
+    return {
+      status,
+      site: this.config.site.id,
+      uptime_s: Math.round((this.clock.now() - this.startedAt) / 1000),
+      drivers,
+      sinks,
+      store: {
+        path: this.config.store.path,
+        bytes: this.maintenance?.lastSize ?? 0,
+        max_disk: this.config.store.max_disk,
+        over_cap: this.maintenance?.overCap ?? false,
+        ingest_queue: this.ingestor?.depth() ?? 0,
+        last_seq: this.store?.isOpen ? this.store.maxSeq() : null,
+      },
+      ...(this.broker ? { broker: { url: this.broker.url, clients: this.broker.connectedClients() } } : {}),
+    };
+  }
+
+  deviceViews(): DeviceView[] {
+    const activity = deviceActivity(this.store);
+    const driverStates = new Map<string, { state: string; error?: string }>();
+    for (const h of this.driverHealth()) for (const d of h.devices) driverStates.set(d.id, d);
+    return this.devices.all().map(({ config: d, profile }) => {
+      const a = activity.get(d.id);
+      const ds = driverStates.get(d.id);
+      const view: DeviceView = {
+        id: d.id,
+        class: d.class,
+        connection: d.connection,
+        profile: profile.id,
+        tags: d.tags,
+        status: deviceStatus(a?.lastSeen, ds?.state, this.staleness.isStale(d.id)),
+        lastSeen: a ? new Date(a.lastSeen).toISOString() : null,
+        quality: a?.quality ?? null,
+      };
+      if (d.name) view.name = d.name;
+      if (ds?.error) view.error = ds.error;
+      return view;
+    });
+  }
+
+  /** Stop everything in reverse order; safe to call twice. Flushes and closes the store last. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return;
+    this.state = 'stopping';
+    const step = async (what: string, fn: () => Promise<unknown> | unknown) => {
+      try {
+        await fn();
+      } catch (err) {
+        this.log.warn({ err, what }, 'error while stopping');
+      }
+    };
+    this.live.closeAll();
+    if (this.api) await step('api', () => this.api?.close());
+    if (this.simulators) await step('simulators', () => this.simulators?.stop());
+    for (const d of [...this.drivers].reverse()) await step(`driver ${d.connectionId}`, () => d.stop());
+    for (const h of [...this.stopHooks].reverse()) await step('module', h);
+    this.maintenance?.stop();
+    if (this.ingestor) await step('ingest', () => this.ingestor.close());
+    if (this.broker) await step('broker', () => this.broker?.stop());
+    if (this.store?.isOpen) await step('store', () => this.store.close());
+    this.state = 'stopped';
+    this.log.info('gateway stopped');
+  }
+}

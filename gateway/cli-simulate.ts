@@ -1,0 +1,35 @@
+import { resolve } from 'node:path';
+import { readScenario, startSimulators } from '../simulators/index.js';
+import type { GatewayConfig } from './config/schema.js';
+import { AcceleratedClock } from './model/clock.js';
+import { createLogger } from './runtime/log.js';
+
+/** `fcgw simulate`: only the simulated devices, speaking to a gateway (or broker) elsewhere. */
+export async function runSimulate(opts: { config: Readonly<GatewayConfig>; speed?: number; seed?: number; mqtt?: string }): Promise<number> {
+  const cfg = opts.config;
+  const log = createLogger({ level: cfg.logging.level });
+  const speed = opts.speed ?? cfg.simulators.speed;
+  const seed = opts.seed ?? cfg.simulators.seed;
+  if (!Number.isFinite(speed) || speed <= 0) throw new Error('--speed must be a positive number');
+  if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
+  const mqttUrl =
+    opts.mqtt ??
+    (cfg.broker.embedded ? `mqtt://127.0.0.1:${cfg.broker.embedded.port}` : undefined);
+  const sims = await startSimulators(readScenario(resolve(cfg.simulators.scenario)), {
+    clock: new AcceleratedClock(cfg.simulators.start ? Date.parse(cfg.simulators.start) : Date.now(), speed),
+    speed,
+    seed,
+    log,
+    site: cfg.site.id,
+    latitude: cfg.site.latitude,
+    longitude: cfg.site.longitude,
+    timezone: cfg.site.timezone,
+    ...(mqttUrl ? { mqttUrl } : {}),
+  });
+  await new Promise<void>((done) => {
+    const stop = () => void sims.stop().then(done);
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,194 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DRIVERS, driverFor } from '../drivers/index.js';
+import { loadProfiles } from '../drivers/profiles/load.js';
+import { Gateway } from './app.js';
+import { hashPassword } from './broker/passwords.js';
+import { ConfigError, formatProblem, loadConfig } from './config/load.js';
+import type { GatewayConfig } from './config/schema.js';
+import { createLogger } from './runtime/log.js';
+import { runSimulate } from './cli-simulate.js';
+
+const DEFAULT_CONFIG = 'config/demo.yaml';
+
+const USAGE: Record<string, string> = {
+  start: 'fcgw start [-c FILE] [--verbose]\n  Run the gateway (default config: config/demo.yaml). Stops cleanly on SIGINT/SIGTERM.',
+  'check-config': 'fcgw check-config FILE\n  Validate a config and every profile it names. Exit 0 valid, 2 invalid.',
+  simulate: 'fcgw simulate [-c FILE] [--speed N] [--seed N] [--mqtt URL]\n  Run only the simulated devices, for a gateway elsewhere.',
+  explain: 'fcgw explain -c FILE DEVICE\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.',
+  'hash-password': 'fcgw hash-password [PASSWORD]\n  Print a scrypt hash for broker.embedded.users[].password_hash (reads stdin without an argument).',
+};
+
+function usage(): string {
+  return `fcgw — future-community edge gateway\n\n${Object.values(USAGE).join('\n\n')}\n`;
+}
+
+/** One clear sentence on stderr; the stack only with --verbose. */
+function fail(err: unknown, verbose: boolean, code = 1): number {
+  if (err instanceof ConfigError) {
+    process.stderr.write(`${err.file}: invalid config\n${err.problems.map(formatProblem).join('\n')}\n`);
+    return 2;
+  }
+  const e = err as Error & { code?: string };
+  process.stderr.write(`fcgw: ${e.message ?? String(err)}${e.code ? ` [${e.code}]` : ''}\n`);
+  if (verbose && e.stack) process.stderr.write(`${e.stack}\n`);
+  return code;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    process.stdout.write(usage());
+    return command ? 0 : 2;
+  }
+  let args;
+  try {
+    args = parseArgs({
+      args: rest,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        verbose: { type: 'boolean', short: 'v', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+        speed: { type: 'string' },
+        seed: { type: 'string' },
+        mqtt: { type: 'string' },
+      },
+    });
+  } catch (err) {
+    process.stderr.write(`fcgw ${command}: ${(err as Error).message}\n${USAGE[command] ?? usage()}\n`);
+    return 2;
+  }
+  const { values: opts, positionals } = args;
+  if (opts.help) {
+    process.stdout.write(`${USAGE[command] ?? usage()}\n`);
+    return 0;
+  }
+  const verbose = opts.verbose ?? false;
+  try {
+    switch (command) {
+      case 'start':
+        return await start(opts.config ?? DEFAULT_CONFIG, verbose);
+      case 'check-config':
+        return checkConfig(positionals[0] ?? opts.config);
+      case 'simulate':
+        return await runSimulate({
+          config: loadConfig(opts.config ?? DEFAULT_CONFIG),
+          ...(opts.speed ? { speed: Number(opts.speed) } : {}),
+          ...(opts.seed ? { seed: Number(opts.seed) } : {}),
+          ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
+        });
+      case 'explain':
+        return explain(opts.config ?? DEFAULT_CONFIG, positionals[0]);
+      case 'hash-password':
+        return hashPasswordCommand(positionals[0]);
+      default:
+        process.stderr.write(`fcgw: unknown command "${command}"\n\n${usage()}`);
+        return 2;
+    }
+  } catch (err) {
+    return fail(err, verbose);
+  }
+}
+
+async function start(file: string, verbose: boolean): Promise<number> {
+  const config = loadConfig(file);
+  const log = createLogger({
+    level: verbose ? 'debug' : config.logging.level,
+    ...(config.logging.pretty !== undefined ? { pretty: config.logging.pretty } : {}),
+  });
+  const gw = Gateway.create({ config, log });
+  let stopping: Promise<void> | undefined;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    log.info({ signal }, 'shutting down');
+    stopping = gw.stop();
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  try {
+    await gw.start();
+  } catch (err) {
+    return fail(err, verbose);
+  }
+  process.stderr.write(
+    `\nfcgw: ${config.site.name ?? config.site.id} is running.\n  dashboard   ${gw.apiUrl}/\n  health      ${gw.apiUrl}/api/health\n  latest      ${gw.apiUrl}/api/latest\n  metrics     ${gw.apiUrl}/metrics\n${gw.broker ? `  mqtt        ${gw.broker.url}\n` : ''}  stop        Ctrl-C\n\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const wait = setInterval(() => {
+      if (stopping) {
+        clearInterval(wait);
+        void stopping.then(resolve);
+      }
+    }, 100);
+  });
+  return 0;
+}
+
+export function checkConfigProblems(file: string): string[] {
+  let config: Readonly<GatewayConfig>;
+  try {
+    config = loadConfig(file);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems.map(formatProblem);
+    throw err;
+  }
+  const problems: string[] = [];
+  const { profiles, problems: profileProblems } = loadProfiles(DRIVERS);
+  for (const p of profileProblems) problems.push(`${p.file}: ${formatProblem(p)}`);
+  config.devices.forEach((d, i) => {
+    const profile = profiles.get(d.profile);
+    if (!profile) problems.push(`devices[${i}].profile: no profile "${d.profile}" (known: ${[...profiles.keys()].join(', ') || 'none'})`);
+    else if (!profile.classes.includes(d.class))
+      problems.push(`devices[${i}].class: profile "${d.profile}" serves ${profile.classes.join(', ')}, not ${d.class}`);
+  });
+  config.discover.forEach((r, i) => {
+    if (!profiles.has(r.profile)) problems.push(`discover[${i}].profile: no profile "${r.profile}"`);
+  });
+  config.connections.forEach((c, i) => {
+    if (!driverFor(c.protocol)) problems.push(`connections[${i}].protocol: no driver for ${c.protocol} in this build`);
+  });
+  return problems;
+}
+
+function checkConfig(file: string | undefined): number {
+  if (!file) {
+    process.stderr.write(`${USAGE['check-config']}\n`);
+    return 2;
+  }
+  const problems = checkConfigProblems(file);
+  if (problems.length) {
+    process.stderr.write(`${file}: ${problems.length} problem${problems.length === 1 ? '' : 's'}\n${problems.join('\n')}\n`);
+    return 2;
+  }
+  process.stdout.write(`${file}: valid\n`);
+  return 0;
+}
+
+function explain(file: string, deviceId: string | undefined): number {
+  if (!deviceId) {
+    process.stderr.write(`${USAGE['explain']}\n`);
+    return 2;
+  }
+  const config = loadConfig(file);
+  const log = createLogger({ level: 'warn' });
+  const gw = Gateway.create({ config, log, processMetrics: false });
+  const device = config.devices.find((d) => d.id === deviceId);
+  if (!device) {
+    process.stderr.write(`fcgw: no device "${deviceId}" in ${file}\n`);
+    return 2;
+  }
+  const lines = gw.explainDevice(deviceId);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+function hashPasswordCommand(arg: string | undefined): number {
+  const password = arg ?? readFileSync(0, 'utf8').replace(/\r?\n$/, '');
+  if (password.length < 8) {
+    process.stderr.write('fcgw: a password needs at least 8 characters\n');
+    return 2;
+  }
+  process.stdout.write(`${hashPassword(password)}\n`);
+  return 0;
+}

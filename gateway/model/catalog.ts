@@ -1,0 +1,246 @@
+/**
+ * The metric catalog of spec/metrics.md, as data. Only these classes, metrics and
+ * events leave the pipeline. Extend it here (and in the spec) when a real device needs it.
+ */
+
+export const CATALOG_UNITS = ['W', 'Wh', '°C', 'm³', 'm³/h', '%', 's', 'count', 'bool', 'enum'] as const;
+export type CatalogUnit = (typeof CATALOG_UNITS)[number];
+
+export type MetricKind = 'gauge' | 'counter' | 'state';
+
+export interface MetricDef {
+  kind: MetricKind;
+  unit: CatalogUnit;
+  /** Allowed values of an enum state. */
+  values?: readonly string[];
+  /** Physically plausible range; outside it a value is flagged `out_of_range`. */
+  min?: number;
+  max?: number;
+  description: string;
+}
+
+export interface EventAttributeDef {
+  type: 'string' | 'number' | 'bool';
+  /** Personal data: replaced by a keyed pseudonym before anything is stored, logged or forwarded. */
+  pii?: boolean;
+  optional?: boolean;
+}
+
+export interface EventDef {
+  description: string;
+  attributes: Record<string, EventAttributeDef>;
+}
+
+export interface ClassDef {
+  description: string;
+  metrics: Record<string, MetricDef>;
+  events: Record<string, EventDef>;
+}
+
+const gauge = (unit: CatalogUnit, description: string, range: { min?: number; max?: number } = {}): MetricDef => ({
+  kind: 'gauge',
+  unit,
+  description,
+  ...range,
+});
+const counter = (unit: CatalogUnit, description: string): MetricDef => ({ kind: 'counter', unit, description, min: 0 });
+const flag = (description: string): MetricDef => ({ kind: 'state', unit: 'bool', description });
+const choice = (values: readonly string[], description: string): MetricDef => ({
+  kind: 'state',
+  unit: 'enum',
+  values,
+  description,
+});
+const pct = (description: string): MetricDef => gauge('%', description, { min: 0, max: 100 });
+const temp = (description: string): MetricDef => gauge('°C', description, { min: -60, max: 150 });
+
+const str = { type: 'string' } as const;
+const pii = { type: 'string', pii: true } as const;
+const bool = { type: 'bool' } as const;
+
+export const CATALOG: Readonly<Record<string, ClassDef>> = {
+  pv_inverter: {
+    description: 'PV inverter',
+    metrics: {
+      ac_power: gauge('W', 'AC output power', { min: 0 }),
+      energy_total: counter('Wh', 'lifetime AC energy produced'),
+      dc_power: gauge('W', 'DC input power', { min: 0 }),
+      state: choice(
+        ['off', 'sleeping', 'starting', 'mppt', 'throttled', 'shutting_down', 'fault', 'standby'],
+        'operating state',
+      ),
+    },
+    events: {},
+  },
+  battery: {
+    description: 'battery energy storage',
+    metrics: {
+      power: gauge('W', '+ charging, − discharging'),
+      soc: pct('state of charge'),
+      soh: pct('state of health'),
+      charged_total: counter('Wh', 'energy charged'),
+      discharged_total: counter('Wh', 'energy discharged'),
+      capacity: gauge('Wh', 'rated usable energy', { min: 0 }),
+      state: choice(['off', 'empty', 'discharging', 'charging', 'full', 'holding', 'fault'], 'operating state'),
+    },
+    events: {},
+  },
+  grid_meter: {
+    description: "the community's point of connection, or a sub-meter",
+    metrics: {
+      power: gauge('W', '+ import from grid, − export to grid'),
+      import_total: counter('Wh', 'energy imported'),
+      export_total: counter('Wh', 'energy exported'),
+    },
+    events: {},
+  },
+  heat_pump: {
+    description: 'heat pump',
+    metrics: {
+      electric_power: gauge('W', 'electrical input power', { min: 0 }),
+      thermal_power: gauge('W', 'heat (or cold) delivered'),
+      electric_total: counter('Wh', 'electrical energy consumed'),
+      thermal_total: counter('Wh', 'thermal energy delivered'),
+      supply_temp: temp('supply (flow) temperature'),
+      return_temp: temp('return temperature'),
+      outdoor_temp: temp('outdoor temperature'),
+      dhw_temp: temp('domestic hot water temperature'),
+      mode: choice(['off', 'standby', 'heating', 'cooling', 'dhw', 'defrost'], 'operating mode'),
+      sg_ready: choice(['lock', 'normal', 'recommend', 'force_on'], 'SG Ready state (1–4)'),
+    },
+    events: {},
+  },
+  thermal_storage: {
+    description: 'thermal storage tank (储热 / 储冷)',
+    metrics: {
+      top_temp: temp('temperature at the top of the tank'),
+      bottom_temp: temp('temperature at the bottom of the tank'),
+      stored_energy: gauge('Wh', 'energy stored above the reference temperature'),
+    },
+    events: {},
+  },
+  ev_charger: {
+    description: 'EV charger (OCPP 1.6 semantics)',
+    metrics: {
+      status: choice(
+        [
+          'available',
+          'preparing',
+          'charging',
+          'suspended_evse',
+          'suspended_ev',
+          'finishing',
+          'reserved',
+          'unavailable',
+          'faulted',
+        ],
+        'OCPP 1.6 connector status',
+      ),
+      power: gauge('W', 'charging power', { min: 0 }),
+      energy_total: counter('Wh', 'energy delivered (Energy.Active.Import.Register)'),
+    },
+    events: {},
+  },
+  parking_space: {
+    description: 'one parking space with an occupancy sensor',
+    metrics: {
+      occupied: flag('a vehicle is in the space'),
+      has_charger: flag('the space has a charger (static, from config)'),
+    },
+    events: {},
+  },
+  parking_garage: {
+    description: 'barrier gates and the automated / shared garage system',
+    metrics: {
+      spaces_total: gauge('count', 'spaces in the garage', { min: 0 }),
+      spaces_free: gauge('count', 'free spaces', { min: 0 }),
+    },
+    events: {
+      vehicle_entry: {
+        description: 'a vehicle passed an entry gate',
+        attributes: { vehicle: pii, gate: str, resident: { ...bool, optional: true } },
+      },
+      vehicle_exit: {
+        description: 'a vehicle passed an exit gate',
+        attributes: { vehicle: pii, gate: str, resident: { ...bool, optional: true } },
+      },
+      retrieval_requested: {
+        description: 'a resident asked the automated garage for their car',
+        attributes: { vehicle: pii, request_id: str },
+      },
+      retrieval_completed: {
+        description: 'the car was handed over',
+        attributes: { vehicle: pii, request_id: str },
+      },
+    },
+  },
+  parcel_locker: {
+    description: 'parcel lockers and the community logistics platform',
+    metrics: {
+      compartments_total: gauge('count', 'compartments in the bank', { min: 0 }),
+      compartments_occupied: gauge('count', 'compartments holding a parcel', { min: 0 }),
+    },
+    events: {
+      parcel_arrived: { description: 'reached the community logistics point', attributes: { parcel: pii } },
+      parcel_deposited: {
+        description: 'put into a locker compartment',
+        attributes: { parcel: pii, compartment: str },
+      },
+      parcel_picked_up: {
+        description: 'collected by the resident from the locker',
+        attributes: { parcel: pii, compartment: str },
+      },
+      parcel_delivered: { description: 'handed over at the door', attributes: { parcel: pii } },
+      compartment_fault: { description: 'a compartment reported a fault', attributes: { compartment: str } },
+    },
+  },
+  access_door: {
+    description: 'access-control door',
+    metrics: { door_open: flag('the door is open') },
+    events: {
+      access_granted: { description: 'access granted', attributes: { credential: pii, method: str } },
+      access_denied: { description: 'access denied', attributes: { credential: pii, method: str } },
+      door_forced: { description: 'door opened without a grant', attributes: {} },
+      door_held_open: { description: 'door held open too long', attributes: {} },
+    },
+  },
+  water_meter: {
+    description: 'water meter (potable, reclaimed, rain, hot)',
+    metrics: {
+      volume_total: counter('m³', 'forward volume'),
+      reverse_total: counter('m³', 'backflow volume'),
+      flow: gauge('m³/h', 'flow rate'),
+      leak: flag('leak alarm'),
+      burst: flag('burst alarm'),
+      backflow: flag('backflow alarm'),
+      dry: flag('pipe empty alarm'),
+      tamper: flag('tamper alarm'),
+      low_battery: flag('low battery alarm'),
+    },
+    events: {},
+  },
+};
+
+export const DEVICE_CLASSES = Object.keys(CATALOG);
+
+/** Static device tags with a meaning of their own. */
+export const WATER_TYPES = ['potable', 'reclaimed', 'rainwater', 'hot'] as const;
+
+/** Attribute names that are personal data wherever they appear (plates, cards, faces, phones, tracking numbers). */
+export const PII_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(
+  Object.values(CATALOG).flatMap((c) =>
+    Object.values(c.events).flatMap((e) =>
+      Object.entries(e.attributes)
+        .filter(([, a]) => a.pii)
+        .map(([n]) => n),
+    ),
+  ),
+);
+
+export function metricDef(cls: string, metric: string): MetricDef | undefined {
+  return CATALOG[cls]?.metrics[metric];
+}
+
+export function eventDef(cls: string, type: string): EventDef | undefined {
+  return CATALOG[cls]?.events[type];
+}

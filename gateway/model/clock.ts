@@ -1,0 +1,39 @@
+/** Time is injected so tests and accelerated simulations are deterministic. */
+export interface Clock {
+  /** Milliseconds since the Unix epoch. */
+  now(): number;
+}
+
+export const systemClock: Clock = { now: () => Date.now() };
+
+/** A clock tests move by hand. */
+export class ManualClock implements Clock {
+  constructor(private t: number) {}
+  now(): number {
+    return this.t;
+  }
+  set(t: number): void {
+    this.t = t;
+  }
+  advance(ms: number): void {
+    this.t += ms;
+  }
+}
+
+/**
+ * Simulated time running `speed` times faster than the wall clock, starting at `start`.
+ * Used by simulators; the gateway itself runs on the system clock.
+ */
+export class AcceleratedClock implements Clock {
+  private readonly wallStart: number;
+  constructor(
+    private readonly start: number,
+    private readonly speed: number,
+    private readonly wall: Clock = systemClock,
+  ) {
+    this.wallStart = wall.now();
+  }
+  now(): number {
+    return Math.floor(this.start + (this.wall.now() - this.wallStart) * this.speed);
+  }
+}

@@ -1,0 +1,147 @@
+import type { Logger } from 'pino';
+import type { GatewayEvent, Rejection, Sample } from '../model/types.js';
+import type { GatewayMetrics } from '../runtime/metrics.js';
+import { RateLimitedLog } from '../runtime/log.js';
+import type { Store } from '../store/store.js';
+import { normalise, type NormaliseDeps } from './normalise.js';
+import type { IngestBatch } from '../../drivers/core/driver.js';
+
+export type CommitListener = (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
+
+interface Pending {
+  batch: IngestBatch;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class IngestError extends Error {
+  constructor(
+    readonly code: 'STORE_FULL' | 'STORE_WRITE_FAILED' | 'INGEST_CLOSED',
+    message: string,
+    readonly retryable: boolean,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/**
+ * Groups what drivers submit within one turn of the event loop into one store transaction,
+ * then resolves every submitter (so an MQTT driver acknowledges only committed messages).
+ * Bounded: a batch is committed synchronously once `maxRows` are waiting, and submitters wait
+ * while more than `queueMax` items are pending.
+ */
+export class Ingestor {
+  private pending: Pending[] = [];
+  private pendingRows = 0;
+  private scheduled = false;
+  private closed = false;
+  private full = false;
+  private readonly waiters: (() => void)[] = [];
+  private readonly listeners: CommitListener[] = [];
+  private readonly rateLog: RateLimitedLog;
+
+  constructor(
+    private readonly deps: {
+      store: Store;
+      normalise: NormaliseDeps;
+      metrics: GatewayMetrics;
+      log: Logger;
+      maxRows: number;
+      queueMax: number;
+    },
+  ) {
+    this.rateLog = new RateLimitedLog(deps.log, deps.normalise.now);
+  }
+
+  onCommit(l: CommitListener): () => void {
+    this.listeners.push(l);
+    return () => {
+      const i = this.listeners.indexOf(l);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
+  }
+
+  /** Refuse new input while the store is over its disk cap (overflow policy `reject_new`). */
+  setFull(full: boolean): void {
+    this.full = full;
+  }
+
+  async submit(batch: IngestBatch): Promise<void> {
+    if (this.closed) throw new IngestError('INGEST_CLOSED', 'the gateway is shutting down', true);
+    if (this.full) throw new IngestError('STORE_FULL', 'the store is at its disk cap', true);
+    while (this.pendingRows >= this.deps.queueMax) await new Promise<void>((r) => this.waiters.push(r));
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ batch, resolve, reject });
+      this.pendingRows += (batch.readings?.length ?? 0) + (batch.events?.length ?? 0);
+      if (this.pendingRows >= this.deps.maxRows) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => this.flush());
+      }
+    });
+  }
+
+  /** Count and log something a driver could not accept. */
+  reject(r: Rejection): void {
+    this.deps.metrics.rejections.inc({ reason: r.reason });
+    this.rateLog.warn(`${r.reason}:${r.device ?? r.connection ?? ''}`, { device: r.device, connection: r.connection, reason: r.reason }, r.detail);
+  }
+
+  /** Commit everything pending now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    const work = this.pending;
+    this.pending = [];
+    this.pendingRows = 0;
+    const end = this.deps.metrics.commitSeconds.startTimer();
+    const samples: Sample[] = [];
+    const events: GatewayEvent[] = [];
+    try {
+      for (const p of work) {
+        const res = normalise(p.batch, this.deps.normalise);
+        for (const s of res.samples) samples.push(s);
+        for (const e of res.events) events.push(e);
+        for (const r of res.rejections) this.reject(r);
+        if (res.duplicates) this.deps.metrics.duplicates.inc(res.duplicates);
+      }
+      this.deps.store.write(samples, events);
+    } catch (cause) {
+      const err = new IngestError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, true, { cause });
+      this.deps.log.error({ err: cause, rows: samples.length + events.length }, 'store write failed; producers will retry');
+      for (const p of work) p.reject(err);
+      this.release();
+      return;
+    }
+    end();
+    this.deps.metrics.ingestBatches.inc();
+    for (const s of samples) this.deps.metrics.samplesIngested.inc({ class: s.class, quality: s.quality });
+    for (const e of events) this.deps.metrics.eventsIngested.inc({ class: e.class, type: e.type });
+    for (const p of work) p.resolve();
+    this.release();
+    for (const l of this.listeners) {
+      try {
+        l(samples, events);
+      } catch (err) {
+        this.deps.log.error({ err }, 'commit listener failed');
+      }
+    }
+  }
+
+  private release(): void {
+    this.deps.metrics.queueDepth.set({ queue: 'ingest' }, this.pendingRows);
+    while (this.waiters.length && this.pendingRows < this.deps.queueMax) this.waiters.shift()?.();
+  }
+
+  depth(): number {
+    return this.pendingRows;
+  }
+
+  /** Flush what is pending and refuse more. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+    for (const w of this.waiters.splice(0)) w();
+  }
+}

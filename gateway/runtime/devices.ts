@@ -1,0 +1,52 @@
+import type { DeviceConfig } from '../config/schema.js';
+import type { Profile } from '../../drivers/profiles/schema.js';
+import type { Store } from '../store/store.js';
+
+export interface RegisteredDevice {
+  config: DeviceConfig;
+  profile: Profile;
+  discovered: boolean;
+}
+
+/**
+ * Devices the gateway knows: from config, plus those found at run time (discovery), bounded.
+ * Every known device is recorded in the store with its static tags (sinks read them there).
+ */
+export class DeviceRegistry {
+  private readonly devices = new Map<string, RegisteredDevice>();
+  private discoveredCount = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly maxDiscovered = 50_000,
+  ) {}
+
+  add(config: DeviceConfig, profile: Profile, discovered: boolean): boolean {
+    const existing = this.devices.get(config.id);
+    if (existing) return existing.config.class === config.class;
+    if (discovered && this.discoveredCount >= this.maxDiscovered) return false;
+    this.devices.set(config.id, { config, profile, discovered });
+    if (discovered) this.discoveredCount++;
+    this.store.upsertDevice({
+      id: config.id,
+      class: config.class,
+      connection: config.connection,
+      profile: profile.id,
+      tags: config.tags,
+      discovered,
+    });
+    return true;
+  }
+
+  get(id: string): RegisteredDevice | undefined {
+    return this.devices.get(id);
+  }
+
+  classOf(id: string): string | undefined {
+    return this.devices.get(id)?.config.class;
+  }
+
+  all(): RegisteredDevice[] {
+    return [...this.devices.values()];
+  }
+}

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { LiveHub } from '../api/live.js';
+import type { GatewayConfig } from '../config/schema.js';
+import type { Ingestor } from '../pipeline/ingest.js';
+import type { StalenessTracker } from '../pipeline/staleness.js';
+import { enforceRetention, updateRollups } from '../store/maintenance.js';
+import type { Store } from '../store/store.js';
+import type { GatewayMetrics } from './metrics.js';
+
+/** The store's periodic upkeep: rollups, retention and the disk cap, staleness, store metrics. */
+export class Maintenance {
+  private timers: NodeJS.Timeout[] = [];
+  overCap = false;
+  lastSize = 0;
+
+  constructor(
+    private readonly d: {
+      store: Store;
+      config: Readonly<GatewayConfig>;
+      metrics: GatewayMetrics;
+      log: Logger;
+      staleness: StalenessTracker;
+      ingestor: Ingestor;
+      live: LiveHub;
+    },
+  ) {}
+
+  start(): void {
+    this.every(5_000, () => this.rollups());
+    this.every(2_000, () => this.sweepStale());
+    this.every(60_000, () => this.retention());
+    this.every(15_000, () => this.stats());
+    this.stats();
+  }
+
+  private every(ms: number, fn: () => void): void {
+    const t = setInterval(() => {
+      try {
+        fn();
+      } catch (err) {
+        this.d.log.error({ err }, 'store maintenance failed');
+      }
+    }, ms);
+    t.unref();
+    this.timers.push(t);
+  }
+
+  rollups(): number {
+    return updateRollups(this.d.store);
+  }
+
+  sweepStale(): void {
+    const now = this.d.store.clock.now();
+    for (const device of this.d.staleness.sweep(now)) {
+      const n = this.d.store.markStale(device);
+      this.d.live.publish({ kind: 'stale', data: { device, since: now } });
+      this.d.log.warn({ device, series: n }, 'device went quiet: its values are marked stale');
+    }
+  }
+
+  retention(): void {
+    const s = this.d.config.store;
+    const r = enforceRetention(this.d.store, {
+      rawMs: s.retention.raw,
+      rollupsMs: s.retention.rollups,
+      eventsMs: s.retention.events,
+      maxDiskBytes: s.max_disk,
+      overflow: s.overflow,
+    });
+    if (r.expiredSamples) this.d.metrics.storeExpired.inc({ table: 'samples' }, r.expiredSamples);
+    if (r.expiredEvents) this.d.metrics.storeExpired.inc({ table: 'events' }, r.expiredEvents);
+    if (r.droppedUnsent) {
+      this.d.metrics.storeDropped.inc({ reason: 'max_disk' }, r.droppedUnsent);
+      this.d.log.error({ dropped: r.droppedUnsent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped');
+      this.d.live.publish({ kind: 'alert', data: { kpi: 'store_max_disk', status: 'raised', value: r.sizeBytes, target: s.max_disk, dropped: r.droppedUnsent } });
+    }
+    if (r.overCap !== this.overCap) {
+      this.overCap = r.overCap;
+      if (s.overflow === 'reject_new') this.d.ingestor.setFull(r.overCap);
+      if (r.overCap) this.d.log.error({ bytes: r.sizeBytes, max: s.max_disk, policy: s.overflow }, 'store is over max_disk');
+    }
+    this.lastSize = r.sizeBytes;
+  }
+
+  stats(): void {
+    this.lastSize = this.d.store.sizeBytes();
+    this.d.metrics.storeBytes.set(this.lastSize);
+    const max = this.d.store.maxSeq();
+    this.d.metrics.storeRows.set({ table: 'samples_seq' }, max.samples);
+    this.d.metrics.storeRows.set({ table: 'events_seq' }, max.events);
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+  }
+}

@@ -1,0 +1,95 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * The gateway's Prometheus metrics on one registry (served at /metrics). Modules that add
+ * their own metrics (sinks, KPI) register them on `registry`.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  readonly samplesIngested: Counter<'class' | 'quality'>;
+  readonly eventsIngested: Counter<'class' | 'type'>;
+  readonly rejections: Counter<'reason'>;
+  readonly duplicates: Counter;
+  readonly ingestBatches: Counter;
+  readonly commitSeconds: Histogram;
+  readonly queueDepth: Gauge<'queue'>;
+  readonly storeBytes: Gauge;
+  readonly storeRows: Gauge<'table'>;
+  readonly storeDropped: Counter<'reason'>;
+  readonly storeExpired: Counter<'table'>;
+  readonly pollSeconds: Histogram<'connection'>;
+  readonly linkErrors: Counter<'connection' | 'kind'>;
+  readonly driverMessages: Counter<'connection'>;
+  readonly liveClients: Gauge;
+
+  constructor(opts: { defaults?: boolean } = {}) {
+    const registers = [this.registry];
+    if (opts.defaults !== false) collectDefaultMetrics({ register: this.registry, prefix: 'fcgw_process_' });
+    this.samplesIngested = new Counter({
+      name: 'fcgw_ingest_samples_total',
+      help: 'Samples committed to the store',
+      labelNames: ['class', 'quality'],
+      registers,
+    });
+    this.eventsIngested = new Counter({
+      name: 'fcgw_ingest_events_total',
+      help: 'Events committed to the store',
+      labelNames: ['class', 'type'],
+      registers,
+    });
+    this.rejections = new Counter({
+      name: 'fcgw_ingest_rejections_total',
+      help: 'Inputs rejected, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.duplicates = new Counter({ name: 'fcgw_ingest_duplicates_total', help: 'Identical samples dropped', registers });
+    this.ingestBatches = new Counter({ name: 'fcgw_ingest_batches_total', help: 'Store transactions', registers });
+    this.commitSeconds = new Histogram({
+      name: 'fcgw_ingest_commit_seconds',
+      help: 'Time to normalise and commit one batch',
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    });
+    this.queueDepth = new Gauge({
+      name: 'fcgw_queue_depth',
+      help: 'Items waiting in a bounded queue',
+      labelNames: ['queue'],
+      registers,
+    });
+    this.storeBytes = new Gauge({ name: 'fcgw_store_bytes', help: 'Bytes the store uses', registers });
+    this.storeRows = new Gauge({ name: 'fcgw_store_rows', help: 'Rows in the store', labelNames: ['table'], registers });
+    this.storeDropped = new Counter({
+      name: 'fcgw_store_dropped_total',
+      help: 'Rows dropped before every consumer had them (disk cap)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.storeExpired = new Counter({
+      name: 'fcgw_store_expired_total',
+      help: 'Rows removed by retention after every consumer had them',
+      labelNames: ['table'],
+      registers,
+    });
+    this.pollSeconds = new Histogram({
+      name: 'fcgw_poll_seconds',
+      help: 'Device request round trip',
+      labelNames: ['connection'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    });
+    this.linkErrors = new Counter({
+      name: 'fcgw_link_errors_total',
+      help: 'Link and device errors, by kind',
+      labelNames: ['connection', 'kind'],
+      registers,
+    });
+    this.driverMessages = new Counter({
+      name: 'fcgw_driver_messages_total',
+      help: 'Messages received or requests completed by a driver',
+      labelNames: ['connection'],
+      registers,
+    });
+    this.liveClients = new Gauge({ name: 'fcgw_live_clients', help: 'Connected /api/live clients', registers });
+  }
+}

@@ -1,0 +1,143 @@
+import type { Store } from './store.js';
+
+/**
+ * Background upkeep of the store: rollups (a consumer of the sample log like any sink) and
+ * retention. Deleting never passes a consumer's cursor, except when the disk cap forces it,
+ * and then it is counted and reported.
+ */
+
+const ROLLUP_CONSUMER = 'rollup';
+const CHUNK = 50_000;
+
+interface Agg {
+  sid: number;
+  bucket: number;
+  count: number;
+  sum: number;
+  min: number;
+  max: number;
+  last: number;
+  lastTs: number;
+}
+
+/** Fold new samples into the 1-minute and 1-hour rollups. Returns how many samples were read. */
+export function updateRollups(store: Store, maxRows = 500_000): number {
+  const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
+  const select = store.db.prepare(
+    'SELECT seq, series_id, ts, value, quality FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
+  );
+  const upsert = (table: string) =>
+    store.db.prepare(
+      `INSERT INTO ${table} (series_id, bucket, count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
+         min = min(min, excluded.min), max = max(max, excluded.max),
+         last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
+         last_ts = max(last_ts, excluded.last_ts)`,
+    );
+  const up1m = upsert('rollup_1m');
+  const up1h = upsert('rollup_1h');
+  let seq = cur;
+  let read = 0;
+  while (read < maxRows) {
+    const rows = select.all(seq, CHUNK) as { seq: number; series_id: number; ts: number; value: unknown; quality: number }[];
+    if (rows.length === 0) break;
+    const m1 = new Map<string, Agg>();
+    const h1 = new Map<string, Agg>();
+    for (const r of rows) {
+      // Only numbers (and booleans stored 0/1) of usable quality go into aggregates.
+      if (typeof r.value !== 'number' || r.quality === 2) continue;
+      fold(m1, r.series_id, r.ts - (r.ts % 60_000), r.value, r.ts);
+      fold(h1, r.series_id, r.ts - (r.ts % 3_600_000), r.value, r.ts);
+    }
+    const last = rows[rows.length - 1] as { seq: number };
+    store.db.transaction(() => {
+      for (const a of m1.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      for (const a of h1.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      store.setCursor(ROLLUP_CONSUMER, { samples: last.seq });
+    })();
+    seq = last.seq;
+    read += rows.length;
+    if (rows.length < CHUNK) break;
+  }
+  return read;
+}
+
+function fold(map: Map<string, Agg>, sid: number, bucket: number, v: number, ts: number): void {
+  const key = `${sid}:${bucket}`;
+  const a = map.get(key);
+  if (!a) {
+    map.set(key, { sid, bucket, count: 1, sum: v, min: v, max: v, last: v, lastTs: ts });
+    return;
+  }
+  a.count++;
+  a.sum += v;
+  if (v < a.min) a.min = v;
+  if (v > a.max) a.max = v;
+  if (ts >= a.lastTs) {
+    a.last = v;
+    a.lastTs = ts;
+  }
+}
+
+export interface RetentionPolicy {
+  rawMs: number;
+  rollupsMs: number;
+  eventsMs: number;
+  maxDiskBytes: number;
+  overflow: 'drop_oldest' | 'reject_new';
+}
+
+export interface RetentionResult {
+  expiredSamples: number;
+  expiredEvents: number;
+  /** Samples/events dropped before every consumer had them, because the disk cap was reached. */
+  droppedUnsent: number;
+  overCap: boolean;
+  sizeBytes: number;
+}
+
+/** The lowest position every consumer (sinks, rollups) has passed. */
+function minCursor(store: Store): { samples: number; events: number } {
+  const row = store.db.prepare('SELECT min(samples) AS s, min(events) AS e FROM cursors').get() as {
+    s: number | null;
+    e: number | null;
+  };
+  const max = store.maxSeq();
+  return { samples: row.s ?? max.samples, events: row.e ?? max.events };
+}
+
+export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
+  const now = store.clock.now();
+  const safe = minCursor(store);
+  const res: RetentionResult = { expiredSamples: 0, expiredEvents: 0, droppedUnsent: 0, overCap: false, sizeBytes: 0 };
+  const delSamples = store.db.prepare(
+    'DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
+  );
+  for (;;) {
+    const n = delSamples.run(safe.samples, CHUNK, now - policy.rawMs).changes;
+    res.expiredSamples += n;
+    if (n === 0) break;
+  }
+  res.expiredEvents = store.db
+    .prepare('DELETE FROM events WHERE seq <= ? AND ts < ?')
+    .run(safe.events, now - policy.eventsMs).changes;
+  store.db.prepare('DELETE FROM rollup_1m WHERE bucket < ?').run(now - Math.min(policy.rollupsMs, 35 * 86_400_000));
+  store.db.prepare('DELETE FROM rollup_1h WHERE bucket < ?').run(now - policy.rollupsMs);
+
+  res.sizeBytes = store.sizeBytes();
+  if (res.sizeBytes > policy.maxDiskBytes) {
+    res.overCap = true;
+    if (policy.overflow === 'drop_oldest') {
+      // Drop the oldest tenth at a time until under 90 % of the cap, unsent or not: the cap wins, loudly.
+      const dropOldest = store.db.prepare('DELETE FROM samples WHERE seq IN (SELECT seq FROM samples ORDER BY seq LIMIT ?)');
+      for (let i = 0; i < 20 && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {
+        const total = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
+        if (total === 0) break;
+        const n = dropOldest.run(Math.max(1000, Math.ceil(total / 10))).changes;
+        res.droppedUnsent += n;
+      }
+      res.sizeBytes = store.sizeBytes();
+    }
+  }
+  return res;
+}

@@ -1,0 +1,193 @@
+// What the page knows: devices, the latest value of each series, recent events and alerts.
+// Fed once from the API, then by /api/live. Every collection has a cap, and live messages
+// are coalesced and applied at most twice a second, so a fast stream cannot grow the page.
+import { api, liveUrl, normEvent, toMs, toQuality } from './api.js';
+import { Ring } from './derive.js';
+
+export const LIMITS = Object.freeze({
+  series: 50_000,
+  devices: 20_000,
+  events: 1_000,
+  alerts: 200,
+  flushMs: 500,
+});
+
+const key = (device, metric) => `${device}\u0000${metric}`;
+
+export class LiveState {
+  constructor(limits = LIMITS) {
+    this.limits = limits;
+    this.devices = new Map();
+    this.latest = new Map();
+    this.units = new Map();
+    this.events = new Ring(limits.events);
+    this.alerts = new Ring(limits.alerts);
+    this.maxTs = 0;
+    this.status = 'connecting';
+    this.received = { samples: 0, events: 0, alerts: 0 };
+    this.listeners = new Set();
+    this.pendingSamples = new Map();
+    this.pendingEvents = new Ring(limits.events);
+    this.pendingAlerts = new Ring(limits.alerts);
+    this.source = null;
+    this.timer = null;
+    this.refreshTimer = null;
+  }
+
+  /** Data time: the newest sample seen (simulated communities run ahead of the wall clock). */
+  now() {
+    return this.maxTs || Date.now();
+  }
+
+  latestOf(device, metric) {
+    return this.latest.get(key(device, metric));
+  }
+
+  unitOf(cls, metric) {
+    return this.units.get(`${cls}/${metric}`);
+  }
+
+  devicesOf(cls) {
+    const out = [];
+    for (const d of this.devices.values()) if (d.class === cls) out.push(d);
+    return out;
+  }
+
+  /** Subscribe to applied batches ({samples, events, alerts}); returns the unsubscribe function. */
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  async load(signal) {
+    const [devices, latest, alerts] = await Promise.all([
+      api.devices(signal),
+      api.latest({}, signal),
+      api.alerts(signal).catch(() => []),
+    ]);
+    this.setDevices(devices);
+    for (const r of latest) this.putSample(r);
+    for (const a of Array.isArray(alerts) ? alerts : (alerts?.alerts ?? [])) this.alerts.push(a);
+  }
+
+  setDevices(list) {
+    const next = new Map();
+    for (const d of list.slice(0, this.limits.devices)) {
+      const old = this.devices.get(d.id);
+      // A live sample may be newer than the list the API had when it answered.
+      next.set(d.id, old && old.lastSeen > d.lastSeen ? { ...d, lastSeen: old.lastSeen } : d);
+    }
+    this.devices = next;
+  }
+
+  putSample(r) {
+    const k = key(r.device, r.metric);
+    if (r.unit) this.units.set(`${r.class}/${r.metric}`, r.unit);
+    const old = this.latest.get(k);
+    if (old && old.ts > r.ts) return; // out of order: keep the newer one
+    if (!old && this.latest.size >= this.limits.series) {
+      const oldest = this.latest.keys().next().value;
+      if (oldest !== undefined) this.latest.delete(oldest);
+    }
+    this.latest.set(k, { ...r, unit: r.unit ?? old?.unit ?? this.unitOf(r.class, r.metric) });
+    if (r.ts > this.maxTs) this.maxTs = r.ts;
+    const d = this.devices.get(r.device);
+    if (d) {
+      if (r.ts > (d.lastSeen ?? 0)) d.lastSeen = r.ts;
+    } else if (this.devices.size < this.limits.devices) {
+      this.devices.set(r.device, { id: r.device, class: r.class, status: 'online', lastSeen: r.ts, quality: r.quality });
+    }
+  }
+
+  connect() {
+    if (this.source) return;
+    const src = new EventSource(liveUrl());
+    this.source = src;
+    src.onopen = () => this.setStatus('open');
+    src.onerror = () => this.setStatus(src.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
+    src.addEventListener('sample', (m) => this.onSample(m.data));
+    src.addEventListener('event', (m) => this.onEvent(m.data));
+    src.addEventListener('alert', (m) => this.onAlert(m.data));
+    this.timer = setInterval(() => this.flush(), this.limits.flushMs);
+    // New devices (discovery) and status changes arrive through the device list.
+    this.refreshTimer = setInterval(() => {
+      api.devices().then((d) => this.setDevices(d)).catch(() => {});
+    }, 30_000);
+  }
+
+  close() {
+    this.source?.close();
+    this.source = null;
+    clearInterval(this.timer);
+    clearInterval(this.refreshTimer);
+    this.timer = null;
+    this.refreshTimer = null;
+    this.listeners.clear();
+  }
+
+  setStatus(s) {
+    if (this.status === s) return;
+    this.status = s;
+    this.notify({ samples: [], events: [], alerts: [], status: s });
+  }
+
+  onSample(data) {
+    let r;
+    try {
+      r = JSON.parse(data);
+    } catch {
+      return;
+    }
+    this.received.samples += 1;
+    const rec = { ...r, ts: toMs(r.ts), quality: toQuality(r.quality) };
+    const k = key(rec.device, rec.metric);
+    // Only the newest value of a series matters to the page: coalesce until the next flush.
+    if (!this.pendingSamples.has(k) && this.pendingSamples.size >= this.limits.series) return;
+    this.pendingSamples.set(k, rec);
+  }
+
+  onEvent(data) {
+    try {
+      this.pendingEvents.push(normEvent(JSON.parse(data)));
+      this.received.events += 1;
+    } catch {
+      /* a malformed message is dropped; the next one is independent */
+    }
+  }
+
+  onAlert(data) {
+    try {
+      this.pendingAlerts.push(JSON.parse(data));
+      this.received.alerts += 1;
+    } catch {
+      /* as above */
+    }
+  }
+
+  flush() {
+    if (this.pendingSamples.size === 0 && this.pendingEvents.size === 0 && this.pendingAlerts.size === 0) return;
+    const samples = [...this.pendingSamples.values()];
+    this.pendingSamples.clear();
+    const events = this.pendingEvents.toArray();
+    this.pendingEvents.clear();
+    const alerts = this.pendingAlerts.toArray();
+    this.pendingAlerts.clear();
+    for (const r of samples) this.putSample(r);
+    for (const e of events) {
+      this.events.push(e);
+      if (e.ts > this.maxTs) this.maxTs = e.ts;
+    }
+    for (const a of alerts) this.alerts.push({ ...a, ts: toMs(a.ts) });
+    this.notify({ samples, events, alerts });
+  }
+
+  notify(batch) {
+    for (const fn of this.listeners) {
+      try {
+        fn(batch);
+      } catch (err) {
+        console.warn('view update failed', err);
+      }
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from './core.js';
+
+/**
+ * Scenario sections and the factories that run them; one line per simulator family.
+ * A scenario file is YAML with one key per section (energy, transport, station…).
+ */
+export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {};
+
+export interface RunningSimulators {
+  groups: SimulatorGroup[];
+  stop(): Promise<void>;
+  groundTruth(): Record<string, Record<string, unknown>>;
+}
+
+export class ScenarioError extends Error {
+  readonly code = 'SCENARIO_INVALID';
+}
+
+export function readScenario(file: string): Record<string, unknown> {
+  let doc: unknown;
+  try {
+    doc = parse(readFileSync(file, 'utf8'));
+  } catch (err) {
+    throw new ScenarioError(`cannot read scenario ${file}: ${(err as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object') throw new ScenarioError(`scenario ${file} is empty`);
+  return doc as Record<string, unknown>;
+}
+
+/** Build and start every section of a scenario that has a registered factory. */
+export async function startSimulators(scenario: Record<string, unknown>, ctx: SimulatorContext): Promise<RunningSimulators> {
+  const groups: SimulatorGroup[] = [];
+  for (const [name, section] of Object.entries(scenario)) {
+    const factory = SECTIONS[name];
+    if (!factory) {
+      if (name !== 'description') ctx.log.warn({ section: name }, 'scenario section has no simulator; ignored');
+      continue;
+    }
+    groups.push(...factory(section, ctx));
+  }
+  const started: SimulatorGroup[] = [];
+  try {
+    for (const g of groups) {
+      await g.start();
+      started.push(g);
+    }
+  } catch (err) {
+    for (const g of started.reverse()) await g.stop().catch(() => undefined);
+    throw err;
+  }
+  ctx.log.info({ groups: groups.map((g) => g.name), speed: ctx.speed, seed: ctx.seed }, 'simulators running');
+  return {
+    groups,
+    stop: async () => {
+      for (const g of [...groups].reverse()) await g.stop().catch((err) => ctx.log.warn({ err, group: g.name }, 'simulator stop failed'));
+    },
+    groundTruth: () => Object.fromEntries(groups.map((g) => [g.name, g.groundTruth()])),
+  };
+}

@@ -1,0 +1,63 @@
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+/** True when running in CI, where a missing real peer must fail the run rather than skip. */
+export const IN_CI = process.env['CI'] === 'true' || process.env['CI'] === '1';
+
+/**
+ * Locate a program a test needs as a real peer (mosquitto, influxd, victoria-metrics, mbpoll,
+ * chromium, python3 with pymodbus). In CI a missing one throws; elsewhere the test skips and says why.
+ */
+export function findPeer(name: string, candidates: string[] = [name]): string | undefined {
+  for (const c of candidates) {
+    try {
+      const p = execFileSync('sh', ['-c', `command -v ${c}`], { encoding: 'utf8' }).trim();
+      if (p) return p;
+    } catch {
+      /* try the next candidate */
+    }
+  }
+  const msg = `${name} is not installed (apt-get install it; .ci/run does)`;
+  if (IN_CI) throw new Error(msg);
+  console.warn(`SKIPPED: ${msg}`);
+  return undefined;
+}
+
+/** A TCP port free on loopback right now. */
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** A fresh temporary directory and a function that removes it. */
+export function tempDir(prefix = 'fcgw-'): { dir: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 50): Promise<NonNullable<T>> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as NonNullable<T>;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, stepMs));
+  }
+}
