@@ -33,7 +33,7 @@ export interface ParsedYaml {
 /** Parse YAML keeping enough to map any path back to its line. */
 export function parseYaml(text: string): ParsedYaml {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   const problems: ConfigProblem[] = doc.errors.map((e) => ({
     path: '',
     line: e.linePos?.[0]?.line,

@@ -13,7 +13,7 @@ export function classifyDecrease(prev: number, next: number, rolloverAt?: number
   // Float meters jitter in the last digit; a relative drop below 1e-9 is noise, not a reset.
   if (prev - next <= Math.abs(prev) * 1e-9) return 'ok';
   if (rolloverAt !== undefined) {
-    return prev >= rolloverAt * 0.5 && next < rolloverAt * 0.5 ? 'counter_rollover' : 'counter_reset';
+    return prev >= rolloverAt * 0.9 && next < rolloverAt * 0.1 ? 'counter_rollover' : 'counter_reset';
   }
   // Without a declared maximum: a previous value within 10 % below a common register limit,
   // and a new value near zero, is a wrap.

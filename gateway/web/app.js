@@ -85,7 +85,7 @@ function renderLive() {
   setText(els.updated, t('common.updated', { time: formatTime(now, app.lang, app.tz, true) }));
 }
 
-function show(name) {
+function show(name, arg = '') {
   const view = VIEWS[name] ? name : DEFAULT_VIEW;
   if (app.current) app.current.destroy();
   app.current = null;
@@ -93,12 +93,14 @@ function show(name) {
   els.view.replaceChildren();
   els.view.dataset.view = view;
   for (const a of els.nav.querySelectorAll('a')) a.classList.toggle('active', a.dataset.view === view);
-  app.current = VIEWS[view].mount(els.view, ctx());
+  app.current = VIEWS[view].mount(els.view, { ...ctx(), arg });
   app.current.update({ samples: [], events: [], alerts: [] });
 }
 
+/** #energy, #devices/pv-roof-a … */
 function route() {
-  show(location.hash.replace(/^#\/?/, '') || DEFAULT_VIEW);
+  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
+  show(name || DEFAULT_VIEW, rest.join('/'));
 }
 
 function setLang(lang) {
@@ -109,7 +111,7 @@ function setLang(lang) {
     /* private mode: the choice lasts for this page only */
   }
   renderShell();
-  show(app.currentName);
+  route();
 }
 
 async function start() {

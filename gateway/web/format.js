@@ -61,6 +61,7 @@ export function displayUnit(unit, lang = 'en') {
     case 'bool':
     case 'enum':
     case 'ratio':
+    case 'factor':
     case undefined:
     case null:
       return '';
@@ -89,12 +90,21 @@ export function formatValue(value, unit, lang, t = (k) => k) {
     const label = t(key);
     return { text: label === key ? value : label, unit: '' };
   }
+  if (unit === 'factor') return { text: formatNumber(value, lang, 2), unit: '' };
   if (unit === 'ratio') return { text: formatNumber(value * 100, lang, Math.abs(value) >= 0.1 ? 1 : 2), unit: '%' };
   if (unit === 's') return { text: formatDuration(value, lang), unit: '' };
   if (unit === '%') return { text: formatNumber(value, lang, 1), unit: '%' };
   if (unit === '°C') return { text: formatNumber(value, lang, 1), unit: '°C' };
   const scaled = scaleUnit(value, unit, lang);
   return { text: formatNumber(scaled.value, lang), unit: scaled.unit };
+}
+
+/**
+ * The unit a KPI is shown in. Performance factors (SPF) are ratios of energies but read as
+ * plain numbers (3.2), never as percentages.
+ */
+export function kpiUnit(kpi, unit) {
+  return kpi === 'heat_pump_spf' ? 'factor' : unit;
 }
 
 /** A value and unit as one string, e.g. "12.5 kW". */

@@ -1,0 +1,88 @@
+import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
+import type { Profile } from '../profiles/schema.js';
+import { getCodec, type Codec } from './codecs/index.js';
+import { compileDecoder, ProfileError, type Decoder } from './decode.js';
+import type { EnvelopeKind } from './envelope.js';
+import { mqttProfileSchema, type MqttProfile } from './profile-schema.js';
+
+/** A device as the MQTT driver sees it at run time: its compiled decoder and ordering state. */
+export interface DeviceRuntime {
+  id: string;
+  cls: string;
+  profile: MqttProfile;
+  /** The profile as loaded (for ctx.addDevice). */
+  source: Profile;
+  decoder: Decoder;
+  envelope: EnvelopeKind;
+  codec: Codec | undefined;
+  discovered: boolean;
+  /** Newest accepted message time; older messages are out of order. */
+  lastTs: number;
+  lastSeen?: number;
+  /** Last few accepted payloads with a source time, to refuse exact re-sends. */
+  recent: { ts: number; payload: Buffer }[];
+}
+
+const cache = new WeakMap<Profile, MqttProfile>();
+
+/** The MQTT body of a loaded profile (validated once; the loader already applied the schema). */
+export function asMqttProfile(p: Profile): MqttProfile {
+  const hit = cache.get(p);
+  if (hit) return hit;
+  const { file: _file, ...rest } = p;
+  const res = mqttProfileSchema.safeParse(rest);
+  if (!res.success) throw new ProfileError(`profile ${p.id} (${p.file}): ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  cache.set(p, res.data);
+  return res.data;
+}
+
+export function codecOf(profile: MqttProfile): Codec | undefined {
+  if (profile.codec === undefined) return undefined;
+  const c = getCodec(profile.codec);
+  if (!c) throw new ProfileError(`profile ${profile.id}: unknown codec "${profile.codec}"`);
+  return c;
+}
+
+export function deviceRuntime(config: Pick<DeviceConfig, 'id' | 'class'>, source: Profile, discovered: boolean, envelope?: EnvelopeKind): DeviceRuntime {
+  const profile = asMqttProfile(source);
+  return {
+    id: config.id,
+    cls: config.class,
+    profile,
+    source,
+    decoder: compileDecoder(profile, config.class),
+    envelope: envelope ?? profile.envelope,
+    codec: codecOf(profile),
+    discovered,
+    lastTs: -Infinity,
+    recent: [],
+  };
+}
+
+/** A discovery rule's envelope: the rule's own unless it is the default `json` and the profile says otherwise. */
+export function ruleEnvelope(rule: DiscoverConfig, profile: MqttProfile): EnvelopeKind {
+  return rule.envelope !== 'json' ? rule.envelope : profile.envelope;
+}
+
+const RECENT = 8;
+
+/** Ordering and duplicate checks for a message with a source timestamp: the reason to refuse it, if any. */
+export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer): 'duplicate' | 'out_of_order' | undefined {
+  if (!hasSourceTs) return undefined;
+  for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';
+  if (ts < d.lastTs && d.profile.out_of_order === 'reject') return 'out_of_order';
+  return undefined;
+}
+
+/**
+ * Record a committed message. Only after the commit: a message remembered before it and then
+ * lost with the process would be refused as a duplicate when the broker sends it again.
+ */
+export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number): void {
+  d.lastSeen = now;
+  if (!hasSourceTs) return;
+  if (ts > d.lastTs) d.lastTs = ts;
+  // A copy: the packet's buffer may be a slice of a larger socket read.
+  d.recent.push({ ts, payload: Buffer.from(payload) });
+  if (d.recent.length > RECENT) d.recent.shift();
+}

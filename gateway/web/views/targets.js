@@ -1,0 +1,134 @@
+// Targets: every configured target with its value, bound, status and the last days' trend;
+// active and recent alerts above them.
+import { boundOf } from '../derive.js';
+import { badge, card, h, replaceChildren, s, setValue, table, valueEl } from '../dom.js';
+import { formatTime, formatWithUnit, kpiUnit } from '../format.js';
+import { kpiRec, mapLimit, poller } from './common.js';
+
+const WINDOWS = ['15m', 'hour', 'day', 'week', 'month', 'year'];
+const TREND_DAYS = 7;
+const MAX_ALERTS = 20;
+
+/** A small line of daily values; points outside the bound are drawn as misses. */
+function sparkline(values, bound) {
+  const w = 120;
+  const hgt = 28;
+  const nums = values.filter((v) => typeof v === 'number');
+  const svg = s('svg', { viewBox: `0 0 ${w} ${hgt}`, class: 'spark', width: w, height: hgt });
+  if (nums.length === 0) return svg;
+  const lo = Math.min(...nums, bound?.value ?? Infinity);
+  const hi = Math.max(...nums, bound?.value ?? -Infinity);
+  const span = hi - lo || 1;
+  const x = (i) => 4 + (i * (w - 8)) / Math.max(1, values.length - 1);
+  const y = (v) => hgt - 4 - ((v - lo) / span) * (hgt - 8);
+  if (bound?.value !== undefined) svg.append(s('line', { x1: 0, x2: w, y1: y(bound.value), y2: y(bound.value), class: 'bound' }));
+  const pts = values.map((v, i) => (typeof v === 'number' ? `${x(i)},${y(v)}` : null)).filter(Boolean);
+  svg.append(s('polyline', { points: pts.join(' '), class: 'trend' }));
+  values.forEach((v, i) => {
+    if (typeof v !== 'number') return;
+    const miss = bound && ((bound.op === '≤' && v > bound.value) || (bound.op === '≥' && v < bound.value));
+    svg.append(s('circle', { cx: x(i), cy: y(v), r: 2.2, class: miss ? 'miss' : 'hit' }));
+  });
+  return svg;
+}
+
+export function mount(root, ctx) {
+  const { t } = ctx;
+  const alertList = h('ul', { class: 'alerts' });
+  const tbl = table(['targets.kpi', 'targets.window', 'targets.value', 'targets.bound', 'targets.coverage', 'common.status', 'targets.trend'], ctx, 'targets');
+  root.append(h('div', { class: 'grid wide' }, card('alerts.title', ctx, alertList), card('nav.targets', ctx, tbl.el)));
+
+  let rows = [];
+  let trend = new Map();
+
+  const current = poller(async (signal) => {
+    const lists = await mapLimit(WINDOWS, 2, (w) => ctx.api.kpis({ window: w }, signal).catch(() => []));
+    rows = lists.flat().filter((r) => r.target);
+    renderTargets();
+    ctx.rendered();
+  }, 60_000);
+
+  // One call per past day gives every KPI's daily value; a KPI without history shows a gap.
+  const history = poller(async (signal) => {
+    const now = ctx.now();
+    const days = Array.from({ length: TREND_DAYS }, (_, i) => now - (TREND_DAYS - 1 - i) * 86_400_000);
+    const lists = await mapLimit(days, 2, (at) => ctx.api.kpis({ window: 'day', at }, signal).catch(() => []));
+    const next = new Map();
+    lists.forEach((list, i) => {
+      for (const r of list) {
+        if (r.device) continue;
+        if (!next.has(r.kpi)) next.set(r.kpi, new Array(TREND_DAYS).fill(null));
+        next.get(r.kpi)[i] = typeof r.value === 'number' ? r.value : null;
+      }
+    });
+    trend = next;
+    renderTargets();
+  }, 600_000);
+
+  function boundText(row) {
+    const b = boundOf(row.target);
+    if (!b) return '';
+    const u = kpiUnit(row.kpi, row.unit);
+    if (b.op === '∈') return `${formatWithUnit(b.min, u, ctx.lang, t)} – ${formatWithUnit(b.max, u, ctx.lang, t)}`;
+    return `${b.op} ${formatWithUnit(b.value, u, ctx.lang, t)}`;
+  }
+
+  function renderTargets() {
+    const sorted = [...rows].sort((a, b) => (a.status === 'missed' ? 0 : 1) - (b.status === 'missed' ? 0 : 1) || a.kpi.localeCompare(b.kpi));
+    replaceChildren(
+      tbl.body,
+      sorted.length
+        ? sorted.map((r) => {
+            const v = valueEl(`target.${r.kpi}.${r.window}`);
+            setValue(v, kpiRec(r), kpiUnit(r.kpi, r.unit), ctx);
+            const cov = typeof r.coverage === 'number' ? `${Math.round(r.coverage * 100)} %` : '–';
+            const bound = boundOf(r.target);
+            return h(
+              'tr',
+              { class: `st-${r.status}`, 'data-kpi': r.kpi, 'data-window': r.window, 'data-status': r.status },
+              h('th', { scope: 'row', text: t(`kpi.${r.kpi}`), title: r.kpi }),
+              h('td', { text: t(`window.${r.window}`) }),
+              h('td', { class: 'num' }, v),
+              h('td', { class: 'num', text: boundText(r) }),
+              h('td', { class: `num ${r.coverage < 0.9 ? 'q-uncertain' : ''}`, text: cov }),
+              h('td', {}, badge(r.status, t(`status.${r.status}`))),
+              h('td', {}, sparkline(trend.get(r.kpi) ?? [], bound)),
+            );
+          })
+        : [h('tr', {}, h('td', { colspan: 7, class: 'empty', text: t('targets.none') }))],
+    );
+  }
+
+  function renderAlerts() {
+    const list = ctx.state.alerts.newest(MAX_ALERTS);
+    replaceChildren(
+      alertList,
+      list.length
+        ? list.map((a) =>
+            h(
+              'li',
+              { class: `alert st-${a.status ?? 'unknown'}` },
+              h('span', { class: 'time', text: formatTime(a.ts, ctx.lang, ctx.tz, true) }),
+              ' ',
+              badge(a.status ?? 'unknown', t(`status.${a.status ?? 'unknown'}`)),
+              ' ',
+              h('span', { text: a.kpi ? t(`kpi.${a.kpi}`) : String(a.message ?? a.type ?? '') }),
+              a.value !== undefined ? h('span', { class: 'num', text: ` ${formatWithUnit(a.value, kpiUnit(a.kpi, a.unit), ctx.lang, t)}` }) : null,
+            ),
+          )
+        : [h('li', { class: 'empty ok', text: t('alerts.none') })],
+    );
+  }
+
+  function update(batch) {
+    if (batch.alerts.length || !alertList.firstChild) renderAlerts();
+  }
+
+  return {
+    update,
+    destroy() {
+      current.stop();
+      history.stop();
+    },
+  };
+}
