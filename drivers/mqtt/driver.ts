@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { ConnectionConfig, DiscoverConfig, GatewayConfig } from '../../gateway/config/schema.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth, IngestBatch, LinkState } from '../core/driver.js';
 import type { Profile } from '../profiles/schema.js';
@@ -30,14 +30,12 @@ export interface MqttDriverArgs {
 
 const SESSION_EXPIRY_S = 7 * 86_400;
 const STOP_WAIT_MS = 5_000;
-/** QoS 0 messages are not flow-controlled by acks: bound how many may wait for the store. */
-const MAX_QOS0_INFLIGHT = 10_000;
 
 /**
  * One MQTT session (a broker connection) or, for url `embedded`, a hook inside the gateway's own
  * broker. Messages are routed to devices by topic, unwrapped, decoded by profile and handed to
  * the pipeline; a QoS 1 message is acknowledged only once its data is committed (mqtt.js
- * customHandleAcks; inside the embedded broker, before its PUBACK). Rejected input is counted
+ * handleMessage; inside the embedded broker, before its PUBACK). Rejected input is counted
  * with a reason and acknowledged: resending it cannot help. Raw payloads are never logged.
  */
 export class MqttDriver implements Driver {
@@ -54,7 +52,6 @@ export class MqttDriver implements Driver {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly inflight = new Set<Promise<void>>();
-  private qos0 = 0;
   private readonly counters = { messages: 0, accepted: 0, rejected: 0, reconnects: 0, ingest_failures: 0 };
   private onFirstOutcome: (() => void) | undefined;
 
@@ -93,7 +90,6 @@ export class MqttDriver implements Driver {
       reconnectPeriod: 0,
       connectTimeout: 10_000,
       resubscribe: false,
-      customHandleAcks: (topic, message, _packet, cb) => this.onQos1(topic, message, cb),
     };
     if (c.protocol_version === 5 && !c.clean) o.properties = { sessionExpiryInterval: SESSION_EXPIRY_S };
     if (c.username !== undefined) o.username = c.username;
@@ -132,9 +128,9 @@ export class MqttDriver implements Driver {
     client.on('connect', (connack) => this.onConnect(client, connack.sessionPresent));
     client.on('close', () => this.onClose());
     client.on('error', (err) => this.onError(err));
-    client.on('message', (topic, payload, packet) => {
-      if (packet.qos === 0) this.onQos0(topic, payload);
-    });
+    // mqtt.js calls handleMessage for every PUBLISH, one at a time, and sends the PUBACK only
+    // when its callback runs (customHandleAcks would do the same, but only for MQTT 5).
+    client.handleMessage = (packet, callback) => this.onPublish(packet, callback);
     // start() does not wait for a broker that is down: the driver keeps retrying (health says so).
     await Promise.race([first, new Promise((r) => setTimeout(r, 5_000).unref())]);
   }
@@ -185,33 +181,19 @@ export class MqttDriver implements Driver {
     this.onFirstOutcome = undefined;
   }
 
-  private onQos1(topic: string, payload: Buffer, cb: (error: Error | number, code?: number) => void): void {
-    const work = this.safeProcess(topic, payload);
-    if (!work) return cb(0);
+  private onPublish(packet: Packet, callback: (err?: Error) => void): void {
+    if (packet.cmd !== 'publish') return callback();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
+    const work = this.safeProcess(packet.topic, payload);
+    if (!work) return callback();
+    // QoS 0 waits for the commit too: holding the packet loop is the backpressure that bounds memory.
     work.then(
-      () => cb(0),
+      () => callback(),
       (err: Error) => {
         // Not committed: no PUBACK. Drop the connection so the broker sends it again after the backoff.
         this.ingestFailed(err);
-        cb(err);
+        callback(err);
         this.client?.end(true);
-      },
-    );
-  }
-
-  private onQos0(topic: string, payload: Buffer): void {
-    if (this.qos0 >= MAX_QOS0_INFLIGHT) {
-      this.refuse(undefined, topic, 'overload', `more than ${MAX_QOS0_INFLIGHT} QoS 0 messages wait for the store`);
-      return;
-    }
-    const work = this.safeProcess(topic, payload);
-    if (!work) return;
-    this.qos0++;
-    work.then(
-      () => this.qos0--,
-      (err: Error) => {
-        this.qos0--;
-        this.ingestFailed(err);
       },
     );
   }

@@ -92,7 +92,7 @@ export class EmbeddedBroker {
         }
         if (this.interceptors.length === 0) return callback(null);
         const clientId = client?.id ?? '';
-        Promise.all(this.interceptors.map((fn) => fn(packet.topic, packet.payload as Buffer, clientId))).then(
+        Promise.all(this.interceptors.map(async (fn) => fn(packet.topic, packet.payload as Buffer, clientId))).then(
           () => callback(null),
           (err: Error) => callback(err),
         );

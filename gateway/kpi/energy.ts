@@ -199,3 +199,44 @@ export function rateBlocks(points: readonly RatePoint[], from: number, to: numbe
   }
   return out;
 }
+
+/** Time inside [from, min(to, now)) bridged by consecutive points no further apart than maxGap. */
+export function coverageOfPoints(points: readonly { ts: number }[], from: number, to: number, opts: SpanOptions): number {
+  const covEnd = Math.min(to, opts.now);
+  let covered = 0;
+  for (let i = 1; i < points.length; i++) {
+    const a = (points[i - 1] as { ts: number }).ts;
+    const b = (points[i] as { ts: number }).ts;
+    if (b <= from || a >= covEnd || b - a > opts.maxGap) continue;
+    covered += Math.min(b, covEnd) - Math.max(a, from);
+  }
+  return covered + tailCover(points, from, covEnd, opts);
+}
+
+export interface StatePoint {
+  ts: number;
+  v: string;
+}
+
+/**
+ * How long each state held inside [from, to): a state holds until the next point, for at most
+ * maxGap (states are stored on change plus a keep-alive; a longer silence is not covered).
+ */
+export function stateDurations(points: readonly StatePoint[], from: number, to: number, opts: SpanOptions): { times: Map<string, number>; coveredMs: number } {
+  const times = new Map<string, number>();
+  const covEnd = Math.min(to, opts.now);
+  let coveredMs = 0;
+  for (let i = 0; i < points.length; i++) {
+    const a = points[i] as StatePoint;
+    const next = points[i + 1];
+    // The newest point holds up to now while its keep-alive is not yet overdue.
+    const until = next ? next.ts : a.ts + opts.maxGap >= opts.now ? covEnd : a.ts;
+    if (next && next.ts - a.ts > opts.maxGap) continue;
+    const lo = Math.max(a.ts, from);
+    const hi = Math.min(until, covEnd);
+    if (hi <= lo) continue;
+    times.set(a.v, (times.get(a.v) ?? 0) + (hi - lo));
+    coveredMs += hi - lo;
+  }
+  return { times, coveredMs };
+}

@@ -116,7 +116,16 @@ export class Ingestor {
     }
     end();
     this.deps.metrics.ingestBatches.inc();
-    for (const s of samples) this.deps.metrics.samplesIngested.inc({ class: s.class, quality: s.quality });
+    // prom-client hashes labels on every inc: count per label set first, then inc once each.
+    const bySampleLabels = new Map<string, number>();
+    for (const s of samples) {
+      const k = `${s.class}\u0000${s.quality}`;
+      bySampleLabels.set(k, (bySampleLabels.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of bySampleLabels) {
+      const [cls, quality] = k.split('\u0000') as [string, string];
+      this.deps.metrics.samplesIngested.inc({ class: cls, quality }, n);
+    }
     for (const e of events) this.deps.metrics.eventsIngested.inc({ class: e.class, type: e.type });
     for (const p of work) p.resolve();
     this.release();

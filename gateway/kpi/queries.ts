@@ -1,0 +1,184 @@
+import type Database from 'better-sqlite3';
+import type { HourBucket } from './rollups.js';
+
+/**
+ * Every SQL statement the KPI module runs against the store's tables (series, samples, events,
+ * devices, rollup_1h, cursors). Read-only, so a report can open the store file while the gateway
+ * runs. The KPI module's own tables live in state-db.ts.
+ */
+
+export interface DeviceInfo {
+  id: string;
+  class: string;
+  tags: Record<string, string>;
+}
+
+export interface RawRow {
+  ts: number;
+  value: unknown;
+  quality: number;
+  reason: string | null;
+}
+
+export interface EventRow {
+  ts: number;
+  device: string;
+  class: string;
+  type: string;
+  attributes: Record<string, string | number | boolean>;
+}
+
+/** The store's rollup consumer (gateway/store/maintenance.ts): rollups hold every sample up to its cursor. */
+const ROLLUP_CONSUMER = 'rollup';
+/** Past this many samples not yet folded into rollups, finding the hours they touch costs more than reading raw. */
+const MAX_ROLLUP_BACKLOG = 200_000;
+
+export class KpiQueries {
+  private series = new Map<string, number>();
+  private readonly s: ReturnType<typeof prepareAll>;
+
+  constructor(readonly db: Database.Database) {
+    this.s = prepareAll(db);
+    this.refresh();
+  }
+
+  /** Reload the series map (new devices appear while the gateway runs). */
+  refresh(): void {
+    const next = new Map<string, number>();
+    for (const r of this.s.series.all() as { id: number; device: string; metric: string }[]) next.set(`${r.device}\u0000${r.metric}`, r.id);
+    this.series = next;
+  }
+
+  seriesId(device: string, metric: string): number | undefined {
+    return this.series.get(`${device}\u0000${metric}`);
+  }
+
+  /** Devices from the devices table, plus any that only appear in series (class from there, no tags). */
+  devices(): DeviceInfo[] {
+    const out = new Map<string, DeviceInfo>();
+    for (const r of this.s.devices.all() as { id: string; class: string; tags: string }[]) {
+      out.set(r.id, { id: r.id, class: r.class, tags: parseTags(r.tags) });
+    }
+    for (const r of this.s.seriesDevices.all() as { device: string; class: string }[]) {
+      if (!out.has(r.device)) out.set(r.device, { id: r.device, class: r.class, tags: {} });
+    }
+    return [...out.values()].sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** Usable samples (good or uncertain) of a series in [from, to), oldest first. */
+  raw(sid: number, from: number, to: number): RawRow[] {
+    return this.s.raw.all(sid, from, to) as RawRow[];
+  }
+
+  before(sid: number, ts: number): RawRow | undefined {
+    return this.s.before.get(sid, ts) as RawRow | undefined;
+  }
+
+  atOrAfter(sid: number, ts: number): RawRow | undefined {
+    return this.s.atOrAfter.get(sid, ts) as RawRow | undefined;
+  }
+
+  /** Timestamps of the newest `n` samples before `ts` (to estimate the sampling interval). */
+  recentTs(sid: number, ts: number, n: number): number[] {
+    return (this.s.recentTs.all(sid, ts, n) as { ts: number }[]).map((r) => r.ts);
+  }
+
+  hours(sid: number, from: number, to: number): HourBucket[] {
+    return (
+      this.s.hours.all(sid, from, to) as { bucket: number; count: number; min: number; max: number; last: number; last_ts: number }[]
+    ).map((r) => ({ start: r.bucket, count: r.count, min: r.min, max: r.max, last: r.last, lastTs: r.last_ts }));
+  }
+
+  /**
+   * Which hourly rollups can be trusted: none when the rollup consumer never ran or is far
+   * behind; otherwise all except the (series, hour) pairs holding samples it has not folded yet.
+   */
+  rollupState(): { usable: boolean; dirty: Set<string> } {
+    const cur = this.s.rollupCursor.get(ROLLUP_CONSUMER) as { samples: number } | undefined;
+    if (!cur) return { usable: false, dirty: new Set() };
+    const max = this.maxSeq().samples;
+    if (max - cur.samples > MAX_ROLLUP_BACKLOG) return { usable: false, dirty: new Set() };
+    const dirty = new Set<string>();
+    for (const r of this.s.dirty.all(cur.samples) as { sid: number; hour: number }[]) dirty.add(`${r.sid}:${r.hour}`);
+    return { usable: true, dirty };
+  }
+
+  events(types: readonly string[], from: number, to: number): EventRow[] {
+    if (types.length === 0) return [];
+    const rows = this.db
+      .prepare(
+        `SELECT ts, device, class, type, attributes FROM events WHERE type IN (${types.map(() => '?').join(',')})
+         AND ts >= ? AND ts < ? ORDER BY ts, seq`,
+      )
+      .all(...types, from, to) as (Omit<EventRow, 'attributes'> & { attributes: string })[];
+    return rows.map((r) => ({ ...r, attributes: parseAttributes(r.attributes) }));
+  }
+
+  maxSeq(): { samples: number; events: number } {
+    const s = this.s.maxSamples.get() as { seq: number } | undefined;
+    const e = this.s.maxEvents.get() as { seq: number } | undefined;
+    return { samples: s?.seq ?? 0, events: e?.seq ?? 0 };
+  }
+
+  /** Time span of rows written after the given positions (at most `limit` of each are looked at). */
+  newData(after: { samples: number; events: number }, limit = 500_000): { lo: number | null; hi: number | null; samples: number; events: number } {
+    const s = this.s.newSamples.get(after.samples, limit) as { lo: number | null; hi: number | null; seq: number | null };
+    const e = this.s.newEvents.get(after.events, limit) as { lo: number | null; hi: number | null; seq: number | null };
+    const lows = [s.lo, e.lo].filter((x): x is number => x !== null);
+    const highs = [s.hi, e.hi].filter((x): x is number => x !== null);
+    return {
+      lo: lows.length ? Math.min(...lows) : null,
+      hi: highs.length ? Math.max(...highs) : null,
+      samples: s.seq ?? after.samples,
+      events: e.seq ?? after.events,
+    };
+  }
+}
+
+function parseTags(text: string): Record<string, string> {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) {
+      return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, String(x)]));
+    }
+  } catch {
+    /* a broken tags column is treated as no tags */
+  }
+  return {};
+}
+
+function parseAttributes(text: string): EventRow['attributes'] {
+  try {
+    const v = JSON.parse(text) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as EventRow['attributes'];
+  } catch {
+    /* an unreadable attribute blob matches nothing */
+  }
+  return {};
+}
+
+function prepareAll(db: Database.Database) {
+  const p = (sql: string) => db.prepare(sql);
+  return {
+    series: p('SELECT id, device, metric FROM series'),
+    devices: p('SELECT id, class, tags FROM devices'),
+    seriesDevices: p('SELECT DISTINCT device, class FROM series'),
+    raw: p('SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND quality < 2 ORDER BY ts'),
+    before: p(
+      'SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts < ? AND quality < 2 AND value IS NOT NULL ORDER BY ts DESC LIMIT 1',
+    ),
+    atOrAfter: p(
+      'SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1',
+    ),
+    recentTs: p('SELECT ts FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?'),
+    hours: p(
+      'SELECT bucket, count, min, max, last, last_ts FROM rollup_1h WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket',
+    ),
+    rollupCursor: p('SELECT samples FROM cursors WHERE consumer = ?'),
+    maxSamples: p("SELECT seq FROM sqlite_sequence WHERE name = 'samples'"),
+    maxEvents: p("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
+    dirty: p('SELECT DISTINCT series_id AS sid, ts - ts % 3600000 AS hour FROM samples WHERE seq > ?'),
+    newSamples: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM samples WHERE seq > ? ORDER BY seq LIMIT ?)'),
+    newEvents: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)'),
+  };
+}
