@@ -86,12 +86,19 @@ export class Gateway {
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
     const { profiles, problems } = loadProfiles(DRIVERS);
-    if (problems.length) {
-      throw new GatewayError('PROFILE_INVALID', problems.map((p) => `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`).join('\n'));
-    }
     this.profiles = profiles;
-    for (const d of this.config.devices) {
-      if (!profiles.has(d.profile)) throw new GatewayError('PROFILE_UNKNOWN', `device ${d.id}: no profile "${d.profile}"`);
+    // A broken profile stops the gateway only when a device needs it; otherwise it is a warning.
+    const needed = new Set([...this.config.devices.map((d) => d.profile), ...this.config.discover.map((r) => r.profile)]);
+    const fatal: string[] = [];
+    for (const p of problems) {
+      const line = `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`;
+      const id = p.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+      if (needed.has(id)) fatal.push(line);
+      else this.log.warn({ file: p.file }, `profile ignored: ${line}`);
+    }
+    if (fatal.length) throw new GatewayError('PROFILE_INVALID', fatal.join('\n'));
+    for (const id of needed) {
+      if (!profiles.has(id)) throw new GatewayError('PROFILE_UNKNOWN', `no profile "${id}" in drivers/profiles (known: ${[...profiles.keys()].join(', ') || 'none'})`);
     }
     for (const c of this.config.connections) {
       if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);

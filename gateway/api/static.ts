@@ -84,7 +84,10 @@ export function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {}): vo
   async function send(file: string, ifNoneMatch: string | undefined, reply: FastifyReply): Promise<FastifyReply> {
     const type = TYPES[extname(file)];
     const entry = type ? await load(file) : undefined;
-    if (!type || !entry) return reply.callNotFound();
+    if (!type || !entry) {
+      reply.callNotFound();
+      return reply;
+    }
     reply
       .header('content-type', type)
       .header('etag', entry.etag)
@@ -102,19 +105,28 @@ export function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {}): vo
 
   app.get<{ Params: { file: string } }>('/:file', (req, reply) => {
     const name = req.params.file;
-    if (!safe(name)) return reply.callNotFound();
+    if (!safe(name)) {
+      reply.callNotFound();
+      return reply;
+    }
     return send(join(webDir, name), req.headers['if-none-match'], reply);
   });
 
   app.get<{ Params: { file: string } }>('/views/:file', (req, reply) => {
     const name = req.params.file;
-    if (!safe(name)) return reply.callNotFound();
+    if (!safe(name)) {
+      reply.callNotFound();
+      return reply;
+    }
     return send(join(webDir, 'views', name), req.headers['if-none-match'], reply);
   });
 
   app.get<{ Params: { file: string } }>('/vendor/:file', (req, reply) => {
     const name = req.params.file;
-    if (!(VENDOR_FILES as readonly string[]).includes(name)) return reply.callNotFound();
+    if (!(VENDOR_FILES as readonly string[]).includes(name)) {
+      reply.callNotFound();
+      return reply;
+    }
     return send(join(vendorDir, name), req.headers['if-none-match'], reply);
   });
 }

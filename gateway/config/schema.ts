@@ -44,7 +44,7 @@ const brokerUser = strict({
 const broker = strict({
   embedded: strict({
     host: z.string().default('127.0.0.1'),
-    port: port.default(1883),
+    port: z.number().int().min(0).max(65535).default(1883),
     users: z.array(brokerUser).default([]),
     max_clients: z.number().int().positive().default(2000),
     max_payload: size('256kB'),

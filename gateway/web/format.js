@@ -30,7 +30,7 @@ export function digitsFor(value) {
 
 export function formatNumber(value, lang, digits) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '–';
-  const d = digits ?? digitsFor(value);
+  const d = digits ?? (Number.isInteger(value) ? 0 : digitsFor(value));
   const s = numberFormat(lang, d).format(value);
   return s === '-0' ? '0' : s;
 }

@@ -37,7 +37,7 @@ devices: [{ id: space-1, class: parking_space, connection: local, profile: gener
   it('discovers ChirpStack devices and builds ids from payload fields', async () => {
     const c = collector();
     const cfg = config(`
-connections: [{ id: lora, protocol: mqtt, url: "${broker.url}", protocol_version: 5 }]
+connections: [{ id: lora, protocol: mqtt, url: "${broker.url}" }]
 discover:
   - { connection: lora, topic: "application/{app}/device/+/event/up", envelope: chirpstack, profile: parking-sensor, class: parking_space, id: "space-{devEui}", tags: { app: "{app}", zone: "{tags.zone}" } }
 `);

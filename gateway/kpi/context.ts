@@ -1,0 +1,114 @@
+import type { TargetConfig } from '../config/schema.js';
+import type { KpiWindow } from './names.js';
+import type { DeviceInfo, EventRow, KpiQueries } from './queries.js';
+import type { Measure, SeriesReader } from './source.js';
+import type { RatePart } from './energy.js';
+
+/** What a KPI definition sees: the window, the devices in scope, a reader, the site's constants. */
+
+export type Scope = TargetConfig['scope'];
+
+export interface KpiSettings {
+  tz: string;
+  residents?: number;
+  /** Grid emission factor, kg CO₂ per kWh. */
+  emissionFactor: number;
+  contractDemand?: number;
+  maxGap: number;
+  nightFlowThreshold: number;
+  nightFlowNights: number;
+}
+
+export interface KpiContext {
+  kind: KpiWindow;
+  from: number;
+  to: number;
+  now: number;
+  /** The window has ended: open starts now count against their target. */
+  closed: boolean;
+  scope: Scope;
+  /** Devices in scope. */
+  devices: readonly DeviceInfo[];
+  reader: SeriesReader;
+  settings: KpiSettings;
+  events(types: readonly string[], from: number, to: number): EventRow[];
+}
+
+/** A KPI's value before it is dressed as a result. */
+export interface KpiValue {
+  value: number | null;
+  coverage: number;
+  series: string[];
+  beyond?: boolean;
+  open?: number;
+  detail?: Record<string, number | string | string[]>;
+}
+
+/** The sum of one quantity over several series; its coverage is their mean. */
+export interface Term {
+  value: number;
+  coverage: number;
+  series: string[];
+  n: number;
+}
+
+export function term(measures: readonly (Measure | undefined)[]): Term {
+  const ms = measures.filter((m): m is Measure => m !== undefined);
+  let value = 0;
+  let cov = 0;
+  for (const m of ms) {
+    value += m.value;
+    cov += m.spanMs > 0 ? Math.min(1, m.coveredMs / m.spanMs) : 0;
+  }
+  return { value, coverage: ms.length ? cov / ms.length : 0, series: ms.map((m) => m.series), n: ms.length };
+}
+
+/**
+ * Coverage of a formula: the lowest of its terms' coverages (terms without any series, such as
+ * a battery a site does not have, count as zero energy and do not lower it). A dead grid meter
+ * beside twenty healthy inverters must not pass as 95 % good input.
+ */
+export function combine(terms: readonly Term[]): { coverage: number; series: string[] } {
+  const present = terms.filter((t) => t.n > 0);
+  return {
+    coverage: present.length ? Math.min(...present.map((t) => t.coverage)) : 0,
+    series: [...new Set(present.flatMap((t) => t.series))],
+  };
+}
+
+export function ofClass(ctx: KpiContext, cls: string): DeviceInfo[] {
+  return ctx.devices.filter((d) => d.class === cls);
+}
+
+/**
+ * Devices whose energy or volume adds up to a total: a sub-meter is left out when a master
+ * meter of the same class is in scope (the master already counts it).
+ */
+export function totalling(ctx: KpiContext, cls: string): DeviceInfo[] {
+  const list = ofClass(ctx, cls);
+  const hasMaster = list.some((d) => d.tags['role'] === 'master');
+  return hasMaster ? list.filter((d) => d.tags['role'] !== 'sub') : list;
+}
+
+/** Energy from a device's counter, or its integrated rate where it has no counter. */
+export function energy(ctx: KpiContext, device: string, counter: string, rate: string, part: RatePart): Measure | undefined {
+  const r = ctx.reader;
+  if (r.has(device, counter)) return r.counter(device, counter, ctx.from, ctx.to);
+  if (r.has(device, rate)) return r.rate(device, rate, ctx.from, ctx.to, part);
+  return undefined;
+}
+
+export const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
+
+export function makeEventSource(q: KpiQueries): KpiContext['events'] {
+  const memo = new Map<string, EventRow[]>();
+  return (types, from, to) => {
+    const key = `${types.join(',')}:${from}:${to}`;
+    let rows = memo.get(key);
+    if (!rows) {
+      rows = q.events(types, from, to);
+      memo.set(key, rows);
+    }
+    return rows;
+  };
+}
