@@ -2,10 +2,13 @@ import {
   FLAG_OK,
   FLAG_RESET,
   FLAG_ROLLOVER,
+  counterBlocks,
   counterOverWindow,
   coverageOfPoints,
   integrateRate,
+  rateBlocks,
   stateDurations,
+  type Block,
   type CounterFlag,
   type CounterPoint,
   type RatePart,
@@ -92,6 +95,18 @@ export class SeriesReader {
       const r = integrateRate(this.ratePoints(device, metric, from, to), from, to, part, o);
       return { value: r.integral / HOUR_MS, coveredMs: r.coveredMs, spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
+  }
+
+  /**
+   * Per-block increase of a counter (or integral of a rate where there is no counter, in
+   * rate-unit·hours) over [from, to): 15-minute demand intervals, night-time flow.
+   */
+  blocks(device: string, counter: string, rate: string, part: RatePart, from: number, to: number, blockMs: number): Block[] | undefined {
+    const c = this.span(device, counter);
+    if (c) return counterBlocks(this.counterPoints(c.sid, from, to), from, to, blockMs, c);
+    const r = this.span(device, rate);
+    if (!r) return undefined;
+    return rateBlocks(this.ratePoints(device, rate, from, to), from, to, blockMs, part, r).map((b) => ({ ...b, value: b.value / HOUR_MS }));
   }
 
   counterPoints(sid: number, from: number, to: number): CounterPoint[] {

@@ -1,0 +1,113 @@
+import { Writable } from 'node:stream';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../../gateway/model/clock.js';
+import { CounterState } from '../../../gateway/pipeline/counters.js';
+import { IngestError, Ingestor } from '../../../gateway/pipeline/ingest.js';
+import { Dedupe } from '../../../gateway/pipeline/normalise.js';
+import { Pseudonymiser } from '../../../gateway/pipeline/pseudonymise.js';
+import { createLogger } from '../../../gateway/runtime/log.js';
+import { GatewayMetrics } from '../../../gateway/runtime/metrics.js';
+import { Store } from '../../../gateway/store/store.js';
+import { tempDir } from '../../helpers/peers.js';
+
+const T0 = Date.UTC(2026, 5, 1);
+
+function capture() {
+  const lines: Record<string, unknown>[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(l) as Record<string, unknown>);
+      cb();
+    },
+  });
+  return { lines, log: createLogger({ level: 'debug', destination: stream }) };
+}
+
+describe('ingestor', () => {
+  let dir: ReturnType<typeof tempDir>;
+  let store: Store;
+  let metrics: GatewayMetrics;
+  let out: ReturnType<typeof capture>;
+  const make = (maxRows = 1000, queueMax = 100_000) =>
+    new Ingestor({
+      store,
+      metrics,
+      log: out.log,
+      maxRows,
+      queueMax,
+      normalise: {
+        site: 't',
+        deviceClass: (d) => (d.startsWith('m') ? 'grid_meter' : undefined),
+        counters: new CounterState(),
+        dedupe: new Dedupe(),
+        pseudo: new Pseudonymiser(Buffer.alloc(32, 3)),
+        now: () => T0,
+      },
+    });
+  const reading = (i: number, device = 'm1') => ({ device, metric: 'power', value: i, ts: T0 + i });
+
+  beforeEach(() => {
+    dir = tempDir();
+    store = Store.open({ path: join(dir.dir, 'i.db'), site: 't', clock: new ManualClock(T0) });
+    metrics = new GatewayMetrics({ defaults: false });
+    out = capture();
+  });
+  afterEach(() => {
+    if (store.isOpen) store.close();
+    dir.cleanup();
+  });
+
+  it('groups what arrives in one turn into one transaction and resolves only after commit', async () => {
+    const ing = make();
+    const done = Array.from({ length: 20 }, (_, i) => ing.submit({ readings: [reading(i)] }).then(() => store.counts().samples));
+    const countsWhenResolved = await Promise.all(done);
+    expect(countsWhenResolved.every((n) => n === 20)).toBe(true);
+    expect((await metrics.ingestBatches.get()).values[0]?.value).toBe(1);
+  });
+
+  it('commits synchronously at max_rows, so a burst never piles up in memory', async () => {
+    const ing = make(100);
+    const p = ing.submit({ readings: Array.from({ length: 150 }, (_, i) => reading(i)) });
+    expect(store.counts().samples).toBe(150);
+    expect(ing.depth()).toBe(0);
+    await p;
+  });
+
+  it('holds producers back while the queue is full', async () => {
+    const ing = make(10_000, 100);
+    const order: string[] = [];
+    const a = ing.submit({ readings: Array.from({ length: 100 }, (_, i) => reading(i)) }).then(() => order.push('a'));
+    const b = ing.submit({ readings: [reading(500)] }).then(() => order.push('b'));
+    expect(ing.depth()).toBe(100); // b waits outside the queue
+    await Promise.all([a, b]);
+    expect(order).toEqual(['a', 'b']);
+    expect(store.counts().samples).toBe(101);
+  });
+
+  it('counts and logs rejections by reason, rate-limited, and keeps the good readings', async () => {
+    const ing = make();
+    await ing.submit({ readings: [reading(1), ...Array.from({ length: 20 }, (_, i) => reading(i, 'ghost'))] });
+    expect(store.counts().samples).toBe(1);
+    const rej = await metrics.rejections.get();
+    expect(rej.values).toEqual([expect.objectContaining({ labels: { reason: 'unknown_device' }, value: 20 })]);
+    expect(out.lines.filter((l) => l['reason'] === 'unknown_device')).toHaveLength(5);
+  });
+
+  it('rejects every waiting producer with a retryable error when the store cannot write', async () => {
+    const ing = make();
+    store.close();
+    const err = await ing.submit({ readings: [reading(1)] }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(IngestError);
+    expect(err).toMatchObject({ code: 'STORE_WRITE_FAILED', retryable: true });
+  });
+});
+
+describe('logging', () => {
+  it('redacts secrets wherever they appear', () => {
+    const { lines, log } = capture();
+    log.child({ connection: 'lora' }).info({ password: 'p@ss', sink: { token: 'tok-123' }, user: { password_hash: 'scrypt$x' } }, 'connecting');
+    expect(JSON.stringify(lines)).not.toMatch(/p@ss|tok-123|scrypt\$x/);
+    expect(lines[0]).toMatchObject({ connection: 'lora', password: '[redacted]', sink: { token: '[redacted]' } });
+  });
+});
