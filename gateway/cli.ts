@@ -135,9 +135,13 @@ export function checkConfigProblems(file: string): string[] {
   }
   const problems: string[] = [];
   const { profiles, problems: profileProblems } = loadProfiles(DRIVERS);
-  for (const p of profileProblems) problems.push(`${p.file}: ${formatProblem(p)}`);
+  const named = new Set([...config.devices.map((d) => d.profile), ...config.discover.map((r) => r.profile)]);
+  for (const p of profileProblems) {
+    if (named.has(p.file.replace(/^.*\//, '').replace(/\.ya?ml$/, ''))) problems.push(`${p.file}: ${formatProblem(p)}`);
+  }
   config.devices.forEach((d, i) => {
     const profile = profiles.get(d.profile);
+    if (!profile && profileProblems.some((p) => p.file.endsWith(`/${d.profile}.yaml`))) return;
     if (!profile) problems.push(`devices[${i}].profile: no profile "${d.profile}" (known: ${[...profiles.keys()].join(', ') || 'none'})`);
     else if (!profile.classes.includes(d.class))
       problems.push(`devices[${i}].class: profile "${d.profile}" serves ${profile.classes.join(', ')}, not ${d.class}`);
