@@ -86,7 +86,7 @@ export const api = {
 /** The live stream's URL (EventSource cannot send headers, so a token goes in the query). */
 export function liveUrl() {
   const tk = token();
-  return tk ? `/api/live?token=${encodeURIComponent(tk)}` : '/api/live';
+  return tk ? `/api/live?access_token=${encodeURIComponent(tk)}` : '/api/live';
 }
 
 export { normLatest, normEvent };

@@ -120,9 +120,10 @@ async function start() {
   window.addEventListener('hashchange', route);
   // Health names the site and its time zone; the page still works when it cannot say.
   const health = await api.health().catch(() => null);
-  const site = health?.site ?? {};
-  if (site.timezone ?? health?.timezone) app.tz = site.timezone ?? health.timezone;
-  app.site = site.name ?? site.id ?? '';
+  const site = typeof health?.site === 'object' && health.site ? health.site : { id: health?.site };
+  const tz = site.timezone ?? health?.timezone;
+  if (tz) app.tz = tz;
+  app.site = site.name ?? health?.site_name ?? site.id ?? '';
   for (let attempt = 0; ; attempt++) {
     try {
       await app.state.load();

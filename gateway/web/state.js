@@ -29,6 +29,7 @@ export class LiveState {
     this.pendingSamples = new Map();
     this.pendingEvents = new Ring(limits.events);
     this.pendingAlerts = new Ring(limits.alerts);
+    this.dirty = false;
     this.source = null;
     this.timer = null;
     this.refreshTimer = null;
@@ -94,6 +95,7 @@ export class LiveState {
     const d = this.devices.get(r.device);
     if (d) {
       if (r.ts > (d.lastSeen ?? 0)) d.lastSeen = r.ts;
+      if (d.status === 'stale' && r.reason !== 'stale') d.status = 'online';
     } else if (this.devices.size < this.limits.devices) {
       this.devices.set(r.device, { id: r.device, class: r.class, status: 'online', lastSeen: r.ts, quality: r.quality });
     }
@@ -108,6 +110,7 @@ export class LiveState {
     src.addEventListener('sample', (m) => this.onSample(m.data));
     src.addEventListener('event', (m) => this.onEvent(m.data));
     src.addEventListener('alert', (m) => this.onAlert(m.data));
+    src.addEventListener('stale', (m) => this.onStale(m.data));
     this.timer = setInterval(() => this.flush(), this.limits.flushMs);
     // New devices (discovery) and status changes arrive through the device list.
     this.refreshTimer = setInterval(() => {
@@ -164,8 +167,26 @@ export class LiveState {
     }
   }
 
+  /** A device went quiet: its last values stay on screen, marked stale (never re-stamped). */
+  onStale(data) {
+    let msg;
+    try {
+      msg = JSON.parse(data);
+    } catch {
+      return;
+    }
+    const d = this.devices.get(msg.device);
+    if (d) d.status = 'stale';
+    const prefix = `${msg.device}\u0000`;
+    for (const [k, r] of this.latest) {
+      if (k.startsWith(prefix) && r.quality !== 'bad') this.latest.set(k, { ...r, quality: 'uncertain', reason: 'stale' });
+    }
+    this.dirty = true;
+  }
+
   flush() {
-    if (this.pendingSamples.size === 0 && this.pendingEvents.size === 0 && this.pendingAlerts.size === 0) return;
+    if (!this.dirty && this.pendingSamples.size === 0 && this.pendingEvents.size === 0 && this.pendingAlerts.size === 0) return;
+    this.dirty = false;
     const samples = [...this.pendingSamples.values()];
     this.pendingSamples.clear();
     const events = this.pendingEvents.toArray();

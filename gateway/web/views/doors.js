@@ -5,6 +5,7 @@ import { startOfDay } from '../format.js';
 import { kpiStat, poller, timeCell } from './common.js';
 
 const TYPES = ['access_granted', 'access_denied', 'door_forced', 'door_held_open'];
+const LIMIT = 300;
 const ALARMS = new Set(['access_denied', 'door_forced', 'door_held_open']);
 const ROWS = 30;
 const MAX_DOORS = 60;
@@ -36,7 +37,7 @@ export function mount(root, ctx) {
   const events = new Ring(300);
   const ctrl = new AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
-  Promise.all(TYPES.map((type) => ctx.api.events({ type, from }, ctrl.signal)))
+  Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
       // Only the newest few hundred matter to the list.
       for (const e of lists.flat().sort((a, b) => a.ts - b.ts).slice(-events.cap)) events.push(e);

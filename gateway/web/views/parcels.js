@@ -11,6 +11,7 @@ const LOOKBACK_MS = 4 * 86_400_000;
 const ROWS = 10;
 const MAX_LOCKERS = 40;
 const TYPES = ['parcel_arrived', 'parcel_deposited', 'parcel_picked_up', 'parcel_delivered'];
+const LIMIT = 1500; // per type, newest first: with the ring below, a bounded history
 
 export function mount(root, ctx) {
   const { state, t } = ctx;
@@ -36,7 +37,7 @@ export function mount(root, ctx) {
   const events = new Ring(6000);
   const ctrl = new AbortController();
   const from = ctx.now() - LOOKBACK_MS;
-  Promise.all(TYPES.map((type) => ctx.api.events({ type, from }, ctrl.signal)))
+  Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
       for (const e of lists.flat().sort((a, b) => a.ts - b.ts)) events.push(e);
       renderEvents();

@@ -9,6 +9,7 @@ const ROWS = 10;
 const MAX_ZONES = 60;
 const MAX_CHARGERS = 40;
 const RETRIEVAL_TYPES = ['retrieval_requested', 'retrieval_completed'];
+const LIMIT = 300;
 
 export function mount(root, ctx) {
   const { state, t } = ctx;
@@ -44,7 +45,7 @@ export function mount(root, ctx) {
   const retrievals = new Ring(600);
   const ctrl = new AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
-  Promise.all(RETRIEVAL_TYPES.map((type) => ctx.api.events({ type, from }, ctrl.signal)))
+  Promise.all(RETRIEVAL_TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
       for (const e of lists.flat().sort((a, b) => a.ts - b.ts)) retrievals.push(e);
       renderRetrievals();
