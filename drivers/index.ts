@@ -1,10 +1,13 @@
 import type { DriverFactory } from './core/driver.js';
+import { mqttDriverFactory } from './mqtt/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
  * (other than core and profiles) is missing from this list.
  */
-export const DRIVERS: readonly DriverFactory[] = [];
+export const DRIVERS: readonly DriverFactory[] = [
+  mqttDriverFactory,
+];
 
 export function driverFor(protocol: string): DriverFactory | undefined {
   return DRIVERS.find((d) => (d.protocols as readonly string[]).includes(protocol));

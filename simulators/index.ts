@@ -1,12 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from './core.js';
+import { transportSection } from './transport/index.js';
 
 /**
  * Scenario sections and the factories that run them; one line per simulator family.
  * A scenario file is YAML with one key per section (energy, transport, station…).
  */
-export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {};
+export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {
+  transport: transportSection,
+};
 
 export interface RunningSimulators {
   groups: SimulatorGroup[];

@@ -68,12 +68,15 @@ function compileWhen(when: Condition | Condition[] | undefined): Test {
 
 type TsGetter = (data: unknown, input: MessageInput) => Converted<number> | undefined;
 
-function compileTs(spec: TimestampSpec | undefined): TsGetter | undefined {
+function compileTs(spec: TimestampSpec | TimestampSpec[] | undefined): TsGetter | undefined {
   if (!spec) return undefined;
-  const get = getter(spec.path);
+  const specs = (Array.isArray(spec) ? spec : [spec]).map((s) => ({ s, get: getter(s.path) }));
   return (d, input) => {
-    const raw = get(d, input);
-    return raw === undefined || raw === null ? undefined : toTimestamp(raw, spec.format, spec.path);
+    for (const { s, get } of specs) {
+      const raw = get(d, input);
+      if (raw !== undefined && raw !== null) return toTimestamp(raw, s.format, s.path);
+    }
+    return undefined;
   };
 }
 
@@ -91,7 +94,13 @@ interface CompiledEvent {
   rule: EventMap;
   when: Test;
   ts: TsGetter | undefined;
-  attrs: { name: string; def: EventDef['attributes'][string]; get?: Getter; map?: Record<string, string | number | boolean> | undefined; value?: string | number | boolean }[];
+  attrs: {
+    name: string;
+    def: EventDef['attributes'][string];
+    get?: Getter;
+    map?: Record<string, string | number | boolean> | undefined;
+    value?: string | number | boolean | undefined;
+  }[];
 }
 
 export interface Decoder {
@@ -140,7 +149,7 @@ export function compileDecoder(profile: MqttProfile, cls: string): Decoder {
         if (!adef.optional) problems.push(`events[${i}]: ${e.type} needs attribute "${name}"`);
         continue;
       }
-      attrs.push('value' in m ? { name, def: adef, value: m.value } : { name, def: adef, get: getter(m.path), map: m.map });
+      attrs.push('value' in m ? { name, def: adef, value: m.value } : { name, def: adef, get: getter(m.path), map: m.map, value: m.default });
     }
     events.push({ rule: e, when: compileWhen(e.when), ts: compileTs(e.timestamp), attrs });
   });
@@ -194,7 +203,7 @@ export function compileDecoder(profile: MqttProfile, cls: string): Decoder {
         }
         const attributes: EventAttributes = {};
         for (const a of e.attrs) {
-          const raw = a.get ? a.get(data, input) : a.value;
+          const raw = (a.get ? a.get(data, input) : undefined) ?? a.value;
           if (raw === undefined || raw === null) {
             if (a.def.optional) continue;
             return fail('missing_field', `${e.rule.type}.${a.name} is missing`);

@@ -3,10 +3,10 @@ import mqtt, { type IClientOptions, type MqttClient, type Packet } from 'mqtt';
 import type { ConnectionConfig, DiscoverConfig, GatewayConfig } from '../../gateway/config/schema.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth, IngestBatch, LinkState } from '../core/driver.js';
 import type { Profile } from '../profiles/schema.js';
-import { parseJson, unwrap } from './envelope.js';
 import { explainDevice } from './explain.js';
+import { decodeInput, prepare } from './message.js';
 import { Router } from './router.js';
-import { refusal, remember, type DeviceRuntime } from './runtime.js';
+import { forget, refusal, remember, type DeviceRuntime } from './runtime.js';
 
 export type MqttConnection = Extract<ConnectionConfig, { protocol: 'mqtt' }>;
 
@@ -52,7 +52,7 @@ export class MqttDriver implements Driver {
   private timer: NodeJS.Timeout | undefined;
   private stopping = false;
   private readonly inflight = new Set<Promise<void>>();
-  private readonly counters = { messages: 0, accepted: 0, rejected: 0, reconnects: 0, ingest_failures: 0 };
+  private readonly counters = { messages: 0, accepted: 0, rejected: 0, redelivered: 0, reconnects: 0, ingest_failures: 0 };
   private onFirstOutcome: (() => void) | undefined;
 
   constructor(private readonly args: MqttDriverArgs) {
@@ -184,7 +184,7 @@ export class MqttDriver implements Driver {
   private onPublish(packet: Packet, callback: (err?: Error) => void): void {
     if (packet.cmd !== 'publish') return callback();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
-    const work = this.safeProcess(packet.topic, payload);
+    const work = this.safeProcess(packet.topic, payload, packet.dup);
     if (!work) return callback();
     // QoS 0 waits for the commit too: holding the packet loop is the backpressure that bounds memory.
     work.then(
@@ -216,9 +216,9 @@ export class MqttDriver implements Driver {
   }
 
   /** process() wrapped so that a bug can never stop the packet loop. */
-  private safeProcess(topic: string, payload: Buffer): Promise<void> | undefined {
+  private safeProcess(topic: string, payload: Buffer, redelivery = false): Promise<void> | undefined {
     try {
-      const work = this.process(topic, payload);
+      const work = this.process(topic, payload, redelivery);
       if (!work) return undefined;
       this.inflight.add(work);
       const done = () => void this.inflight.delete(work);
@@ -230,47 +230,47 @@ export class MqttDriver implements Driver {
     }
   }
 
-  private process(topic: string, payload: Buffer): Promise<void> | undefined {
+  private process(topic: string, payload: Buffer, redelivery: boolean): Promise<void> | undefined {
     this.counters.messages++;
     this.args.ctx.metrics.messages(1);
     const route = this.router.route(topic);
     if (!route) return this.refuse(undefined, topic, 'unknown_topic', 'no device or discovery rule for this topic');
     const known = route.kind === 'device' ? route.device : undefined;
-    const src = route.kind === 'device' ? route.device : route.rule;
-    if (payload.length > src.profile.max_payload)
-      return this.refuse(known?.id, topic, 'oversize', `${payload.length} bytes > max_payload ${src.profile.max_payload}`);
-    const parsed = parseJson(payload);
-    if (!parsed.ok) return this.refuse(known?.id, topic, parsed.problem.reason, parsed.problem.detail);
-    const un = unwrap(src.envelope, parsed.value, src.codec, src.profile.prefer_decoded);
-    if (!un.ok) return this.refuse(known?.id, topic, un.problem.reason, un.problem.detail);
+    const prep = prepare(route.kind === 'device' ? route.device : route.rule, payload);
+    if (!prep.ok) return this.refuse(known?.id, topic, prep.problem.reason, prep.problem.detail);
     let device: DeviceRuntime;
     if (route.kind === 'device') device = route.device;
     else {
       const ctx = this.args.ctx;
       const add = ctx.addDevice ? ctx.addDevice.bind(ctx) : undefined;
-      const found = this.router.discover(route.rule, route.vars, parsed.value, un.value.meta, this.connectionId, add);
+      const found = this.router.discover(route.rule, route.vars, prep.message, prep.unwrapped.meta, this.connectionId, add);
       if ('reason' in found) return this.refuse(undefined, topic, found.reason, found.detail);
       device = found.device;
     }
     const now = this.args.ctx.clock.now();
-    const dec = device.decoder.decode(device.id, {
-      data: un.value.data,
-      meta: un.value.meta,
-      topicVars: route.vars,
-      envelopeTs: un.value.ts,
-      receivedAt: now,
-    });
+    const dec = device.decoder.decode(device.id, decodeInput(prep.unwrapped, route.vars, now));
     if (!dec.ok) return this.refuse(device.id, topic, dec.problem.reason, dec.problem.detail);
     const { ts, hasSourceTs, readings, events } = dec.value;
     const why = refusal(device, ts, hasSourceTs, payload);
+    // The broker sends a message again (DUP) when it did not see our PUBACK, e.g. it restarted
+    // right after we acknowledged. Older than what we stored: it was stored (messages of one
+    // session are committed in order), so it is acknowledged quietly, not counted as bad input.
+    if (why && redelivery) {
+      this.counters.redelivered++;
+      return undefined;
+    }
     if (why) return this.refuse(device.id, topic, why, why === 'duplicate' ? 'the same message again' : `time ${ts} is older than the last one`);
     const batch: IngestBatch = {};
     if (readings.length) batch.readings = readings;
     if (events.length) batch.events = events;
-    return this.args.ctx.ingest(batch).then(() => {
-      remember(device, ts, hasSourceTs, payload, now);
-      this.counters.accepted++;
-    });
+    const mark = remember(device, ts, hasSourceTs, payload, now);
+    return this.args.ctx.ingest(batch).then(
+      () => void this.counters.accepted++,
+      (err: unknown) => {
+        forget(device, mark);
+        throw err;
+      },
+    );
   }
 
   /** Count and report a refused message: topic and reason only, never the payload. */

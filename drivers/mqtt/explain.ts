@@ -11,7 +11,7 @@ export function explainDevice(router: Router, deviceId: string, url: string): st
   const lines = [
     `broker ${url}, subscribe "${router.topics.get(d.id) ?? '(discovered)'}" QoS 1; acknowledged after commit`,
     `envelope ${d.envelope}${p.codec ? `, codec ${p.codec}${p.prefer_decoded ? " (unless the network server's decoded object is present)" : ''}` : ''}`,
-    `timestamp: ${p.timestamp ? `${p.timestamp.path} (${p.timestamp.format})` : d.envelope === 'json' ? 'receive time' : 'envelope time, else receive time'}`,
+    `timestamp: ${p.timestamp ? [p.timestamp].flat().map((t) => `${t.path} (${t.format})`).join(' or ') : d.envelope === 'json' ? 'receive time' : 'envelope time, else receive time'}`,
   ];
   for (const r of p.readings)
     lines.push(`  ${r.metric} ← ${r.each ? `${r.each}[].` : ''}${r.path}${r.unit ? ` [${r.unit}]` : ''}${r.scale !== undefined ? ` ×${r.scale}` : ''}${r.map ? ' (mapped)' : ''}`);

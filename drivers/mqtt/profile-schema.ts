@@ -53,6 +53,8 @@ const attributeMap = z.union([
   z.strictObject({
     path: z.string(),
     map: z.record(z.string(), scalar).optional(),
+    /** Used when the message does not carry the field (a controller that only reads cards). */
+    default: scalar.optional(),
   }),
   z.strictObject({ value: scalar }),
 ]);
@@ -72,8 +74,8 @@ export const mqttProfileBody = {
   codec: z.string().optional(),
   /** Use the network server's decoded object (`object`, `decoded_payload`) when present. */
   prefer_decoded: z.boolean().default(true),
-  /** Source timestamp of the whole message (else the envelope's time, else the receive time). */
-  timestamp: timestampSpec.optional(),
+  /** Source timestamp of the whole message (else the envelope's time, else the receive time); the first present of a list wins. */
+  timestamp: z.union([timestampSpec, z.array(timestampSpec).min(1)]).optional(),
   readings: z.array(readingMap).default([]),
   events: z.array(eventMap).default([]),
   /** Generic JSON: `{values: {metric: value}, events: [{type, ts?, attributes}]}` with catalog names as they are. */

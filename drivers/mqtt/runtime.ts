@@ -74,15 +74,31 @@ export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payl
   return undefined;
 }
 
+export interface Remembered {
+  entry: { ts: number; payload: Buffer } | undefined;
+  previousTs: number;
+}
+
 /**
- * Record a committed message. Only after the commit: a message remembered before it and then
- * lost with the process would be refused as a duplicate when the broker sends it again.
+ * Record a message as it goes to the store, so that a copy arriving while it is still being
+ * committed (the embedded broker hands over a socket's packets concurrently) is refused too.
+ * If the commit fails, `forget` undoes it: otherwise the broker's resend would be refused.
  */
-export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number): void {
+export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number): Remembered {
   d.lastSeen = now;
-  if (!hasSourceTs) return;
+  const previousTs = d.lastTs;
+  if (!hasSourceTs) return { entry: undefined, previousTs };
   if (ts > d.lastTs) d.lastTs = ts;
   // A copy: the packet's buffer may be a slice of a larger socket read.
-  d.recent.push({ ts, payload: Buffer.from(payload) });
+  const entry = { ts, payload: Buffer.from(payload) };
+  d.recent.push(entry);
   if (d.recent.length > RECENT) d.recent.shift();
+  return { entry, previousTs };
+}
+
+export function forget(d: DeviceRuntime, r: Remembered): void {
+  if (!r.entry) return;
+  const i = d.recent.indexOf(r.entry);
+  if (i >= 0) d.recent.splice(i, 1);
+  if (d.lastTs === r.entry.ts) d.lastTs = r.previousTs;
 }

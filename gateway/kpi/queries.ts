@@ -84,9 +84,9 @@ export class KpiQueries {
   }
 
   hours(sid: number, from: number, to: number): HourBucket[] {
-    return (
-      this.s.hours.all(sid, from, to) as { bucket: number; count: number; min: number; max: number; last: number; last_ts: number }[]
-    ).map((r) => ({ start: r.bucket, count: r.count, min: r.min, max: r.max, last: r.last, lastTs: r.last_ts }));
+    // Arrays, not objects: a month is 720 rows per series and this is the hot path of long windows.
+    const rows = this.s.hours.raw(true).all(sid, from, to) as [number, number, number, number, number, number][];
+    return rows.map(([start, count, min, max, last, lastTs]) => ({ start, count, min, max, last, lastTs }));
   }
 
   /**
@@ -177,8 +177,9 @@ function prepareAll(db: Database.Database) {
     rollupCursor: p('SELECT samples FROM cursors WHERE consumer = ?'),
     maxSamples: p("SELECT seq FROM sqlite_sequence WHERE name = 'samples'"),
     maxEvents: p("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
-    dirty: p('SELECT DISTINCT series_id AS sid, ts - ts % 3600000 AS hour FROM samples WHERE seq > ?'),
-    newSamples: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM samples WHERE seq > ? ORDER BY seq LIMIT ?)'),
-    newEvents: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM events WHERE seq > ? ORDER BY seq LIMIT ?)'),
+    // NOT INDEXED: left alone, the planner scans the whole (series_id, ts) index instead of the seq range.
+    dirty: p('SELECT DISTINCT series_id AS sid, ts - ts % 3600000 AS hour FROM samples NOT INDEXED WHERE seq > ?'),
+    newSamples: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM samples NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
+    newEvents: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM events NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
   };
 }

@@ -54,12 +54,16 @@ export function estimatedHourPoints(b: HourBucket, wrap?: number): CounterPoint[
 }
 
 /**
- * Coverage of an hour from its sample count: count × sampling interval, at most the hour. An
- * interval longer than the gap limit means no sample pair would count as covered either.
+ * Coverage of an hour from its sample count, on the same terms as the gap rule for raw samples:
+ * the time the missing samples stand for is taken as one gap (an outage), which costs nothing
+ * while it is no longer than maxGap and all of its length beyond that. Sampling slower than
+ * maxGap never counts as covered.
  */
 export function hourCoverage(count: number, intervalMs: number, maxGap: number): number {
   if (intervalMs <= 0 || intervalMs > maxGap) return 0;
-  return Math.min(HOUR_MS, count * intervalMs);
+  const missing = HOUR_MS - count * intervalMs;
+  if (missing <= maxGap) return HOUR_MS;
+  return Math.max(0, HOUR_MS - missing);
 }
 
 /** The sampling interval of a series: the median step of recent timestamps. */

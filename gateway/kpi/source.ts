@@ -125,10 +125,7 @@ export class SeriesReader {
   statePoints(device: string, metric: string, from: number, to: number): StatePoint[] {
     const sid = this.q.seriesId(device, metric);
     if (sid === undefined) return [];
-    const rows = this.q.raw(sid, from, to);
-    const before = this.q.before(sid, from);
-    const all = before ? [before, ...rows] : rows;
-    return all.flatMap((r) => (usable(r) && r.value !== null ? [{ ts: r.ts, v: stateText(r.value) }] : []));
+    return this.withNeighbours(sid, from, to).flatMap((r) => (usable(r) && r.value !== null ? [{ ts: r.ts, v: stateText(r.value) }] : []));
   }
 
   /** Time in each state over [from, to) and the time covered. */
@@ -155,6 +152,17 @@ export class SeriesReader {
       const pts = this.withNeighbours(o.sid, from, to).filter(usable);
       return { value: 0, coveredMs: coverageOfPoints(pts, from, to, o), spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
+  }
+
+  /**
+   * Complete hourly rollups of a series in [from, to) (hours not yet folded are left out), or
+   * undefined when the rollups cannot be used at all.
+   */
+  hourBuckets(device: string, metric: string, from: number, to: number): HourBucket[] | undefined {
+    const sid = this.q.seriesId(device, metric);
+    const state = this.rollups();
+    if (sid === undefined || !state.usable) return undefined;
+    return this.cached(`h:${sid}:${from}:${to}`, () => this.q.hours(sid, from, to).filter((b) => !state.dirty.has(`${sid}:${b.start}`)));
   }
 
   private withNeighbours(sid: number, from: number, to: number): RawRow[] {
@@ -190,7 +198,7 @@ export class SeriesReader {
     const buckets = this.q.hours(sid, h0, h1).filter((b) => !state.dirty.has(`${sid}:${b.start}`));
     let prev: HourBucket | undefined;
     let coveredMs = 0;
-    const interval = medianStep(this.q.recentTs(sid, covEnd, 16)) ?? HOUR_MS / Math.max(1, ...buckets.map((b) => b.count));
+    const interval = medianStep(this.q.recentTs(sid, covEnd, 32)) ?? HOUR_MS / Math.max(1, ...buckets.map((b) => b.count));
     for (const b of buckets) {
       const prevLast = prev && prev.start === b.start - HOUR_MS ? prev.last : this.q.before(sid, b.start)?.value;
       if (isSuspicious(b, typeof prevLast === 'number' ? prevLast : undefined)) {
@@ -216,10 +224,17 @@ export class SeriesReader {
     }
     if (cursor < to) ranges.push([cursor, to]);
     const seen = new Set<number>();
+    const keep = (p: CounterPoint | undefined) => {
+      if (p && !seen.has(p.ts)) (seen.add(p.ts), rawHours.push(p));
+    };
     for (const [rs, re] of ranges) {
       const pts = this.counterPoints(sid, rs, re);
       coveredMs += counterOverWindow(pts, rs, re, o).coveredMs;
-      for (const p of pts) if (!seen.has(p.ts)) (seen.add(p.ts), rawHours.push(p));
+      pts.forEach(keep);
+    }
+    // The real samples on either side of each window edge, so the edge steps are split in time.
+    for (const t of [from, to]) {
+      for (const r of [this.q.before(sid, t), this.q.atOrAfter(sid, t)]) keep(r ? toCounterPoint(r) : undefined);
     }
     const stream = mergeStreams(rawHours.sort((a, b) => a.ts - b.ts), standIns);
     const r = counterOverWindow(stream, from, to, o);

@@ -4,7 +4,7 @@ import { localParts, zonedToUtc } from './windows.js';
 /** Water KPIs of the low-carbon scene: volumes by water_type tag, losses, night flow. */
 
 const DAY = 86_400_000;
-const NIGHT_BLOCK = 15 * 60_000;
+const HOUR = 3_600_000;
 
 function volume(ctx: KpiContext, type: string, devices = totalling(ctx, 'water_meter')): Term {
   return term(devices.filter((d) => d.tags['water_type'] === type).map((d) => energy(ctx, d.id, 'volume_total', 'flow', 'pos')));
@@ -17,7 +17,7 @@ export const water: Record<string, (ctx: KpiContext) => KpiValue> = {
     const days = (Math.min(ctx.to, ctx.now) - ctx.from) / DAY;
     const residents = 'site' in ctx.scope ? ctx.settings.residents : undefined;
     const value = potable.n && residents && days > 0 ? (potable.value * 1000) / residents / days : null;
-    return { value, ...combine([potable]), detail: residents ? { residents } : {} };
+    return { value, ...combine([potable]), ...(residents ? { detail: { residents } } : {}) };
   },
   /**
    * (reclaimed + rainwater) / all water. "All" is potable + reclaimed + rainwater: hot water is
@@ -59,8 +59,9 @@ export function nights(ctx: Pick<KpiContext, 'from' | 'to' | 'now' | 'settings'>
 
 /**
  * Meters whose minimum flow stayed above the threshold between 02:00 and 04:00 on N nights in a
- * row: a leak, since nobody draws water all night. Flow from the flow gauge, or from the
- * volume counter per quarter hour where a meter has no flow reading.
+ * row: a leak, since nobody draws water all night. Flow is the flow gauge's minimum, or for a
+ * meter with only a volume counter the lower of the two hourly mean flows (smart water meters
+ * report hourly at best). Hourly rollups answer most nights; the rest are read raw.
  */
 function nightFlowLeak(ctx: KpiContext): KpiValue {
   const { nightFlowThreshold: threshold, nightFlowNights: n } = ctx.settings;
@@ -70,39 +71,63 @@ function nightFlowLeak(ctx: KpiContext): KpiValue {
   let meters = 0;
   const list = nights(ctx);
   for (const d of ofClass(ctx, 'water_meter')) {
+    const metric = ctx.reader.has(d.id, 'flow') ? 'flow' : ctx.reader.has(d.id, 'volume_total') ? 'volume_total' : undefined;
+    if (!metric || list.length === 0) continue;
+    const mins = nightMins(ctx, d.id, metric, list);
     let run = 0;
     let best = 0;
     let covered = 0;
-    let used = false;
-    for (const [s, e] of list) {
-      const min = nightMinFlow(ctx, d.id, s, e);
-      if (!min) continue;
-      used = true;
-      covered += min.covered / (e - s);
-      run = min.value > threshold ? run + 1 : 0;
+    list.forEach(([s, e], i) => {
+      const m = mins[i];
+      covered += m ? m.covered / (e - s) : 0;
+      run = m && m.value > threshold ? run + 1 : 0;
       best = Math.max(best, run);
-    }
-    if (!used) continue;
+    });
     meters++;
-    cov += list.length ? covered / list.length : 0;
-    series.push(`${d.id}/${ctx.reader.has(d.id, 'flow') ? 'flow' : 'volume_total'}`);
+    cov += covered / list.length;
+    series.push(`${d.id}/${metric}`);
     if (best >= n) flagged.push(d.id);
   }
   return { value: meters ? flagged.length : null, coverage: meters ? cov / meters : 0, series, detail: { meters: flagged, nights: list.length } };
 }
 
-function nightMinFlow(ctx: KpiContext, device: string, s: number, e: number): { value: number; covered: number } | undefined {
+type NightMin = { value: number; covered: number } | undefined;
+
+function nightMins(ctx: KpiContext, device: string, metric: 'flow' | 'volume_total', list: [number, number][]): NightMin[] {
+  const first = (list[0] as [number, number])[0];
+  const last = (list[list.length - 1] as [number, number])[1];
+  const buckets = ctx.reader.hourBuckets(device, metric, first - HOUR, last);
+  const byStart = new Map((buckets ?? []).map((b) => [b.start, b]));
+  return list.map(([s, e]) => {
+    let min = Number.POSITIVE_INFINITY;
+    let hours = 0;
+    for (let h = s; h < e; h += HOUR) {
+      const b = byStart.get(h);
+      const prev = byStart.get(h - HOUR);
+      if (!b) break;
+      if (metric === 'flow') min = Math.min(min, b.min);
+      else {
+        // Volume between the last samples of two clean hours, per hour.
+        if (!prev || b.last < prev.last || b.max > b.last || b.lastTs <= prev.lastTs) break;
+        min = Math.min(min, ((b.last - prev.last) * HOUR) / (b.lastTs - prev.lastTs));
+      }
+      hours++;
+    }
+    if (hours * HOUR === e - s) return { value: min, covered: e - s };
+    return rawNightMin(ctx, device, metric, s, e);
+  });
+}
+
+function rawNightMin(ctx: KpiContext, device: string, metric: 'flow' | 'volume_total', s: number, e: number): NightMin {
   const r = ctx.reader;
-  if (r.has(device, 'flow')) {
+  if (metric === 'flow') {
     const pts = r.ratePoints(device, 'flow', s, e).filter((p) => p.ts >= s && p.ts < e);
     const cov = r.coverage(device, 'flow', s, e);
     if (pts.length === 0 || !cov) return { value: 0, covered: 0 };
     return { value: Math.min(...pts.map((p) => p.v)), covered: cov.coveredMs };
   }
-  const blocks = r.blocks(device, 'volume_total', 'flow', 'pos', s, e, NIGHT_BLOCK);
-  if (!blocks) return undefined;
-  const full = blocks.filter((b) => b.coveredMs >= NIGHT_BLOCK * 0.9);
+  const blocks = r.blocks(device, 'volume_total', 'flow', 'pos', s, e, HOUR) ?? [];
+  const full = blocks.filter((b) => b.coveredMs >= HOUR * 0.9);
   if (full.length === 0) return { value: 0, covered: 0 };
-  // m³ per quarter hour → m³/h
-  return { value: Math.min(...full.map((b) => (b.value * 3_600_000) / (b.end - b.start))), covered: full.reduce((a, b) => a + b.coveredMs, 0) };
+  return { value: Math.min(...full.map((b) => (b.value * HOUR) / (b.end - b.start))), covered: full.reduce((a, b) => a + b.coveredMs, 0) };
 }

@@ -38,7 +38,7 @@ function token() {
 }
 
 async function get(path, params = {}, signal) {
-  const url = new URL(path, location.origin);
+  const url = new window.URL(path, window.location.origin);
   for (const [k, v] of Object.entries(params)) {
     if (v !== undefined && v !== null && v !== '') url.searchParams.set(k, String(v));
   }

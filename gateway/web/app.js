@@ -78,7 +78,7 @@ function renderLive() {
   const s = app.state.status;
   els.live.className = `live live-${s}`;
   setText(els.live, t(`live.${s}`));
-  const active = app.state.alerts.toArray().filter((a) => a.status === 'missed' || a.active === true).length;
+  const active = app.state.activeAlerts();
   els.alerts.hidden = active === 0;
   setText(els.alerts, `⚠ ${active}`);
   const now = app.state.now();
@@ -99,7 +99,7 @@ function show(name, arg = '') {
 
 /** #energy, #devices/pv-roof-a … */
 function route() {
-  const [name, ...rest] = location.hash.replace(/^#\/?/, '').split('/');
+  const [name, ...rest] = window.location.hash.replace(/^#\/?/, '').split('/');
   show(name || DEFAULT_VIEW, rest.join('/'));
 }
 
@@ -119,14 +119,14 @@ async function start() {
   els.lang.addEventListener('click', () => setLang(app.lang === 'zh' ? 'en' : 'zh'));
   window.addEventListener('hashchange', route);
   // Health names the site and its time zone; the page still works when it cannot say.
-  const health = await api.health().catch(() => null);
-  const site = typeof health?.site === 'object' && health.site ? health.site : { id: health?.site };
-  const tz = site.timezone ?? health?.timezone;
-  if (tz) app.tz = tz;
-  app.site = site.name ?? health?.site_name ?? site.id ?? '';
+  const healthReq = api.health().catch(() => null);
   for (let attempt = 0; ; attempt++) {
     try {
-      await app.state.load();
+      const [health] = await Promise.all([healthReq, app.state.load()]);
+      const site = typeof health?.site === 'object' && health.site ? health.site : { id: health?.site };
+      const tz = site.timezone ?? health?.timezone;
+      if (tz) app.tz = tz;
+      app.site = site.name ?? health?.site_name ?? site.id ?? '';
       els.error.hidden = true;
       break;
     } catch (err) {
@@ -151,5 +151,22 @@ function markRendered() {
   performance.mark('fc-first-render');
   document.body.dataset.ready = '1';
 }
+
+// Read-only counters for operators' devtools and the browser test: what arrived, what is kept.
+Object.defineProperty(window, 'fcgw', {
+  value: Object.freeze({
+    stats: () => ({
+      view: app.currentName,
+      lang: app.lang,
+      status: app.state.status,
+      received: { ...app.state.received },
+      devices: app.state.devices.size,
+      series: app.state.latest.size,
+      events: app.state.events.size,
+      alerts: app.state.alerts.size,
+      now: app.state.now(),
+    }),
+  }),
+});
 
 start();

@@ -1,5 +1,6 @@
 // uPlot (served by the gateway at /vendor/, loaded as a classic script before the app)
 // wrapped to follow its container's width and to show times in the site's time zone.
+import { formatTime, locale } from './format.js';
 
 const AXIS = '#888';
 
@@ -11,6 +12,18 @@ export const COLORS = {
   soc: '#2e8b57',
   line: '#2c6fbb',
 };
+
+const hhmmFormats = new Map();
+/** 24-hour clock labels for the time axis (uPlot's default is 12-hour, English). */
+function hhmm(ts, lang, tz) {
+  const key = `${lang}|${tz ?? ''}`;
+  let f = hhmmFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale(lang), { hour: '2-digit', minute: '2-digit', hour12: false, ...(tz ? { timeZone: tz } : {}) });
+    hhmmFormats.set(key, f);
+  }
+  return f.format(new Date(ts));
+}
 
 /**
  * A time chart in `el`. `series`: [{label, stroke, scale?, fill?}]; `scales`: uPlot scales
@@ -29,7 +42,7 @@ export function timeChart(el, { series, scales = {}, axes = [], height = 220 }, 
     cursor: { drag: { x: false, y: false } },
     scales: { x: { time: true }, ...scales },
     series: [
-      {},
+      { label: ctx.t('common.time'), value: (u, ts) => (ts === null || ts === undefined ? '–' : formatTime(ts, ctx.lang, tz, true)) },
       ...series.map((sr) => ({
         label: sr.label,
         stroke: sr.stroke,
@@ -42,7 +55,7 @@ export function timeChart(el, { series, scales = {}, axes = [], height = 220 }, 
       })),
     ],
     axes: [
-      { stroke: AXIS, grid: { stroke: 'rgba(128,128,128,.15)' } },
+      { stroke: AXIS, grid: { stroke: 'rgba(128,128,128,.15)' }, values: (u, splits) => splits.map((ts) => hhmm(ts, ctx.lang, tz)) },
       ...axes.map((a) => ({
         scale: a.scale,
         label: a.label,
@@ -58,7 +71,7 @@ export function timeChart(el, { series, scales = {}, axes = [], height = 220 }, 
   const empty = [[], ...series.map(() => [])];
   const plot = new uPlot(opts, empty, el);
   // Follow the container, not the window: cards reflow on phones and 1366-px screens alike.
-  const ro = new ResizeObserver(() => {
+  const ro = new window.ResizeObserver(() => {
     const w = Math.max(280, el.clientWidth);
     if (w !== plot.width) plot.setSize({ width: w, height });
   });

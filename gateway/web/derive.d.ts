@@ -38,6 +38,7 @@ export class Ring<T> {
   toArray(): T[];
   newest(n?: number): T[];
 }
+export function compareIds(a: string, b: string): number;
 export function sumOf(records: Rec[]): Derived;
 export function meanOf(records: Rec[]): Derived;
 export function combine(parts: Derived[], fn: (...v: number[]) => number): Derived;

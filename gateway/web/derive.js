@@ -35,6 +35,12 @@ export class Ring {
   }
 }
 
+const collator = new Intl.Collator('en', { numeric: true });
+/** Device ids in human order: door-2 before door-10. One shared collator: sorting 1,000 ids stays cheap. */
+export function compareIds(a, b) {
+  return collator.compare(a, b);
+}
+
 const RANK = { good: 0, uncertain: 1, stale: 2, bad: 3 };
 
 /** Worse of two qualities, treating a stale value as worse than an uncertain one. */
@@ -181,7 +187,7 @@ export function occupancyByZone(spaces, latestOf) {
     else if (occ.value) row.occupied += 1;
     if (latestOf(d.id, 'has_charger')?.value === true) row.chargers += 1;
   }
-  return [...zones.values()].sort((a, b) => a.zone.localeCompare(b.zone));
+  return [...zones.values()].sort((a, b) => compareIds(a.zone, b.zone));
 }
 
 /** A water meter's type (potable, reclaimed, rainwater, hot) from its tag. */

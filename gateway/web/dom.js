@@ -17,7 +17,7 @@ function apply(el, props) {
 function append(el, children) {
   for (const c of children.flat()) {
     if (c === undefined || c === null || c === false) continue;
-    el.append(c instanceof Node ? c : document.createTextNode(String(c)));
+    el.append(c instanceof window.Node ? c : document.createTextNode(String(c)));
   }
 }
 
@@ -52,6 +52,14 @@ export function valueEl(key, tag = 'span') {
   return h(tag, { class: 'val q-unknown', 'data-k': key }, h('span', { class: 'num', text: '–' }), h('span', { class: 'unit' }));
 }
 
+/** A value that is one device's metric as the gateway has it (the browser test checks each against the API). */
+export function metricEl(device, metric) {
+  const el = valueEl(`${device}.${metric}`);
+  el.dataset.device = device;
+  el.dataset.metric = metric;
+  return el;
+}
+
 /**
  * Show `rec` ({value, quality, reason?, ts?}) in a valueEl. data-raw / data-ts / data-quality
  * carry the exact value so a test (or a curious operator with devtools) can check it.
@@ -64,8 +72,8 @@ export function setValue(el, rec, unit, ctx) {
   const unitEl = el.lastChild;
   setText(numEl, parts.text);
   setText(unitEl, parts.unit ? ` ${parts.unit}` : '');
-  const q = rec ? qualityClass(rec.quality, rec.reason) : 'q-unknown';
-  const cls = `val ${v === null ? 'q-none' : q}`;
+  // No reading at all is quiet (q-none); a reading that came in bad is flagged even without a number.
+  const cls = `val ${!rec || rec.reason === 'no_data' ? 'q-none' : qualityClass(rec.quality, rec.reason)}`;
   if (el.getAttribute('class') !== cls) el.setAttribute('class', cls);
   el.dataset.raw = v === null ? '' : String(v);
   el.dataset.quality = rec?.quality ?? '';

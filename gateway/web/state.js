@@ -2,7 +2,7 @@
 // Fed once from the API, then by /api/live. Every collection has a cap, and live messages
 // are coalesced and applied at most twice a second, so a fast stream cannot grow the page.
 import { api, liveUrl, normEvent, toMs, toQuality } from './api.js';
-import { Ring } from './derive.js';
+import { compareIds, Ring } from './derive.js';
 
 export const LIMITS = Object.freeze({
   series: 50_000,
@@ -21,7 +21,8 @@ export class LiveState {
     this.latest = new Map();
     this.units = new Map();
     this.events = new Ring(limits.events);
-    this.alerts = new Ring(limits.alerts);
+    /** Alerts by id: a raised alert and its later clearing are one entry. */
+    this.alerts = new Map();
     this.maxTs = 0;
     this.status = 'connecting';
     this.received = { samples: 0, events: 0, alerts: 0 };
@@ -48,10 +49,11 @@ export class LiveState {
     return this.units.get(`${cls}/${metric}`);
   }
 
+  /** Devices of one class in id order. */
   devicesOf(cls) {
     const out = [];
     for (const d of this.devices.values()) if (d.class === cls) out.push(d);
-    return out;
+    return out.sort((a, b) => compareIds(a.id, b.id));
   }
 
   /** Subscribe to applied batches ({samples, events, alerts}); returns the unsubscribe function. */
@@ -68,7 +70,28 @@ export class LiveState {
     ]);
     this.setDevices(devices);
     for (const r of latest) this.putSample(r);
-    for (const a of Array.isArray(alerts) ? alerts : (alerts?.alerts ?? [])) this.alerts.push(a);
+    const list = Array.isArray(alerts) ? alerts : (alerts?.alerts ?? []);
+    // The API lists newest first; keep them oldest first like the live ones that follow.
+    for (const a of [...list].reverse()) this.putAlert(a);
+  }
+
+  putAlert(a) {
+    const rec = { ...a, ts: toMs(a.ts) };
+    const id = rec.id ?? `${rec.kpi}|${rec.window}|${rec.scope}|${rec.ts}`;
+    this.alerts.delete(id);
+    if (this.alerts.size >= this.limits.alerts) this.alerts.delete(this.alerts.keys().next().value);
+    this.alerts.set(id, rec);
+  }
+
+  /** Newest first, at most n. */
+  recentAlerts(n = this.limits.alerts) {
+    return [...this.alerts.values()].sort((a, b) => b.ts - a.ts).slice(0, n);
+  }
+
+  activeAlerts() {
+    let n = 0;
+    for (const a of this.alerts.values()) if (a.active === true) n += 1;
+    return n;
   }
 
   setDevices(list) {
@@ -198,7 +221,7 @@ export class LiveState {
       this.events.push(e);
       if (e.ts > this.maxTs) this.maxTs = e.ts;
     }
-    for (const a of alerts) this.alerts.push({ ...a, ts: toMs(a.ts) });
+    for (const a of alerts) this.putAlert(a);
     this.notify({ samples, events, alerts });
   }
 

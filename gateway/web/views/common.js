@@ -8,7 +8,7 @@ import { formatAgo, formatTime, kpiUnit } from '../format.js';
  * on screen (their quality and time say how old they are).
  */
 export function poller(fn, ms) {
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   let timer = null;
   let stopped = false;
   const run = async () => {

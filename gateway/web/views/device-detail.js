@@ -1,7 +1,7 @@
 // One device: its latest value per metric (with quality) and one metric's last 24 hours.
 // The chart keeps at most MAX_POINTS, dropping the oldest as live samples arrive.
 import { COLORS, timeChart } from '../chart.js';
-import { h, replaceChildren, setValue, valueEl } from '../dom.js';
+import { h, metricEl, replaceChildren, setValue } from '../dom.js';
 import { formatNumber, formatWithUnit } from '../format.js';
 import { timeCell } from './common.js';
 
@@ -10,7 +10,7 @@ const WINDOW_MS = 86_400_000;
 
 export function deviceDetail(device, ctx) {
   const { t } = ctx;
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   const recs = new Map();
   const body = h('tbody');
   const chartEl = h('div', { class: 'chart', 'data-chart': 'device' });
@@ -35,7 +35,7 @@ export function deviceDetail(device, ctx) {
     replaceChildren(
       body,
       list.map((r) => {
-        const v = valueEl(`metric.${r.metric}`);
+        const v = metricEl(device.id, r.metric);
         setValue(v, r, r.unit ?? ctx.state.unitOf(r.class, r.metric), ctx);
         return h('tr', { 'data-metric': r.metric, class: r.metric === metric ? 'selected' : '', tabindex: 0 }, h('td', { text: t(`metric.${r.metric}`), title: r.metric }), h('td', { class: 'num' }, v), timeCell(r.ts, ctx));
       }),

@@ -1,6 +1,6 @@
 // Devices: status, last seen and quality of every device, filterable and paged (1,000 devices
 // never means 1,000 rows in the DOM); a click shows that device's values and one series.
-import { filterDevices } from '../derive.js';
+import { compareIds, filterDevices } from '../derive.js';
 import { badge, card, h, replaceChildren, setText } from '../dom.js';
 import { formatAgo, formatNumber } from '../format.js';
 import { deviceDetail } from './device-detail.js';
@@ -51,7 +51,7 @@ export function mount(root, ctx) {
     const all = [...state.devices.values()];
     fillSelect(cls, [...new Set(all.map((d) => d.class))].sort(), 'devices.allClasses', (v) => t(`class.${v}`));
     fillSelect(status, [...new Set(all.map((d) => d.status).filter(Boolean))].sort(), 'devices.allStatus', (v) => t(`status.${v}`));
-    const list = filterDevices(all, { text: text.value, cls: cls.value, status: status.value, quality: quality.value }).sort((a, b) => a.id.localeCompare(b.id));
+    const list = filterDevices(all, { text: text.value, cls: cls.value, status: status.value, quality: quality.value }).sort((a, b) => compareIds(a.id, b.id));
     const pages = Math.max(1, Math.ceil(list.length / PAGE));
     page = Math.min(page, pages - 1);
     const from = page * PAGE;
@@ -84,7 +84,7 @@ export function mount(root, ctx) {
     const d = state.devices.get(id) ?? { id, class: '' };
     detail = deviceDetail(d, ctx);
     detailEl.replaceChildren(detail.el);
-    if (location.hash !== `#devices/${encodeURIComponent(id)}`) history.replaceState(null, '', `#devices/${encodeURIComponent(id)}`);
+    if (window.location.hash !== `#devices/${encodeURIComponent(id)}`) window.history.replaceState(null, '', `#devices/${encodeURIComponent(id)}`);
     render();
   }
 
@@ -96,6 +96,14 @@ export function mount(root, ctx) {
   prev.addEventListener('click', () => ((page = Math.max(0, page - 1)), render()));
   next.addEventListener('click', () => ((page += 1), render()));
   if (selected) select(selected);
+  // Opening the list is when an operator expects it complete: ask for devices found since the last refresh.
+  ctx.api
+    .devices()
+    .then((list) => {
+      state.setDevices(list);
+      render();
+    })
+    .catch(() => {});
 
   function update(batch) {
     render();

@@ -1,6 +1,6 @@
 // Doors: recent access events (denied, forced and held-open stand out) and which doors are open.
-import { Ring } from '../derive.js';
-import { badge, card, h, replaceChildren, setValue, table, valueEl } from '../dom.js';
+import { compareIds, Ring } from '../derive.js';
+import { badge, card, h, metricEl, replaceChildren, setValue, table } from '../dom.js';
 import { startOfDay } from '../format.js';
 import { kpiStat, poller, timeCell } from './common.js';
 
@@ -35,7 +35,7 @@ export function mount(root, ctx) {
   );
 
   const events = new Ring(300);
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
   Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
@@ -55,14 +55,19 @@ export function mount(root, ctx) {
   const noData = (span) => h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
 
   function renderEvents() {
-    const pick = events.newest().filter((e) => !onlyAlarms.checked || ALARMS.has(e.type)).slice(0, ROWS);
+    // Devices may report late or out of order: the list is in event time, newest first.
+    const pick = events
+      .toArray()
+      .filter((e) => !onlyAlarms.checked || ALARMS.has(e.type))
+      .sort((a, b) => b.ts - a.ts)
+      .slice(0, ROWS);
     replaceChildren(
       list.body,
       pick.length
         ? pick.map((e) =>
             h(
               'tr',
-              { class: ALARMS.has(e.type) ? `alarm ${e.type}` : '', 'data-type': e.type },
+              { class: ALARMS.has(e.type) ? `alarm ${e.type}` : '', 'data-type': e.type, 'data-device': e.device, 'data-ts': e.ts },
               timeCell(e.ts, ctx),
               h('td', { class: 'id', text: e.device }),
               h('td', {}, ALARMS.has(e.type) ? badge('alarm', t(`event.${e.type}`)) : t(`event.${e.type}`)),
@@ -77,9 +82,9 @@ export function mount(root, ctx) {
   function renderDoors() {
     const all = state.devicesOf('access_door');
     const withState = all.map((d) => ({ d, rec: state.latestOf(d.id, 'door_open') }));
-    withState.sort((a, b) => Number(b.rec?.value === true) - Number(a.rec?.value === true) || a.d.id.localeCompare(b.d.id));
+    withState.sort((a, b) => Number(b.rec?.value === true) - Number(a.rec?.value === true) || compareIds(a.d.id, b.d.id));
     const rows = withState.slice(0, MAX_DOORS).map(({ d, rec }) => {
-      const v = valueEl(`door.${d.id}.open`);
+      const v = metricEl(d.id, 'door_open');
       setValue(v, rec, 'bool', { ...ctx, t: (k) => (k === 'bool.true' ? t('doors.open') : k === 'bool.false' ? t('doors.closed') : t(k)) });
       return h('tr', { class: rec?.value === true ? 'open' : '', 'data-device': d.id }, h('td', { class: 'id', text: d.id }), h('td', {}, v));
     });

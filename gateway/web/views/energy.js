@@ -5,6 +5,7 @@ import { energyBalance, mainMeters } from '../derive.js';
 import { card, h, stat, setValue } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
 import { kpiStat, mapLimit, poller, throttle } from './common.js';
+import { energyDevices } from './energy-devices.js';
 import { flowDiagram } from './energy-flow.js';
 
 const BUCKET_MS = 5 * 60_000;
@@ -25,6 +26,7 @@ export function mount(root, ctx) {
   const devices = () => [...state.devices.values()];
   let mains = new Set(mainMeters(devices()).map((d) => d.id));
   const flow = flowDiagram(ctx);
+  const parts = energyDevices(ctx);
 
   const chartEl = h('div', { class: 'chart', 'data-chart': 'energy-today' });
   const hp = {
@@ -46,6 +48,7 @@ export function mount(root, ctx) {
       card('energy.curves', ctx, chartEl),
       card('energy.heatPumps', ctx, h('div', { class: 'stats' }, hp.electric.el, hp.thermal.el, hp.cop.el, spfDay.el, spfMonth.el)),
       card('energy.todayTotals', ctx, h('div', { class: 'stats' }, totals.map((x) => x.el))),
+      card('energy.devices', ctx, parts.el),
     ),
   );
 
@@ -76,7 +79,7 @@ export function mount(root, ctx) {
   }, 2000);
 
   // Today's history, then live samples keep the same fixed arrays current.
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   async function loadHistory() {
     const from = curves.dayStart;
     const to = ctx.now();
@@ -86,7 +89,9 @@ export function mount(root, ctx) {
       if (d.class === 'grid_meter' && mains.has(d.id)) return [[d, 'power', 'grid']];
       return [];
     });
-    await mapLimit(wanted.slice(0, MAX_SERIES_REQUESTS), 4, async ([d, metric, name]) => {
+    // Only series the gateway has: asking for one it lacks is a 404 in the console.
+    const known = wanted.filter(([d, metric]) => state.latestOf(d.id, metric));
+    await mapLimit(known.slice(0, MAX_SERIES_REQUESTS), 4, async ([d, metric, name]) => {
       const s = await ctx.api.series({ device: d.id, metric, from, to, step: '1m' }, ctrl.signal);
       for (const [ts, v, q] of s.points) if (q !== 'bad') curves.put(name, d.id, ts, v);
     });
@@ -107,6 +112,7 @@ export function mount(root, ctx) {
     mains = new Set(mainMeters(devices()).map((d) => d.id));
     const b = energyBalance((id, m) => state.latestOf(id, m), devices());
     flow.update(b);
+    parts.update();
     setValue(hp.electric.value, b.hpElectric, 'W', ctx);
     setValue(hp.thermal.value, b.hpThermal, 'W', ctx);
     setValue(hp.cop.value, b.cop, 'factor', ctx);

@@ -1,7 +1,7 @@
 // Parcels: locker occupancy, parcels waiting, parcel-to-door times against the 30-minute
 // promise, and parcels deposited more than 48 hours ago and still not collected.
 import { matchPairs, parcelsWaiting, Ring, sumOf } from '../derive.js';
-import { card, h, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
+import { card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration } from '../format.js';
 import { kpiStat, poller, timeCell } from './common.js';
 
@@ -35,7 +35,7 @@ export function mount(root, ctx) {
 
   // Enough history for the 48-hour rule; the ring bounds what a busy community can send.
   const events = new Ring(6000);
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   const from = ctx.now() - LOOKBACK_MS;
   Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
@@ -61,8 +61,8 @@ export function mount(root, ctx) {
       const tot = state.latestOf(d.id, 'compartments_total');
       if (o) occ.push(o);
       const share = typeof o?.value === 'number' && typeof tot?.value === 'number' && tot.value > 0 ? o.value / tot.value : 0;
-      const ov = valueEl(`locker.${d.id}.occupied`);
-      const tv = valueEl(`locker.${d.id}.total`);
+      const ov = metricEl(d.id, 'compartments_occupied');
+      const tv = metricEl(d.id, 'compartments_total');
       setValue(ov, o, 'count', ctx);
       setValue(tv, tot, 'count', ctx);
       return h('tr', { 'data-device': d.id }, h('td', { class: 'id', text: d.id }), h('td', { class: 'num' }, ov, h('span', { class: `bar ${share > 0.9 ? 'hot' : ''}`, style: `--share:${share}` })), h('td', { class: 'num' }, tv));
@@ -87,11 +87,11 @@ export function mount(root, ctx) {
         ? done.slice(0, ROWS).map((p) =>
             h(
               'tr',
-              { class: p.seconds > PROMISE_S ? 'late' : 'ok' },
+              { class: p.seconds > PROMISE_S ? 'late' : 'ok', 'data-id': p.id, 'data-seconds': p.seconds, 'data-type': p.type },
               timeCell(p.end, ctx),
               h('td', { class: 'id', text: p.id.slice(0, 12) }),
               h('td', { text: t(`event.${p.type}`) }),
-              h('td', { class: 'num', 'data-raw': p.seconds }, formatDuration(p.seconds, ctx.lang)),
+              h('td', { class: 'num' }, formatDuration(p.seconds, ctx.lang)),
             ),
           )
         : [noData(4)],
@@ -100,7 +100,7 @@ export function mount(root, ctx) {
     replaceChildren(
       overdue.body,
       late.length
-        ? late.slice(0, ROWS).map((p) => h('tr', { class: 'late' }, timeCell(p.start, ctx), h('td', { class: 'id', text: p.id.slice(0, 12) }), h('td', { class: 'num' }, formatDuration((now - p.start) / 1000, ctx.lang))))
+        ? late.slice(0, ROWS).map((p) => h('tr', { class: 'late', 'data-id': p.id, 'data-start': p.start }, timeCell(p.start, ctx), h('td', { class: 'id', text: p.id.slice(0, 12) }), h('td', { class: 'num' }, formatDuration((now - p.start) / 1000, ctx.lang))))
         : [noData(3)],
     );
   }

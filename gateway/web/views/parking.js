@@ -1,6 +1,6 @@
 // Parking: occupancy by zone, free spaces, car retrievals against the 5-minute promise, chargers.
 import { matchPairs, occupancyByZone, Ring } from '../derive.js';
-import { badge, card, h, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
+import { badge, card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration, formatNumber, startOfDay } from '../format.js';
 import { kpiStat, poller, timeCell } from './common.js';
 
@@ -14,7 +14,7 @@ const LIMIT = 300;
 export function mount(root, ctx) {
   const { state, t } = ctx;
   const zones = table(['parking.zone', 'parking.occupied', 'parking.free', 'parking.spaces', 'parking.unknown'], ctx, 'zones');
-  const garagesEl = h('div', { class: 'stats' });
+  const garages = table(['parking.garages', 'parking.free', 'parking.spaces'], ctx, 'garages');
   const p95 = kpiStat(ctx, 'car_retrieval_time_p95', 'day', 'parking.p95');
   const within = kpiStat(ctx, 'car_retrieval_within_5min', 'day', 'parking.within');
   const waiting = stat('parking.waiting', 'parking.waiting', ctx);
@@ -28,7 +28,7 @@ export function mount(root, ctx) {
       'div',
       { class: 'grid' },
       card('parking.zones', ctx, zones.el),
-      card('parking.garages', ctx, freeTotal.el, garagesEl),
+      card('parking.garages', ctx, h('div', { class: 'stats' }, freeTotal.el), garages.el),
       card(
         'parking.retrievals',
         ctx,
@@ -43,7 +43,7 @@ export function mount(root, ctx) {
   );
 
   const retrievals = new Ring(600);
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
   Promise.all(RETRIEVAL_TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
     .then((lists) => {
@@ -60,26 +60,23 @@ export function mount(root, ctx) {
     within.set(rows);
   }, 60_000);
 
-  const garageEls = new Map();
   function renderGarages() {
     let free = 0;
     let worst = 'good';
-    const garages = state.devicesOf('parking_garage');
-    for (const g of garages) {
-      let el = garageEls.get(g.id);
-      if (!el) {
-        el = { free: valueEl(`garage.${g.id}.free`), total: valueEl(`garage.${g.id}.total`) };
-        garageEls.set(g.id, el);
-        garagesEl.append(h('div', { class: 'stat' }, h('span', { class: 'label', text: g.id }), el.free, h('span', { class: 'sep', text: ' / ' }), el.total));
-      }
+    const list = state.devicesOf('parking_garage');
+    const rows = list.slice(0, MAX_ZONES).map((g) => {
       const f = state.latestOf(g.id, 'spaces_free');
-      setValue(el.free, f, 'count', ctx);
-      setValue(el.total, state.latestOf(g.id, 'spaces_total'), 'count', ctx);
+      const fv = metricEl(g.id, 'spaces_free');
+      const tv = metricEl(g.id, 'spaces_total');
+      setValue(fv, f, 'count', ctx);
+      setValue(tv, state.latestOf(g.id, 'spaces_total'), 'count', ctx);
       if (typeof f?.value === 'number' && f.quality !== 'bad') free += f.value;
       if (f && f.quality !== 'good') worst = 'uncertain';
-    }
+      return h('tr', { 'data-device': g.id }, h('td', { class: 'id', text: g.id }), h('td', { class: 'num' }, fv), h('td', { class: 'num' }, tv));
+    });
+    replaceChildren(garages.body, rows.length ? rows : [noData(3)]);
     // With no garage system, free spaces come from the space sensors themselves.
-    if (garages.length === 0) {
+    if (list.length === 0) {
       const rows = occupancyByZone(state.devicesOf('parking_space'), (id, m) => state.latestOf(id, m));
       free = rows.reduce((n, r) => n + (r.total - r.occupied - r.unknown), 0);
     }
@@ -116,7 +113,7 @@ export function mount(root, ctx) {
       recent.body,
       done.length
         ? done.slice(0, ROWS).map((r) =>
-            h('tr', { class: r.seconds > PROMISE_S ? 'late' : 'ok' }, timeCell(r.end, ctx), h('td', { class: 'id', text: r.id }), h('td', { class: 'num', 'data-raw': r.seconds }, formatDuration(r.seconds, ctx.lang))),
+            h('tr', { class: r.seconds > PROMISE_S ? 'late' : 'ok', 'data-id': r.id, 'data-seconds': r.seconds }, timeCell(r.end, ctx), h('td', { class: 'id', text: r.id }), h('td', { class: 'num' }, formatDuration(r.seconds, ctx.lang))),
           )
         : [noData(3)],
     );
@@ -126,7 +123,7 @@ export function mount(root, ctx) {
       newestOpen.length
         ? newestOpen.map((r) => {
             const age = (now - r.start) / 1000;
-            return h('tr', { class: age > PROMISE_S ? 'late' : 'ok' }, timeCell(r.start, ctx), h('td', { class: 'id', text: r.id }), h('td', { class: 'num' }, formatDuration(age, ctx.lang)));
+            return h('tr', { class: age > PROMISE_S ? 'late' : 'ok', 'data-id': r.id, 'data-start': r.start }, timeCell(r.start, ctx), h('td', { class: 'id', text: r.id }), h('td', { class: 'num' }, formatDuration(age, ctx.lang)));
           })
         : [noData(3)],
     );
@@ -136,7 +133,7 @@ export function mount(root, ctx) {
     const list = state.devicesOf('ev_charger');
     const rows = list.slice(0, MAX_CHARGERS).map((d) => {
       const st = state.latestOf(d.id, 'status');
-      const p = valueEl(`charger.${d.id}.power`);
+      const p = metricEl(d.id, 'power');
       setValue(p, state.latestOf(d.id, 'power'), 'W', ctx);
       const stText = st ? t(`enum.${st.value}`) : '–';
       return h('tr', { 'data-device': d.id }, h('td', { class: 'id', text: d.id }), h('td', {}, badge(String(st?.value ?? 'none'), stText)), h('td', { class: 'num' }, p));

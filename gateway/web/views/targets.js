@@ -86,12 +86,12 @@ export function mount(root, ctx) {
             return h(
               'tr',
               { class: `st-${r.status}`, 'data-kpi': r.kpi, 'data-window': r.window, 'data-status': r.status },
-              h('th', { scope: 'row', text: t(`kpi.${r.kpi}`), title: r.kpi }),
+              h('th', { scope: 'row', text: r.scope && r.scope !== 'site' ? `${t(`kpi.${r.kpi}`)} · ${r.scope}` : t(`kpi.${r.kpi}`), title: r.kpi }),
               h('td', { text: t(`window.${r.window}`) }),
               h('td', { class: 'num' }, v),
               h('td', { class: 'num', text: boundText(r) }),
               h('td', { class: `num ${r.coverage < 0.9 ? 'q-uncertain' : ''}`, text: cov }),
-              h('td', {}, badge(r.status, t(`status.${r.status}`))),
+              h('td', { title: r.reason ?? '' }, badge(r.status, t(`status.${r.status}`))),
               h('td', {}, sparkline(trend.get(r.kpi) ?? [], bound)),
             );
           })
@@ -100,20 +100,23 @@ export function mount(root, ctx) {
   }
 
   function renderAlerts() {
-    const list = ctx.state.alerts.newest(MAX_ALERTS);
+    const list = ctx.state.recentAlerts(MAX_ALERTS);
     replaceChildren(
       alertList,
       list.length
         ? list.map((a) =>
             h(
               'li',
-              { class: `alert st-${a.status ?? 'unknown'}` },
+              { class: `alert st-${a.status ?? 'unknown'} ${a.active ? 'active' : 'past'}`, title: a.message ?? '', 'data-kpi': a.kpi ?? '' },
               h('span', { class: 'time', text: formatTime(a.ts, ctx.lang, ctx.tz, true) }),
               ' ',
               badge(a.status ?? 'unknown', t(`status.${a.status ?? 'unknown'}`)),
               ' ',
-              h('span', { text: a.kpi ? t(`kpi.${a.kpi}`) : String(a.message ?? a.type ?? '') }),
-              a.value !== undefined ? h('span', { class: 'num', text: ` ${formatWithUnit(a.value, kpiUnit(a.kpi, a.unit), ctx.lang, t)}` }) : null,
+              h('strong', { text: a.kpi ? t(`kpi.${a.kpi}`) : String(a.message ?? '') }),
+              a.window ? ` (${t(`window.${a.window}`)})` : '',
+              typeof a.value === 'number' ? h('span', { class: 'num', text: ` ${formatWithUnit(a.value, kpiUnit(a.kpi, a.unit), ctx.lang, t)}` }) : null,
+              a.target?.bound ? h('span', { class: 'muted', text: ` · ${t('targets.bound')} ${a.target.bound}` }) : null,
+              a.active ? null : h('span', { class: 'muted', text: ` · ${t('alerts.cleared')}` }),
             ),
           )
         : [h('li', { class: 'empty ok', text: t('alerts.none') })],

@@ -1,6 +1,6 @@
 // Water: today's consumption by water type, the reclaimed + rain share, leak alarms, meters.
 import { waterByType, waterTypeOf } from '../derive.js';
-import { badge, card, h, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
+import { badge, card, h, metricEl, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
 import { kpiStat, mapLimit, poller } from './common.js';
 
@@ -31,11 +31,12 @@ export function mount(root, ctx) {
   // Today's volume per meter = latest counter − the first reading since local midnight.
   const baseline = new Map();
   let dayStart = startOfDay(ctx.now(), ctx.tz);
-  const ctrl = new AbortController();
+  const ctrl = new window.AbortController();
   async function loadBaselines() {
     const list = state.devicesOf('water_meter').slice(0, MAX_BASELINE_REQUESTS);
     await mapLimit(list, 4, async (d) => {
-      const s = await ctx.api.series({ device: d.id, metric: 'volume_total', from: dayStart, to: Math.min(ctx.now(), dayStart + 3_600_000) }, ctrl.signal);
+      if (!state.latestOf(d.id, 'volume_total')) return; // no series yet: asking would be a 404
+      const s = await ctx.api.series({ device: d.id, metric: 'volume_total', from: dayStart, to: ctx.now() + 1, limit: 1 }, ctrl.signal);
       const first = s.points.find(([, v, q]) => typeof v === 'number' && q !== 'bad');
       if (first) baseline.set(d.id, first[1]);
     });
@@ -91,7 +92,7 @@ export function mount(root, ctx) {
     );
 
     const rows = vols.slice(0, MAX_METERS).map(({ d, vol }) => {
-      const f = valueEl(`meter.${d.id}.flow`);
+      const f = metricEl(d.id, 'flow');
       const v = valueEl(`meter.${d.id}.volume`);
       setValue(f, state.latestOf(d.id, 'flow'), 'm³/h', ctx);
       setValue(v, vol, 'm³', ctx);

@@ -66,6 +66,12 @@ describe('webPlugin serves the dashboard from the gateway itself', () => {
     },
   );
 
+  it('preloads every module of the page, so the first render needs one round of fetches', () => {
+    const html = readFileSync(join(WEB, 'index.html'), 'utf8');
+    const preloaded = [...html.matchAll(/rel="modulepreload" href="\/([^"]+)"/g)].map((m) => m[1]).sort();
+    expect(preloaded).toEqual(webFiles().filter((f) => f.endsWith('.js')).sort());
+  });
+
   it('leaves the API routes alone', async () => {
     expect((await app.inject('/api/health')).json()).toEqual({ status: 'ok' });
   });

@@ -1,0 +1,278 @@
+import type Database from 'better-sqlite3';
+import type { Logger } from 'pino';
+import type { GatewayConfig, TargetConfig } from '../config/schema.js';
+import type { Clock } from '../model/clock.js';
+import { AlertKeeper, type AlertView } from './alerts.js';
+import { KpiPass, type CalculatorOptions, type KpiResult } from './compute.js';
+import type { KpiSettings } from './context.js';
+import type { KpiWindow } from './names.js';
+import { KpiQueries } from './queries.js';
+import { KpiStateDb } from './state-db.js';
+import { judge, scopeText, targetKey, type TargetStatus } from './targets.js';
+import { formatLocal, previousWindow, windowAt, windowsBetween, type KpiWindowSpan } from './windows.js';
+
+/**
+ * The KPI evaluator: on a timer (on the injected clock) it judges every target on its current
+ * window, finalises windows as they close, re-judges closed windows that late or out-of-order
+ * data fell into, and keeps target state and alerts in the store file so they survive restarts.
+ */
+
+export interface KpiEngineDeps {
+  config: Readonly<GatewayConfig>;
+  /** The store (only its better-sqlite3 handle is used). */
+  store: { db: Database.Database };
+  clock: Clock;
+  log: Logger;
+  /** Publishes an alert on MQTT; the app passes its broker's publish. Topic: fc/{site}/alerts. */
+  publish?: (topic: string, payload: string) => void | Promise<void>;
+  /** Every alert transition (the app forwards it to the live stream). */
+  onAlert?: (alert: AlertView) => void;
+  /** Counter wrap value of a series from its profile, when declared (catalog units). */
+  wrapOf?: (device: string, metric: string) => number | undefined;
+}
+
+/** A row of GET /api/kpis. */
+export interface KpiRow {
+  kpi: string;
+  scene: string;
+  window: KpiWindow;
+  value: number | null;
+  unit: string;
+  coverage: number;
+  target?: { min?: number; max?: number; min_coverage: number; hysteresis: number };
+  /** met / missed against the target; unknown when coverage is too low, nothing was measured, or there is no target. */
+  status: TargetStatus;
+  reason?: string;
+  scope: string;
+  start: string;
+  end: string;
+  closed: boolean;
+  series: string[];
+  open?: number;
+  beyond?: boolean;
+  detail?: KpiResult['detail'];
+}
+
+/** Late data older than this many windows is not re-judged (bounded work per tick). */
+const MAX_LATE_WINDOWS = 31;
+/** An evaluation may use at most a fifth of the time between two (a month KPI can take a while). */
+const DUTY = 5;
+
+export function settingsOf(config: Readonly<GatewayConfig>): KpiSettings {
+  const s: KpiSettings = {
+    tz: config.site.timezone,
+    emissionFactor: config.emission_factor.value,
+    maxGap: config.kpi.max_gap,
+    nightFlowThreshold: config.kpi.night_flow_threshold,
+    nightFlowNights: config.kpi.night_flow_nights,
+  };
+  if (config.site.residents !== undefined) s.residents = config.site.residents;
+  if (config.kpi.contract_demand !== undefined) s.contractDemand = config.kpi.contract_demand;
+  return s;
+}
+
+/** Targets from config, plus peak demand ≤ contract (per day) when a contract is configured and no peak target is. */
+export function effectiveTargets(config: Readonly<GatewayConfig>): TargetConfig[] {
+  const list = [...config.targets];
+  const contract = config.kpi.contract_demand;
+  if (contract !== undefined && !list.some((t) => t.kpi === 'peak_demand')) {
+    list.push({ kpi: 'peak_demand', window: 'day', max: contract, scope: { site: true }, min_coverage: 0.9, hysteresis: 0 });
+  }
+  return list;
+}
+
+export function calculatorOptions(config: Readonly<GatewayConfig>, wrapOf?: (device: string, metric: string) => number | undefined): CalculatorOptions {
+  const options = new Map(config.devices.map((d) => [d.id, d.options]));
+  return {
+    settings: settingsOf(config),
+    configDevices: config.devices.map((d) => ({ id: d.id, class: d.class, tags: d.tags })),
+    // A device may declare where its counters wrap: options.counter_max, or <metric>_max.
+    wrapOf: (device, metric) => {
+      const fromProfile = wrapOf?.(device, metric);
+      if (fromProfile !== undefined) return fromProfile;
+      const o = options.get(device);
+      const v = o?.[`${metric}_max`] ?? o?.['counter_max'];
+      return typeof v === 'number' && v > 0 ? v : undefined;
+    },
+  };
+}
+
+export class KpiEngine {
+  readonly targets: readonly TargetConfig[];
+  private readonly calc: CalculatorOptions;
+  private readonly tz: string;
+  private q: KpiQueries | undefined;
+  private db: KpiStateDb | undefined;
+  private keeper: AlertKeeper | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private nextDue = 0;
+  private notBefore = 0;
+
+  constructor(private readonly deps: KpiEngineDeps) {
+    this.targets = effectiveTargets(deps.config);
+    this.calc = calculatorOptions(deps.config, deps.wrapOf);
+    this.tz = deps.config.site.timezone;
+  }
+
+  private open(): { q: KpiQueries; db: KpiStateDb; keeper: AlertKeeper } {
+    if (!this.q || !this.db || !this.keeper) {
+      this.q = new KpiQueries(this.deps.store.db);
+      this.db = new KpiStateDb(this.deps.store.db);
+      const sinks = { log: this.deps.log, tz: this.tz, site: this.deps.config.site.id };
+      this.keeper = new AlertKeeper(this.db, {
+        ...sinks,
+        ...(this.deps.publish ? { publish: this.deps.publish } : {}),
+        ...(this.deps.onAlert ? { onAlert: this.deps.onAlert } : {}),
+      });
+      // A first start judges from now on; history is not replayed as "late data".
+      if (this.db.meta('cursor') === undefined) this.db.setMeta('cursor', JSON.stringify(this.q.maxSeq()));
+    }
+    return { q: this.q, db: this.db, keeper: this.keeper };
+  }
+
+  /** Evaluate now, then every kpi.evaluate_every of the injected clock (polled, so accelerated clocks work). */
+  start(): void {
+    if (this.timer) return;
+    this.open();
+    this.tick();
+    const every = this.deps.config.kpi.evaluate_every;
+    this.timer = setInterval(() => this.tick(), Math.max(50, Math.min(every, 1000)));
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private tick(): void {
+    const now = this.deps.clock.now();
+    if (now < this.nextDue || Date.now() < this.notBefore) return;
+    const t0 = Date.now();
+    try {
+      this.evaluate(now);
+    } catch (err) {
+      this.deps.log.error({ err }, 'KPI evaluation failed');
+    }
+    const cost = Date.now() - t0;
+    this.nextDue = now + this.deps.config.kpi.evaluate_every;
+    this.notBefore = Date.now() + cost * (DUTY - 1);
+  }
+
+  /** One evaluation of every target at `now`. Returns how many (target, window) pairs were judged. */
+  evaluate(now = this.deps.clock.now()): number {
+    const { q, db, keeper } = this.open();
+    const cursor = JSON.parse(db.meta('cursor') ?? '{"samples":0,"events":0}') as { samples: number; events: number };
+    const fresh = q.newData(cursor);
+    const pass = new KpiPass(q, now, this.calc);
+    let judged = 0;
+    db.transaction(() => {
+      for (const t of this.targets) {
+        const key = targetKey(t);
+        const cur = windowAt(t.window, now, this.tz);
+        if (t.window !== '15m') {
+          const prev = previousWindow(cur);
+          const prevRow = db.window(key, prev.start);
+          const late =
+            fresh.lo !== null && fresh.lo < cur.start
+              ? windowsBetween(t.window, fresh.lo, Math.min((fresh.hi ?? fresh.lo) + 1, cur.start), this.tz, MAX_LATE_WINDOWS)
+              : [];
+          if (!prevRow?.final) {
+            // The window just closed: its final verdict goes through the target's state machine
+            // (on a target's very first evaluation it is only recorded: nobody watched it run).
+            const r = this.one(pass, t, prev);
+            const v = db.target(key) ? keeper.feed(t, r, now) : judge(r, t);
+            db.putWindow({ target: key, windowStart: prev.start, windowEnd: prev.end, status: v.status, value: r.value, coverage: r.coverage, reason: v.reason ?? null, final: true }, now);
+            judged++;
+          }
+          for (const w of late) {
+            if (w.start === prev.start && !prevRow?.final) continue;
+            const old = db.window(key, w.start);
+            const r = this.one(pass, t, w);
+            const v = keeper.revise(t, r, old?.status, now);
+            db.putWindow({ target: key, windowStart: w.start, windowEnd: w.end, status: v.status, value: r.value, coverage: r.coverage, reason: v.reason ?? null, final: true }, now);
+            judged++;
+          }
+        }
+        const r = this.one(pass, t, cur);
+        const v = keeper.feed(t, r, now);
+        const start = t.window === '15m' ? 0 : cur.start;
+        db.putWindow({ target: key, windowStart: start, windowEnd: cur.end, status: v.status, value: r.value, coverage: r.coverage, reason: v.reason ?? null, final: false }, now);
+        judged++;
+      }
+      db.setMeta('cursor', JSON.stringify({ samples: fresh.samples, events: fresh.events }));
+    });
+    return judged;
+  }
+
+  private one(pass: KpiPass, t: TargetConfig, w: KpiWindowSpan): KpiResult {
+    const [r] = pass.compute(w, t.scope, [t.kpi]);
+    if (!r) throw new Error(`KPI ${t.kpi} has no definition`);
+    return r;
+  }
+
+  /** Site KPIs over the window of `kind` containing `at`, plus every target of that window kind. */
+  kpis(kind: KpiWindow, at?: number): KpiRow[] {
+    const { q, db } = this.open();
+    const now = this.deps.clock.now();
+    const w = windowAt(kind, at ?? now, this.tz);
+    const pass = new KpiPass(q, now, this.calc);
+    const rows: KpiRow[] = [];
+    const targets = this.targets.filter((t) => t.window === kind);
+    for (const r of pass.compute(w, { site: true })) {
+      const own = targets.filter((t) => t.kpi === r.kpi && 'site' in t.scope);
+      if (own.length === 0) rows.push(this.row(r));
+      for (const t of own) rows.push(this.row(r, t, this.lastKnown(db, t, w, now)));
+    }
+    for (const t of targets.filter((x) => !('site' in x.scope))) {
+      const [r] = pass.compute(w, t.scope, [t.kpi]);
+      if (r) rows.push(this.row(r, t, this.lastKnown(db, t, w, now)));
+    }
+    return rows;
+  }
+
+  /** The status hysteresis works from: the machine's for the current window, the stored verdict for a past one. */
+  private lastKnown(db: KpiStateDb, t: TargetConfig, w: KpiWindowSpan, now: number): TargetStatus | undefined {
+    const key = targetKey(t);
+    if (w.kind === '15m' || w.end > now) return db.target(key)?.known ?? undefined;
+    const s = db.window(key, w.start)?.status;
+    return s === 'unknown' ? undefined : s;
+  }
+
+  private row(r: KpiResult, t?: TargetConfig, lastKnown?: TargetStatus): KpiRow {
+    const row: KpiRow = {
+      kpi: r.kpi,
+      scene: r.scene,
+      window: r.window,
+      value: r.value,
+      unit: r.unit,
+      coverage: r.coverage,
+      status: 'unknown',
+      scope: scopeText(r.scope),
+      start: formatLocal(r.start, this.tz),
+      end: formatLocal(r.end, this.tz),
+      closed: r.closed,
+      series: r.series,
+    };
+    if (r.open !== undefined) row.open = r.open;
+    if (r.beyond) row.beyond = true;
+    if (r.detail) row.detail = r.detail;
+    if (t) {
+      const v = judge(r, t, lastKnown);
+      row.status = v.status;
+      if (v.reason) row.reason = v.reason;
+      row.target = { min_coverage: t.min_coverage, hysteresis: t.hysteresis };
+      if (t.min !== undefined) row.target.min = t.min;
+      if (t.max !== undefined) row.target.max = t.max;
+    } else row.reason = 'no_target';
+    return row;
+  }
+
+  alerts(limit = 200): AlertView[] {
+    return this.open().keeper.list(limit);
+  }
+}
+
+export function createKpiEngine(deps: KpiEngineDeps): KpiEngine {
+  return new KpiEngine(deps);
+}

@@ -1,0 +1,163 @@
+import Database from 'better-sqlite3';
+import { existsSync } from 'node:fs';
+import { loadConfig } from '../config/load.js';
+import type { GatewayConfig, TargetConfig } from '../config/schema.js';
+import { KpiPass, type KpiResult } from './compute.js';
+import { calculatorOptions, effectiveTargets } from './engine.js';
+import { KPI_WINDOWS, type KpiWindow } from './names.js';
+import { KpiQueries } from './queries.js';
+import { boundText, judge, scopeText, type TargetStatus } from './targets.js';
+import { formatLocal, windowsBetween } from './windows.js';
+
+/**
+ * `fcgw report -c FILE --kpi [--window day|month] [--from ISO] [--to ISO] [--format table|json|csv]`:
+ * scene KPIs and target status from the store file, read-only (the gateway may be running).
+ * Windows are those overlapping [from, to); without --from/--to, the window containing now.
+ * Exit code 1 when any target shown is missed.
+ */
+
+export interface ReportArgs {
+  /** Config file (its store.path names the store). */
+  config: string;
+  window?: string;
+  from?: string;
+  to?: string;
+  format?: string;
+  /** Evaluation time (tests); default: the system clock. */
+  now?: number;
+}
+
+export interface ReportResult {
+  text: string;
+  exitCode: 0 | 1;
+}
+
+export class ReportError extends Error {
+  constructor(
+    readonly code: 'REPORT_BAD_ARGUMENT' | 'STORE_MISSING',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export const REPORT_USAGE =
+  'fcgw report -c FILE --kpi [--window hour|day|week|month|year] [--from ISO] [--to ISO] [--format table|json|csv]\n' +
+  '  Scene KPIs and target status from the store. Exit 0, or 1 if a target is missed.';
+
+export interface ReportLine {
+  window: KpiWindow;
+  start: string;
+  end: string;
+  kpi: string;
+  scope: string;
+  value: number | null;
+  unit: string;
+  coverage: number;
+  target: string;
+  status: TargetStatus | '';
+  open?: number;
+  closed: boolean;
+}
+
+export function runReport(args: ReportArgs): ReportResult {
+  const config = loadConfig(args.config);
+  const kind = (args.window ?? 'day') as KpiWindow;
+  if (!KPI_WINDOWS.includes(kind)) throw new ReportError('REPORT_BAD_ARGUMENT', `--window must be one of ${KPI_WINDOWS.join(', ')}, not "${args.window}"`);
+  const format = args.format ?? 'table';
+  if (!['table', 'json', 'csv'].includes(format)) throw new ReportError('REPORT_BAD_ARGUMENT', `--format must be table, json or csv, not "${format}"`);
+  const now = args.now ?? Date.now();
+  const to = args.to !== undefined ? parseTime(args.to, '--to') : now;
+  const from = args.from !== undefined ? parseTime(args.from, '--from') : to;
+  if (from > to) throw new ReportError('REPORT_BAD_ARGUMENT', '--from must not be after --to');
+  const path = config.store.path;
+  if (path === ':memory:' || !existsSync(path)) throw new ReportError('STORE_MISSING', `no store at ${path} (has the gateway run with this config?)`);
+
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  try {
+    db.pragma('busy_timeout = 5000');
+    const lines = collect(new KpiQueries(db), config, kind, from, to, now);
+    const missed = lines.some((l) => l.status === 'missed');
+    return { text: render(lines, format, config.site.timezone), exitCode: missed ? 1 : 0 };
+  } finally {
+    db.close();
+  }
+}
+
+function parseTime(s: string, name: string): number {
+  const t = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
+  if (!Number.isFinite(t)) throw new ReportError('REPORT_BAD_ARGUMENT', `${name} "${s}" is not a time (ISO-8601 or epoch milliseconds)`);
+  return t;
+}
+
+export function collect(q: KpiQueries, config: Readonly<GatewayConfig>, kind: KpiWindow, from: number, to: number, now: number): ReportLine[] {
+  const tz = config.site.timezone;
+  const pass = new KpiPass(q, now, calculatorOptions(config));
+  const targets = effectiveTargets(config).filter((t) => t.window === kind);
+  const windows = from === to ? windowsBetween(kind, from, from + 1, tz, 1) : windowsBetween(kind, from, to, tz, 400);
+  const lines: ReportLine[] = [];
+  for (const w of windows) {
+    for (const r of pass.compute(w, { site: true })) {
+      const own = targets.filter((t) => t.kpi === r.kpi && 'site' in t.scope);
+      if (own.length === 0) lines.push(line(r, tz));
+      for (const t of own) lines.push(line(r, tz, t));
+    }
+    for (const t of targets.filter((x) => !('site' in x.scope))) {
+      const [r] = pass.compute(w, t.scope, [t.kpi]);
+      if (r) lines.push(line(r, tz, t));
+    }
+  }
+  return lines;
+}
+
+function line(r: KpiResult, tz: string, t?: TargetConfig): ReportLine {
+  const l: ReportLine = {
+    window: r.window,
+    start: formatLocal(r.start, tz),
+    end: formatLocal(r.end, tz),
+    kpi: r.kpi,
+    scope: scopeText(r.scope),
+    value: r.value,
+    unit: r.unit,
+    coverage: r.coverage,
+    target: t ? boundText(t) : '',
+    status: t ? judge(r, t).status : '',
+    closed: r.closed,
+  };
+  if (r.open !== undefined) l.open = r.open;
+  return l;
+}
+
+export function formatValue(v: number | null): string {
+  if (v === null) return '–';
+  const a = Math.abs(v);
+  if (a >= 1000) return v.toFixed(0);
+  if (a >= 10) return v.toFixed(1);
+  return Number(v.toPrecision(3)).toString();
+}
+
+function render(lines: readonly ReportLine[], format: string, tz: string): string {
+  if (format === 'json') return `${JSON.stringify(lines, null, 2)}\n`;
+  const head = ['window_start', 'kpi', 'scope', 'value', 'unit', 'coverage', 'target', 'status', 'open'];
+  const cells = lines.map((l) => [
+    l.start,
+    l.kpi,
+    l.scope,
+    format === 'csv' ? (l.value === null ? '' : String(l.value)) : formatValue(l.value),
+    l.unit,
+    format === 'csv' ? l.coverage.toFixed(4) : `${Math.round(l.coverage * 100)}%`,
+    l.target,
+    l.status,
+    l.open === undefined ? '' : String(l.open),
+  ]);
+  if (format === 'csv') return `${[head, ...cells].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
+  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const missed = lines.filter((l) => l.status === 'missed').length;
+  const footer = `${lines.length} KPI results (${tz}); ${missed ? `${missed} target(s) missed` : 'no target missed'}`;
+  return `${[fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.map(fmt), '', footer].join('\n')}\n`;
+}
+
+function csvCell(s: string): string {
+  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}

@@ -1,0 +1,181 @@
+import type Database from 'better-sqlite3';
+import type { TargetStatus } from './targets.js';
+
+/**
+ * The KPI module's own tables in the store file: per-target state (so hysteresis and active
+ * alerts survive a restart), per-window verdicts (so late data can revise a closed window),
+ * the alerts themselves, and the module's read position in the sample log.
+ */
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS kpi_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS kpi_targets (
+  target TEXT PRIMARY KEY,
+  status TEXT NOT NULL,
+  known TEXT,
+  active_alert INTEGER,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kpi_windows (
+  target TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  status TEXT NOT NULL,
+  value REAL,
+  coverage REAL NOT NULL,
+  reason TEXT,
+  final INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  PRIMARY KEY (target, window_start)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  ts INTEGER NOT NULL,
+  target TEXT NOT NULL,
+  kpi TEXT NOT NULL,
+  win TEXT NOT NULL,
+  window_start INTEGER NOT NULL,
+  window_end INTEGER NOT NULL,
+  scope TEXT NOT NULL,
+  status TEXT NOT NULL,
+  previous TEXT,
+  value REAL,
+  coverage REAL NOT NULL,
+  bound TEXT NOT NULL,
+  reason TEXT,
+  revised INTEGER NOT NULL DEFAULT 0,
+  active INTEGER NOT NULL,
+  cleared_at INTEGER
+);
+CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
+`;
+
+export interface TargetState {
+  target: string;
+  status: TargetStatus;
+  /** Last met/missed status (hysteresis works from it across unknown spells). */
+  known: TargetStatus | null;
+  activeAlert: number | null;
+}
+
+export interface WindowVerdict {
+  target: string;
+  windowStart: number;
+  windowEnd: number;
+  status: TargetStatus;
+  value: number | null;
+  coverage: number;
+  reason: string | null;
+  final: boolean;
+}
+
+export interface AlertRow {
+  id: number;
+  ts: number;
+  target: string;
+  kpi: string;
+  win: string;
+  window_start: number;
+  window_end: number;
+  scope: string;
+  status: TargetStatus;
+  previous: string | null;
+  value: number | null;
+  coverage: number;
+  bound: string;
+  reason: string | null;
+  revised: number;
+  active: number;
+  cleared_at: number | null;
+}
+
+export type NewAlert = Omit<AlertRow, 'id' | 'cleared_at'>;
+
+export class KpiStateDb {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    db.exec(SCHEMA);
+    const p = (sql: string) => db.prepare(sql);
+    this.s = {
+      getMeta: p('SELECT value FROM kpi_meta WHERE key = ?'),
+      setMeta: p('INSERT INTO kpi_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+      getTarget: p('SELECT target, status, known, active_alert FROM kpi_targets WHERE target = ?'),
+      putTarget: p(
+        `INSERT INTO kpi_targets (target, status, known, active_alert, updated_at) VALUES (?, ?, ?, ?, ?)
+         ON CONFLICT (target) DO UPDATE SET status = excluded.status, known = excluded.known,
+           active_alert = excluded.active_alert, updated_at = excluded.updated_at`,
+      ),
+      getWindow: p('SELECT * FROM kpi_windows WHERE target = ? AND window_start = ?'),
+      putWindow: p(
+        `INSERT INTO kpi_windows (target, window_start, window_end, status, value, coverage, reason, final, updated_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (target, window_start) DO UPDATE SET window_end = excluded.window_end, status = excluded.status,
+           value = excluded.value, coverage = excluded.coverage, reason = excluded.reason, final = excluded.final,
+           updated_at = excluded.updated_at`,
+      ),
+      insertAlert: p(
+        `INSERT INTO alerts (ts, target, kpi, win, window_start, window_end, scope, status, previous, value, coverage, bound, reason, revised, active)
+         VALUES (@ts, @target, @kpi, @win, @window_start, @window_end, @scope, @status, @previous, @value, @coverage, @bound, @reason, @revised, @active)`,
+      ),
+      clearAlert: p('UPDATE alerts SET active = 0, cleared_at = ?, status = ? WHERE id = ? AND active = 1'),
+      alert: p('SELECT * FROM alerts WHERE id = ?'),
+      recent: p('SELECT * FROM alerts ORDER BY id DESC LIMIT ?'),
+      active: p('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
+    };
+  }
+
+  meta(key: string): string | undefined {
+    return (this.s.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  setMeta(key: string, value: string): void {
+    this.s.setMeta.run(key, value);
+  }
+
+  target(key: string): TargetState | undefined {
+    const r = this.s.getTarget.get(key) as { target: string; status: TargetStatus; known: TargetStatus | null; active_alert: number | null } | undefined;
+    return r ? { target: r.target, status: r.status, known: r.known, activeAlert: r.active_alert } : undefined;
+  }
+
+  putTarget(t: TargetState, now: number): void {
+    this.s.putTarget.run(t.target, t.status, t.known, t.activeAlert, now);
+  }
+
+  window(target: string, start: number): WindowVerdict | undefined {
+    const r = this.s.getWindow.get(target, start) as
+      | { target: string; window_start: number; window_end: number; status: TargetStatus; value: number | null; coverage: number; reason: string | null; final: number }
+      | undefined;
+    if (!r) return undefined;
+    return { target: r.target, windowStart: r.window_start, windowEnd: r.window_end, status: r.status, value: r.value, coverage: r.coverage, reason: r.reason, final: r.final === 1 };
+  }
+
+  putWindow(v: WindowVerdict, now: number): void {
+    this.s.putWindow.run(v.target, v.windowStart, v.windowEnd, v.status, v.value, v.coverage, v.reason, v.final ? 1 : 0, now);
+  }
+
+  insertAlert(a: NewAlert): number {
+    return Number(this.s.insertAlert.run(a).lastInsertRowid);
+  }
+
+  /** Retire an active alert; its status becomes the one that cleared it. */
+  clearAlert(id: number, now: number, status: TargetStatus): void {
+    this.s.clearAlert.run(now, status, id);
+  }
+
+  alert(id: number): AlertRow | undefined {
+    return this.s.alert.get(id) as AlertRow | undefined;
+  }
+
+  recent(limit: number): AlertRow[] {
+    return this.s.recent.all(limit) as AlertRow[];
+  }
+
+  active(): AlertRow[] {
+    return this.s.active.all() as AlertRow[];
+  }
+
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+}

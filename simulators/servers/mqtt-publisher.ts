@@ -1,0 +1,95 @@
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Logger } from 'pino';
+
+/**
+ * The MQTT side of the transport simulators: one client, QoS 1 by default, bounded. Publishing
+ * never throws; a message that cannot be queued (too many unacknowledged) is dropped and counted.
+ * `restart()` drops the connection abruptly and reconnects, as a broker restart looks to a device.
+ */
+export interface PublisherOptions {
+  url: string;
+  clientId: string;
+  log: Logger;
+  qos?: 0 | 1;
+  username?: string;
+  password?: string;
+  /** Most messages waiting for a PUBACK (mqtt.js keeps them in memory while offline). */
+  maxPending?: number;
+}
+
+export class MqttPublisher {
+  private client: MqttClient | undefined;
+  private pending = 0;
+  readonly stats = { published: 0, acked: 0, dropped: 0, errors: 0, restarts: 0 };
+
+  constructor(private readonly opts: PublisherOptions) {}
+
+  async start(): Promise<void> {
+    if (this.client) return;
+    const o: mqtt.IClientOptions = {
+      clientId: this.opts.clientId,
+      clean: false,
+      reconnectPeriod: 1000,
+      connectTimeout: 10_000,
+      keepalive: 30,
+    };
+    if (this.opts.username !== undefined) o.username = this.opts.username;
+    if (this.opts.password !== undefined) o.password = this.opts.password;
+    const client = mqtt.connect(this.opts.url, o);
+    this.client = client;
+    client.on('error', (err) => {
+      this.stats.errors++;
+      this.opts.log.debug({ err: err.message, client: this.opts.clientId }, 'simulator MQTT error');
+    });
+    // Do not hold up the scenario on a broker that is not there yet: mqtt.js queues and retries.
+    await Promise.race([new Promise<void>((r) => client.once('connect', () => r())), new Promise((r) => setTimeout(r, 5_000).unref())]);
+  }
+
+  get connected(): boolean {
+    return this.client?.connected ?? false;
+  }
+
+  get unacked(): number {
+    return this.pending;
+  }
+
+  publish(topic: string, payload: string | Buffer, qos: 0 | 1 = this.opts.qos ?? 1): boolean {
+    const client = this.client;
+    if (!client || this.pending >= (this.opts.maxPending ?? 50_000)) {
+      this.stats.dropped++;
+      return false;
+    }
+    this.stats.published++;
+    this.pending++;
+    client.publish(topic, payload, { qos }, (err) => {
+      this.pending--;
+      if (err) this.stats.errors++;
+      else this.stats.acked++;
+    });
+    return true;
+  }
+
+  /** Wait until every published message is acknowledged (or `timeoutMs` passes). */
+  async drain(timeoutMs = 10_000): Promise<boolean> {
+    const end = Date.now() + timeoutMs;
+    while (this.pending > 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+    return this.pending === 0;
+  }
+
+  /** Fault: the connection drops without DISCONNECT; mqtt.js reconnects and resends what was not acknowledged. */
+  restart(): void {
+    const client = this.client;
+    if (!client) return;
+    this.stats.restarts++;
+    client.stream?.destroy();
+  }
+
+  async stop(): Promise<void> {
+    const client = this.client;
+    this.client = undefined;
+    if (!client) return;
+    await Promise.race([new Promise<void>((r) => client.end(false, {}, () => r())), new Promise((r) => setTimeout(r, 3_000).unref())]);
+    client.end(true);
+    client.removeAllListeners();
+  }
+}

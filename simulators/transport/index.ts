@@ -1,0 +1,71 @@
+import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from '../core.js';
+import type { FaultRates } from './faults.js';
+import { PublishingGroup } from './group.js';
+import type { WaterType } from '../models/lora-water.js';
+import { ChargerSource, WaterSource } from './lora-sources.js';
+import type { Source } from './outgoing.js';
+import { ParkingSource } from './parking-source.js';
+import { DoorSource, GarageSource, GateSource, LockerSource } from './vendor-sources.js';
+import { forkRng } from './rng.js';
+import { transportSchema, type TransportScenario } from './schema.js';
+
+export { transportSchema, type TransportScenario } from './schema.js';
+
+const GATE_NAMES = ['north', 'south', 'east', 'west'];
+
+export class TransportScenarioError extends Error {
+  readonly code = 'SCENARIO_INVALID';
+}
+
+/**
+ * The transport scene of a community over MQTT: parking sensors (LoRaWAN/ChirpStack), barrier
+ * gates and the automated garage, parcel lockers and the logistics platform, access-control
+ * doors, EV chargers (OCPP 1.6 JSON) and LoRaWAN water meters.
+ */
+export const transportSection: SimulatorSectionFactory = (section, ctx) => {
+  const res = transportSchema.safeParse(section ?? {});
+  if (!res.success) throw new TransportScenarioError(`transport: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return transportGroups(res.data, ctx);
+};
+
+export function transportGroups(s: TransportScenario, ctx: SimulatorContext): PublishingGroup[] {
+  const start = ctx.clock.now();
+  const rng = (name: string) => forkRng(ctx.seed, name);
+  const faults: FaultRates = s.faults;
+  const common = { faults, restartEvery: s.broker_restart_every ?? 0, tickMs: s.tick };
+  const groups: PublishingGroup[] = [];
+  const tz = ctx.timezone;
+  if (s.parking.spaces > 0) {
+    const parking = new ParkingSource(
+      { spaces: s.parking.spaces, chargers: Math.min(s.parking.chargers, s.parking.spaces), timezone: tz, heartbeatMs: s.parking.heartbeat },
+      rng('parking'),
+      start,
+    );
+    // Gates and chargers follow the cars of the car park, so they advance right after it.
+    const gates = Array.from({ length: s.gates }, (_, i) => GATE_NAMES[i] ?? `g${i + 1}`);
+    const sources: Source[] = [parking];
+    if (gates.length) sources.push(new GateSource(gates, parking, rng('gates')));
+    if (s.parking.chargers > 0) sources.push(new ChargerSource(parking, rng('chargers'), start));
+    groups.push(new PublishingGroup({ name: 'transport-parking', sources, ...common }, ctx));
+  }
+  if (s.garage.enabled && s.garage.spaces > 0)
+    groups.push(new PublishingGroup({ name: 'transport-garage', sources: [new GarageSource({ spaces: s.garage.spaces, lifts: s.garage.lifts, timezone: tz }, rng('garage'), start)], ...common }, ctx));
+  if (s.lockers.banks > 0)
+    groups.push(
+      new PublishingGroup(
+        { name: 'transport-lockers', sources: [new LockerSource({ banks: s.lockers.banks, compartments: s.lockers.compartments, parcelsPerDay: s.lockers.parcels_per_day, timezone: tz }, rng('lockers'), start)], ...common },
+        ctx,
+      ),
+    );
+  if (s.doors > 0) groups.push(new PublishingGroup({ name: 'transport-doors', sources: [new DoorSource({ doors: s.doors, timezone: tz }, rng('doors'), start)], ...common }, ctx));
+  const types: WaterType[] = [
+    ...Array.from({ length: s.water.potable }, () => 'potable' as const),
+    ...Array.from({ length: s.water.reclaimed }, () => 'reclaimed' as const),
+    ...Array.from({ length: s.water.rainwater }, () => 'rainwater' as const),
+  ];
+  if (types.length)
+    groups.push(new PublishingGroup({ name: 'transport-water', sources: [new WaterSource({ types, timezone: tz, leakChancePerDay: s.water.leak_chance_per_day }, rng('water'), start)], ...common }, ctx));
+  return groups;
+}
+
+export type { SimulatorGroup };
