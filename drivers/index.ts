@@ -1,5 +1,6 @@
 import type { DriverFactory } from './core/driver.js';
 import { mqttDriverFactory } from './mqtt/index.js';
+import { modbusDriverFactory } from './modbus/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
@@ -7,6 +8,7 @@ import { mqttDriverFactory } from './mqtt/index.js';
  */
 export const DRIVERS: readonly DriverFactory[] = [
   mqttDriverFactory,
+  modbusDriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {

@@ -8,7 +8,9 @@ import type { Profile } from '../drivers/profiles/schema.js';
 import { readScenario, startSimulators, type RunningSimulators } from '../simulators/index.js';
 import { buildApi, deviceActivity, deviceStatus, type ApiPlugin, type DeviceView, type HealthReport } from './api/server.js';
 import { LiveHub } from './api/live.js';
+import { webPlugin } from './api/static.js';
 import { EmbeddedBroker } from './broker/embedded.js';
+import { createKpiEngine, kpiApiPlugin } from './kpi/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { CounterState } from './pipeline/counters.js';
@@ -103,8 +105,10 @@ export class Gateway {
     for (const c of this.config.connections) {
       if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);
     }
-    const pollOf = new Map(this.config.devices.map((d) => [d.id, d.poll ?? 0]));
-    this.staleness = new StalenessTracker((device) => Math.max(this.config.pipeline.stale_after, 3 * (pollOf.get(device) ?? 0)));
+    this.staleness = new StalenessTracker((id) => {
+      const d = this.devices.get(id)?.config;
+      return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0));
+    });
   }
 
   get dataDir(): string {
@@ -170,8 +174,18 @@ export class Gateway {
       this.maintenance.start();
 
       // wiring: sinks (gateway/sinks) and KPIs (gateway/kpi) attach here.
+      const kpi = createKpiEngine({
+        config: cfg,
+        store: this.store,
+        clock: this.clock,
+        log: this.log.child({ part: 'kpi' }),
+        publish: (topic, payload) => this.broker?.publish(topic, payload, { qos: 1 }),
+        onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+      });
+      kpi.start();
+      this.onStop(() => kpi.stop());
 
-      const plugins = [...(this.opts.apiPlugins ?? [])];
+      const plugins = [webPlugin, kpiApiPlugin(kpi), ...(this.opts.apiPlugins ?? [])];
       this.api = await buildApi(
         {
           store: this.store,
@@ -235,6 +249,7 @@ export class Gateway {
           metrics: this.metrics,
           devices: this.devices,
           staleness: this.staleness,
+          discover: this.config.discover.filter((r) => r.connection === conn.id),
           ...(this.broker ? { broker: this.broker } : {}),
         }),
       });
@@ -296,6 +311,8 @@ export class Gateway {
     return {
       status,
       site: this.config.site.id,
+      site_name: this.config.site.name ?? this.config.site.id,
+      timezone: this.config.site.timezone,
       uptime_s: Math.round((this.clock.now() - this.startedAt) / 1000),
       drivers,
       sinks,

@@ -86,6 +86,12 @@ export const mqttProfileBody = {
   max_payload: z.number().int().positive().default(64 * 1024),
   /** A message older than the device's last one is rejected (`out_of_order`) unless `accept`. */
   out_of_order: z.enum(['reject', 'accept']).default('reject'),
+  /**
+   * Seconds a message may be older than the device's newest and still count as in order:
+   * brokers keep order per topic only, and a publisher that reconnects resends what was in
+   * flight after newer messages. A replay older than this is refused.
+   */
+  reorder_window_s: z.number().min(0).default(300),
 };
 
 export const mqttProfileSchema = z

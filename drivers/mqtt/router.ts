@@ -24,6 +24,8 @@ export interface DiscoveryRule {
   envelope: EnvelopeKind;
   codec: Codec | undefined;
   created: number;
+  /** The id template uses only named topic levels (so a topic always means the same device). */
+  topicOnlyId: boolean;
 }
 
 export type Route =
@@ -31,6 +33,7 @@ export type Route =
   | { kind: 'rule'; rule: DiscoveryRule; vars: Record<string, string> };
 
 const pathCache = new Map<string, CompiledPath>();
+const MAX_LEARNED = 200_000;
 
 export class Router {
   readonly devices = new Map<string, DeviceRuntime>();
@@ -69,15 +72,17 @@ export class Router {
         if (!source) throw new ProfileError(`no profile "${rule.profile}"`);
         if (source.protocol !== 'mqtt') throw new ProfileError(`profile "${rule.profile}" is not an mqtt profile`);
         const profile = asMqttProfile(source);
+        const template = compileTopic(rule.topic);
         this.rules.push({
           rule,
-          template: compileTopic(rule.topic),
+          template,
           source,
           profile,
           decoder: compileDecoder(profile, rule.class),
           envelope: ruleEnvelope(rule, profile),
           codec: codecOf(profile),
           created: 0,
+          topicOnlyId: [...rule.id.matchAll(/\{([^}]+)\}/g)].every((m) => template.names.includes(m[1] as string)),
         });
       } catch (err) {
         problems.push(`discover[${i}]: ${(err as Error).message}`);
@@ -88,9 +93,14 @@ export class Router {
     this.filters = all.filter((f) => !all.some((g) => g !== f && covers(g, f)));
   }
 
+  /** Topics of discovered devices whose id comes from the topic alone: the next message skips the rule. */
+  private readonly learned = new Map<string, Route>();
+
   route(topic: string): Route | undefined {
     const d = this.exact.get(topic);
     if (d) return { kind: 'device', device: d, vars: {} };
+    const known = this.learned.get(topic);
+    if (known) return known;
     for (const w of this.wild) {
       const vars = w.template.match(topic);
       if (vars) return { kind: 'device', device: w.device, vars };
@@ -104,6 +114,7 @@ export class Router {
 
   /** The device a discovery rule makes of a message (existing, new, or why not). */
   discover(
+    topic: string,
     r: DiscoveryRule,
     vars: Record<string, string>,
     message: unknown,
@@ -122,7 +133,10 @@ export class Router {
     const id = toSlug(raw);
     if (!id) return { reason: 'bad_device_id', detail: `"${r.rule.id}" gives an empty device id` };
     const known = this.devices.get(id);
-    if (known) return { device: known };
+    if (known) {
+      this.learn(topic, r, known, vars);
+      return { device: known };
+    }
     if (r.created >= r.rule.max_devices)
       return { reason: 'discovery_limit', detail: `rule ${r.rule.topic} already made ${r.rule.max_devices} devices` };
     const tags: Record<string, string> = {};
@@ -135,7 +149,13 @@ export class Router {
     const device: DeviceRuntime = { ...deviceRuntime(config, r.source, true, r.envelope), decoder: r.decoder };
     r.created++;
     this.devices.set(id, device);
+    this.learn(topic, r, device, vars);
     return { device };
+  }
+
+  private learn(topic: string, r: DiscoveryRule, device: DeviceRuntime, vars: Record<string, string>): void {
+    if (!r.topicOnlyId || this.learned.size >= MAX_LEARNED) return;
+    this.learned.set(topic, { kind: 'device', device, vars });
   }
 }
 

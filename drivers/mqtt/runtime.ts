@@ -70,7 +70,7 @@ const RECENT = 8;
 export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer): 'duplicate' | 'out_of_order' | undefined {
   if (!hasSourceTs) return undefined;
   for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';
-  if (ts < d.lastTs && d.profile.out_of_order === 'reject') return 'out_of_order';
+  if (ts < d.lastTs - d.profile.reorder_window_s * 1000 && d.profile.out_of_order === 'reject') return 'out_of_order';
   return undefined;
 }
 

@@ -26,6 +26,8 @@ export interface DeviceView {
 export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   site: string;
+  site_name?: string;
+  timezone?: string;
   uptime_s: number;
   drivers: unknown[];
   sinks: unknown[];

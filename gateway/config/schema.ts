@@ -154,6 +154,8 @@ const device = strict({
   /** Modbus unit id (slave address). */
   unit: z.number().int().min(0).max(255).optional(),
   poll: duration().optional(),
+  /** Silence after which this device's values are marked stale (default: pipeline.stale_after or 3 polls). */
+  stale_after: duration().optional(),
   /** MQTT: topic override for this device (else the profile's template). */
   topic: z.string().optional(),
   /** Static tags carried on every series (building, water_type, role…). */
@@ -172,6 +174,8 @@ const discover = strict({
   /** Device id template from topic fields and payload paths, e.g. "space-{devEui}". */
   id: z.string(),
   tags: z.record(z.string(), z.string()).default({}),
+  /** Silence after which a discovered device is stale (LoRaWAN meters often report hourly). */
+  stale_after: duration().optional(),
   /** Upper bound on devices this rule may create (protects the store from a topic flood). */
   max_devices: z.number().int().positive().default(10_000),
 });

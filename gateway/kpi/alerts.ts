@@ -10,8 +10,9 @@ import { formatLocal } from './windows.js';
  * Target state machines and the alerts they raise. One machine per target follows its current
  * window (and the final verdict of each window as it closes):
  * - entering `missed` raises an alert (active until the target is met again, by the hysteresis);
- * - entering `unknown` for lack of good input raises an `unknown` alert (a data problem), which
- *   a later verdict replaces; `unknown` because there is nothing to measure yet raises nothing;
+ * - entering `unknown` for lack of good input, after the target had been met or missed, raises
+ *   an `unknown` alert (a data problem), which a later verdict replaces; a target never known
+ *   yet (a new gateway, no such devices) or with nothing to measure raises nothing;
  * - a missed alert is never cleared by `unknown`: not knowing is not being back in bounds.
  * Late data that changes the verdict of an older, already closed window raises a `revised`
  * alert, inactive (the current window governs what is active).
@@ -68,7 +69,9 @@ export class AlertKeeper {
     } else if (v.status === 'met' && live) {
       this.clear(live, now, 'met');
       next.activeAlert = null;
-    } else if (v.status === 'unknown' && v.reason === 'low_coverage' && !live) {
+    } else if (v.status === 'unknown' && v.reason === 'low_coverage' && !live && st.known !== null) {
+      // Only a target that was being measured and no longer can be is a data problem (a new
+      // gateway, or a site without that kind of device, is simply not measuring it yet).
       next.activeAlert = this.raise(t, r, v, st.status, now, false);
     }
     this.db.putTarget(next, now);

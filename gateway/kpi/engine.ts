@@ -201,6 +201,7 @@ export class KpiEngine {
         judged++;
       }
       db.setMeta('cursor', JSON.stringify({ samples: fresh.samples, events: fresh.events }));
+      db.prune(now - this.deps.config.store.retention.events);
     });
     return judged;
   }

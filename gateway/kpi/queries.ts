@@ -20,6 +20,23 @@ export interface RawRow {
   reason: string | null;
 }
 
+export interface RollupState {
+  usable: boolean;
+  /** Hours per series holding samples the rollup consumer has not folded yet. */
+  dirty: Map<number, number[]>;
+}
+
+export interface HourChain {
+  hours: number;
+  suspicious: number;
+  coveredMs: number;
+  maxCount: number;
+  /** The first hour's start and min (its first value when it only grew). */
+  first?: { ts: number; v: number };
+  /** The last hour's last sample. */
+  last?: { ts: number; v: number };
+}
+
 export interface EventRow {
   ts: number;
   device: string;
@@ -27,6 +44,9 @@ export interface EventRow {
   type: string;
   attributes: Record<string, string | number | boolean>;
 }
+
+/** Partial index over flagged (uncertain) samples: tiny, and it finds counter resets without reading a month. */
+export const FLAG_INDEX = 'kpi_samples_flagged';
 
 /** The store's rollup consumer (gateway/store/maintenance.ts): rollups hold every sample up to its cursor. */
 const ROLLUP_CONSUMER = 'rollup';
@@ -93,14 +113,69 @@ export class KpiQueries {
    * Which hourly rollups can be trusted: none when the rollup consumer never ran or is far
    * behind; otherwise all except the (series, hour) pairs holding samples it has not folded yet.
    */
-  rollupState(): { usable: boolean; dirty: Set<string> } {
+  rollupState(): RollupState {
     const cur = this.s.rollupCursor.get(ROLLUP_CONSUMER) as { samples: number } | undefined;
-    if (!cur) return { usable: false, dirty: new Set() };
+    if (!cur) return { usable: false, dirty: new Map() };
     const max = this.maxSeq().samples;
-    if (max - cur.samples > MAX_ROLLUP_BACKLOG) return { usable: false, dirty: new Set() };
-    const dirty = new Set<string>();
-    for (const r of this.s.dirty.all(cur.samples) as { sid: number; hour: number }[]) dirty.add(`${r.sid}:${r.hour}`);
+    if (max - cur.samples > MAX_ROLLUP_BACKLOG) return { usable: false, dirty: new Map() };
+    const dirty = new Map<number, number[]>();
+    for (const r of this.s.dirty.all(cur.samples) as { sid: number; hour: number }[]) {
+      const list = dirty.get(r.sid);
+      if (list) list.push(r.hour);
+      else dirty.set(r.sid, [r.hour]);
+    }
     return { usable: true, dirty };
+  }
+
+  /**
+   * A chain of hourly rollups summed up inside SQLite (a month is 720 rows per series; only a few
+   * numbers come back): hours that went down, and the covered time from the sample counts on the
+   * terms of rollups.hourCoverage. `skip` lists hours to leave out (not yet folded).
+   *
+   * A drop inside an hour shows as last < max. A drop between hours is found from the pipeline's
+   * flags (every decrease of a counter is flagged counter_reset or counter_rollover) through the
+   * partial index on flagged samples, while the raw samples are retained; before that, or
+   * without the index, by comparing each hour with the next (a self-join, several times dearer).
+   */
+  hourChain(sid: number, from: number, to: number, skip: readonly number[], intervalMs: number, maxGap: number): HourChain {
+    const base = { sid, from, to, iv: intervalMs, gap: maxGap };
+    const ends = { sid, from, to, skip: JSON.stringify(skip) };
+    const agg = (skip.length ? this.s.chainSkip.get({ ...base, skip: ends.skip }) : this.s.chain.get(base)) as {
+      n: number;
+      suspicious: number | null;
+      covered: number | null;
+      max_count: number | null;
+    };
+    let drops = agg.suspicious ?? 0;
+    const oldest = (this.s.oldest.get(sid) as { ts: number | null }).ts ?? to;
+    const flagged = this.flagIndex();
+    const rawFrom = flagged ? Math.max(from, oldest - (oldest % 3_600_000) + 3_600_000) : to;
+    if (flagged && rawFrom < to) drops += (this.s.flagged.get(sid, rawFrom, to) as { n: number }).n;
+    if (from < rawFrom) drops += (this.s.crossDrops.get({ sid, from, to: Math.min(to, rawFrom + 3_600_000) }) as { n: number | null }).n ?? 0;
+    const first = this.s.chainFirst.get(ends) as { bucket: number; min: number } | undefined;
+    const last = this.s.chainLast.get(ends) as { last: number; last_ts: number } | undefined;
+    return {
+      hours: agg.n,
+      suspicious: drops,
+      coveredMs: agg.covered ?? 0,
+      maxCount: agg.max_count ?? 0,
+      ...(first ? { first: { ts: first.bucket, v: first.min } } : {}),
+      ...(last ? { last: { ts: last.last_ts, v: last.last } } : {}),
+    };
+  }
+
+  private flagIndexKnown: boolean | undefined;
+
+  /** Whether the partial index on flagged samples exists (KpiStateDb creates it; a read-only report may lack it). */
+  flagIndex(): boolean {
+    this.flagIndexKnown ??= this.s.hasIndex.get(FLAG_INDEX) !== undefined;
+    return this.flagIndexKnown;
+  }
+
+  /** The rollups of the given hours only (night hours of a month, say). */
+  hoursAt(sid: number, starts: readonly number[]): HourBucket[] {
+    const rows = this.s.hoursAt.raw(true).all(sid, JSON.stringify(starts)) as [number, number, number, number, number, number][];
+    return rows.map(([start, count, min, max, last, lastTs]) => ({ start, count, min, max, last, lastTs }));
   }
 
   events(types: readonly string[], from: number, to: number): EventRow[] {
@@ -171,6 +246,31 @@ function prepareAll(db: Database.Database) {
       'SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1',
     ),
     recentTs: p('SELECT ts FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?'),
+    // A self-join on the next hour finds drops between hours (a window function costs ~8× more).
+    chain: p(chainSql('')),
+    chainSkip: p(chainSql('AND bucket NOT IN (SELECT value FROM json_each(@skip))')),
+    oldest: p('SELECT min(ts) AS ts FROM samples WHERE series_id = ?'),
+    hasIndex: p("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"),
+    // "quality = 1" must appear as such for SQLite to use the partial index.
+    flagged: p(
+      "SELECT count(*) AS n FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND quality = 1 AND reason IN ('counter_reset', 'counter_rollover')",
+    ),
+    crossDrops: p(
+      `SELECT sum(CASE WHEN b.min < a.last - abs(a.last) * 1e-9 THEN 1 ELSE 0 END) AS n
+       FROM rollup_1h a JOIN rollup_1h b ON b.series_id = a.series_id AND b.bucket = a.bucket + 3600000 AND b.bucket < @to
+       WHERE a.series_id = @sid AND a.bucket >= @from AND a.bucket < @to`,
+    ),
+    chainFirst: p(
+      `SELECT bucket, min FROM rollup_1h WHERE series_id = @sid AND bucket >= @from AND bucket < @to
+         AND bucket NOT IN (SELECT value FROM json_each(@skip)) ORDER BY bucket LIMIT 1`,
+    ),
+    chainLast: p(
+      `SELECT last, last_ts FROM rollup_1h WHERE series_id = @sid AND bucket >= @from AND bucket < @to
+         AND bucket NOT IN (SELECT value FROM json_each(@skip)) ORDER BY bucket DESC LIMIT 1`,
+    ),
+    hoursAt: p(
+      'SELECT bucket, count, min, max, last, last_ts FROM rollup_1h WHERE series_id = ? AND bucket IN (SELECT value FROM json_each(?)) ORDER BY bucket',
+    ),
     hours: p(
       'SELECT bucket, count, min, max, last, last_ts FROM rollup_1h WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket',
     ),
@@ -182,4 +282,12 @@ function prepareAll(db: Database.Database) {
     newSamples: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM samples NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
     newEvents: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM events NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
   };
+}
+
+function chainSql(skip: string): string {
+  return `SELECT count(*) AS n,
+      sum(CASE WHEN last < max - abs(max) * 1e-9 THEN 1 ELSE 0 END) AS suspicious,
+      sum(CASE WHEN 3600000 - count * @iv <= @gap THEN 3600000 ELSE max(0, count * @iv) END) AS covered,
+      max(count) AS max_count
+    FROM rollup_1h WHERE series_id = @sid AND bucket >= @from AND bucket < @to ${skip}`;
 }

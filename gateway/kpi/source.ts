@@ -1,7 +1,4 @@
 import {
-  FLAG_OK,
-  FLAG_RESET,
-  FLAG_ROLLOVER,
   counterBlocks,
   counterOverWindow,
   coverageOfPoints,
@@ -9,15 +6,16 @@ import {
   rateBlocks,
   stateDurations,
   type Block,
-  type CounterFlag,
   type CounterPoint,
   type RatePart,
   type RatePoint,
   type SpanOptions,
   type StatePoint,
 } from './energy.js';
-import type { KpiQueries, RawRow } from './queries.js';
-import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, isSuspicious, medianStep, mergeStreams, type HourBucket } from './rollups.js';
+import { counterFromRollups } from './long-window.js';
+import { stateText, toCounterPoint, usable } from './points.js';
+import type { KpiQueries, RawRow, RollupState } from './queries.js';
+import { HOUR_MS, type HourBucket } from './rollups.js';
 
 /**
  * Reads one series over one window and hands the pure maths its points: raw samples for short
@@ -42,11 +40,9 @@ export interface Measure {
 
 /** Windows up to this long are read raw; longer ones use hourly rollups where they are complete. */
 const RAW_WINDOW_MAX = 6 * HOUR_MS;
-/** Uncertain samples whose value is not a fresh reading. */
-const UNUSABLE = new Set(['stale', 'device_offline']);
 
 export class SeriesReader {
-  private rollup: { usable: boolean; dirty: Set<string> } | undefined;
+  private rollup: RollupState | undefined;
   private readonly memo = new Map<string, unknown>();
 
   constructor(
@@ -81,7 +77,7 @@ export class SeriesReader {
     const o = this.span(device, metric);
     if (!o) return undefined;
     return this.cached(`c:${o.sid}:${from}:${to}`, () => {
-      const r = to - from <= RAW_WINDOW_MAX ? undefined : this.counterFromRollups(o.sid, from, to, o);
+      const r = to - from <= RAW_WINDOW_MAX ? undefined : counterFromRollups(this.q, this.rollups(), o.sid, from, to, o, (sid, a, b) => this.counterPoints(sid, a, b));
       const res = r ?? counterOverWindow(this.counterPoints(o.sid, from, to), from, to, o);
       return { value: res.delta, coveredMs: res.coveredMs, spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
@@ -154,15 +150,13 @@ export class SeriesReader {
     });
   }
 
-  /**
-   * Complete hourly rollups of a series in [from, to) (hours not yet folded are left out), or
-   * undefined when the rollups cannot be used at all.
-   */
-  hourBuckets(device: string, metric: string, from: number, to: number): HourBucket[] | undefined {
+  /** Complete hourly rollups of the given hours (those not yet folded are left out), or undefined without rollups. */
+  hoursAt(device: string, metric: string, starts: readonly number[]): HourBucket[] | undefined {
     const sid = this.q.seriesId(device, metric);
     const state = this.rollups();
     if (sid === undefined || !state.usable) return undefined;
-    return this.cached(`h:${sid}:${from}:${to}`, () => this.q.hours(sid, from, to).filter((b) => !state.dirty.has(`${sid}:${b.start}`)));
+    const skip = new Set(state.dirty.get(sid) ?? []);
+    return this.q.hoursAt(sid, starts).filter((b) => !skip.has(b.start));
   }
 
   private withNeighbours(sid: number, from: number, to: number): RawRow[] {
@@ -174,86 +168,8 @@ export class SeriesReader {
     return rows;
   }
 
-  private rollups(): { usable: boolean; dirty: Set<string> } {
+  private rollups(): RollupState {
     this.rollup ??= this.q.rollupState();
     return this.rollup;
   }
-
-  /**
-   * A long window from hourly rollups: whole hours inside [from, now) whose rollup is complete
-   * stand in for their samples; everything else (edges, recent or not-yet-folded hours, hours
-   * that went down while their raw samples remain) is read raw.
-   */
-  private counterFromRollups(sid: number, from: number, to: number, o: SpanOptions): { delta: number; coveredMs: number; resets: number; rollovers: number } | undefined {
-    const state = this.rollups();
-    if (!state.usable) return undefined;
-    const covEnd = Math.min(to, this.opts.now);
-    const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
-    const h1 = Math.floor(covEnd / HOUR_MS) * HOUR_MS;
-    if (h1 <= h0) return undefined;
-
-    const standIns: CounterPoint[] = [];
-    const used = new Set<number>();
-    const rawHours: CounterPoint[] = [];
-    const buckets = this.q.hours(sid, h0, h1).filter((b) => !state.dirty.has(`${sid}:${b.start}`));
-    let prev: HourBucket | undefined;
-    let coveredMs = 0;
-    const interval = medianStep(this.q.recentTs(sid, covEnd, 32)) ?? HOUR_MS / Math.max(1, ...buckets.map((b) => b.count));
-    for (const b of buckets) {
-      const prevLast = prev && prev.start === b.start - HOUR_MS ? prev.last : this.q.before(sid, b.start)?.value;
-      if (isSuspicious(b, typeof prevLast === 'number' ? prevLast : undefined)) {
-        const raw = this.q.raw(sid, b.start, b.start + HOUR_MS);
-        if (raw.length > 0) {
-          prev = b;
-          continue; // read raw below, with the pipeline's flags
-        }
-        standIns.push(...estimatedHourPoints(b, o.wrap));
-      } else standIns.push(...cleanHourPoints(b));
-      used.add(b.start);
-      coveredMs += hourCoverage(b.count, interval, o.maxGap);
-      prev = b;
-    }
-
-    // The rest of [from, to) as raw ranges (consecutive hours merged).
-    const ranges: [number, number][] = [];
-    let cursor = from;
-    for (let h = h0; h < h1; h += HOUR_MS) {
-      if (!used.has(h)) continue;
-      if (h > cursor) ranges.push([cursor, h]);
-      cursor = h + HOUR_MS;
-    }
-    if (cursor < to) ranges.push([cursor, to]);
-    const seen = new Set<number>();
-    const keep = (p: CounterPoint | undefined) => {
-      if (p && !seen.has(p.ts)) (seen.add(p.ts), rawHours.push(p));
-    };
-    for (const [rs, re] of ranges) {
-      const pts = this.counterPoints(sid, rs, re);
-      coveredMs += counterOverWindow(pts, rs, re, o).coveredMs;
-      pts.forEach(keep);
-    }
-    // The real samples on either side of each window edge, so the edge steps are split in time.
-    for (const t of [from, to]) {
-      for (const r of [this.q.before(sid, t), this.q.atOrAfter(sid, t)]) keep(r ? toCounterPoint(r) : undefined);
-    }
-    const stream = mergeStreams(rawHours.sort((a, b) => a.ts - b.ts), standIns);
-    const r = counterOverWindow(stream, from, to, o);
-    return { delta: r.delta, coveredMs, resets: r.resets, rollovers: r.rollovers };
-  }
-}
-
-function usable(r: RawRow): boolean {
-  return r.quality === 0 || (r.quality === 1 && !UNUSABLE.has(r.reason ?? ''));
-}
-
-function toCounterPoint(r: RawRow): CounterPoint | undefined {
-  if (!usable(r) || typeof r.value !== 'number' || !Number.isFinite(r.value)) return undefined;
-  const flag: CounterFlag = r.reason === 'counter_reset' ? FLAG_RESET : r.reason === 'counter_rollover' ? FLAG_ROLLOVER : FLAG_OK;
-  return { ts: r.ts, v: r.value, flag };
-}
-
-function stateText(v: unknown): string {
-  if (v === 1 || v === true) return 'true';
-  if (v === 0 || v === false) return 'false';
-  return String(v);
 }

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FLAG_INDEX } from './queries.js';
 import type { TargetStatus } from './targets.js';
 
 /**
@@ -48,6 +49,9 @@ CREATE TABLE IF NOT EXISTS alerts (
   cleared_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
+-- On the store's samples table: only uncertain samples are in it (counter resets and rollovers
+-- among them), so it costs writes next to nothing and lets long windows skip reading raw data.
+CREATE INDEX IF NOT EXISTS ${FLAG_INDEX} ON samples (series_id, ts) WHERE quality = 1;
 `;
 
 export interface TargetState {
@@ -122,6 +126,8 @@ export class KpiStateDb {
       alert: p('SELECT * FROM alerts WHERE id = ?'),
       recent: p('SELECT * FROM alerts ORDER BY id DESC LIMIT ?'),
       active: p('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
+      pruneAlerts: p('DELETE FROM alerts WHERE ts < ? AND active = 0'),
+      pruneWindows: p('DELETE FROM kpi_windows WHERE window_end < ? AND final = 1'),
     };
   }
 
@@ -173,6 +179,11 @@ export class KpiStateDb {
 
   active(): AlertRow[] {
     return this.s.active.all() as AlertRow[];
+  }
+
+  /** Forget inactive alerts and final verdicts older than `before` (the store's event retention). */
+  prune(before: number): number {
+    return this.s.pruneAlerts.run(before).changes + this.s.pruneWindows.run(before).changes;
   }
 
   transaction<T>(fn: () => T): T {

@@ -94,9 +94,8 @@ function nightFlowLeak(ctx: KpiContext): KpiValue {
 type NightMin = { value: number; covered: number } | undefined;
 
 function nightMins(ctx: KpiContext, device: string, metric: 'flow' | 'volume_total', list: [number, number][]): NightMin[] {
-  const first = (list[0] as [number, number])[0];
-  const last = (list[list.length - 1] as [number, number])[1];
-  const buckets = ctx.reader.hourBuckets(device, metric, first - HOUR, last);
+  const starts = list.flatMap(([s, e]) => Array.from({ length: Math.round((e - s) / HOUR) + 1 }, (_, i) => s - HOUR + i * HOUR));
+  const buckets = ctx.reader.hoursAt(device, metric, starts);
   const byStart = new Map((buckets ?? []).map((b) => [b.start, b]));
   return list.map(([s, e]) => {
     let min = Number.POSITIVE_INFINITY;

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../model/clock.js';
 import type { DriverContext, DriverMetrics, EmbeddedBrokerHandle } from '../../drivers/core/driver.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
-import type { DeviceConfig } from '../config/schema.js';
+import type { DeviceConfig, DiscoverConfig } from '../config/schema.js';
 import type { Ingestor } from '../pipeline/ingest.js';
 import type { StalenessTracker } from '../pipeline/staleness.js';
 import type { GatewayMetrics } from './metrics.js';
@@ -20,6 +20,7 @@ export function driverContext(args: {
   devices: DeviceRegistry;
   staleness: StalenessTracker;
   broker?: EmbeddedBrokerHandle;
+  discover?: readonly DiscoverConfig[];
 }): DriverContext {
   const { connection, metrics, ingestor, devices, staleness, clock } = args;
   const driverMetrics: DriverMetrics = {
@@ -41,7 +42,10 @@ export function driverContext(args: {
       return ingestor.submit(batch);
     },
     reject: (r) => ingestor.reject({ ...r, connection }),
-    addDevice: (device: DeviceConfig, profile: Profile) => {
+    addDevice: (found: DeviceConfig, profile: Profile) => {
+      // A discovered device inherits its rule's staleness (the driver builds the rest).
+      const rule = args.discover?.find((r) => r.profile === found.profile && r.class === found.class);
+      const device = found.stale_after === undefined && rule?.stale_after !== undefined ? { ...found, stale_after: rule.stale_after } : found;
       const ok = devices.add(device, profile, true);
       if (ok) args.log.info({ device: device.id, class: device.class, profile: profile.id }, 'device discovered');
       return ok;

@@ -13,16 +13,22 @@ export const COLORS = {
   line: '#2c6fbb',
 };
 
-const hhmmFormats = new Map();
-/** 24-hour clock labels for the time axis (uPlot's default is 12-hour, English). */
-function hhmm(ts, lang, tz) {
-  const key = `${lang}|${tz ?? ''}`;
-  let f = hhmmFormats.get(key);
+const axisFormats = new Map();
+/** 24-hour clock labels for the time axis (uPlot's default is 12-hour, English); seconds when ticks are close. */
+function clock(ts, lang, tz, seconds) {
+  const key = `${lang}|${tz ?? ''}|${seconds}`;
+  let f = axisFormats.get(key);
   if (!f) {
-    f = new Intl.DateTimeFormat(locale(lang), { hour: '2-digit', minute: '2-digit', hour12: false, ...(tz ? { timeZone: tz } : {}) });
-    hhmmFormats.set(key, f);
+    const opts = { hour: '2-digit', minute: '2-digit', hour12: false, ...(seconds ? { second: '2-digit' } : {}), ...(tz ? { timeZone: tz } : {}) };
+    f = new Intl.DateTimeFormat(locale(lang), opts);
+    axisFormats.set(key, f);
   }
   return f.format(new Date(ts));
+}
+
+function timeLabels(splits, lang, tz) {
+  const step = splits.length > 1 ? splits[1] - splits[0] : 60_000;
+  return splits.map((ts) => clock(ts, lang, tz, step < 60_000));
 }
 
 /**
@@ -50,12 +56,13 @@ export function timeChart(el, { series, scales = {}, axes = [], height = 220 }, 
         width: 1.5,
         scale: sr.scale ?? 'y',
         spanGaps: false,
-        points: { show: false },
+        // Dots only where lines cannot carry the data: a handful of points in view.
+        points: { show: (u, _si, i0, i1) => i1 - i0 < 40 },
         value: sr.value,
       })),
     ],
     axes: [
-      { stroke: AXIS, grid: { stroke: 'rgba(128,128,128,.15)' }, values: (u, splits) => splits.map((ts) => hhmm(ts, ctx.lang, tz)) },
+      { stroke: AXIS, grid: { stroke: 'rgba(128,128,128,.15)' }, values: (u, splits) => timeLabels(splits, ctx.lang, tz) },
       ...axes.map((a) => ({
         scale: a.scale,
         label: a.label,

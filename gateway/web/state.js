@@ -23,7 +23,7 @@ export class LiveState {
     this.events = new Ring(limits.events);
     /** Alerts by id: a raised alert and its later clearing are one entry. */
     this.alerts = new Map();
-    this.maxTs = 0;
+    this.nowTs = 0;
     this.status = 'connecting';
     this.received = { samples: 0, events: 0, alerts: 0 };
     this.listeners = new Set();
@@ -36,9 +36,25 @@ export class LiveState {
     this.refreshTimer = null;
   }
 
-  /** Data time: the newest sample seen (simulated communities run ahead of the wall clock). */
+  /**
+   * Data time: what the devices say it is (a simulated community runs ahead of the wall clock).
+   * The third-newest device time, so one device with a wrong clock cannot move "today".
+   */
   now() {
-    return this.maxTs || Date.now();
+    return this.nowTs || Date.now();
+  }
+
+  updateNow() {
+    const top = [0, 0, 0];
+    for (const d of this.devices.values()) {
+      const ts = d.lastSeen ?? 0;
+      if (ts <= top[2]) continue;
+      top[2] = ts;
+      top.sort((a, b) => b - a);
+    }
+    const n = Math.min(3, this.devices.size);
+    const ts = n > 0 ? top[n - 1] : 0;
+    if (ts > this.nowTs) this.nowTs = ts;
   }
 
   latestOf(device, metric) {
@@ -70,6 +86,7 @@ export class LiveState {
     ]);
     this.setDevices(devices);
     for (const r of latest) this.putSample(r);
+    this.updateNow();
     const list = Array.isArray(alerts) ? alerts : (alerts?.alerts ?? []);
     // The API lists newest first; keep them oldest first like the live ones that follow.
     for (const a of [...list].reverse()) this.putAlert(a);
@@ -114,7 +131,6 @@ export class LiveState {
       if (oldest !== undefined) this.latest.delete(oldest);
     }
     this.latest.set(k, { ...r, unit: r.unit ?? old?.unit ?? this.unitOf(r.class, r.metric) });
-    if (r.ts > this.maxTs) this.maxTs = r.ts;
     const d = this.devices.get(r.device);
     if (d) {
       if (r.ts > (d.lastSeen ?? 0)) d.lastSeen = r.ts;
@@ -128,7 +144,14 @@ export class LiveState {
     if (this.source) return;
     const src = new EventSource(liveUrl());
     this.source = src;
-    src.onopen = () => this.setStatus('open');
+    let opened = false;
+    src.onopen = () => {
+      this.setStatus('open');
+      // After a reconnect (gateway restart, or the stream dropped us for falling behind),
+      // whatever changed meanwhile comes from the API rather than waiting for the next change.
+      if (opened) this.resync();
+      opened = true;
+    };
     src.onerror = () => this.setStatus(src.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
     src.addEventListener('sample', (m) => this.onSample(m.data));
     src.addEventListener('event', (m) => this.onEvent(m.data));
@@ -139,6 +162,17 @@ export class LiveState {
     this.refreshTimer = setInterval(() => {
       api.devices().then((d) => this.setDevices(d)).catch(() => {});
     }, 30_000);
+  }
+
+  resync() {
+    Promise.all([api.devices(), api.latest()])
+      .then(([devices, latest]) => {
+        this.setDevices(devices);
+        for (const r of latest) this.putSample(r);
+        this.updateNow();
+        this.dirty = true;
+      })
+      .catch(() => {});
   }
 
   close() {
@@ -219,9 +253,9 @@ export class LiveState {
     for (const r of samples) this.putSample(r);
     for (const e of events) {
       this.events.push(e);
-      if (e.ts > this.maxTs) this.maxTs = e.ts;
     }
     for (const a of alerts) this.putAlert(a);
+    if (samples.length) this.updateNow();
     this.notify({ samples, events, alerts });
   }
 

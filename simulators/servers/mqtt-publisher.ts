@@ -19,7 +19,10 @@ export interface PublisherOptions {
 
 export class MqttPublisher {
   private client: MqttClient | undefined;
-  private pending = 0;
+  /** QoS 1 messages not yet acknowledged, sent again after every reconnect (a device's retry). */
+  private readonly unacked = new Map<number, { topic: string; payload: string | Buffer }>();
+  private seq = 0;
+  private connects = 0;
   readonly stats = { published: 0, acked: 0, dropped: 0, errors: 0, restarts: 0 };
 
   constructor(private readonly opts: PublisherOptions) {}
@@ -37,6 +40,11 @@ export class MqttPublisher {
     if (this.opts.password !== undefined) o.password = this.opts.password;
     const client = mqtt.connect(this.opts.url, o);
     this.client = client;
+    client.on('connect', () => {
+      // mqtt.js loses what it was writing when the connection drops hard: resend it (the gateway
+      // refuses the copies it already has as duplicates).
+      if (this.connects++ > 0) for (const id of [...this.unacked.keys()]) this.send(id);
+    });
     client.on('error', (err) => {
       this.stats.errors++;
       this.opts.log.debug({ err: err.message, client: this.opts.clientId }, 'simulator MQTT error');
@@ -49,24 +57,34 @@ export class MqttPublisher {
     return this.client?.connected ?? false;
   }
 
-  get unacked(): number {
-    return this.pending;
+  get pending(): number {
+    return this.unacked.size;
   }
 
   publish(topic: string, payload: string | Buffer, qos: 0 | 1 = this.opts.qos ?? 1): boolean {
     const client = this.client;
-    if (!client || this.pending >= (this.opts.maxPending ?? 50_000)) {
+    if (!client || this.unacked.size >= (this.opts.maxPending ?? 50_000)) {
       this.stats.dropped++;
       return false;
     }
     this.stats.published++;
-    this.pending++;
-    client.publish(topic, payload, { qos }, (err) => {
-      this.pending--;
-      if (err) this.stats.errors++;
-      else this.stats.acked++;
-    });
+    if (qos === 0) {
+      client.publish(topic, payload, { qos: 0 });
+      return true;
+    }
+    const id = this.seq++;
+    this.unacked.set(id, { topic, payload });
+    this.send(id);
     return true;
+  }
+
+  private send(id: number): void {
+    const m = this.unacked.get(id);
+    if (!m || !this.client) return;
+    this.client.publish(m.topic, m.payload, { qos: 1 }, (err) => {
+      if (err) this.stats.errors++;
+      else if (this.unacked.delete(id)) this.stats.acked++;
+    });
   }
 
   /** Wait until every published message is acknowledged (or `timeoutMs` passes). */

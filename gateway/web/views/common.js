@@ -30,6 +30,27 @@ export function poller(fn, ms) {
   };
 }
 
+// Every /api/kpis call computes all KPIs of a window on the gateway, so views share answers:
+// one request per (window, at) per TTL, whichever views ask. Bounded: stale entries are dropped.
+const KPI_TTL_MS = 5_000;
+const kpiCache = new Map();
+
+/** GET /api/kpis for a window (and optional `at`), shared between views for a few seconds. */
+export function sharedKpis(api, window, at) {
+  const key = `${window}|${at ?? ''}`;
+  const now = Date.now();
+  for (const [k, e] of kpiCache) if (now - e.t > KPI_TTL_MS) kpiCache.delete(k);
+  let e = kpiCache.get(key);
+  if (!e) {
+    // No abort signal: a view that goes away must not cancel an answer another view awaits.
+    const p = api.kpis(at === undefined ? { window } : { window, at });
+    e = { t: now, p };
+    kpiCache.set(key, e);
+    p.catch(() => kpiCache.delete(key));
+  }
+  return e.p;
+}
+
 /** The site-wide row of a KPI (not a per-device one), or undefined. */
 export function pickKpi(rows, name, window) {
   return rows.find((r) => r.kpi === name && (!window || r.window === window) && !r.device && (!r.scope || r.scope.site === true || r.scope === 'site'));

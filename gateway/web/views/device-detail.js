@@ -107,6 +107,14 @@ export function deviceDetail(device, ctx) {
         chart.setData([xs, ys]);
       }
     }
+    // A catch-up after a reconnect arrives through the shared state, not as live samples.
+    for (const [m, old] of recs) {
+      const cur = ctx.state.latestOf(device.id, m);
+      if (cur && (cur.ts > old.ts || cur.reason !== old.reason)) {
+        recs.set(m, { ...cur, unit: old.unit ?? cur.unit });
+        touched = true;
+      }
+    }
     if (touched) renderMetrics();
   }
 

@@ -56,7 +56,7 @@ export function mount(root, ctx) {
     page = Math.min(page, pages - 1);
     const from = page * PAGE;
     const shown = list.slice(from, from + PAGE);
-    setText(count, list.length > PAGE ? t('devices.page', { from: formatNumber(from + 1, ctx.lang, 0), to: formatNumber(from + shown.length, ctx.lang, 0), n: formatNumber(list.length, ctx.lang, 0) }) : t('devices.count', { n: formatNumber(list.length, ctx.lang, 0) }));
+    setText(count, list.length > PAGE ? t('devices.page', { from: formatNumber(from + 1, ctx.lang, 0), to: formatNumber(from + shown.length, ctx.lang, 0), n: formatNumber(list.length, ctx.lang, 0) }) : t(list.length === 1 ? 'devices.countOne' : 'devices.count', { n: formatNumber(list.length, ctx.lang, 0) }));
     prev.disabled = page === 0;
     next.disabled = page >= pages - 1;
     const now = ctx.now();

@@ -2,7 +2,7 @@
 import { compareIds, Ring } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, table } from '../dom.js';
 import { startOfDay } from '../format.js';
-import { kpiStat, poller, timeCell } from './common.js';
+import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
 
 const TYPES = ['access_granted', 'access_denied', 'door_forced', 'door_held_open'];
 const LIMIT = 300;
@@ -47,8 +47,8 @@ export function mount(root, ctx) {
       if (err?.name !== 'AbortError') console.warn('doors:', err?.message ?? err);
     });
 
-  const kpis = poller(async (signal) => {
-    const rows = await ctx.api.kpis({ window: 'day' }, signal);
+  const kpis = poller(async () => {
+    const rows = await sharedKpis(ctx.api, 'day');
     for (const k of [denied, forced, held]) k.set(rows);
   }, 30_000);
 

@@ -12,7 +12,7 @@ const SHOWN = {
 };
 
 export function energyDevices(ctx) {
-  const tbl = table(['common.device', 'devices.class', 'energy.power', 'common.value'], ctx, 'energy-devices');
+  const tbl = table(['common.device', 'devices.class', 'energy.power', 'energy.second'], ctx, 'energy-devices');
   const cells = new Map();
 
   function update() {

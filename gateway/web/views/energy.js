@@ -4,7 +4,7 @@ import { DayCurves } from '../day-curves.js';
 import { energyBalance, mainMeters } from '../derive.js';
 import { card, h, stat, setValue } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
-import { kpiStat, mapLimit, poller, throttle } from './common.js';
+import { kpiStat, mapLimit, poller, sharedKpis, throttle } from './common.js';
 import { energyDevices } from './energy-devices.js';
 import { flowDiagram } from './energy-flow.js';
 
@@ -101,8 +101,8 @@ export function mount(root, ctx) {
     if (err?.name !== 'AbortError') console.warn('energy history:', err?.message ?? err);
   });
 
-  const kpis = poller(async (signal) => {
-    const [day, month] = await Promise.all([ctx.api.kpis({ window: 'day' }, signal), ctx.api.kpis({ window: 'month' }, signal)]);
+  const kpis = poller(async () => {
+    const [day, month] = await Promise.all([sharedKpis(ctx.api, 'day'), sharedKpis(ctx.api, 'month')]);
     spfDay.set(day);
     spfMonth.set(month);
     for (const x of totals) x.set(day);

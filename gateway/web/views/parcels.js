@@ -3,7 +3,7 @@
 import { matchPairs, parcelsWaiting, Ring, sumOf } from '../derive.js';
 import { card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration } from '../format.js';
-import { kpiStat, poller, timeCell } from './common.js';
+import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
 
 const PROMISE_S = 1800;
 const OVERDUE_MS = 48 * 3600_000;
@@ -46,15 +46,16 @@ export function mount(root, ctx) {
       if (err?.name !== 'AbortError') console.warn('parcels:', err?.message ?? err);
     });
 
-  const kpis = poller(async (signal) => {
-    const rows = await ctx.api.kpis({ window: 'day' }, signal);
+  const kpis = poller(async () => {
+    const rows = await sharedKpis(ctx.api, 'day');
     for (const k of [p95, within, overdueKpi]) k.set(rows);
   }, 60_000);
 
   const noData = (span) => h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
 
   function renderLockers() {
-    const list = state.devicesOf('parcel_locker');
+    // The logistics platform is a parcel_locker device too, with events only: list real locker banks.
+    const list = state.devicesOf('parcel_locker').filter((d) => state.latestOf(d.id, 'compartments_total') || state.latestOf(d.id, 'compartments_occupied'));
     const occ = [];
     const rows = list.slice(0, MAX_LOCKERS).map((d) => {
       const o = state.latestOf(d.id, 'compartments_occupied');

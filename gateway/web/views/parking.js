@@ -2,7 +2,7 @@
 import { matchPairs, occupancyByZone, Ring } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration, formatNumber, startOfDay } from '../format.js';
-import { kpiStat, poller, timeCell } from './common.js';
+import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
 
 const PROMISE_S = 300;
 const ROWS = 10;
@@ -21,6 +21,7 @@ export function mount(root, ctx) {
   const recent = table(['common.time', 'parking.request', 'parking.took'], ctx, 'retrievals');
   const open = table(['common.time', 'parking.request', 'parking.waiting'], ctx, 'open');
   const chargers = table(['common.device', 'common.status', 'parking.power'], ctx, 'chargers');
+  const chargerSummary = h('div', { class: 'chips' });
   const freeTotal = stat('parking.freeSpaces', 'parking.freeSpaces', ctx);
 
   root.append(
@@ -38,7 +39,7 @@ export function mount(root, ctx) {
         h('h3', { text: t('parking.recent') }),
         recent.el,
       ),
-      card('parking.chargers', ctx, chargers.el),
+      card('parking.chargers', ctx, chargerSummary, chargers.el),
     ),
   );
 
@@ -54,8 +55,8 @@ export function mount(root, ctx) {
       if (err?.name !== 'AbortError') console.warn('retrievals:', err?.message ?? err);
     });
 
-  const kpis = poller(async (signal) => {
-    const rows = await ctx.api.kpis({ window: 'day' }, signal);
+  const kpis = poller(async () => {
+    const rows = await sharedKpis(ctx.api, 'day');
     p95.set(rows);
     within.set(rows);
   }, 60_000);
@@ -63,7 +64,8 @@ export function mount(root, ctx) {
   function renderGarages() {
     let free = 0;
     let worst = 'good';
-    const list = state.devicesOf('parking_garage');
+    // Barrier gates are garage devices too, but only report events: list those that count spaces.
+    const list = state.devicesOf('parking_garage').filter((g) => state.latestOf(g.id, 'spaces_free') || state.latestOf(g.id, 'spaces_total'));
     const rows = list.slice(0, MAX_ZONES).map((g) => {
       const f = state.latestOf(g.id, 'spaces_free');
       const fv = metricEl(g.id, 'spaces_free');
@@ -131,6 +133,15 @@ export function mount(root, ctx) {
 
   function renderChargers() {
     const list = state.devicesOf('ev_charger');
+    const byStatus = new Map();
+    for (const d of list) {
+      const st = String(state.latestOf(d.id, 'status')?.value ?? 'unknown');
+      byStatus.set(st, (byStatus.get(st) ?? 0) + 1);
+    }
+    replaceChildren(
+      chargerSummary,
+      [...byStatus].sort((a, b) => b[1] - a[1]).map(([st, n]) => h('span', { class: 'chip', 'data-status': st }, badge(st, st === 'unknown' ? t('status.unknown') : t(`enum.${st}`)), ` ${n}`)),
+    );
     const rows = list.slice(0, MAX_CHARGERS).map((d) => {
       const st = state.latestOf(d.id, 'status');
       const p = metricEl(d.id, 'power');

@@ -2,12 +2,25 @@
 // active and recent alerts above them.
 import { boundOf } from '../derive.js';
 import { badge, card, h, replaceChildren, s, setValue, table, valueEl } from '../dom.js';
-import { formatTime, formatWithUnit, kpiUnit } from '../format.js';
-import { kpiRec, mapLimit, poller } from './common.js';
+import { formatTime, formatWithUnit, kpiUnit, startOfDay } from '../format.js';
+import { kpiRec, mapLimit, poller, sharedKpis } from './common.js';
 
 const WINDOWS = ['15m', 'hour', 'day', 'week', 'month', 'year'];
 const TREND_DAYS = 7;
 const MAX_ALERTS = 20;
+/** Windows that have targets, learned on the first visit (targets are config: they do not move). */
+let knownTargetWindows = null;
+/** Past days' KPIs do not change (short of late data): kept for the session, a week's worth at most. */
+const pastDays = new Map();
+function sharedPastKpis(api, at) {
+  if (!pastDays.has(at)) {
+    if (pastDays.size >= TREND_DAYS * 2) pastDays.delete(pastDays.keys().next().value);
+    const p = api.kpis({ window: 'day', at });
+    p.catch(() => pastDays.delete(at));
+    pastDays.set(at, p);
+  }
+  return pastDays.get(at);
+}
 
 /** A small line of daily values; points outside the bound are drawn as misses. */
 function sparkline(values, bound) {
@@ -39,20 +52,24 @@ export function mount(root, ctx) {
   root.append(h('div', { class: 'grid wide' }, card('alerts.title', ctx, alertList), card('nav.targets', ctx, tbl.el)));
 
   let rows = [];
+  let windowsWithTargets = knownTargetWindows;
   let trend = new Map();
 
-  const current = poller(async (signal) => {
-    const lists = await mapLimit(WINDOWS, 2, (w) => ctx.api.kpis({ window: w }, signal).catch(() => []));
-    rows = lists.flat().filter((r) => r.target);
+  const current = poller(async () => {
+    const lists = await mapLimit(windowsWithTargets ?? WINDOWS, 2, (w) => sharedKpis(ctx.api, w).catch(() => null));
+    // Targets change only with the config: after one complete look, ask only for windows that have some.
+    if (!windowsWithTargets && lists.every(Boolean)) windowsWithTargets = knownTargetWindows = WINDOWS.filter((w, i) => lists[i].some((r) => r.target));
+    rows = lists.flatMap((l) => l ?? []).filter((r) => r.target);
     renderTargets();
     ctx.rendered();
   }, 60_000);
 
   // One call per past day gives every KPI's daily value; a KPI without history shows a gap.
-  const history = poller(async (signal) => {
-    const now = ctx.now();
-    const days = Array.from({ length: TREND_DAYS }, (_, i) => now - (TREND_DAYS - 1 - i) * 86_400_000);
-    const lists = await mapLimit(days, 2, (at) => ctx.api.kpis({ window: 'day', at }, signal).catch(() => []));
+  const history = poller(async () => {
+    // Whole days (local midnight) so the shared answers are reused across visits to this view.
+    const today = startOfDay(ctx.now(), ctx.tz);
+    const days = Array.from({ length: TREND_DAYS }, (_, i) => today - (TREND_DAYS - 1 - i) * 86_400_000 + 43_200_000);
+    const lists = await mapLimit(days, 2, (at) => (at < today ? sharedPastKpis(ctx.api, at) : sharedKpis(ctx.api, 'day')).catch(() => []));
     const next = new Map();
     lists.forEach((list, i) => {
       for (const r of list) {

@@ -2,7 +2,7 @@
 import { waterByType, waterTypeOf } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
-import { kpiStat, mapLimit, poller } from './common.js';
+import { kpiStat, mapLimit, poller, sharedKpis } from './common.js';
 
 const ALARMS = ['leak', 'burst', 'backflow', 'dry', 'tamper', 'low_battery'];
 const TYPES = ['potable', 'reclaimed', 'rainwater', 'hot', 'unknown'];
@@ -46,8 +46,8 @@ export function mount(root, ctx) {
     if (err?.name !== 'AbortError') console.warn('water baselines:', err?.message ?? err);
   });
 
-  const kpis = poller(async (signal) => {
-    const [day, month] = await Promise.all([ctx.api.kpis({ window: 'day' }, signal), ctx.api.kpis({ window: 'month' }, signal)]);
+  const kpis = poller(async () => {
+    const [day, month] = await Promise.all([sharedKpis(ctx.api, 'day'), sharedKpis(ctx.api, 'month')]);
     nightLeak.set(day);
     altMonth.set(month);
   }, 60_000);

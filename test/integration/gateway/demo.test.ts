@@ -34,7 +34,7 @@ describe('the demo (npm start)', () => {
       const cfgFile = join(dir, 'demo.yaml');
       writeFileSync(cfgFile, text);
       const config = parseConfig(text, cfgFile, {});
-      const classes = [...new Set(config.devices.map((d) => d.class))].sort();
+      const classes = [...new Set([...config.devices.map((d) => d.class), ...config.discover.map((r) => r.class)])].sort();
       expect(classes.length).toBeGreaterThan(0);
 
       const started = Date.now();

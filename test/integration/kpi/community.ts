@@ -39,8 +39,8 @@ export const flows = {
   subA: (t: number) => 0.4 * flows.load(t),
   hpEl: (t: number) => 4_000 + 2_000 * Math.sin((Math.PI * localHour(t)) / 12),
   hpTh: (t: number) => 3.2 * flows.hpEl(t),
-  hp2El: (t: number) => 3_000,
-  hp2Th: (t: number) => 3.6 * 3_000,
+  hp2El: (_t: number) => 3_000,
+  hp2Th: (_t: number) => 3.6 * 3_000,
   /** Water in m³/h: the master sees 5 % more than its sub-meters (losses). */
   wA: (t: number) => 1.2 + 0.8 * Math.sin((Math.PI * localHour(t)) / 24),
   wB: (_t: number) => 0.9,

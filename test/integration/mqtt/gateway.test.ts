@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
 import { loadConfig, parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { freePort, tempDir } from '../../helpers/peers.js';
 
 /**
  * The MQTT driver inside the real gateway, through the embedded broker (the driver hooks the

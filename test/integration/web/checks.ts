@@ -83,7 +83,7 @@ const key = (device: string, metric: string) => `${device}/${metric}`;
  * page shows, and the page is no older than the API was `lagMs` before the page was read.
  * Returns how many values were checked.
  */
-export async function expectShownMatchApi(page: Page, api: Api, lagMs = 1500): Promise<number> {
+export async function expectShownMatchApi(page: Page, api: Api, lagMs = 1000): Promise<number> {
   const before = new Map((await api.latest()).map((r) => [key(r.device, r.metric), r]));
   await page.waitForTimeout(lagMs);
   const shown = await shownMetrics(page);

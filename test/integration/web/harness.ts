@@ -1,21 +1,18 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
-import { webPlugin } from '../../../gateway/api/static.js';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { parseDocument } from 'yaml';
 import { freePort, tempDir } from '../../helpers/peers.js';
 
-/** Where screenshots and figures go (gitignored). */
+/** Where screenshots and figures go (test/artifacts is gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../../artifacts/web/', import.meta.url));
 
 export function artifactPath(name: string): string {
   mkdirSync(ARTIFACTS, { recursive: true });
-  // Keep the artifacts folder out of git even before the root .gitignore names it.
-  writeFileSync(join(ARTIFACTS, '..', '.gitignore'), '*\n');
   return join(ARTIFACTS, name);
 }
 
@@ -25,7 +22,7 @@ export interface WebGateway {
   stop(): Promise<void>;
 }
 
-/** A real gateway on a free loopback port with the dashboard plugin, on a temp store. */
+/** A real gateway (the dashboard is part of its API) on a free loopback port, on a temp store. */
 export async function startWebGateway(extraYaml = ''): Promise<WebGateway> {
   const dir = tempDir('fcgw-web-');
   const text = `version: 1
@@ -49,6 +46,8 @@ export async function startDemoGateway(speed: number): Promise<WebGateway> {
   doc.setIn(['api', 'port'], 0);
   doc.setIn(['logging', 'level'], 'silent');
   doc.setIn(['simulators', 'speed'], speed);
+  // Target evaluation (alerts) is not what these tests look at; the API computes KPIs on request.
+  doc.setIn(['kpi', 'evaluate_every'], '1h');
   doc.setIn(['simulators', 'scenario'], join(root, String(doc.getIn(['simulators', 'scenario']))));
   if (doc.hasIn(['broker', 'embedded'])) doc.setIn(['broker', 'embedded', 'port'], await freePort());
   // Fixed simulator ports in the demo (Modbus, OPC UA) move to free ones so a running demo cannot collide.
@@ -66,7 +65,6 @@ async function startFromYaml(text: string, dir: { dir: string; cleanup: () => vo
     log: createLogger({ level: 'silent' }),
     processMetrics: false,
     env: { FCGW_SITE_SECRET: 'w'.repeat(32) },
-    apiPlugins: [webPlugin, (app) => devKpis(app, () => gw)],
   });
   await gw.start();
   const url = gw.apiUrl;
@@ -136,13 +134,3 @@ export async function watchedPage(browser: Browser, origin: string, opts: { loca
   return w;
 }
 
-// TEMPORARY until the lead wires the KPI engine into app.ts.
-import type { FastifyInstance } from 'fastify';
-import { createKpiEngine } from '../../../gateway/kpi/engine.js';
-import { kpiApiPlugin } from '../../../gateway/kpi/api.js';
-function devKpis(app: FastifyInstance, gwOf: () => Gateway): void {
-  if (app.hasRoute({ method: 'GET', url: '/api/kpis' })) return;
-  const gw = gwOf();
-  const engine = createKpiEngine({ config: gw.config, store: { get db() { return gw.store.db; } }, clock: gw.clock, log: gw.log });
-  kpiApiPlugin(engine)(app);
-}

@@ -33,11 +33,9 @@ async function measure(page: Page, cdp: CDPSession): Promise<Measure> {
 
 /** Switch view the way a click on the navigation does (same document, no reload). */
 async function view(page: Page, v: string): Promise<void> {
-  const T = Date.now();
   await page.evaluate((name) => (window.location.hash = name), v);
   // A locator, not waitForSelector: an ElementHandle would pin the old view's DOM and read as a leak.
   await page.locator(`main[data-view="${v}"] .card`).first().waitFor();
-  console.log('view', v, Date.now() - T);
 }
 
 type Stats = { received: { samples: number; events: number }; series: number; events: number; devices: number; status: string };
@@ -49,7 +47,7 @@ describe.skipIf(!CHROMIUM)('dashboard under an hour of live updates from 1,000 d
   let w: Watched;
 
   beforeAll(async () => {
-    wg = await startWebGateway('pipeline: { stale_after: 2h }\n');
+    wg = await startWebGateway('pipeline: { stale_after: 2h }\nkpi: { evaluate_every: 1h }\n');
     chromium = await launchChromium(CHROMIUM as string);
   });
   afterAll(async () => {
@@ -93,13 +91,11 @@ describe.skipIf(!CHROMIUM)('dashboard under an hour of live updates from 1,000 d
     await cdp.send('Performance.enable');
 
     // Warm-up: an eighth of the hour with every view visited once (code, fonts, caches).
-    const P = (n: string) => console.log('phase', n, Date.now() - t0);
     const warm = ROUNDS_PER_HOUR / 8;
     for (const v of VIEWS) {
       await view(page, v);
       await push(warm / VIEWS.length);
     }
-    P('warm');
     const before: Record<string, Measure> = {};
     for (const v of VIEWS) {
       await view(page, v);
@@ -108,7 +104,6 @@ describe.skipIf(!CHROMIUM)('dashboard under an hour of live updates from 1,000 d
       before[v] = await measure(page, cdp);
     }
 
-    P('before');
     // The rest of the hour, a share on each view.
     const started = Date.now();
     const rest = ROUNDS_PER_HOUR - warm - 2 * VIEWS.length;
@@ -117,7 +112,6 @@ describe.skipIf(!CHROMIUM)('dashboard under an hour of live updates from 1,000 d
       await push(Math.floor(rest / VIEWS.length));
     }
     const pushSeconds = (Date.now() - started) / 1000;
-    P('pushed');
     const after: Record<string, Measure> = {};
     for (const v of VIEWS) {
       await view(page, v);
@@ -126,7 +120,6 @@ describe.skipIf(!CHROMIUM)('dashboard under an hour of live updates from 1,000 d
     }
 
     // Everything pushed reached the page (no dropped stream), yet it keeps only bounded state.
-    P('after');
     let s = await stats(page);
     try {
       s = await waitFor(async () => {

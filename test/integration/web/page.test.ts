@@ -12,7 +12,7 @@ import { registerSynth } from './synthetic.js';
  */
 
 const CHROMIUM = findPeer('chromium', ['/usr/bin/chromium', 'chromium']);
-const SPEED = 30;
+const SPEED = 20;
 
 describe.skipIf(!CHROMIUM)('the dashboard: targets, devices, first render, phone', () => {
   let wg: WebGateway;
@@ -42,7 +42,8 @@ describe.skipIf(!CHROMIUM)('the dashboard: targets, devices, first render, phone
 
   it('first render on loopback, cold (new browser context each time)', async () => {
     const runs: number[] = [];
-    for (let i = 0; i < 3; i++) {
+    // Two runs here; test/bench/web.ts measures ten at real speed for the figure to quote.
+    for (let i = 0; i < 2; i++) {
       const cold = await watchedPage(chromium.browser, wg.url, { locale: 'en-US' });
       await cold.page.goto(`${wg.url}/`);
       await cold.page.waitForSelector('body[data-ready="1"]');
@@ -69,9 +70,11 @@ describe.skipIf(!CHROMIUM)('the dashboard: targets, devices, first render, phone
         bound: r.querySelectorAll('td')[2]?.textContent ?? '',
       })),
     );
-    const windows = [...new Set(['15m', 'hour', 'day', 'week', 'month', 'year'])];
+    // Every target of the config, no more, no less.
+    const targets = wg.gw.config.targets.map((t) => `${t.kpi}/${t.window}`).sort();
+    expect(rows.map((r) => `${r.kpi}/${r.window}`).sort()).toEqual(targets);
+    const windows = [...new Set(wg.gw.config.targets.map((t) => t.window))];
     const apiRows = (await Promise.all(windows.map((x) => api.kpis(x)))).flat().filter((r) => r.target);
-    expect(rows.map((r) => `${r.kpi}/${r.window}`).sort()).toEqual(apiRows.map((r) => `${r.kpi}/${r.window}`).sort());
     for (const r of rows) {
       const a = apiRows.find((x) => x.kpi === r.kpi && x.window === r.window);
       expectKpiClose(r.raw === '' ? null : Number(r.raw), a, `${r.kpi}/${r.window}`);
@@ -139,6 +142,18 @@ describe.skipIf(!CHROMIUM)('the dashboard: targets, devices, first render, phone
       return ['q-good', 'q-uncertain', 'q-stale', 'q-bad'].map(probe);
     });
     expect(new Set(styles).size, styles.join(' / ')).toBe(4);
+  });
+
+  it('after the live stream drops, reconnects and catches up on what it missed', async () => {
+    const el = '.device-detail .val[data-metric="power"]';
+    const status = () => w.page.evaluate(() => (window as unknown as { fcgw: { stats(): { status: string } } }).fcgw.stats().status);
+    expect(await status()).toBe('open');
+    wg.gw.live.closeAll();
+    // Written while the page has no stream: only the catch-up can bring it.
+    await wg.gw.ingestor.submit({ readings: [{ device: 'qa-meter', metric: 'power', value: 777, ts: wg.gw.clock.now() }] });
+    await waitFor(async () => (await w.page.getAttribute(el, 'data-raw')) === '777', 10_000);
+    expect(await status()).toBe('open');
+    expect(await w.page.getAttribute(el, 'class')).toBe('val q-good');
   });
 
   it('is readable on a phone: one column, nothing wider than the screen', async () => {

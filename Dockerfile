@@ -1,0 +1,32 @@
+# The gateway (and `fcgw simulate`) as an image. TypeScript runs directly through tsx, as with
+# `npm start`, so there is no build step. Used by docker-compose.yml.
+
+FROM node:20-bookworm-slim AS deps
+WORKDIR /app
+# better-sqlite3 downloads a prebuilt binary; the compilers are only its fallback (other CPUs).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends python3 make g++ \
+ && rm -rf /var/lib/apt/lists/*
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+
+FROM node:20-bookworm-slim
+ENV NODE_ENV=production
+WORKDIR /app
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json tsconfig.json ./
+COPY bin ./bin
+COPY gateway ./gateway
+COPY drivers ./drivers
+COPY simulators ./simulators
+COPY config ./config
+# The store (and a generated site secret) live on a volume owned by the unprivileged user.
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
+USER node
+EXPOSE 8080
+# /api/health needs the bearer token once the API listens off loopback.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=30s --retries=3 \
+  CMD node -e "fetch('http://127.0.0.1:8080/api/health',{headers:{authorization:'Bearer '+(process.env.FCGW_API_TOKEN||'')}}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+ENTRYPOINT ["node", "bin/fcgw.js"]
+CMD ["start", "-c", "config/docker.yaml"]

@@ -1,0 +1,194 @@
+import type { GatewayConfig } from '../../gateway/config/schema.js';
+import { CATALOG } from '../../gateway/model/catalog.js';
+import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
+import { encodeWords } from './codecs.js';
+import { ModbusDevice } from './device.js';
+import { Link, PRIORITY } from './link.js';
+import type { ModbusProfile } from './profile-schema.js';
+import { discoverSunSpec, type SunSpecMap } from './sunspec.js';
+import { ModbusError, type ModbusConnection } from './transport.js';
+
+export class ModbusDriverError extends Error {
+  constructor(
+    readonly code: 'MODBUS_CONFIG_INVALID' | 'MODBUS_WRITE_INVALID',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ModbusDriverArgs {
+  connection: ModbusConnection;
+  devices: readonly BoundDevice[];
+  config?: Readonly<GatewayConfig>;
+  ctx: DriverContext;
+  /** Seeded randomness for backoff jitter (tests); default Math.random. */
+  random?: () => number;
+}
+
+/** How long after start the devices' first polls are spread over (a fraction of each period). */
+const SPREAD = 0.9;
+
+/**
+ * One Modbus link (TCP, RTU serial or RTU over TCP) and every device behind it. Each device is
+ * polled on its own absolute schedule (period drift never accumulates); its reads queue on the
+ * link, which sends exactly one at a time. Readings go to the pipeline after each poll; the
+ * next poll of a device waits for the previous one's commit (overruns are counted, not queued).
+ */
+export class ModbusDriver implements Driver {
+  readonly connectionId: string;
+  readonly link: Link;
+  private readonly devices: ModbusDevice[] = [];
+  private readonly discoveries = new Map<number, Promise<SunSpecMap | undefined>>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<string>();
+  private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
+  private started = false;
+  private readonly random: () => number;
+
+  constructor(private readonly args: ModbusDriverArgs) {
+    const { connection: c, ctx } = args;
+    this.connectionId = c.id;
+    this.random = args.random ?? Math.random;
+    this.link = new Link(c, ctx.log, this.random);
+    for (const b of args.devices) {
+      if (!b.config.enabled) continue;
+      // The profile loader validated it against modbusProfileSchema (durations are ms by now).
+      if (b.profile.protocol !== 'modbus')
+        throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: profile ${b.profile.id} is not a modbus profile`);
+      const profile = b.profile as unknown as ModbusProfile;
+      if (!profile.classes.includes(b.config.class))
+        throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: class ${b.config.class} is not one of profile ${profile.id}'s (${profile.classes.join(', ')})`);
+      if (!CATALOG[b.config.class]) throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: unknown class ${b.config.class}`);
+      const num = (k: string, d: number) => (typeof b.config.options[k] === 'number' ? (b.config.options[k] as number) : d);
+      const limits = {
+        max_registers: Math.min(125, num('max_registers', profile.limits.max_registers)),
+        max_bits: Math.min(2000, num('max_bits', profile.limits.max_bits)),
+        max_gap: num('max_gap', profile.limits.max_gap),
+      };
+      this.devices.push(
+        new ModbusDevice(b.config, profile, limits, {
+          link: this.link,
+          now: () => ctx.clock.now(),
+          random: this.random,
+          discover: (unit) => this.discover(unit, profile),
+          count: (kind, device) => this.count(kind, device),
+          quarantine: { min: c.quarantine_min, max: c.quarantine_max },
+          retries: c.retries,
+        }),
+      );
+    }
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.link.onState((s) => {
+      if (s !== 'connected') for (const d of this.devices) if (d.state !== 'quarantined') d.state = 'offline';
+    });
+    await this.link.start();
+    const t0 = performance.now();
+    this.devices.forEach((d, i) => this.schedule(d, t0 + (SPREAD * d.period * i) / Math.max(1, this.devices.length)));
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.link.stop();
+  }
+
+  health(): DriverHealth {
+    const h: DriverHealth = {
+      connection: this.connectionId,
+      protocol: this.args.connection.protocol,
+      state: this.link.state,
+      devices: this.devices.map((d) => ({
+        id: d.id,
+        state: d.state,
+        ...(d.error !== undefined ? { error: d.error } : {}),
+        ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
+      })),
+      counters: { ...this.counters, ...this.link.counters, queued: this.link.queued },
+    };
+    if (this.link.lastError !== undefined) h.error = this.link.lastError;
+    return h;
+  }
+
+  explain(deviceId: string): string[] {
+    const d = this.devices.find((x) => x.id === deviceId);
+    if (!d) return [`${deviceId}: not a device of connection ${this.connectionId}`];
+    const c = this.args.connection;
+    return [`link ${this.connectionId}: ${c.protocol}, timeout ${c.timeout} ms, gap ${c.gap} ms, retries ${c.retries}`, ...d.explain()];
+  }
+
+  /** Write a metric of a device through the same codec table (priority over every read). */
+  async write(deviceId: string, metric: string, value: number | boolean): Promise<void> {
+    const d = this.devices.find((x) => x.id === deviceId);
+    const p = d?.resolvedPoints.find((x) => x.metric === metric);
+    if (!d || !p || (p.fn !== 'holding' && p.fn !== 'coil') || p.sf || p.map)
+      throw new ModbusDriverError('MODBUS_WRITE_INVALID', `${deviceId}.${metric} is not a writable point`);
+    const raw = typeof value === 'boolean' ? value : (value - p.add) / p.scale;
+    const words = p.fn === 'coil' ? [raw === true || raw === 1 ? 1 : 0] : encodeWords(p.type, raw, { order: p.order, ...(p.length ? { length: p.length } : {}) });
+    await this.link.submit(PRIORITY.write, (t) => t.write(d.unit, p.fn as 'holding' | 'coil', p.address, words));
+  }
+
+  private count(kind: string, device: string): void {
+    this.counters[kind] = (this.counters[kind] ?? 0) + 1;
+    this.args.ctx.metrics.linkError(kind, device);
+  }
+
+  private discover(unit: number, profile: ModbusProfile): Promise<SunSpecMap | undefined> {
+    let p = this.discoveries.get(unit);
+    if (!p) {
+      p = discoverSunSpec((address, count) => this.link.submit(PRIORITY.fast, (t) => t.read(unit, 'holding', address, count)), profile.sunspec?.bases ?? [40000, 0, 50000]);
+      // A failed walk is forgotten so that the next poll tries again.
+      p.catch(() => this.discoveries.delete(unit));
+      this.discoveries.set(unit, p);
+    }
+    return p;
+  }
+
+  private schedule(d: ModbusDevice, at: number): void {
+    if (!this.started) return;
+    const t = setTimeout(() => this.due(d, at), Math.max(0, at - performance.now()));
+    this.timers.set(d.id, t);
+  }
+
+  private due(d: ModbusDevice, at: number): void {
+    // Absolute schedule: the next poll is one period after this one was due, not after it ended.
+    let next = at + d.period;
+    const now = performance.now();
+    if (next < now) next += Math.ceil((now - next) / d.period) * d.period;
+    this.schedule(d, next);
+    if (this.running.has(d.id)) {
+      this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
+      return;
+    }
+    if (d.state === 'quarantined' && now < d.quarantineUntil) return;
+    if (!this.link.connected) {
+      if (d.state !== 'quarantined') d.state = 'offline';
+      return;
+    }
+    this.running.add(d.id);
+    void this.run(d).finally(() => this.running.delete(d.id));
+  }
+
+  private async run(d: ModbusDevice): Promise<void> {
+    const t = performance.now();
+    const readings = await d.poll();
+    this.counters['polls'] = (this.counters['polls'] ?? 0) + 1;
+    if (d.state === 'online') this.args.ctx.metrics.pollLatency(d.id, (performance.now() - t) / 1000);
+    this.args.ctx.metrics.messages(d.planned.length);
+    if (!readings.length) return;
+    this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
+    try {
+      await this.args.ctx.ingest({ readings });
+    } catch (err) {
+      this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
+      this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
+    }
+  }
+}
+
+export { ModbusError };

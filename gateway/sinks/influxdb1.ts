@@ -1,0 +1,47 @@
+import type { SinkConfig } from '../config/schema.js';
+import type { Clock } from '../model/clock.js';
+import { httpError, transportError } from './errors.js';
+import { LineEncoder } from './line-protocol.js';
+import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
+
+type Influx1Config = Extract<SinkConfig, { type: 'influxdb1' }>;
+
+/**
+ * InfluxDB 1.x (`/write?db=&rp=&precision=ms`, basic auth) with node's fetch: Debian's 1.6
+ * has no /api/v2/write. A field type conflict comes back as 400 "partial write": the other
+ * points of the request were written, and the runner isolates the refused ones.
+ */
+export function influxdb1Writer(cfg: Influx1Config, deps: { deviceTags: (device: string) => Record<string, string>; clock: Clock }): SinkWriter<string> {
+  const url = new URL('write', cfg.url.endsWith('/') ? cfg.url : `${cfg.url}/`);
+  url.searchParams.set('db', cfg.database);
+  if (cfg.retention_policy) url.searchParams.set('rp', cfg.retention_policy);
+  url.searchParams.set('precision', 'ms');
+  const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
+  if (cfg.username !== undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}`;
+  }
+  const encoder = new LineEncoder(deps.deviceTags);
+  return {
+    type: 'influxdb1',
+    encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
+    text: (line) => line,
+    async send(batch, signal): Promise<ItemRejection[]> {
+      if (batch.length === 0) return [];
+      let res: Response;
+      let body: string;
+      try {
+        res = await fetch(url, {
+          method: 'POST',
+          headers,
+          body: batch.join('\n'),
+          signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.timeout)]),
+        });
+        body = await res.text();
+      } catch (err) {
+        throw transportError(err, cfg.timeout);
+      }
+      if (res.ok) return [];
+      throw httpError(res.status, body, res.headers.get('retry-after'), deps.clock.now());
+    },
+  };
+}

@@ -1,0 +1,290 @@
+import { performance } from 'node:perf_hooks';
+import type { Logger } from 'pino';
+import type { SinkConfig } from '../config/schema.js';
+import type { Clock } from '../model/clock.js';
+import type { Cursor, Store } from '../store/store.js';
+import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
+import type { DeadLetters } from './dead-letters.js';
+import { SinkWriteError, transportError } from './errors.js';
+import type { SinkMetrics } from './metrics.js';
+import type { SinkItem, SinkWriter } from './types.js';
+
+export type SinkState = 'created' | 'ok' | 'backoff' | 'waiting' | 'stopped';
+
+export interface SinkHealth {
+  id: string;
+  type: SinkConfig['type'];
+  state: SinkState;
+  /** Records (samples + events) in the store not yet acknowledged. */
+  backlog: number;
+  /** Seconds since the oldest unsent record's timestamp; 0 when caught up. */
+  backlogAge: number;
+  lastAck: string | null;
+  lastError: string | null;
+  deadLetters: number;
+}
+
+export interface SinkRunnerOptions {
+  id: string;
+  config: SinkConfig;
+  store: Store;
+  writer: SinkWriter<unknown>;
+  clock: Clock;
+  log: Logger;
+  metrics: SinkMetrics;
+  deadLetters: DeadLetters;
+  random?: () => number;
+}
+
+interface Entry {
+  item: SinkItem;
+  encoded: unknown;
+}
+
+/** The cursor a sink without one starts from (config `start_from`). */
+export function initialCursor(store: Store, startFrom: string): Cursor {
+  if (startFrom === 'earliest') return { samples: 0, events: 0 };
+  if (startFrom === 'now') return store.maxSeq();
+  return store.firstSeqAtOrAfter(Date.parse(startFrom));
+}
+
+/**
+ * One sink: reads the store's log after its own durable cursor, in batches by size and age,
+ * and moves the cursor only after the remote end acknowledged the batch (at-least-once; the
+ * writes are idempotent, so a resend after a crash lands once). Network trouble backs off with
+ * jitter and keeps the batch; points the server refuses are isolated by bisection and
+ * dead-lettered, so they never block the sink.
+ */
+export class SinkRunner {
+  readonly id: string;
+  readonly consumer: string;
+  private state: SinkState = 'created';
+  private cursor: Cursor = { samples: 0, events: 0 };
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private wake: (() => void) | undefined;
+  private abort: AbortController | undefined;
+  private observer: NodeJS.Timeout | undefined;
+  private failures = 0;
+  private pendingSince: number | undefined;
+  private lastAck: number | undefined;
+  private lastError: string | undefined;
+  private backlog = 0;
+  private backlogAgeMs = 0;
+  private readonly policy: BackoffPolicy;
+  private readonly pollMs: number;
+  private readonly eventLimit: number;
+
+  constructor(private readonly o: SinkRunnerOptions) {
+    this.id = o.id;
+    this.consumer = `sink:${o.id}`;
+    this.policy = backoffPolicy(o.config.backoff_max);
+    this.pollMs = Math.max(10, Math.min(250, Math.floor(o.config.flush_interval / 4)));
+    // Events get a share of every batch, so a long sample backlog cannot starve them.
+    this.eventLimit = Math.max(1, Math.ceil(o.config.batch_size / 10));
+  }
+
+  async start(): Promise<void> {
+    if (this.loop) return;
+    this.stopping = false;
+    await this.o.writer.start?.();
+    const saved = this.o.store.getCursor(this.consumer);
+    this.cursor = saved ?? initialCursor(this.o.store, this.o.config.start_from);
+    // Persist at once: the store's retention keeps what this cursor has not passed.
+    if (!saved) this.o.store.setCursor(this.consumer, this.cursor);
+    this.state = 'ok';
+    this.observe();
+    this.observer = setInterval(() => this.observe(), 1000);
+    this.observer.unref();
+    this.loop = this.run();
+  }
+
+  /** Idempotent: aborts a request in flight (its batch is resent next time), clears every timer. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.abort?.abort();
+    this.wake?.();
+    if (this.observer) clearInterval(this.observer);
+    this.observer = undefined;
+    const loop = this.loop;
+    this.loop = undefined;
+    await loop;
+    await this.o.writer.stop?.();
+    this.state = 'stopped';
+  }
+
+  health(): SinkHealth {
+    return {
+      id: this.id,
+      type: this.o.config.type,
+      state: this.state,
+      backlog: this.backlog,
+      backlogAge: Math.round(this.backlogAgeMs / 1000),
+      lastAck: this.lastAck === undefined ? null : new Date(this.lastAck).toISOString(),
+      lastError: this.lastError ?? null,
+      deadLetters: this.o.deadLetters.count(this.id),
+    };
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      try {
+        await this.step();
+      } catch (err) {
+        if (this.stopping) break;
+        await this.failed(err);
+      }
+    }
+  }
+
+  private async step(): Promise<void> {
+    const { store, config } = this.o;
+    const max = store.maxSeq();
+    const pending = max.samples - this.cursor.samples + (max.events - this.cursor.events);
+    this.setBacklog(max);
+    if (pending <= 0) {
+      this.pendingSince = undefined;
+      if (this.state !== 'backoff') this.state = 'ok';
+      return this.sleep(this.pollMs);
+    }
+    if (this.o.writer.ready && !this.o.writer.ready()) {
+      this.state = 'waiting';
+      return this.sleep(this.pollMs);
+    }
+    if (pending < config.batch_size) {
+      this.pendingSince ??= performance.now();
+      const waited = performance.now() - this.pendingSince;
+      if (waited < config.flush_interval) return this.sleep(Math.min(this.pollMs, config.flush_interval - waited));
+    }
+    const samples = store.samplesAfter(this.cursor.samples, config.batch_size);
+    const events = store.eventsAfter(this.cursor.events, Math.max(this.eventLimit, config.batch_size - samples.length));
+    if (samples.length === 0 && events.length === 0) {
+      // Only gaps left (rows replaced or expired): nothing to send up to max.
+      this.advance(max, 0, 0);
+      return;
+    }
+    const entries: Entry[] = [];
+    const consider = (item: SinkItem) => {
+      try {
+        entries.push({ item, encoded: this.o.writer.encode(item) });
+      } catch (err) {
+        this.deadLetter(item, JSON.stringify(item.record), (err as Error).message);
+      }
+    };
+    for (const record of samples) consider({ log: 'samples', record });
+    for (const record of events) consider({ log: 'events', record });
+    if (entries.length) await this.deliver(entries);
+    const last = (arr: { seq: number }[], fallback: number) => arr[arr.length - 1]?.seq ?? fallback;
+    this.advance({ samples: last(samples, this.cursor.samples), events: last(events, this.cursor.events) }, samples.length, events.length);
+  }
+
+  /** Send entries; a refusal of points splits the batch until each refused point stands alone. */
+  private async deliver(entries: Entry[]): Promise<void> {
+    if (this.stopping) throw new SinkWriteError('SINK_ABORTED', 'stopping');
+    const abort = new AbortController();
+    this.abort = abort;
+    const t0 = performance.now();
+    let rejections;
+    try {
+      rejections = await this.o.writer.send(
+        entries.map((e) => e.encoded),
+        abort.signal,
+      );
+    } catch (err) {
+      const e = transportError(err, this.o.config.timeout);
+      if (!e.rejectsPoints) throw e;
+      this.o.metrics.errors.inc({ sink: this.id, code: e.code });
+      const only = entries[0];
+      if (entries.length === 1 && only) {
+        this.deadLetter(only.item, this.o.writer.text(only.encoded), e.message, e.status);
+        return;
+      }
+      const mid = entries.length >>> 1;
+      await this.deliver(entries.slice(0, mid));
+      await this.deliver(entries.slice(mid));
+      return;
+    } finally {
+      this.abort = undefined;
+    }
+    this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
+    for (const r of rejections) {
+      const e = entries[r.index];
+      if (e) this.deadLetter(e.item, this.o.writer.text(e.encoded), r.reason, r.status);
+    }
+  }
+
+  private advance(to: Cursor, samples: number, events: number): void {
+    this.o.store.setCursor(this.consumer, to);
+    this.cursor = { ...to };
+    this.pendingSince = undefined;
+    this.lastAck = this.o.clock.now();
+    if (samples) this.o.metrics.sent.inc({ sink: this.id, log: 'samples' }, samples);
+    if (events) this.o.metrics.sent.inc({ sink: this.id, log: 'events' }, events);
+    if (this.failures > 0) this.o.log.info({ sink: this.id, after: this.failures }, 'sink delivering again');
+    this.failures = 0;
+    this.state = 'ok';
+  }
+
+  private async failed(err: unknown): Promise<void> {
+    const e = transportError(err, this.o.config.timeout);
+    if (e.code === 'SINK_ABORTED') return;
+    this.failures++;
+    this.lastError = `${e.code}: ${e.message}`;
+    this.state = 'backoff';
+    this.o.metrics.errors.inc({ sink: this.id, code: e.code });
+    const delay = backoffDelay(this.failures, this.policy, this.o.random, e.retryAfterMs);
+    // First failure and then every tenth: a long outage must not flood the log.
+    if (this.failures === 1 || this.failures % 10 === 0) {
+      this.o.log.warn({ sink: this.id, code: e.code, status: e.status, failures: this.failures, retryInMs: delay }, `sink cannot deliver: ${e.message}`);
+    }
+    this.observe();
+    await this.sleep(delay);
+  }
+
+  private deadLetter(item: SinkItem, payload: string, reason: string, status?: number): void {
+    this.o.deadLetters.add(this.id, item, payload, reason, status, this.o.clock.now());
+    this.o.metrics.deadLetters.inc({ sink: this.id });
+    this.o.log.warn({ sink: this.id, log: item.log, seq: item.record.seq, status }, `sink dead-lettered a record: ${reason}`);
+  }
+
+  private setBacklog(max: Cursor): void {
+    const s = Math.max(0, max.samples - this.cursor.samples);
+    const e = Math.max(0, max.events - this.cursor.events);
+    this.backlog = s + e;
+    this.o.metrics.backlog.set({ sink: this.id, log: 'samples' }, s);
+    this.o.metrics.backlog.set({ sink: this.id, log: 'events' }, e);
+  }
+
+  /** Refresh backlog size and age (also while backing off, so /metrics shows an outage growing). */
+  private observe(): void {
+    const { store } = this.o;
+    if (!store.isOpen) return;
+    this.setBacklog(store.maxSeq());
+    let oldest = Infinity;
+    if (this.backlog > 0) {
+      const s = store.samplesAfter(this.cursor.samples, 1)[0];
+      const e = store.eventsAfter(this.cursor.events, 1)[0];
+      oldest = Math.min(s?.ts ?? Infinity, e?.ts ?? Infinity);
+    }
+    this.backlogAgeMs = Number.isFinite(oldest) ? Math.max(0, this.o.clock.now() - oldest) : 0;
+    this.o.metrics.backlogAge.set({ sink: this.id }, this.backlogAgeMs / 1000);
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopping) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.wake = undefined;
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.wake = done;
+    });
+  }
+
+  /** Wake a sleeping sink (new data committed): a full batch goes out without waiting for the poll. */
+  poke(): void {
+    if (this.state !== 'backoff') this.wake?.();
+  }
+}

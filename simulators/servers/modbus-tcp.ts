@@ -1,0 +1,89 @@
+import Modbus from 'modbus-serial';
+import type { Socket } from 'node:net';
+import type { ModbusFunction } from '../../drivers/modbus/profile-schema.js';
+import type { Answer, SimUnits } from './modbus-units.js';
+
+const { ServerTCP } = Modbus;
+type Server = InstanceType<typeof ServerTCP>;
+type Cb<T> = (err: unknown, value?: T) => void;
+
+export interface ModbusServerOptions {
+  host?: string;
+  port: number;
+}
+
+/**
+ * A Modbus TCP endpoint (modbus-serial's ServerTCP) serving every unit id of `units`. Faults
+ * come from the units: exceptions, no answer, slow answers, a dropped connection.
+ */
+export class ModbusTcpSimServer {
+  private server: Server | undefined;
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  constructor(
+    readonly units: SimUnits,
+    private readonly opts: ModbusServerOptions,
+  ) {}
+
+  get port(): number {
+    return this.opts.port;
+  }
+
+  async start(): Promise<void> {
+    if (this.server) return;
+    const regs = (fn: ModbusFunction) => (addr: number, len: number, unit: number, cb: Cb<number[]>) => this.answer(this.units.read(unit, fn, addr, len, 'exception'), cb);
+    const one = (fn: ModbusFunction) => (addr: number, unit: number, cb: Cb<number>) =>
+      this.answer(this.units.read(unit, fn, addr, 1, 'exception'), (err, w) => cb(err, w?.[0]));
+    const bit = (fn: ModbusFunction) => (addr: number, unit: number, cb: Cb<boolean>) =>
+      this.answer(this.units.read(unit, fn, addr, 1, 'exception'), (err, w) => cb(err, (w?.[0] ?? 0) !== 0));
+    const vector = {
+      getMultipleHoldingRegisters: regs('holding'),
+      getMultipleInputRegisters: regs('input'),
+      getHoldingRegister: one('holding'),
+      getInputRegister: one('input'),
+      getCoil: bit('coil'),
+      getDiscreteInput: bit('discrete'),
+      setRegister: (addr: number, value: number, unit: number, cb: Cb<void>) => this.answer(this.units.write(unit, 'holding', addr, [value]), (err) => cb(err)),
+      setCoil: (addr: number, value: boolean, unit: number, cb: Cb<void>) => this.answer(this.units.write(unit, 'coil', addr, [value ? 1 : 0]), (err) => cb(err)),
+    };
+    const server = new ServerTCP(vector as never, { host: this.opts.host ?? '127.0.0.1', port: this.opts.port, unitID: 255 });
+    // Socket errors (a client that vanished) must not crash the simulator.
+    server.on('socketError', () => undefined);
+    server.on('error', () => undefined);
+    await new Promise<void>((resolve, reject) => {
+      server.once('initialized', () => resolve());
+      server.once('serverError', (err: Error) => reject(err));
+    });
+    this.server = server;
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+    const s = this.server;
+    this.server = undefined;
+    if (!s) return;
+    for (const sock of s.socks.keys()) sock.destroy();
+    await new Promise<void>((resolve) => s.close(() => resolve()));
+  }
+
+  /** Drop every client connection (fault: disconnect). */
+  dropClients(): void {
+    for (const sock of this.server?.socks.keys() ?? []) (sock as Socket).destroy();
+  }
+
+  private answer(a: Answer, cb: Cb<number[]>): void {
+    if (a.kind === 'none') return;
+    if (a.kind === 'disconnect') {
+      this.dropClients();
+      return;
+    }
+    const send = () => (a.kind === 'words' ? cb(null, a.words) : cb({ modbusErrorCode: a.code, msg: `exception ${a.code}` }));
+    if (a.delay <= 0) return send();
+    const t = setTimeout(() => {
+      this.pending.delete(t);
+      send();
+    }, a.delay);
+    this.pending.add(t);
+  }
+}
