@@ -8,6 +8,7 @@ import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { createLogger } from './runtime/log.js';
 import { runSimulate } from './cli-simulate.js';
+import { REPORT_USAGE, runReport } from './kpi/index.js';
 
 const DEFAULT_CONFIG = 'config/demo.yaml';
 
@@ -16,6 +17,7 @@ const USAGE: Record<string, string> = {
   'check-config': 'fcgw check-config FILE\n  Validate a config and every profile it names. Exit 0 valid, 2 invalid.',
   simulate: 'fcgw simulate [-c FILE] [--speed N] [--seed N] [--mqtt URL]\n  Run only the simulated devices, for a gateway elsewhere.',
   explain: 'fcgw explain -c FILE DEVICE\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.',
+  report: REPORT_USAGE,
   'hash-password': 'fcgw hash-password [PASSWORD]\n  Print a scrypt hash for broker.embedded.users[].password_hash (reads stdin without an argument).',
 };
 
@@ -53,6 +55,11 @@ export async function main(argv: string[]): Promise<number> {
         speed: { type: 'string' },
         seed: { type: 'string' },
         mqtt: { type: 'string' },
+        kpi: { type: 'boolean', default: false },
+        window: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        format: { type: 'string' },
       },
     });
   } catch (err) {
@@ -82,6 +89,21 @@ export async function main(argv: string[]): Promise<number> {
         return explain(opts.config ?? DEFAULT_CONFIG, positionals[0]);
       case 'hash-password':
         return hashPasswordCommand(positionals[0]);
+      case 'report': {
+        if (!opts.kpi) {
+          process.stderr.write(`fcgw report: say what to report (--kpi)\n${REPORT_USAGE}\n`);
+          return 2;
+        }
+        const res = runReport({
+          config: opts.config ?? DEFAULT_CONFIG,
+          ...(opts.window ? { window: opts.window } : {}),
+          ...(opts.from ? { from: opts.from } : {}),
+          ...(opts.to ? { to: opts.to } : {}),
+          ...(opts.format ? { format: opts.format } : {}),
+        });
+        process.stdout.write(res.text.endsWith('\n') ? res.text : `${res.text}\n`);
+        return res.exitCode;
+      }
       default:
         process.stderr.write(`fcgw: unknown command "${command}"\n\n${usage()}`);
         return 2;

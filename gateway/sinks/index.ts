@@ -1,91 +1,123 @@
+import type { MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig, SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import type { Store } from '../store/store.js';
-import { influx1Writer, influx2Writer } from './influx.js';
-import { eventLine, sampleLine } from './line-protocol.js';
-import { mqttEncoder, mqttWriter } from './mqtt-sink.js';
-import { Sink, type SinkEncoder, type SinkHealth } from './sink.js';
+import { DeadLetters } from './dead-letters.js';
+import { SinkWriteError } from './errors.js';
+import { influxdb1Writer } from './influxdb1.js';
+import { influxdb2Writer } from './influxdb2.js';
+import { SinkMetrics } from './metrics.js';
+import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
+import { SinkRunner, type SinkHealth } from './runner.js';
+import type { SinkWriter } from './types.js';
 
-export { Sink, type SinkHealth, type SinkOptions, type SinkWriter, type SinkEncoder } from './sink.js';
-export { listDeadLetters, type DeadLetterRow } from './dead-letters.js';
-export { SinkWriteError } from './errors.js';
+export type { SinkHealth } from './runner.js';
+export { DeadLetters, type DeadLetter } from './dead-letters.js';
+export type { EmbeddedBrokerInfo } from './mqtt.js';
 
-export interface EmbeddedBrokerRef {
-  url: string;
-  internalUser: { username: string; password: string };
-}
-
-export interface CreateSinksOptions {
-  config: Readonly<Pick<GatewayConfig, 'sinks' | 'connections'>>;
-  store: Store;
+export interface SinkDeps {
   clock: Clock;
   log: Logger;
+  /** The gateway's shared prom-client registry. */
   registry: Registry;
-  broker?: EmbeddedBrokerRef | undefined;
+  /** A client the gateway already holds for an mqtt connection; else the sink connects its own. */
+  mqttClientFor?: (connectionId: string) => MqttClient | undefined;
+  /** Needed when an mqtt sink names a connection whose url is `embedded`. */
+  embeddedBroker?: EmbeddedBrokerInfo;
+  /** Jitter source (tests). */
+  random?: () => number;
 }
 
 export interface Sinks {
   start(): Promise<void>;
   stop(): Promise<void>;
+  /** For /api/health: [{id, type, state, backlog, backlogAge, lastAck, lastError, deadLetters}]. */
   health(): SinkHealth[];
-  readonly sinks: readonly Sink<unknown>[];
+  /** Wake the sinks after a commit, so a full batch leaves without waiting for the next poll. */
+  notify(): void;
+  readonly deadLetters: DeadLetters;
 }
 
-export const lineEncoder: SinkEncoder<string> = { sample: sampleLine, event: eventLine, text: (l) => l };
+export const sinkId = (s: SinkConfig): string => s.id ?? s.type;
 
-export function sinkId(c: SinkConfig): string {
-  return c.id ?? c.type;
-}
+/**
+ * Every enabled sink of the config, each reading the store's log after its own durable cursor
+ * (consumer `sink:{id}` in the store's cursors table, which retention respects). Create does
+ * no I/O; start opens connections and begins draining; stop is idempotent.
+ */
+export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps: SinkDeps): Sinks {
+  const metrics = new SinkMetrics(deps.registry);
+  let deadLetters: DeadLetters | undefined;
+  const letters = () => (deadLetters ??= new DeadLetters(store.db));
+  const owned: MqttClient[] = [];
+  const runners: SinkRunner[] = [];
+  let started = false;
 
-/** Build one sink from its config (no I/O until start). */
-export function createSink(c: SinkConfig, o: Omit<CreateSinksOptions, 'config'> & { connections: CreateSinksOptions['config']['connections'] }): Sink<unknown> {
-  const id = sinkId(c);
-  const common = {
-    id,
-    type: c.type,
-    store: o.store,
-    clock: o.clock,
-    log: o.log.child({ sink: id }),
-    registry: o.registry,
-    batchSize: c.batch_size,
-    flushInterval: c.flush_interval,
-    startFrom: c.start_from,
-    backoffMax: c.backoff_max,
+  const writerFor = (s: SinkConfig, id: string): SinkWriter<unknown> => {
+    const wdeps = { deviceTags: (d: string) => store.deviceTags(d), clock: deps.clock };
+    switch (s.type) {
+      case 'influxdb2':
+        return influxdb2Writer(s, wdeps) as SinkWriter<unknown>;
+      case 'influxdb1':
+        return influxdb1Writer(s, wdeps) as SinkWriter<unknown>;
+      case 'mqtt': {
+        let client: MqttClient | undefined;
+        const writer = mqttWriter(s, () => client);
+        return {
+          ...writer,
+          start() {
+            client = deps.mqttClientFor?.(s.connection);
+            if (client) return;
+            const conn = config.connections.find((c) => c.id === s.connection);
+            if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
+            const own = connectMqtt(conn, id, deps.embeddedBroker);
+            own.on('error', (err) => deps.log.warn({ sink: id, err: err.message }, 'northbound mqtt error'));
+            owned.push(own);
+            client = own;
+          },
+        } as SinkWriter<unknown>;
+      }
+    }
   };
-  if (c.type === 'influxdb2') {
-    const writer = influx2Writer({ url: c.url, token: c.token, org: c.org, bucket: c.bucket, gzip: c.gzip, timeout: c.timeout });
-    return new Sink<string>({ ...common, writer, encoder: lineEncoder }) as Sink<unknown>;
-  }
-  if (c.type === 'influxdb1') {
-    const writer = influx1Writer({
-      url: c.url,
-      database: c.database,
-      retention_policy: c.retention_policy,
-      username: c.username,
-      password: c.password,
-      timeout: c.timeout,
-    });
-    return new Sink<string>({ ...common, writer, encoder: lineEncoder }) as Sink<unknown>;
-  }
-  const connection = o.connections.find((x) => x.id === c.connection);
-  if (connection?.protocol !== 'mqtt') throw new Error(`sink ${id}: no mqtt connection "${c.connection}"`);
-  const writer = mqttWriter({ connection, embedded: o.broker, sinkId: id, site: o.store.site, qos: c.qos, retain: c.retain, timeout: c.timeout });
-  return new Sink({ ...common, writer, encoder: mqttEncoder(c.topic_prefix) }) as Sink<unknown>;
-}
 
-/** Every enabled sink of a config; start after the store (and the embedded broker), stop before the store closes. */
-export function createSinks(o: CreateSinksOptions): Sinks {
-  const sinks = o.config.sinks.filter((c) => c.enabled).map((c) => createSink(c, { ...o, connections: o.config.connections }));
   return {
-    sinks,
+    get deadLetters() {
+      return letters();
+    },
     async start() {
-      for (const s of sinks) await s.start();
+      if (started) return;
+      started = true;
+      for (const s of config.sinks) {
+        if (!s.enabled) continue;
+        const id = sinkId(s);
+        const runner = new SinkRunner({
+          id,
+          config: s,
+          store,
+          writer: writerFor(s, id),
+          clock: deps.clock,
+          log: deps.log.child({ sink: id }),
+          metrics,
+          deadLetters: letters(),
+          ...(deps.random ? { random: deps.random } : {}),
+        });
+        runners.push(runner);
+        await runner.start();
+        deps.log.info({ sink: id, type: s.type, cursor: store.getCursor(runner.consumer) }, 'sink started');
+      }
     },
     async stop() {
-      await Promise.all(sinks.map((s) => s.stop()));
+      const all = runners.splice(0);
+      await Promise.all(all.map((r) => r.stop()));
+      // Forced: an unacknowledged message is still after the cursor and is sent again next time.
+      await Promise.all(owned.splice(0).map((c) => c.endAsync(true).catch(() => undefined)));
+      started = false;
     },
-    health: () => sinks.map((s) => s.health()),
+    health: () => runners.map((r) => r.health()),
+    notify() {
+      for (const r of runners) r.poke();
+    },
   };
 }
