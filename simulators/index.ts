@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from './core.js';
 import { transportSection } from './transport/index.js';
+import { energySection } from './energy/index.js';
 
 /**
  * Scenario sections and the factories that run them; one line per simulator family.
@@ -9,6 +10,7 @@ import { transportSection } from './transport/index.js';
  */
 export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {
   transport: transportSection,
+  energy: energySection,
 };
 
 export interface RunningSimulators {

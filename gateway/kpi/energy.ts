@@ -240,3 +240,20 @@ export function stateDurations(points: readonly StatePoint[], from: number, to: 
   }
   return { times, coveredMs };
 }
+
+/**
+ * The gap limit for a series that reports on its own cadence: an hourly LoRaWAN meter or a
+ * parking sensor's 20-minute heartbeat has good input when its reports arrive on time. Twice the
+ * median step between its points, never less than maxGap (fewer than four points: maxGap). Not
+ * used for integrating power, where a long gap is missing information whatever the cadence.
+ */
+export function cadenceGap(maxGap: number, points: readonly { ts: number }[]): number {
+  const steps: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const d = (points[i] as { ts: number }).ts - (points[i - 1] as { ts: number }).ts;
+    if (d > 0) steps.push(d);
+  }
+  if (steps.length < 3) return maxGap;
+  steps.sort((a, b) => a - b);
+  return Math.max(maxGap, 2 * (steps[Math.floor(steps.length / 2)] as number));
+}

@@ -1,4 +1,4 @@
-import { counterOverWindow, type CounterPoint, type CounterResult, type SpanOptions } from './energy.js';
+import { cadenceGap, counterOverWindow, type CounterPoint, type CounterResult, type SpanOptions } from './energy.js';
 import { toCounterPoint } from './points.js';
 import type { KpiQueries, RollupState } from './queries.js';
 import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, isSuspicious, medianStep, mergeStreams, type HourBucket } from './rollups.js';
@@ -21,7 +21,11 @@ export function counterFromRollups(q: KpiQueries, state: RollupState, sid: numbe
   const h1 = Math.floor(covEnd / HOUR_MS) * HOUR_MS;
   if (h1 <= h0) return undefined;
   const skip = (state.dirty.get(sid) ?? []).filter((h) => h >= h0 && h < h1);
-  let interval = medianStep(q.recentTs(sid, covEnd, 32));
+  const recent = q.recentTs(sid, covEnd, 32).reverse();
+  let interval = medianStep(recent);
+  // A series reporting every few hours leaves most hours without a rollup: read it raw (it is small).
+  if (interval !== undefined && interval > HOUR_MS / 2) return undefined;
+  o = { ...o, maxGap: cadenceGap(o.maxGap, recent.map((ts) => ({ ts }))) };
   const chain = q.hourChain(sid, h0, h1, skip, interval ?? HOUR_MS, o.maxGap);
   if (interval === undefined) {
     // Too few recent samples to tell the interval: take it from the busiest hour, and sum again.

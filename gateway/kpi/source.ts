@@ -1,4 +1,5 @@
 import {
+  cadenceGap,
   counterBlocks,
   counterOverWindow,
   coverageOfPoints,
@@ -78,7 +79,8 @@ export class SeriesReader {
     if (!o) return undefined;
     return this.cached(`c:${o.sid}:${from}:${to}`, () => {
       const r = to - from <= RAW_WINDOW_MAX ? undefined : counterFromRollups(this.q, this.rollups(), o.sid, from, to, o, (sid, a, b) => this.counterPoints(sid, a, b));
-      const res = r ?? counterOverWindow(this.counterPoints(o.sid, from, to), from, to, o);
+      const pts = r ? [] : this.counterPoints(o.sid, from, to);
+      const res = r ?? counterOverWindow(pts, from, to, { ...o, maxGap: cadenceGap(o.maxGap, pts) });
       return { value: res.delta, coveredMs: res.coveredMs, spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
   }
@@ -99,7 +101,10 @@ export class SeriesReader {
    */
   blocks(device: string, counter: string, rate: string, part: RatePart, from: number, to: number, blockMs: number): Block[] | undefined {
     const c = this.span(device, counter);
-    if (c) return counterBlocks(this.counterPoints(c.sid, from, to), from, to, blockMs, c);
+    if (c) {
+      const pts = this.counterPoints(c.sid, from, to);
+      return counterBlocks(pts, from, to, blockMs, { ...c, maxGap: cadenceGap(c.maxGap, pts) });
+    }
     const r = this.span(device, rate);
     if (!r) return undefined;
     return rateBlocks(this.ratePoints(device, rate, from, to), from, to, blockMs, part, r).map((b) => ({ ...b, value: b.value / HOUR_MS }));
@@ -128,7 +133,10 @@ export class SeriesReader {
   states(device: string, metric: string, from: number, to: number): { times: Map<string, number>; coveredMs: number; spanMs: number } | undefined {
     const o = this.span(device, metric);
     if (!o) return undefined;
-    return this.cached(`s:${o.sid}:${from}:${to}`, () => ({ ...stateDurations(this.statePoints(device, metric, from, to), from, to, o), spanMs: this.spanMs(from, to) }));
+    return this.cached(`s:${o.sid}:${from}:${to}`, () => {
+      const pts = this.statePoints(device, metric, from, to);
+      return { ...stateDurations(pts, from, to, { ...o, maxGap: cadenceGap(o.maxGap, pts) }), spanMs: this.spanMs(from, to) };
+    });
   }
 
   /** Newest usable value at or before ts, no older than maxAge. */
@@ -146,7 +154,8 @@ export class SeriesReader {
     if (!o) return undefined;
     return this.cached(`v:${o.sid}:${from}:${to}`, () => {
       const pts = this.withNeighbours(o.sid, from, to).filter(usable);
-      return { value: 0, coveredMs: coverageOfPoints(pts, from, to, o), spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
+      const gap = cadenceGap(o.maxGap, pts);
+      return { value: 0, coveredMs: coverageOfPoints(pts, from, to, { ...o, maxGap: gap }), spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
   }
 

@@ -253,6 +253,10 @@ export class SinkRunner {
     this.backlog = s + e;
     this.o.metrics.backlog.set({ sink: this.id, log: 'samples' }, s);
     this.o.metrics.backlog.set({ sink: this.id, log: 'events' }, e);
+    if (this.backlog === 0 && this.backlogAgeMs !== 0) {
+      this.backlogAgeMs = 0;
+      this.o.metrics.backlogAge.set({ sink: this.id }, 0);
+    }
   }
 
   /** Refresh backlog size and age (also while backing off, so /metrics shows an outage growing). */

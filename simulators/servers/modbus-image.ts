@@ -20,6 +20,8 @@ export interface ImageDevice {
   options?: Readonly<Record<string, string | number | boolean>>;
   /** Largest magnitude per metric, to pick SunSpec scale factors that fit (fixed for the unit's life). */
   ratings?: Readonly<Record<string, number>>;
+  /** Metrics this device answers with the not-implemented sentinel (fault injection). */
+  notImplemented?: ReadonlySet<string>;
 }
 
 export interface SunSpecLayout {
@@ -46,8 +48,6 @@ export class UnitImage {
   private readonly bounds = new Map<ModbusFunction, [number, number]>();
   private readonly points: { dev: ImageDevice; points: Point[] }[] = [];
   private readonly sfs = new Map<number, number>();
-  /** Metrics forced to their not-implemented sentinel (fault injection). */
-  readonly notImplemented = new Set<string>();
 
   constructor(
     readonly profile: ModbusProfile,
@@ -84,14 +84,14 @@ export class UnitImage {
       const values = dev.values();
       const invert = dev.options?.['invert'] === true;
       const bits = new Map<string, number>();
-      for (const p of points) this.encodePoint(p, values, invert, bits);
+      for (const p of points) this.encodePoint(p, values, invert, bits, dev.notImplemented);
     }
   }
 
-  private encodePoint(p: Point, values: MetricValues, invert: boolean, bits: Map<string, number>): void {
+  private encodePoint(p: Point, values: MetricValues, invert: boolean, bits: Map<string, number>, off?: ReadonlySet<string>): void {
     const metric = invert && p.onInvert && p.onInvert !== 'negate' ? p.onInvert : p.metric;
-    if (!(metric in values) && !this.notImplemented.has(metric)) return;
-    let v = this.notImplemented.has(metric) ? null : (values[metric] ?? null);
+    if (!(metric in values) && !off?.has(metric)) return;
+    let v = off?.has(metric) ? null : (values[metric] ?? null);
     if (v === null) {
       const s = sentinelWords(p.type, { order: p.order, ...(p.length ? { length: p.length } : {}) });
       if (s) this.poke(p.fn, p.address, s);

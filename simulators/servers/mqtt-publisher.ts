@@ -22,7 +22,8 @@ export class MqttPublisher {
   /** QoS 1 messages not yet acknowledged, sent again after every reconnect (a device's retry). */
   private readonly unacked = new Map<number, { topic: string; payload: string | Buffer }>();
   private seq = 0;
-  private connects = 0;
+  /** Messages in flight when the connection was dropped on purpose: resent once it is back. */
+  private resend: number[] = [];
   readonly stats = { published: 0, acked: 0, dropped: 0, errors: 0, restarts: 0 };
 
   constructor(private readonly opts: PublisherOptions) {}
@@ -41,9 +42,9 @@ export class MqttPublisher {
     const client = mqtt.connect(this.opts.url, o);
     this.client = client;
     client.on('connect', () => {
-      // mqtt.js loses what it was writing when the connection drops hard: resend it (the gateway
-      // refuses the copies it already has as duplicates).
-      if (this.connects++ > 0) for (const id of [...this.unacked.keys()]) this.send(id);
+      // mqtt.js loses what it was writing when its socket is destroyed under it: resend that (the
+      // gateway refuses the copies it already has as duplicates).
+      for (const id of this.resend.splice(0)) this.send(id);
     });
     client.on('error', (err) => {
       this.stats.errors++;
@@ -99,6 +100,7 @@ export class MqttPublisher {
     const client = this.client;
     if (!client) return;
     this.stats.restarts++;
+    this.resend = [...this.unacked.keys()];
     client.stream?.destroy();
   }
 

@@ -126,6 +126,12 @@ for (let i = 0; i < 5; i++) {
 const samples = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
 store.close();
 
+// Ground truth of one KPI: what the generated PV counters accumulated inside the month.
+let pvTruth = 0;
+for (const [i, d] of defs.entries()) {
+  if (d.metric !== 'energy_total') continue;
+  for (let t = MONTH_START + STEP; t <= MONTH_END; t += STEP) pvTruth += (d.rate(t, i) * STEP) / 3_600_000;
+}
 const sorted = [...runs].sort((a, b) => a - b);
 const cold = runs[0] as number;
 const warm = sorted[Math.floor(sorted.length / 2)] as number;
@@ -143,6 +149,8 @@ const res = {
   kpi_tables_ms: Math.round(indexMs),
   check: {
     pv_generation_wh: Math.round(pick('pv_generation')?.value ?? 0),
+    pv_generation_truth_wh: Math.round(pvTruth),
+    pv_generation_error: Number((Math.abs((pick('pv_generation')?.value ?? 0) - pvTruth) / pvTruth).toExponential(2)),
     self_sufficiency: Number((pick('self_sufficiency')?.value ?? 0).toFixed(4)),
     coverage: Number((pick('pv_generation')?.coverage ?? 0).toFixed(4)),
   },

@@ -1,12 +1,10 @@
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { metricDef } from '../../../gateway/model/catalog.js';
 import { startGatewayProcess } from '../../helpers/gateway-process.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { relocatedDemo } from '../../helpers/demo.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
 
-const root = join(import.meta.dirname, '../../..');
 
 interface LatestRow {
   device: string;
@@ -27,12 +25,7 @@ describe('the demo (npm start)', () => {
     const { dir, cleanup } = tempDir();
     let gw: Awaited<ReturnType<typeof startGatewayProcess>> | undefined;
     try {
-      const text = readFileSync(join(root, 'config/demo.yaml'), 'utf8')
-        .replace(/port: 1883/, `port: ${await freePort()}`)
-        .replace(/port: 8080/, `port: ${await freePort()}`)
-        .replace('./data/demo.db', join(dir, 'demo.db'));
-      const cfgFile = join(dir, 'demo.yaml');
-      writeFileSync(cfgFile, text);
+      const { configFile: cfgFile, text } = await relocatedDemo(dir);
       const config = parseConfig(text, cfgFile, {});
       const classes = [...new Set([...config.devices.map((d) => d.class), ...config.discover.map((r) => r.class)])].sort();
       expect(classes.length).toBeGreaterThan(0);

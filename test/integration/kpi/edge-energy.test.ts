@@ -85,6 +85,18 @@ describe('energy edge cases', () => {
     expect(row?.reason).toBe('low_coverage');
   });
 
+  it('a meter that reports hourly by design is covered; silent for six hours it is not', () => {
+    fx = new Fixture([{ id: 'wm-lora', class: 'water_meter', tags: { water_type: 'potable' } }]);
+    const flow = (_t: number) => 0.8;
+    const quiet = (t: number) => t >= MARCH_1 + 6 * HOUR && t < MARCH_1 + 12 * HOUR;
+    fx.write(counterReadings('wm-lora', 'volume_total', flow, MARCH_1 - 2 * HOUR, MARCH_1 + DAY + 2 * HOUR, { everyMs: HOUR, start: 100, resolution: 0.001, skip: quiet }));
+    const r = one(fx, 'water_per_capita', undefined);
+    // 0.8 m³/h for 24 h = 19.2 m³ = 19,200 L for 200 residents: 96 L per person, bridged by the counter.
+    near(r.value, 96);
+    // The gap runs from the 05:00 report to the 12:00 one.
+    expect(r.coverage).toBeCloseTo(1 - 7 / 24, 2);
+  });
+
   it('power without a counter: an offline gap is not bridged, so the energy and the coverage both fall', () => {
     const offline = (t: number) => t >= MARCH_1 + 10 * HOUR && t < MARCH_1 + 13 * HOUR;
     fx = new Fixture(DEVICES);

@@ -1,12 +1,12 @@
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
-import { parseDocument } from 'yaml';
-import { freePort, tempDir } from '../../helpers/peers.js';
+import { relocatedDemo } from '../../helpers/demo.js';
+import { tempDir } from '../../helpers/peers.js';
 
 /** Where screenshots and figures go (test/artifacts is gitignored). */
 export const ARTIFACTS = fileURLToPath(new URL('../../artifacts/web/', import.meta.url));
@@ -40,22 +40,14 @@ ${extraYaml}`;
  */
 export async function startDemoGateway(speed: number): Promise<WebGateway> {
   const dir = tempDir('fcgw-web-demo-');
-  const root = fileURLToPath(new URL('../../../', import.meta.url));
-  const doc = parseDocument(readFileSync(join(root, 'config/demo.yaml'), 'utf8'));
-  doc.setIn(['store', 'path'], join(dir.dir, 'demo.db'));
-  doc.setIn(['api', 'port'], 0);
-  doc.setIn(['logging', 'level'], 'silent');
-  doc.setIn(['simulators', 'speed'], speed);
-  // Target evaluation (alerts) is not what these tests look at; the API computes KPIs on request.
-  doc.setIn(['kpi', 'evaluate_every'], '1h');
-  doc.setIn(['simulators', 'scenario'], join(root, String(doc.getIn(['simulators', 'scenario']))));
-  if (doc.hasIn(['broker', 'embedded'])) doc.setIn(['broker', 'embedded', 'port'], await freePort());
-  // Fixed simulator ports in the demo (Modbus, OPC UA) move to free ones so a running demo cannot collide.
-  const conns = doc.get('connections') as { items?: unknown[] } | undefined;
-  for (let i = 0; i < (conns?.items?.length ?? 0); i++) {
-    if (doc.hasIn(['connections', i, 'port'])) doc.setIn(['connections', i, 'port'], await freePort());
-  }
-  return startFromYaml(doc.toString(), dir);
+  const { text } = await relocatedDemo(dir.dir, (doc) => {
+    doc.setIn(['api', 'port'], 0);
+    doc.setIn(['logging', 'level'], 'silent');
+    doc.setIn(['simulators', 'speed'], speed);
+    // Target evaluation (alerts) is not what these tests look at; the API computes KPIs on request.
+    doc.setIn(['kpi', 'evaluate_every'], '1h');
+  });
+  return startFromYaml(text, dir);
 }
 
 async function startFromYaml(text: string, dir: { dir: string; cleanup: () => void }): Promise<WebGateway> {

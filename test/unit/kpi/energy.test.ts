@@ -3,6 +3,7 @@ import {
   FLAG_OK as OK,
   FLAG_RESET as RESET,
   FLAG_ROLLOVER as ROLL,
+  cadenceGap,
   counterBlocks,
   counterOverWindow,
   coverageOfPoints,
@@ -96,6 +97,13 @@ describe('integrateRate (trapezoid)', () => {
 });
 
 describe('states and coverage', () => {
+  it('a series on a slow cadence gets a gap limit of twice its usual step', () => {
+    const hourly = Array.from({ length: 10 }, (_, i) => ({ ts: i * 60 * MIN }));
+    expect(cadenceGap(15 * MIN, hourly)).toBe(120 * MIN);
+    expect(cadenceGap(15 * MIN, pts([0, 0], [1, 1], [2, 2], [3, 3]))).toBe(15 * MIN);
+    expect(cadenceGap(15 * MIN, hourly.slice(0, 3))).toBe(15 * MIN);
+  });
+
   it('adds up time per state, a state holding until the next point', () => {
     const s = stateDurations(
       [{ ts: -5 * MIN, v: 'false' }, { ts: 10 * MIN, v: 'true' }, { ts: 20 * MIN, v: 'false' }, { ts: 60 * MIN, v: 'false' }],

@@ -1,0 +1,204 @@
+import type { MetricValues } from '../servers/modbus-image.js';
+import { Battery } from '../models/battery.js';
+import { seedOf } from '../models/energy-noise.js';
+import { HeatPump } from '../models/heat-pump.js';
+import { CommunityLoad } from '../models/load.js';
+import { PvArray, Sun } from '../models/sun.js';
+import { ThermalTank } from '../models/tank.js';
+import { WaterDraw } from '../models/water-draw.js';
+import type { EnergyDevice, EnergyScenario } from './schema.js';
+
+/**
+ * The community's energy system as one set of coupled models: PV inverters, the base load, heat
+ * pumps charging buffer tanks, batteries doing self-consumption, the grid connection as the
+ * balance, and water meters. Advanced in steps of at most `step` simulated ms; every register
+ * value and every ground-truth total comes from the same integration.
+ */
+
+interface Entry {
+  d: EnergyDevice;
+  values: () => MetricValues;
+  truth: () => Record<string, number>;
+}
+
+export interface CommunityOptions {
+  start: number;
+  seed: number;
+  latitude: number;
+  longitude: number;
+  timezone: string;
+}
+
+export class EnergyCommunity {
+  private t: number;
+  readonly sun: Sun;
+  readonly load: CommunityLoad;
+  private readonly pv: PvArray[] = [];
+  private readonly batteries: Battery[] = [];
+  private readonly pumps: HeatPump[] = [];
+  private readonly tanks: ThermalTank[] = [];
+  private readonly water: WaterDraw[] = [];
+  private readonly entries = new Map<string, Entry>();
+  gridW = 0;
+  importWh = 0;
+  exportWh = 0;
+  outdoorC = 10;
+
+  constructor(
+    private readonly s: EnergyScenario,
+    private readonly o: CommunityOptions,
+  ) {
+    this.t = o.start;
+    this.sun = new Sun({ latitude: o.latitude, longitude: o.longitude, seed: seedOf(o.seed, 'sun'), cloudiness: s.cloudiness });
+    this.load = new CommunityLoad(s.load_kw * 1000, o.timezone, seedOf(o.seed, 'load'));
+    const devices = s.endpoints.flatMap((e) => e.units.flatMap((u) => u.devices));
+    // Tanks first, so that each heat pump knows its tank.
+    for (const d of devices.filter((x) => x.model === 'tank')) this.addTank(d);
+    for (const d of devices.filter((x) => x.model !== 'tank')) this.add(d);
+    this.step(0);
+  }
+
+  /** Metric values of a device, as its registers should show them now. */
+  values(id: string): MetricValues {
+    return this.entries.get(id)?.values() ?? {};
+  }
+
+  /** Exact totals per device since the start (Wh, m³). */
+  groundTruth(ids?: readonly string[]): Record<string, Record<string, number>> {
+    const out: Record<string, Record<string, number>> = {};
+    for (const [id, e] of this.entries) if (!ids || ids.includes(id)) out[id] = e.truth();
+    return out;
+  }
+
+  /** Bring every model up to simulated time `to`. */
+  advance(to: number): void {
+    // Bound the catch-up work: after a long pause, skip ahead rather than freeze.
+    if (to - this.t > 7 * 86_400_000) this.t = to - 7 * 86_400_000;
+    while (this.t < to) {
+      const dt = Math.min(this.s.step, to - this.t);
+      this.step(dt);
+      this.t += dt;
+    }
+  }
+
+  private step(dt: number): void {
+    const ts = this.t;
+    this.outdoorC = this.sun.outdoorTemp(ts);
+    this.load.step(ts, dt);
+    let pvW = 0;
+    for (const p of this.pv) {
+      p.step(ts, dt);
+      pvW += p.ac;
+    }
+    let hpW = 0;
+    this.pumps.forEach((hp, i) => {
+      const tank = this.tanks.length ? this.tanks[i % this.tanks.length] : undefined;
+      hp.sgReady = pvW > this.load.power ? 'recommend' : 'normal';
+      hp.step(ts, dt, { outdoorC: this.outdoorC, returnC: tank ? tank.bottomC : 35, heatingCall: tank ? tank.heatingCall : this.outdoorC < 15 });
+      hpW += hp.electricW;
+    });
+    this.tanks.forEach((tank, i) => {
+      const heat = this.pumps.filter((_, k) => k % this.tanks.length === i).reduce((a, hp) => a + hp.toBufferW, 0);
+      tank.step(dt, heat, this.outdoorC);
+    });
+    // Self-consumption: the batteries take the surplus and cover the deficit, shared equally.
+    const surplus = pvW - this.load.power - hpW;
+    let batW = 0;
+    for (const b of this.batteries) batW += b.step(surplus / this.batteries.length, dt);
+    this.gridW = this.load.power + hpW + batW - pvW;
+    const h = dt / 3_600_000;
+    if (this.gridW > 0) this.importWh += this.gridW * h;
+    else this.exportWh += -this.gridW * h;
+    // Water meters draw their own seeded noise: adding one never changes the energy balance.
+    for (const w of this.water) w.step(ts, dt);
+  }
+
+  private counter(d: EnergyDevice, exact: number, base: number): number {
+    const v = (d.counter_offset ?? base) + exact;
+    return d.counter_modulo ? v % d.counter_modulo : v;
+  }
+
+  private addTank(d: EnergyDevice): void {
+    const tank = new ThermalTank({ volumeM3: d.volume_m3, startC: 41 });
+    this.tanks.push(tank);
+    this.entries.set(d.id, {
+      d,
+      values: () => ({ top_temp: round(tank.topC, 1), bottom_temp: round(tank.bottomC, 1) }),
+      truth: () => ({ heat_in_wh: tank.heatInWh, heat_out_wh: tank.heatOutWh, loss_wh: tank.lossWh, mean_c: tank.meanC }),
+    });
+  }
+
+  private add(d: EnergyDevice): void {
+    const seed = seedOf(this.o.seed, d.id);
+    const base = 1_000_000 + (seed % 9_000_000);
+    if (d.model === 'pv') {
+      const p = new PvArray(d.kwp, this.sun);
+      this.pv.push(p);
+      this.entries.set(d.id, {
+        d,
+        values: () => ({ ac_power: Math.round(p.ac), dc_power: Math.round(p.dc), energy_total: Math.round(this.counter(d, p.producedWh, base)), state: p.state }),
+        truth: () => ({ produced_wh: p.producedWh }),
+      });
+    } else if (d.model === 'grid') {
+      this.entries.set(d.id, {
+        d,
+        // Catalog convention here; a meter mounted backwards (`invert`) gets its registers
+        // encoded the other way round by the image, through the profile's on_invert.
+        values: () => ({
+          power: Math.round(this.gridW),
+          import_total: Math.round(this.counter(d, this.importWh, base)),
+          export_total: Math.round(this.counter(d, this.exportWh, base / 2)),
+        }),
+        truth: () => ({ imported_wh: this.importWh, exported_wh: this.exportWh }),
+      });
+    } else if (d.model === 'battery') {
+      const b = new Battery({ capacityWh: d.capacity_kwh * 1000, maxChargeW: d.power_kw * 1000, maxDischargeW: d.power_kw * 1000, soc: 0.5 });
+      this.batteries.push(b);
+      this.entries.set(d.id, {
+        d,
+        values: () => ({
+          power: Math.round(b.power),
+          soc: round(b.soc, 1),
+          soh: b.soh,
+          capacity: d.capacity_kwh * 1000,
+          state: b.state,
+          charged_total: Math.round(this.counter(d, b.chargedWh, base)),
+          discharged_total: Math.round(this.counter(d, b.dischargedWh, base)),
+        }),
+        truth: () => ({ charged_wh: b.chargedWh, discharged_wh: b.dischargedWh, soc: b.soc }),
+      });
+    } else if (d.model === 'heat_pump') {
+      const hp = new HeatPump({ ratedThermalW: d.rated_kw * 1000, defrostPhase: (seed % 100) / 100 });
+      this.pumps.push(hp);
+      this.entries.set(d.id, {
+        d,
+        values: () => ({
+          electric_power: Math.round(hp.electricW),
+          thermal_power: Math.round(hp.thermalW),
+          electric_total: Math.round(this.counter(d, hp.electricWh, base)),
+          thermal_total: Math.round(this.counter(d, hp.thermalWh, base * 3)),
+          supply_temp: round(hp.supplyC, 2),
+          return_temp: round(hp.returnC, 2),
+          outdoor_temp: round(this.outdoorC, 1),
+          dhw_temp: round(hp.dhwC, 1),
+          mode: hp.mode,
+          sg_ready: hp.sgReady,
+        }),
+        truth: () => ({ heat_delivered_wh: hp.thermalWh, electricity_used_wh: hp.electricWh }),
+      });
+    } else if (d.model === 'water') {
+      const w = new WaterDraw(d.kind, d.m3_per_day, this.o.timezone, seed);
+      this.water.push(w);
+      this.entries.set(d.id, {
+        d,
+        values: () => ({ volume_total: this.counter(d, w.drawnM3, (seed % 5000) + 100), reverse_total: 0, flow: w.flowM3h, dry: false, low_battery: false }),
+        truth: () => ({ drawn_m3: w.drawnM3 }),
+      });
+    }
+  }
+}
+
+function round(v: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}

@@ -1,0 +1,66 @@
+import { z } from 'zod';
+import { duration } from '../../gateway/config/zod-helpers.js';
+
+/** The `energy:` section of a scenario: Modbus endpoints, the units behind them, and the physics. */
+
+const fault = z.strictObject({
+  exception: z.union([z.literal(2), z.literal(4), z.literal(6), z.literal(10), z.literal(11)]).optional(),
+  range: z.tuple([z.number().int(), z.number().int()]).optional(),
+  times: z.number().int().positive().optional(),
+  no_answer: z.boolean().optional(),
+  slow: z.number().int().min(0).optional(),
+  disconnect: z.boolean().optional(),
+});
+
+export const ENERGY_MODELS = ['pv', 'grid', 'battery', 'heat_pump', 'tank', 'water'] as const;
+export type EnergyModelKind = (typeof ENERGY_MODELS)[number];
+
+const device = z.strictObject({
+  /** The gateway's device id (ground truth is keyed by it). */
+  id: z.string(),
+  model: z.enum(ENERGY_MODELS),
+  kwp: z.number().positive().default(50),
+  capacity_kwh: z.number().positive().default(200),
+  power_kw: z.number().positive().default(100),
+  rated_kw: z.number().positive().default(40),
+  volume_m3: z.number().positive().default(5),
+  m3_per_day: z.number().positive().default(50),
+  kind: z.enum(['potable', 'reclaimed', 'rainwater', 'hot']).default('potable'),
+  /** Mounted the other way round: the registers carry the opposite sign (the gateway config says `invert: true`). */
+  invert: z.boolean().default(false),
+  /** Counters start here (lifetime before the simulation) and wrap at `counter_modulo` (rollover). */
+  counter_offset: z.number().min(0).optional(),
+  counter_modulo: z.number().positive().optional(),
+  /** Metrics this device answers with the not-implemented sentinel. */
+  not_implemented: z.array(z.string()).default([]),
+});
+
+const unit = z.strictObject({
+  unit: z.number().int().min(1).max(247),
+  profile: z.string(),
+  sunspec: z.strictObject({ models: z.array(z.number().int()).min(1), mppt: z.number().int().min(1).max(8).default(2), base: z.number().int().default(40000) }).optional(),
+  devices: z.array(device).min(1),
+  fault: fault.optional(),
+});
+
+const endpoint = z.strictObject({
+  name: z.string(),
+  framing: z.enum(['tcp', 'rtu-over-tcp']),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
+  units: z.array(unit).min(1),
+});
+
+export const energySchema = z.strictObject({
+  /** Longest simulated integration step. */
+  step: duration('5s'),
+  /** Mean electrical base load of the community, kW. */
+  load_kw: z.number().min(0).default(150),
+  cloudiness: z.number().min(0).max(1).default(0.3),
+  endpoints: z.array(endpoint).default([]),
+});
+
+export type EnergyScenario = z.infer<typeof energySchema>;
+export type EnergyDevice = z.infer<typeof device>;
+export type EnergyUnit = z.infer<typeof unit>;
+export type EnergyEndpoint = z.infer<typeof endpoint>;
