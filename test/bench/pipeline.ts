@@ -15,7 +15,7 @@ import { createLogger } from '../../gateway/runtime/log.js';
 import { GatewayMetrics } from '../../gateway/runtime/metrics.js';
 import { Store } from '../../gateway/store/store.js';
 
-const TOTAL = Number(process.env['BENCH_SAMPLES'] ?? 1_000_000);
+const TOTAL = Number(process.env['BENCH_SAMPLES'] ?? 500_000);
 const SERIES = 500;
 const BATCH = 5000;
 const T0 = Date.UTC(2026, 0, 1);
@@ -81,26 +81,40 @@ function bare(dir: string): { seconds: number; rate: number } {
   return { seconds, rate: TOTAL / seconds };
 }
 
-const dir = mkdtempSync(join(tmpdir(), 'fcgw-bench-'));
-try {
-  const b = bare(dir);
-  const p = await pipeline(dir);
-  const result = {
-    bench: 'pipeline',
-    samples: TOTAL,
-    series: SERIES,
-    batch: BATCH,
-    pipeline_samples_per_s: Math.round(p.rate),
-    bare_sqlite_samples_per_s: Math.round(b.rate),
-    ratio_to_bare: Number((p.rate / b.rate).toFixed(2)),
-    peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-    goal: '>= 100,000 samples/s on one core, RSS < 200 MB',
-    met: p.rate >= 100_000 && process.resourceUsage().maxRSS / 1024 < 200,
-    node: process.version,
-    at: new Date().toISOString(),
-  };
-  writeFileSync(join(import.meta.dirname, 'results/pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
-  console.log(JSON.stringify(result));
-} finally {
-  rmSync(dir, { recursive: true, force: true });
+// Rounds alternate bare and pipeline on fresh databases, so a burst of load from elsewhere on
+// the machine hits both sides alike; the medians and their ratio are reported.
+const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] as number;
+const bareRates: number[] = [];
+const pipeRates: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  const dir = mkdtempSync(join(tmpdir(), 'fcgw-bench-'));
+  try {
+    bareRates.push(bare(dir).rate);
+    pipeRates.push((await pipeline(dir)).rate);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
+const p = median(pipeRates);
+const b = median(bareRates);
+const rssMb = process.resourceUsage().maxRSS / 1024;
+const result = {
+  bench: 'pipeline',
+  samples_per_round: TOTAL,
+  rounds: ROUNDS,
+  series: SERIES,
+  batch: BATCH,
+  pipeline_samples_per_s: Math.round(p),
+  bare_sqlite_samples_per_s: Math.round(b),
+  ratio_to_bare: Number((p / b).toFixed(2)),
+  rounds_pipeline: pipeRates.map(Math.round),
+  rounds_bare: bareRates.map(Math.round),
+  peak_rss_mb: Math.round(rssMb),
+  goal: '>= 100,000 samples/s on one core, RSS < 200 MB',
+  met: p >= 100_000 && rssMb < 200,
+  node: process.version,
+  at: new Date().toISOString(),
+};
+writeFileSync(join(import.meta.dirname, 'results/pipeline.json'), `${JSON.stringify(result, null, 2)}\n`);
+console.log(JSON.stringify(result));
