@@ -22,6 +22,7 @@ import { DeviceRegistry } from './runtime/devices.js';
 import { driverContext } from './runtime/driver-context.js';
 import { GatewayMetrics } from './runtime/metrics.js';
 import { Maintenance } from './runtime/maintenance.js';
+import { createSinks, type Sinks } from './sinks/index.js';
 import { Store } from './store/store.js';
 
 export interface GatewayOptions {
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   apiPlugins?: ApiPlugin[];
   /** Register default process metrics (off in tests that build many gateways). */
   processMetrics?: boolean;
+  /** On stop, how long the sinks may keep sending what is committed (default 5 s; the rest waits in the store). */
+  sinkFlushMs?: number;
 }
 
 export class GatewayError extends Error {
@@ -68,6 +71,7 @@ export class Gateway {
   private readonly drivers: Driver[] = [];
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
+  private sinks: Sinks | undefined;
   private readonly extraHealth: { sinks: () => unknown[] } = { sinks: () => [] };
   private readonly stopHooks: (() => Promise<void> | void)[] = [];
   private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
@@ -174,6 +178,18 @@ export class Gateway {
       this.maintenance.start();
 
       // wiring: sinks (gateway/sinks) and KPIs (gateway/kpi) attach here.
+      // Sinks read the store's log after their own durable cursors; a commit wakes them.
+      const sinks = createSinks(cfg, this.store, {
+        clock: this.clock,
+        log: this.log.child({ part: 'sinks' }),
+        registry: this.metrics.registry,
+        ...(this.broker ? { embeddedBroker: this.broker } : {}),
+      });
+      this.sinks = sinks;
+      this.ingestor.onCommit(() => sinks.notify());
+      this.setSinkHealth(() => sinks.health());
+      await sinks.start();
+
       const kpi = createKpiEngine({
         config: cfg,
         store: this.store,
@@ -369,6 +385,8 @@ export class Gateway {
     for (const h of [...this.stopHooks].reverse()) await step('module', h);
     this.maintenance?.stop();
     if (this.ingestor) await step('ingest', () => this.ingestor.close());
+    // After the last commit, before the broker (an mqtt sink may publish to it) and the store.
+    if (this.sinks) await step('sinks', () => this.sinks?.stop({ flushMs: this.opts.sinkFlushMs ?? 5_000 }));
     if (this.broker) await step('broker', () => this.broker?.stop());
     if (this.store?.isOpen) await step('store', () => this.store.close());
     this.state = 'stopped';

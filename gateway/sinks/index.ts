@@ -1,4 +1,5 @@
 import type { MqttClient } from 'mqtt';
+import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig, SinkConfig } from '../config/schema.js';
@@ -32,7 +33,11 @@ export interface SinkDeps {
 
 export interface Sinks {
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Idempotent. With `flushMs`, first sends what is committed (no waiting for full batches) for
+   * at most that long; whatever is left stays in the store and leaves after the next start.
+   */
+  stop(opts?: { flushMs?: number }): Promise<void>;
   /** For /api/health: [{id, type, state, backlog, backlogAge, lastAck, lastError, deadLetters}]. */
   health(): SinkHealth[];
   /** Wake the sinks after a commit, so a full batch leaves without waiting for the next poll. */
@@ -107,8 +112,24 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
         await runner.start();
         deps.log.info({ sink: id, type: s.type, cursor: store.getCursor(runner.consumer) }, 'sink started');
       }
+      // A cursor of a sink no longer configured (or disabled) still holds back retention.
+      const live = new Set(runners.map((r) => r.consumer));
+      const orphans = store.listCursors().filter((c) => c.consumer.startsWith('sink:') && !live.has(c.consumer));
+      if (orphans.length) {
+        deps.log.warn(
+          { cursors: orphans.map((c) => c.consumer) },
+          "the cursors of sinks that are not running keep what they have not sent from retention (up to max_disk); for a sink removed for good: DELETE FROM cursors WHERE consumer = 'sink:ID'",
+        );
+      }
     },
-    async stop() {
+    async stop(opts = {}) {
+      if (opts.flushMs && runners.length) {
+        const t0 = performance.now();
+        const done = await Promise.all(runners.map((r) => r.flush(opts.flushMs ?? 0)));
+        const left = runners.filter((_, i) => !done[i]).map((r) => r.health());
+        if (left.length) deps.log.warn({ sinks: left.map((h) => ({ id: h.id, state: h.state, backlog: h.backlog })) }, 'stopping with a sink backlog: it is kept in the store and sent after the next start');
+        else deps.log.info({ ms: Math.round(performance.now() - t0) }, 'sinks flushed');
+      }
       const all = runners.splice(0);
       await Promise.all(all.map((r) => r.stop()));
       // Forced: an unacknowledged message is still after the cursor and is sent again next time.

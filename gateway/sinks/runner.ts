@@ -62,6 +62,8 @@ export class SinkRunner {
   private cursor: Cursor = { samples: 0, events: 0 };
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Set while flush() runs: a part batch leaves at once instead of waiting for flush_interval. */
+  private flushing = false;
   private wake: (() => void) | undefined;
   private abort: AbortController | undefined;
   private observer: NodeJS.Timeout | undefined;
@@ -113,6 +115,29 @@ export class SinkRunner {
     this.state = 'stopped';
   }
 
+  /**
+   * Send everything committed up to now without waiting for full batches (shutdown). Resolves
+   * true once it is acknowledged, false as soon as delivery fails (the server is away: no point
+   * holding the shutdown for it, the backlog stays in the store) or at the deadline.
+   */
+  async flush(timeoutMs: number): Promise<boolean> {
+    if (!this.loop || this.stopping) return false;
+    const target = this.o.store.maxSeq();
+    const failuresBefore = this.failures;
+    const end = performance.now() + timeoutMs;
+    this.flushing = true;
+    this.wake?.();
+    try {
+      for (;;) {
+        if (this.cursor.samples >= target.samples && this.cursor.events >= target.events) return true;
+        if (this.failures > failuresBefore || this.state === 'waiting' || this.stopping || performance.now() >= end) return false;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
   health(): SinkHealth {
     return {
       id: this.id,
@@ -151,7 +176,7 @@ export class SinkRunner {
       this.state = 'waiting';
       return this.sleep(this.pollMs);
     }
-    if (pending < config.batch_size) {
+    if (pending < config.batch_size && !this.flushing) {
       this.pendingSince ??= performance.now();
       const waited = performance.now() - this.pendingSince;
       if (waited < config.flush_interval) return this.sleep(Math.min(this.pollMs, config.flush_interval - waited));

@@ -31,7 +31,10 @@ export class ModbusTcpSimServer {
 
   async start(): Promise<void> {
     if (this.server) return;
-    const regs = (fn: ModbusFunction) => (addr: number, len: number, unit: number, cb: Cb<number[]>) => this.answer(this.units.read(unit, fn, addr, len, 'exception'), cb);
+    // modbus-serial's FC4 handler reads `values[i]` even on an error, and a TypeError there turns
+    // every exception into 4 (device failure): an error comes with a dummy array of the right length.
+    const regs = (fn: ModbusFunction) => (addr: number, len: number, unit: number, cb: Cb<number[]>) =>
+      this.answer(this.units.read(unit, fn, addr, len, 'exception'), (err, w) => cb(err, err ? new Array<number>(len).fill(0) : w));
     const one = (fn: ModbusFunction) => (addr: number, unit: number, cb: Cb<number>) =>
       this.answer(this.units.read(unit, fn, addr, 1, 'exception'), (err, w) => cb(err, w?.[0]));
     const bit = (fn: ModbusFunction) => (addr: number, unit: number, cb: Cb<boolean>) =>

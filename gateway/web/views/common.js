@@ -76,6 +76,37 @@ export function kpiStat(ctx, name, window, labelKey = `kpi.${name}`) {
   };
 }
 
+/** An empty table's one row: "no data" across `span` columns. */
+export function noDataRow(t, span) {
+  return h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
+}
+
+/** A `.catch` handler that logs a failed load unless the view went away (aborted). */
+export const warnUnlessAborted = (what) => (err) => {
+  if (err?.name !== 'AbortError') console.warn(`${what}:`, err?.message ?? err);
+};
+
+/**
+ * Today's events of `types` from the API, oldest first, handed to `onEvents` once; a failure is
+ * logged and leaves the live stream to fill the view.
+ */
+export function loadEvents(ctx, types, { from, limit, signal, what }, onEvents) {
+  Promise.all(types.map((type) => ctx.api.events({ type, from, limit }, signal)))
+    .then((lists) => onEvents(lists.flat().sort((a, b) => a.ts - b.ts)))
+    .catch(warnUnlessAborted(what));
+}
+
+/** The object a view returns: `update`, and a `destroy` that aborts its loads and stops its poller. */
+export function viewOf(update, ctrl, poll) {
+  return {
+    update,
+    destroy() {
+      ctrl.abort();
+      poll.stop();
+    },
+  };
+}
+
 /** Map `items` through async `fn` with at most `n` in flight. */
 export async function mapLimit(items, n, fn) {
   const out = new Array(items.length);

@@ -3,7 +3,7 @@
 import { COLORS, timeChart } from '../chart.js';
 import { h, metricEl, replaceChildren, setValue } from '../dom.js';
 import { formatNumber, formatWithUnit } from '../format.js';
-import { timeCell } from './common.js';
+import { timeCell, warnUnlessAborted } from './common.js';
 
 const MAX_POINTS = 2000;
 const WINDOW_MS = 86_400_000;
@@ -85,9 +85,7 @@ export function deviceDetail(device, ctx) {
       if (first) return showSeries(first.metric);
       return undefined;
     })
-    .catch((err) => {
-      if (err?.name !== 'AbortError') console.warn('device:', err?.message ?? err);
-    });
+    .catch(warnUnlessAborted('device'));
 
   function update(batch) {
     let touched = false;

@@ -2,7 +2,7 @@
 import { compareIds, Ring } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, table } from '../dom.js';
 import { startOfDay } from '../format.js';
-import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
+import { kpiStat, loadEvents, noDataRow, poller, sharedKpis, timeCell, viewOf } from './common.js';
 
 const TYPES = ['access_granted', 'access_denied', 'door_forced', 'door_held_open'];
 const LIMIT = 300;
@@ -37,22 +37,18 @@ export function mount(root, ctx) {
   const events = new Ring(300);
   const ctrl = new window.AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
-  Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
-    .then((lists) => {
-      // Only the newest few hundred matter to the list.
-      for (const e of lists.flat().sort((a, b) => a.ts - b.ts).slice(-events.cap)) events.push(e);
-      renderEvents();
-    })
-    .catch((err) => {
-      if (err?.name !== 'AbortError') console.warn('doors:', err?.message ?? err);
-    });
+  loadEvents(ctx, TYPES, { from, limit: LIMIT, signal: ctrl.signal, what: 'doors' }, (list) => {
+    // Only the newest few hundred matter to the list.
+    for (const e of list.slice(-events.cap)) events.push(e);
+    renderEvents();
+  });
 
   const kpis = poller(async () => {
     const rows = await sharedKpis(ctx.api, 'day');
     for (const k of [denied, forced, held]) k.set(rows);
   }, 30_000);
 
-  const noData = (span) => h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
+  const noData = (span) => noDataRow(t, span);
 
   function renderEvents() {
     // Devices may report late or out of order: the list is in event time, newest first.
@@ -104,11 +100,5 @@ export function mount(root, ctx) {
     ctx.rendered();
   }
 
-  return {
-    update,
-    destroy() {
-      ctrl.abort();
-      kpis.stop();
-    },
-  };
+  return viewOf(update, ctrl, kpis);
 }

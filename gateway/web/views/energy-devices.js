@@ -1,6 +1,7 @@
 // The devices behind the power flow, one row each, so every sum on the diagram can be traced
 // to the readings it adds up (and a stale inverter shows where a total is uncertain).
 import { h, metricEl, replaceChildren, setValue, table } from '../dom.js';
+import { noDataRow } from './common.js';
 
 const MAX_ROWS = 30;
 // Class → the metrics shown, in the catalog unit.
@@ -29,7 +30,7 @@ export function energyDevices(ctx) {
       return row.tr;
     });
     if (list.length > MAX_ROWS) rows.push(h('tr', {}, h('td', { colspan: 4, class: 'more', text: t('common.more', { n: list.length - MAX_ROWS }) })));
-    if (rows.length === 0) rows.push(h('tr', {}, h('td', { colspan: 4, class: 'empty', text: t('common.noData') })));
+    if (rows.length === 0) rows.push(noDataRow(t, 4));
     // Rows are reused, so replacing the body's children keeps the same nodes: nothing accumulates.
     replaceChildren(tbl.body, rows);
   }

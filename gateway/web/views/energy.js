@@ -4,7 +4,7 @@ import { DayCurves } from '../day-curves.js';
 import { energyBalance, mainMeters } from '../derive.js';
 import { card, h, stat, setValue } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
-import { kpiStat, mapLimit, poller, sharedKpis, throttle } from './common.js';
+import { kpiStat, mapLimit, poller, sharedKpis, throttle, warnUnlessAborted } from './common.js';
 import { energyDevices } from './energy-devices.js';
 import { flowDiagram } from './energy-flow.js';
 
@@ -97,9 +97,7 @@ export function mount(root, ctx) {
     });
     redraw();
   }
-  loadHistory().catch((err) => {
-    if (err?.name !== 'AbortError') console.warn('energy history:', err?.message ?? err);
-  });
+  loadHistory().catch(warnUnlessAborted('energy history'));
 
   const kpis = poller(async () => {
     const [day, month] = await Promise.all([sharedKpis(ctx.api, 'day'), sharedKpis(ctx.api, 'month')]);

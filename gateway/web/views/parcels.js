@@ -3,7 +3,7 @@
 import { matchPairs, parcelsWaiting, Ring, sumOf } from '../derive.js';
 import { card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration } from '../format.js';
-import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
+import { kpiStat, loadEvents, noDataRow, poller, sharedKpis, timeCell, viewOf } from './common.js';
 
 const PROMISE_S = 1800;
 const OVERDUE_MS = 48 * 3600_000;
@@ -37,21 +37,17 @@ export function mount(root, ctx) {
   const events = new Ring(6000);
   const ctrl = new window.AbortController();
   const from = ctx.now() - LOOKBACK_MS;
-  Promise.all(TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
-    .then((lists) => {
-      for (const e of lists.flat().sort((a, b) => a.ts - b.ts)) events.push(e);
-      renderEvents();
-    })
-    .catch((err) => {
-      if (err?.name !== 'AbortError') console.warn('parcels:', err?.message ?? err);
-    });
+  loadEvents(ctx, TYPES, { from, limit: LIMIT, signal: ctrl.signal, what: 'parcels' }, (list) => {
+    for (const e of list) events.push(e);
+    renderEvents();
+  });
 
   const kpis = poller(async () => {
     const rows = await sharedKpis(ctx.api, 'day');
     for (const k of [p95, within, overdueKpi]) k.set(rows);
   }, 60_000);
 
-  const noData = (span) => h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
+  const noData = (span) => noDataRow(t, span);
 
   function renderLockers() {
     // The logistics platform is a parcel_locker device too, with events only: list real locker banks.
@@ -113,11 +109,5 @@ export function mount(root, ctx) {
     ctx.rendered();
   }
 
-  return {
-    update,
-    destroy() {
-      ctrl.abort();
-      kpis.stop();
-    },
-  };
+  return viewOf(update, ctrl, kpis);
 }

@@ -2,7 +2,7 @@
 import { matchPairs, occupancyByZone, Ring } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration, formatNumber, startOfDay } from '../format.js';
-import { kpiStat, poller, sharedKpis, timeCell } from './common.js';
+import { kpiStat, loadEvents, noDataRow, poller, sharedKpis, timeCell, viewOf } from './common.js';
 
 const PROMISE_S = 300;
 const ROWS = 10;
@@ -46,14 +46,10 @@ export function mount(root, ctx) {
   const retrievals = new Ring(600);
   const ctrl = new window.AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
-  Promise.all(RETRIEVAL_TYPES.map((type) => ctx.api.events({ type, from, limit: LIMIT }, ctrl.signal)))
-    .then((lists) => {
-      for (const e of lists.flat().sort((a, b) => a.ts - b.ts)) retrievals.push(e);
-      renderRetrievals();
-    })
-    .catch((err) => {
-      if (err?.name !== 'AbortError') console.warn('retrievals:', err?.message ?? err);
-    });
+  loadEvents(ctx, RETRIEVAL_TYPES, { from, limit: LIMIT, signal: ctrl.signal, what: 'retrievals' }, (list) => {
+    for (const e of list) retrievals.push(e);
+    renderRetrievals();
+  });
 
   const kpis = poller(async () => {
     const rows = await sharedKpis(ctx.api, 'day');
@@ -103,9 +99,7 @@ export function mount(root, ctx) {
     replaceChildren(zones.body, [...rows.slice(0, MAX_ZONES).map((r) => row(r)), rows.length ? row({ ...sum, zone: undefined }, 'total') : noData(5)]);
   }
 
-  function noData(span) {
-    return h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
-  }
+  const noData = (span) => noDataRow(t, span);
 
   function renderRetrievals() {
     const { done, open: pending } = matchPairs(retrievals.toArray(), 'retrieval_requested', ['retrieval_completed'], 'request_id');
@@ -163,11 +157,5 @@ export function mount(root, ctx) {
     ctx.rendered();
   }
 
-  return {
-    update,
-    destroy() {
-      ctrl.abort();
-      kpis.stop();
-    },
-  };
+  return viewOf(update, ctrl, kpis);
 }

@@ -2,7 +2,7 @@
 import { waterByType, waterTypeOf } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, stat, table, valueEl } from '../dom.js';
 import { formatNumber, startOfDay } from '../format.js';
-import { kpiStat, mapLimit, poller, sharedKpis } from './common.js';
+import { kpiStat, mapLimit, noDataRow, poller, sharedKpis, viewOf, warnUnlessAborted } from './common.js';
 
 const ALARMS = ['leak', 'burst', 'backflow', 'dry', 'tamper', 'low_battery'];
 const TYPES = ['potable', 'reclaimed', 'rainwater', 'hot', 'unknown'];
@@ -42,9 +42,7 @@ export function mount(root, ctx) {
     });
     render();
   }
-  loadBaselines().catch((err) => {
-    if (err?.name !== 'AbortError') console.warn('water baselines:', err?.message ?? err);
-  });
+  loadBaselines().catch(warnUnlessAborted('water baselines'));
 
   const kpis = poller(async () => {
     const [day, month] = await Promise.all([sharedKpis(ctx.api, 'day'), sharedKpis(ctx.api, 'month')]);
@@ -52,7 +50,7 @@ export function mount(root, ctx) {
     altMonth.set(month);
   }, 60_000);
 
-  const noData = (span) => h('tr', {}, h('td', { colspan: span, class: 'empty', text: t('common.noData') }));
+  const noData = (span) => noDataRow(t, span);
 
   function volumeToday(d) {
     const cur = state.latestOf(d.id, 'volume_total');
@@ -113,11 +111,5 @@ export function mount(root, ctx) {
     ctx.rendered();
   }
 
-  return {
-    update,
-    destroy() {
-      ctrl.abort();
-      kpis.stop();
-    },
-  };
+  return viewOf(update, ctrl, kpis);
 }
