@@ -2,6 +2,7 @@ import type { IngestBatch } from '../../../drivers/core/driver.js';
 import type { Profile } from '../../../drivers/profiles/schema.js';
 import type { EventReading, Reading } from '../../../gateway/model/types.js';
 import type { Gateway } from '../../../gateway/app.js';
+import { mulberry32 } from '../../../simulators/transport/rng.js';
 
 /**
  * A synthetic community of N devices for the page's load test: registered in the running
@@ -49,18 +50,6 @@ export function registerSynth(gw: Gateway, devices: SynthDevice[]): void {
   }
 }
 
-/** Mulberry32: small, seeded, good enough for load shapes. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 export class SynthCommunity {
   private readonly rand: () => number;
   private readonly totals = new Map<string, number>();
@@ -70,7 +59,7 @@ export class SynthCommunity {
     readonly devices: SynthDevice[],
     seed = 7,
   ) {
-    this.rand = rng(seed);
+    this.rand = mulberry32(seed);
   }
 
   private total(key: string, add: number): number {
