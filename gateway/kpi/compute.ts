@@ -39,10 +39,6 @@ const DEFINITIONS: Record<string, Definition> = {
   ...service,
 };
 
-export function definitionOf(kpi: string): Definition | undefined {
-  return DEFINITIONS[kpi];
-}
-
 export function selectDevices(all: readonly DeviceInfo[], scope: Scope): DeviceInfo[] {
   if ('site' in scope) return [...all];
   if ('device' in scope) return all.filter((d) => d.id === scope.device);

@@ -28,7 +28,6 @@ export interface LocalParts {
 }
 
 export const FIFTEEN_MIN = 15 * 60_000;
-const HOUR = 3_600_000;
 const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
 
 const formatters = new Map<string, Intl.DateTimeFormat>();
@@ -183,7 +182,3 @@ export function formatLocal(ts: number, tz: string): string {
   return `${pad(p.year, 4)}-${pad(p.month)}-${pad(p.day)}T${pad(p.hour)}:${pad(p.minute)}:${pad(p.second)}${sign}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
-/** Length of a window in days (for per-day KPIs); 15m and hour give fractions. */
-export function windowDays(start: number, end: number): number {
-  return (end - start) / (24 * HOUR);
-}
