@@ -20,6 +20,8 @@ COPY gateway ./gateway
 COPY drivers ./drivers
 COPY simulators ./simulators
 COPY config ./config
+# The simulators service's config and scenario (docker-compose.yml).
+COPY deploy/simulators ./deploy/simulators
 # The store (and a generated site secret) live on a volume owned by the unprivileged user.
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data
