@@ -69,9 +69,13 @@ export class Maintenance {
     });
     if (r.expiredSamples) this.d.metrics.storeExpired.inc({ table: 'samples' }, r.expiredSamples);
     if (r.expiredEvents) this.d.metrics.storeExpired.inc({ table: 'events' }, r.expiredEvents);
+    if (r.droppedSent) {
+      this.d.metrics.storeDropped.inc({ reason: 'max_disk_sent' }, r.droppedSent);
+      this.d.log.warn({ dropped: r.droppedSent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped early (every sink already had them)');
+    }
     if (r.droppedUnsent) {
       this.d.metrics.storeDropped.inc({ reason: 'max_disk' }, r.droppedUnsent);
-      this.d.log.error({ dropped: r.droppedUnsent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped');
+      this.d.log.error({ dropped: r.droppedUnsent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped before every sink had them');
       this.d.live.publish({ kind: 'alert', data: { kpi: 'store_max_disk', status: 'raised', value: r.sizeBytes, target: s.max_disk, dropped: r.droppedUnsent } });
     }
     if (r.overCap !== this.overCap) {

@@ -90,7 +90,9 @@ export interface RetentionPolicy {
 export interface RetentionResult {
   expiredSamples: number;
   expiredEvents: number;
-  /** Samples/events dropped before every consumer had them, because the disk cap was reached. */
+  /** Samples every consumer had already read, dropped early (before raw retention) for the disk cap. */
+  droppedSent: number;
+  /** Samples dropped before every consumer (a sink, the rollups) had them, because the disk cap was reached. */
   droppedUnsent: number;
   overCap: boolean;
   sizeBytes: number;
@@ -109,7 +111,7 @@ function minCursor(store: Store): { samples: number; events: number } {
 export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
   const now = store.clock.now();
   const safe = minCursor(store);
-  const res: RetentionResult = { expiredSamples: 0, expiredEvents: 0, droppedUnsent: 0, overCap: false, sizeBytes: 0 };
+  const res: RetentionResult = { expiredSamples: 0, expiredEvents: 0, droppedSent: 0, droppedUnsent: 0, overCap: false, sizeBytes: 0 };
   const delSamples = store.db.prepare(
     'DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
   );
@@ -128,14 +130,21 @@ export function enforceRetention(store: Store, policy: RetentionPolicy): Retenti
   if (res.sizeBytes > policy.maxDiskBytes) {
     res.overCap = true;
     if (policy.overflow === 'drop_oldest') {
-      // Drop the oldest tenth at a time until under 90 % of the cap, unsent or not: the cap wins, loudly.
-      const dropOldest = store.db.prepare('DELETE FROM samples WHERE seq IN (SELECT seq FROM samples ORDER BY seq LIMIT ?)');
-      for (let i = 0; i < 20 && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {
-        const total = (store.db.prepare('SELECT count(*) AS n FROM samples').get() as { n: number }).n;
-        if (total === 0) break;
-        const n = dropOldest.run(Math.max(1000, Math.ceil(total / 10))).changes;
-        res.droppedUnsent += n;
-      }
+      // Drop the oldest tenth at a time until under 90 % of the cap: first local history every
+      // consumer already has, then, only if that is not enough, unsent samples: the cap wins, loudly.
+      const dropOldest = store.db.prepare('DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?)');
+      const countUpTo = store.db.prepare('SELECT count(*) AS n FROM samples WHERE seq <= ?');
+      const drop = (upTo: number, into: 'droppedSent' | 'droppedUnsent', rounds: number) => {
+        for (let i = 0; i < rounds && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {
+          const total = (countUpTo.get(upTo) as { n: number }).n;
+          if (total === 0) break;
+          res[into] += dropOldest.run(upTo, Math.max(1000, Math.ceil(total / 10))).changes;
+        }
+      };
+      // Sent history may go to the last row (so what follows is truly unsent); unsent samples at
+      // most 20 rounds per run, which bounds what one run can lose when other tables fill the disk.
+      drop(safe.samples, 'droppedSent', Number.POSITIVE_INFINITY);
+      drop(Number.MAX_SAFE_INTEGER, 'droppedUnsent', 20);
       res.sizeBytes = store.sizeBytes();
     }
   }
