@@ -6,7 +6,8 @@ import { KpiPass, type KpiResult } from './compute.js';
 import { calculatorOptions, effectiveTargets } from './engine.js';
 import { KPI_WINDOWS, type KpiWindow } from './names.js';
 import { KpiQueries } from './queries.js';
-import { boundText, judge, scopeText, type TargetStatus } from './targets.js';
+import { renderTable, type ReportLine } from './report-table.js';
+import { boundText, judge, scopeText } from './targets.js';
 import { formatLocal, windowsBetween } from './windows.js';
 
 /**
@@ -45,21 +46,6 @@ export const REPORT_USAGE =
   'fcgw report -c FILE --kpi [--window hour|day|week|month|year] [--from ISO] [--to ISO] [--format table|json|csv]\n' +
   '  Scene KPIs and target status from the store. Exit 0, or 1 if a target is missed.';
 
-export interface ReportLine {
-  window: KpiWindow;
-  start: string;
-  end: string;
-  kpi: string;
-  scope: string;
-  value: number | null;
-  unit: string;
-  coverage: number;
-  target: string;
-  status: TargetStatus | '';
-  open?: number;
-  closed: boolean;
-}
-
 export function runReport(args: ReportArgs): ReportResult {
   const config = loadConfig(args.config);
   const kind = (args.window ?? 'day') as KpiWindow;
@@ -78,7 +64,8 @@ export function runReport(args: ReportArgs): ReportResult {
     db.pragma('busy_timeout = 5000');
     const lines = collect(new KpiQueries(db), config, kind, from, to, now);
     const missed = lines.some((l) => l.status === 'missed');
-    return { text: render(lines, format, config.site.timezone), exitCode: missed ? 1 : 0 };
+    const site = config.site.name ? `${config.site.name} (${config.site.id})` : config.site.id;
+    return { text: render(lines, format, { site, tz: config.site.timezone, now }), exitCode: missed ? 1 : 0 };
   } finally {
     db.close();
   }
@@ -121,41 +108,29 @@ function line(r: KpiResult, tz: string, t?: TargetConfig): ReportLine {
     unit: r.unit,
     coverage: r.coverage,
     target: t ? boundText(t) : '',
-    status: t ? judge(r, t).status : '',
+    status: '',
     closed: r.closed,
+    startMs: r.start,
+    endMs: r.end,
   };
+  if (t) {
+    const v = judge(r, t);
+    l.status = v.status;
+    if (v.reason) l.reason = v.reason;
+    l.min_coverage = t.min_coverage;
+    l.bound = { ...(t.min !== undefined ? { min: t.min } : {}), ...(t.max !== undefined ? { max: t.max } : {}) };
+  }
   if (r.open !== undefined) l.open = r.open;
+  if (r.beyond) l.beyond = true;
   return l;
 }
 
-export function formatValue(v: number | null): string {
-  if (v === null) return '–';
-  const a = Math.abs(v);
-  if (a >= 1000) return v.toFixed(0);
-  if (a >= 10) return v.toFixed(1);
-  return Number(v.toPrecision(3)).toString();
-}
-
-function render(lines: readonly ReportLine[], format: string, tz: string): string {
-  if (format === 'json') return `${JSON.stringify(lines, null, 2)}\n`;
+function render(lines: readonly ReportLine[], format: string, heading: Parameters<typeof renderTable>[1]): string {
+  if (format === 'table') return renderTable(lines, heading);
+  if (format === 'json') return `${JSON.stringify(lines.map(({ startMs: _s, endMs: _e, bound: _b, ...rest }) => rest), null, 2)}\n`;
   const head = ['window_start', 'kpi', 'scope', 'value', 'unit', 'coverage', 'target', 'status', 'open'];
-  const cells = lines.map((l) => [
-    l.start,
-    l.kpi,
-    l.scope,
-    format === 'csv' ? (l.value === null ? '' : String(l.value)) : formatValue(l.value),
-    l.unit,
-    format === 'csv' ? l.coverage.toFixed(4) : `${Math.round(l.coverage * 100)}%`,
-    l.target,
-    l.status,
-    l.open === undefined ? '' : String(l.open),
-  ]);
-  if (format === 'csv') return `${[head, ...cells].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
-  const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const fmt = (row: string[]) => row.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
-  const missed = lines.filter((l) => l.status === 'missed').length;
-  const footer = `${lines.length} KPI results (${tz}); ${missed ? `${missed} target(s) missed` : 'no target missed'}`;
-  return `${[fmt(head), fmt(widths.map((w) => '-'.repeat(w))), ...cells.map(fmt), '', footer].join('\n')}\n`;
+  const cells = lines.map((l) => [l.start, l.kpi, l.scope, l.value === null ? '' : String(l.value), l.unit, l.coverage.toFixed(4), l.target, l.status, l.open === undefined ? '' : String(l.open)]);
+  return `${[head, ...cells].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;
 }
 
 function csvCell(s: string): string {

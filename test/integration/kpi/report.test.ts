@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,15 +59,31 @@ describe('fcgw report --kpi', () => {
     const table = runReport({ config: strict, from: '2024-03-01T12:00:00+08:00', now });
     expect(table.exitCode).toBe(1);
     const rows = table.text.split('\n');
-    expect(rows[0]).toMatch(/^window_start\s+kpi\s+scope\s+value\s+unit\s+coverage\s+target\s+status/);
-    expect(rows.find((r) => r.includes('water_loss_ratio'))).toMatch(/2024-03-01T00:00:00\+08:00\s+water_loss_ratio\s+site\s+0\.05\d*\s+ratio\s+100%\s+≤ 0\.01\s+missed/);
-    // From noon on the 1st to now (01:00 on the 3rd): three days, each missing the strict target.
-    expect(table.text).toContain('3 target(s) missed');
+    expect(rows[0]).toBe('lianhua: scene KPIs and targets (times in Asia/Shanghai)');
+    expect(rows[2]).toBe('Day 2024-03-01 (closed)');
+    expect(rows[3]).toMatch(/^ {2}KPI\s+what it measures\s+value\s+coverage\s+target\s+status\s+note$/);
+    // In the units a property manager reads: %, kWh, minutes; the target in the same unit.
+    expect(rows.find((r) => r.includes('water_loss_ratio'))).toMatch(/^ {2}water_loss_ratio\s+master minus sub-meters\s+5(\.\d)? %\s+100 %\s+≤ 1 %\s+MISSED$/);
+    expect(rows.find((r) => r.includes('pv_generation'))).toMatch(/\s4\d\d kWh\s+100 %$/);
+    expect(rows.filter((r) => /^Day /.test(r))).toEqual(['Day 2024-03-01 (closed)', 'Day 2024-03-02 (closed)', 'Day 2024-03-03 (in progress, measured to 2024-03-03 01:00)']);
+    // From noon on the 1st to now (01:00 on the 3rd): three days, each missing the strict target, named.
+    expect(table.text).toContain('Targets: 0 met, 3 missed, 0 unknown.');
+    expect(table.text).toMatch(/MISSED water_loss_ratio, day from 2024-03-02T00:00:00\+08:00: 5(\.\d)? %, target ≤ 1 %/);
     const csv = runReport({ config: strict, from: '2024-03-01T12:00:00+08:00', format: 'csv', now });
     const [head, ...body] = csv.text.trim().split('\n');
     expect(head).toBe('window_start,kpi,scope,value,unit,coverage,target,status,open');
     expect(body.find((l) => l.includes(',water_loss_ratio,'))).toMatch(/,missed,$/);
     expect(csv.exitCode).toBe(1);
+  });
+
+  it('the real command: `fcgw report --kpi --window day` prints the table and exits 1 on a missed target', () => {
+    const strict = writeConfig('  - { kpi: water_loss_ratio, window: day, max: 0.01 }');
+    const args = ['bin/fcgw.js', 'report', '-c', strict, '--kpi', '--window', 'day', '--from', '2024-03-01T00:00:00+08:00', '--to', '2024-03-02T00:00:00+08:00'];
+    const run = spawnSync(process.execPath, args, { encoding: 'utf8' });
+    expect(run.stdout).toContain('Day 2024-03-01 (closed)');
+    expect(run.stdout).toMatch(/water_loss_ratio\s+master minus sub-meters\s+5(\.\d)? %\s+100 %\s+≤ 1 %\s+MISSED/);
+    expect(run.stdout).toContain('Targets: 0 met, 1 missed, 0 unknown.');
+    expect(run.status).toBe(1);
   });
 
   it('month windows; bad arguments and a missing store are clear errors', () => {
