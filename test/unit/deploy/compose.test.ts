@@ -108,6 +108,16 @@ describe('docker-compose.yml', () => {
       const simulated = ep.units.flatMap((u) => u.devices.map((d) => d.id)).sort();
       expect(cfg.devices.filter((d) => d.connection === ep.name).map((d) => d.id).sort(), ep.name).toEqual(simulated);
     }
+
+    // The OPC UA energy station, at the endpoint it advertises on the compose network.
+    const station = (parse(read('deploy/simulators/community.yaml')) as { opcua?: Record<string, unknown> & { host: string; port: number } }).opcua;
+    if (station) {
+      const ua = cfg.connections.find((c) => c.protocol === 'opcua');
+      expect(ua && 'endpoint' in ua ? ua.endpoint : undefined).toBe(`opc.tcp://${station.host}:${station.port}`);
+      expect(station.host).toBe('simulators');
+      const ids = JSON.stringify(station).match(/station-[\w-]+/g) ?? [];
+      expect(cfg.devices.filter((d) => d.connection === ua?.id).map((d) => d.id).sort()).toEqual([...new Set(ids)].sort());
+    }
   });
 
   it('runs the simulators with the gateway\'s site and the community scenario, opened to the compose network', () => {
