@@ -119,7 +119,7 @@ export class Gateway {
     return this.config.store.path === ':memory:' ? resolve('data') : dirname(resolve(this.config.store.path));
   }
 
-  /** Called by modules wired in from outside (sinks) to show up in /api/health. */
+  /** The sinks' part of /api/health (start() wires gateway/sinks here; tests may replace it). */
   setSinkHealth(fn: () => unknown[]): void {
     this.extraHealth.sinks = fn;
   }

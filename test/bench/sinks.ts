@@ -77,6 +77,8 @@ try {
     drain_samples_per_s_by_batch: rates,
     drain_samples_per_s: best,
     read_encode_samples_per_s: readEncode,
+    // Side by side in one run: how much of the sink's own ceiling the network round trip leaves.
+    drain_vs_read_encode: Math.round((best / readEncode) * 100) / 100,
     goal: `>= ${GOAL.toLocaleString('en')} samples/s`,
     met: best >= GOAL,
     node: process.version,
