@@ -39,7 +39,9 @@ export function updateRollups(store: Store, maxRows = 500_000): number {
   let seq = cur;
   let read = 0;
   while (read < maxRows) {
-    const rows = select.all(seq, CHUNK) as { seq: number; series_id: number; ts: number; value: unknown; quality: number }[];
+    // maxRows bounds the work of one call, so a caller can work off a backlog in slices.
+    const want = Math.min(CHUNK, maxRows - read);
+    const rows = select.all(seq, want) as { seq: number; series_id: number; ts: number; value: unknown; quality: number }[];
     if (rows.length === 0) break;
     const m1 = new Map<string, Agg>();
     const h1 = new Map<string, Agg>();
@@ -57,7 +59,7 @@ export function updateRollups(store: Store, maxRows = 500_000): number {
     })();
     seq = last.seq;
     read += rows.length;
-    if (rows.length < CHUNK) break;
+    if (rows.length < want) break;
   }
   return read;
 }
