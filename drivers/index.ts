@@ -1,6 +1,7 @@
 import type { DriverFactory } from './core/driver.js';
 import { mqttDriverFactory } from './mqtt/index.js';
 import { modbusDriverFactory } from './modbus/index.js';
+import { opcuaDriverFactory } from './opcua/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
@@ -9,6 +10,7 @@ import { modbusDriverFactory } from './modbus/index.js';
 export const DRIVERS: readonly DriverFactory[] = [
   mqttDriverFactory,
   modbusDriverFactory,
+  opcuaDriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {

@@ -3,6 +3,7 @@ import { parse } from 'yaml';
 import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from './core.js';
 import { transportSection } from './transport/index.js';
 import { energySection } from './energy/index.js';
+import { opcuaSection } from './opcua/index.js';
 
 /**
  * Scenario sections and the factories that run them; one line per simulator family.
@@ -11,6 +12,7 @@ import { energySection } from './energy/index.js';
 export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {
   transport: transportSection,
   energy: energySection,
+  opcua: opcuaSection,
 };
 
 export interface RunningSimulators {

@@ -102,4 +102,9 @@ export interface DriverFactory {
     profiles: ReadonlyMap<string, Profile>;
     ctx: DriverContext;
   }): Driver;
+  /**
+   * Walk a live server to help write a profile (`fcgw explain --browse`): from the device's place
+   * in it when a device is given, else from the top. Optional; does I/O.
+   */
+  browse?(args: { connection: ConnectionConfig; dataDir: string; device?: DeviceConfig; profile?: Profile; depth?: number }): Promise<string[]>;
 }

@@ -119,6 +119,17 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
     },
     events: {},
   },
+  heat_meter: {
+    description: 'heat meter (热量表): heat delivered by an energy station or to a building',
+    metrics: {
+      thermal_power: gauge('W', 'heat flow'),
+      thermal_total: counter('Wh', 'heat delivered'),
+      supply_temp: temp('supply (flow) temperature'),
+      return_temp: temp('return temperature'),
+      flow: gauge('m³/h', 'water flow'),
+    },
+    events: {},
+  },
   ev_charger: {
     description: 'EV charger (OCPP 1.6 semantics)',
     metrics: {

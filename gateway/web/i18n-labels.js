@@ -7,6 +7,7 @@ const CLASS = {
   grid_meter: ['Grid meter', '电网电表'],
   heat_pump: ['Heat pump', '热泵'],
   thermal_storage: ['Thermal storage', '储热/储冷罐'],
+  heat_meter: ['Heat meter', '热量表'],
   ev_charger: ['EV charger', '充电桩'],
   parking_space: ['Parking space', '车位'],
   parking_garage: ['Garage', '车库'],

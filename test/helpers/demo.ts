@@ -24,16 +24,19 @@ export async function relocatedDemo(dir: string, edit?: (doc: Document) => void)
   const scenarioRel = String(parseDocument(configText).getIn(['simulators', 'scenario']));
   const scenarioText = readFileSync(join(root, scenarioRel), 'utf8');
 
+  // `port: N` keys, and the port of endpoint URLs such as opc.tcp://127.0.0.1:48400.
+  const PORT = /\bport: (\d+)\b|(opc\.tcp:\/\/[^:/\s"']+:)(\d+)\b/g;
   const ports = new Map<number, number>();
   for (const text of [configText, scenarioText]) {
-    for (const m of text.matchAll(/\bport: (\d+)\b/g)) {
-      const p = Number(m[1]);
+    for (const m of text.matchAll(PORT)) {
+      const p = Number(m[1] ?? m[3]);
       if (p > 0 && !ports.has(p)) ports.set(p, await freePort());
     }
   }
-  const move = (text: string) => text.replace(/\bport: (\d+)\b/g, (all, p: string) => {
-    const to = ports.get(Number(p));
-    return to === undefined ? all : `port: ${to}`;
+  const move = (text: string) => text.replace(PORT, (all, p: string | undefined, url: string | undefined, up: string | undefined) => {
+    const to = ports.get(Number(p ?? up));
+    if (to === undefined) return all;
+    return p !== undefined ? `port: ${to}` : `${url}${to}`;
   });
 
   const scenarioFile = join(dir, 'scenario.yaml');

@@ -23,7 +23,7 @@ describe('metric catalog', () => {
 
   it('has the classes of spec/metrics.md', () => {
     expect(Object.keys(CATALOG).sort()).toEqual(
-      ['access_door', 'battery', 'ev_charger', 'grid_meter', 'heat_pump', 'parcel_locker', 'parking_garage', 'parking_space', 'pv_inverter', 'thermal_storage', 'water_meter'],
+      ['access_door', 'battery', 'ev_charger', 'grid_meter', 'heat_meter', 'heat_pump', 'parcel_locker', 'parking_garage', 'parking_space', 'pv_inverter', 'thermal_storage', 'water_meter'],
     );
   });
 
