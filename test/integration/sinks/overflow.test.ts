@@ -63,7 +63,7 @@ describe.skipIf(!VICTORIA_METRICS)('store at max_disk with a sink that is behind
     gw.live.subscribe({ filter: (m) => m.kind === 'alert', send: (m) => alerts.push(m) > 0, close: () => undefined });
     await gw.start();
     const api = gw.apiUrl as string;
-    await waitFor(() => gw?.health().sinks[0]?.state === 'backoff', 5_000);
+    await waitFor(() => (gw?.health().sinks[0] as { state?: string } | undefined)?.state === 'backoff', 5_000);
 
     (gw as unknown as { maintenance: Maintenance }).maintenance.retention();
 
