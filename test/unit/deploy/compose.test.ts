@@ -192,6 +192,8 @@ describe('Grafana provisioning and dashboards', () => {
         const where = `${d.file}: ${q.panel}`;
         queries++;
         expect(q.datasourceUid, where).toBe(uid);
+        // Many communities write into one bucket: every panel shows the communities chosen above it.
+        expect(q.text, where).toContain('|> filter(fn: (r) => r.site =~ /^${site:regex}$/)');
         const measurements = [...q.text.matchAll(/r\._measurement == "([^"]+)"/g)].map((m) => m[1] as string);
         const fields = [...q.text.matchAll(/r\._field == "([^"]+)"/g)].map((m) => m[1] as string);
         expect(fields.length, `${where} names no field`).toBeGreaterThan(0);
@@ -205,6 +207,15 @@ describe('Grafana provisioning and dashboards', () => {
       }
     }
     expect(queries).toBeGreaterThanOrEqual(20);
+  });
+
+  it('offers the communities in the bucket (the site tag) as a dashboard variable', () => {
+    for (const file of ['low-carbon.json', 'transport.json']) {
+      const d = JSON.parse(read(`deploy/grafana/dashboards/${file}`)) as { templating: { list: { name: string; query: string; datasource: { uid: string }; includeAll: boolean }[] } };
+      const site = d.templating.list.find((v) => v.name === 'site');
+      expect(site, file).toMatchObject({ includeAll: true, datasource: { uid: datasourceFile.datasources[0]?.uid } });
+      expect(site?.query).toMatch(/schema\.tagValues\(bucket: v\.defaultBucket, tag: "site"\)/);
+    }
   });
 
   it('the low-carbon dashboard covers the energy scene and the transport dashboard the transport scene', () => {
