@@ -85,7 +85,8 @@ export class Ingestor {
   /** Count and log something a driver could not accept. */
   reject(r: Rejection): void {
     this.deps.metrics.rejections.inc({ reason: r.reason });
-    this.rateLog.warn(`${r.reason}:${r.device ?? r.connection ?? ''}`, { device: r.device, connection: r.connection, reason: r.reason }, r.detail);
+    // At most 5 lines a minute per device and reason, and 20 per reason over all devices.
+    this.rateLog.warn(`${r.reason}:${r.device ?? r.connection ?? ''}`, { device: r.device, connection: r.connection, reason: r.reason }, r.detail, r.reason);
   }
 
   /** Commit everything pending now. */

@@ -43,30 +43,43 @@ export function createLogger(opts: LogOptions = {}): Logger {
   return pino(base);
 }
 
-/** At most `perWindow` lines per key per window; the rest are counted and summarised. */
+/**
+ * At most `perWindow` lines per key per window, and at most `perGroup` per group (say, a
+ * rejection reason over all devices: a flood from a thousand devices must not be a thousand
+ * times five lines). The rest are counted and summarised, once per group and window.
+ */
 export class RateLimitedLog {
-  private readonly windows = new Map<string, { start: number; n: number; suppressed: number }>();
+  private readonly keys = new Map<string, { start: number; n: number }>();
+  private readonly groups = new Map<string, { start: number; n: number; suppressed: number }>();
   constructor(
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly perWindow = 5,
     private readonly windowMs = 60_000,
+    private readonly perGroup = 20,
   ) {}
 
-  warn(key: string, obj: object, msg: string): void {
+  warn(key: string, obj: object, msg: string, group = key): void {
     const t = this.now();
-    let w = this.windows.get(key);
-    if (!w || t - w.start >= this.windowMs) {
-      if (w && w.suppressed > 0) this.log.warn({ key, suppressed: w.suppressed }, `${w.suppressed} more like this were not logged`);
-      if (this.windows.size > 10_000) this.windows.clear();
-      w = { start: t, n: 0, suppressed: 0 };
-      this.windows.set(key, w);
+    let g = this.groups.get(group);
+    if (!g || t - g.start >= this.windowMs) {
+      if (g && g.suppressed > 0) this.log.warn({ key: group, suppressed: g.suppressed }, `${g.suppressed} more like this were not logged`);
+      if (this.groups.size > 10_000) this.groups.clear();
+      g = { start: t, n: 0, suppressed: 0 };
+      this.groups.set(group, g);
     }
-    if (w.n < this.perWindow) {
-      w.n++;
+    let k: { start: number; n: number } | undefined = group === key ? g : this.keys.get(key);
+    if (!k || t - k.start >= this.windowMs) {
+      if (this.keys.size > 10_000) this.keys.clear();
+      k = { start: t, n: 0 };
+      this.keys.set(key, k);
+    }
+    if (k.n < this.perWindow && g.n < Math.max(this.perGroup, this.perWindow)) {
+      k.n++;
+      if (k !== g) g.n++;
       this.log.warn(obj, msg);
     } else {
-      w.suppressed++;
+      g.suppressed++;
     }
   }
 }

@@ -6,7 +6,7 @@ import { CounterState } from '../../../gateway/pipeline/counters.js';
 import { IngestError, Ingestor } from '../../../gateway/pipeline/ingest.js';
 import { Dedupe } from '../../../gateway/pipeline/normalise.js';
 import { Pseudonymiser } from '../../../gateway/pipeline/pseudonymise.js';
-import { createLogger } from '../../../gateway/runtime/log.js';
+import { createLogger, RateLimitedLog } from '../../../gateway/runtime/log.js';
 import { GatewayMetrics } from '../../../gateway/runtime/metrics.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir } from '../../helpers/peers.js';
@@ -92,6 +92,24 @@ describe('ingestor', () => {
     const rej = await metrics.rejections.get();
     expect(rej.values).toEqual([expect.objectContaining({ labels: { reason: 'unknown_device' }, value: 20 })]);
     expect(out.lines.filter((l) => l['reason'] === 'unknown_device')).toHaveLength(5);
+    // A hundred bad devices: still a bounded number of lines for the reason.
+    await ing.submit({ readings: Array.from({ length: 100 }, (_, i) => reading(i, `ghost-${i}`)) });
+    expect((await metrics.rejections.get()).values[0]?.value).toBe(120);
+    expect(out.lines.filter((l) => l['reason'] === 'unknown_device')).toHaveLength(20);
+  });
+
+  it('limits rejection logs per reason over all devices too, and summarises what it held back', () => {
+    let now = T0;
+    const log = new RateLimitedLog(out.log, () => now);
+    const reject = (device: string) => log.warn(`wrong_type:${device}`, { device, reason: 'wrong_type' }, 'bad', 'wrong_type');
+    for (let i = 0; i < 300; i++) reject(`d${i % 100}`);
+    log.warn('oversize:d1', { device: 'd1', reason: 'oversize' }, 'big', 'oversize');
+    expect(out.lines.filter((l) => l['reason'] === 'wrong_type')).toHaveLength(20);
+    expect(out.lines.filter((l) => l['reason'] === 'oversize')).toHaveLength(1);
+    now += 60_000;
+    reject('d7');
+    expect(out.lines.find((l) => l['key'] === 'wrong_type')).toMatchObject({ suppressed: 280, msg: '280 more like this were not logged' });
+    expect(out.lines.filter((l) => l['reason'] === 'wrong_type')).toHaveLength(21);
   });
 
   it('rejects every waiting producer with a retryable error when the store cannot write', async () => {
