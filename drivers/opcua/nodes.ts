@@ -37,6 +37,7 @@ export interface PlannedNode {
   map?: Record<string, string | number | boolean>;
   samplingInterval: number;
   queueSize: number;
+  trigger: 'status_value' | 'status_value_timestamp';
   publishingInterval: number;
   /** subscribe or poll, and the read period in poll mode. */
   mode: 'subscribe' | 'poll';
@@ -81,6 +82,7 @@ export function planDevice(device: DeviceConfig, profile: OpcuaProfile): Planned
         metric: n.metric,
         samplingInterval: n.sampling_interval ?? d.sampling_interval,
         queueSize: n.queue_size ?? d.queue_size,
+        trigger: n.trigger ?? d.trigger,
         publishingInterval: d.publishing_interval,
         mode,
         pollMs: device.poll ?? d.poll,
@@ -109,7 +111,7 @@ export function resolveNodeId(text: string, namespaces: readonly string[]): { id
 
 export function describeNode(p: PlannedNode): string {
   const where = p.nodeId ?? (p.path ? formatPath(p.path) : '?');
-  const how = p.mode === 'poll' ? `read every ${p.pollMs} ms` : `sampling ${p.samplingInterval} ms, queue ${p.queueSize}, publish ${p.publishingInterval} ms`;
+  const how = p.mode === 'poll' ? `read every ${p.pollMs} ms` : `sampling ${p.samplingInterval} ms, queue ${p.queueSize}, publish ${p.publishingInterval} ms${p.trigger === 'status_value_timestamp' ? ', on new timestamps too' : ''}`;
   const extra = [p.unit ? `[${p.unit} unless EngineeringUnits say otherwise]` : '[unit from EngineeringUnits]', p.scale !== undefined ? `×${p.scale}` : '', p.map ? `map ${Object.entries(p.map).map(([k, v]) => `${k}→${String(v)}`).join(' ')}` : '']
     .filter(Boolean)
     .join(' ');

@@ -37,6 +37,7 @@ export const opcuaNode = z
     /** Per-node overrides of the profile defaults. */
     sampling_interval: duration().optional(),
     queue_size: z.number().int().min(1).max(100_000).optional(),
+    trigger: z.enum(['status_value', 'status_value_timestamp']).optional(),
   })
   .refine((n) => (n.node === undefined) !== (n.path === undefined), { message: 'a node needs exactly one of `node` or `path`' })
   .refine((n) => n.path === undefined || n.path.split('/').every((s) => browseName.test(s)), { message: 'a path is browse names separated by "/"' });
@@ -54,10 +55,16 @@ export const opcuaDefaults = z
     publishing_interval: duration('1s'),
     /** Changes kept per node between two publishes (>1 keeps every change of a fast node). */
     queue_size: z.number().int().min(1).max(100_000).default(10),
+    /**
+     * What counts as a change (OPC UA DataChangeTrigger): a new value or status, or also a new
+     * source timestamp — for a PLC that re-stamps unchanged values, so an idle counter is still
+     * seen to be alive (and KPI coverage stays whole).
+     */
+    trigger: z.enum(['status_value', 'status_value_timestamp']).default('status_value'),
     /** Read period in poll mode (and of a device's `poll`). */
     poll: duration('10s'),
   })
-  .default({ mode: 'subscribe', sampling_interval: 1000, publishing_interval: 1000, queue_size: 10, poll: 10_000 });
+  .default({ mode: 'subscribe', sampling_interval: 1000, publishing_interval: 1000, queue_size: 10, trigger: 'status_value', poll: 10_000 });
 
 export const opcuaProfileBody = {
   /** Namespace URI of unprefixed browse names and of `nsu=` node ids. */

@@ -220,7 +220,7 @@ export class UaLink {
       this.subscriptions.push(sub);
       const groups = new Map<string, ResolvedNode[]>();
       for (const n of nodes) {
-        const k = `${n.samplingInterval}/${n.queueSize}`;
+        const k = `${n.samplingInterval}/${n.queueSize}/${n.trigger}`;
         groups.set(k, [...(groups.get(k) ?? []), n]);
       }
       for (const group of groups.values()) {
@@ -228,7 +228,15 @@ export class UaLink {
           const first = part[0] as ResolvedNode;
           const items = await sub.monitorItems(
             part.map((n) => ({ nodeId: ua.resolveNodeId(n.id), attributeId: ua.AttributeIds.Value })),
-            { samplingInterval: first.samplingInterval, queueSize: first.queueSize, discardOldest: true },
+            {
+              samplingInterval: first.samplingInterval,
+              queueSize: first.queueSize,
+              discardOldest: true,
+              filter: new ua.DataChangeFilter({
+                trigger: first.trigger === 'status_value_timestamp' ? ua.DataChangeTrigger.StatusValueTimestamp : ua.DataChangeTrigger.StatusValue,
+                deadbandType: ua.DeadbandType.None,
+              }),
+            },
             ua.TimestampsToReturn.Both,
           );
           items.on('changed', (_item, dv, index) => {

@@ -19,8 +19,8 @@ const MIN_TICK_MS = 20;
 /**
  * The energy station over OPC UA: the model, its server, the injected faults and the exact ground
  * truth. Each tick advances the model to the simulated now and pushes the values; the state at every
- * whole hour is pushed too, stamped with that hour, so a client that keeps every change sees the
- * counters at exact hour boundaries whatever the speed.
+ * `record_every` instant (5 min) is pushed too, stamped exactly, so a client that keeps every change
+ * sees the counters at those instants (and at whole hours) whatever the speed and the timer jitter.
  */
 export class StationGroup implements SimulatorGroup {
   readonly name = 'opcua-station';

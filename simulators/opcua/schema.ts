@@ -37,6 +37,8 @@ export const stationSchema = z
     anonymous: z.boolean().default(true),
     /** Physics step (simulated); divides one hour so that hourly ground-truth marks fall on steps. */
     step: duration('5s'),
+    /** Besides each tick, the state at every multiple of this is pushed, stamped exactly (a multiple of step). */
+    record_every: duration('5m'),
     /** Heating demand of the network, W per K below 18 °C outdoor. */
     building_w_per_k: z.number().positive().default(9000),
     /** Circulation pumps and controls, always on (the electricity meter sees them, the heat pumps do not). */
@@ -52,7 +54,8 @@ export const stationSchema = z
     heat_meter: z.strictObject({ id, folder }),
     faults: z.array(stationFault).default([]),
   })
-  .refine((s) => 3_600_000 % s.step === 0, { message: 'step must divide one hour (e.g. 1s, 5s, 1m)', path: ['step'] });
+  .refine((s) => 3_600_000 % s.step === 0, { message: 'step must divide one hour (e.g. 1s, 5s, 1m)', path: ['step'] })
+  .refine((s) => s.record_every % s.step === 0 && 3_600_000 % s.record_every === 0, { message: 'record_every must be a multiple of step that divides one hour', path: ['record_every'] });
 
 export type StationScenario = z.infer<typeof stationSchema>;
 export type StationFault = z.infer<typeof stationFault>;

@@ -84,10 +84,11 @@ export class StationModel {
   }
 
   /**
-   * Integrate whole grid steps up to `to`. `onHour` runs after each step that ends on a whole
-   * hour (so a server can publish that exact state); returns whether time moved.
+   * Integrate whole grid steps up to `to`. `onRecord` runs after each step that ends on a multiple
+   * of `record_every` (so a server can publish that exact state, as a PLC logs its scan at fixed
+   * instants); returns whether time moved.
    */
-  advance(to: number, onHour?: () => void): boolean {
+  advance(to: number, onRecord?: () => void): boolean {
     const step = this.s.step;
     if (to - this.t > 8 * 86_400_000) this.t = Math.floor((to - 8 * 86_400_000) / step) * step;
     let moved = false;
@@ -97,10 +98,8 @@ export class StationModel {
       this.step(next - this.t);
       this.t = next;
       moved = true;
-      if (this.t % HOUR === 0) {
-        this.mark();
-        onHour?.();
-      }
+      if (this.t % HOUR === 0) this.mark();
+      if (this.t % this.s.record_every === 0) onRecord?.();
     }
   }
 
