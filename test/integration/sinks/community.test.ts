@@ -54,9 +54,9 @@ describe.skipIf(!VICTORIA_METRICS)('a simulated community through the gateway in
     const { log } = memoryLog();
     gw = Gateway.create({ config, log, processMetrics: false, env: { FCGW_SITE_SECRET: 'test-secret-0123456789abcdef' } });
     await gw.start();
-    // About an hour and a half of the community's day.
+    // An hour or two of the community's day.
     await waitFor(() => (gw?.store.maxSeq().samples ?? 0) > 2000 && (gw?.store.maxSeq().events ?? 0) > 20, 12_000);
-    await new Promise((r) => setTimeout(r, 3_000));
+    await new Promise((r) => setTimeout(r, 1_000));
     await gw.stop();
     gw = undefined;
 
