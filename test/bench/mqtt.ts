@@ -1,11 +1,17 @@
 // Bench: MQTT ingest end to end — a publisher process → Mosquitto → the gateway's MQTT driver →
 // committed in SQLite — side by side, in the same run, with a bare mqtt.js QoS 1 subscriber
-// counting the same messages from the same publisher. Then the publish-to-commit latency at a
-// steady 5,000 msg/s. Writes test/bench/results/mqtt.json.
+// counting the same messages from the same publisher. Then the same good messages with one bad
+// message (malformed, wrong type, no mapped field, unknown metric, oversize, out of order) after
+// every tenth, beside the bare subscriber on the same stream: every bad one refused and counted,
+// the good ones at the same share of the bare rate. Then the publish-to-commit latency at a
+// steady 5,000 msg/s, beside the publish-to-receive latency of the bare subscriber at the same
+// rate (what the machine, the broker and the publisher cost without the gateway).
+// Writes test/bench/results/mqtt.json.
 //   node --import tsx test/bench/mqtt.ts            (BENCH_MQTT_MESSAGES=60000 by default)
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { Gateway } from '../../gateway/app.js';
 import { parseConfig } from '../../gateway/config/load.js';
@@ -15,15 +21,37 @@ import { startMosquitto } from '../integration/mqtt/mosquitto.js';
 
 const DEVICES = 100;
 
-/** Publisher mode (a separate process): N QoS 1 messages, at `rate` per second or as fast as a window of 2,000 in flight allows. */
-async function publish(url: string, n: number, rate: number): Promise<void> {
+const BAD_EVERY = 10;
+/** One bad message of each kind in turn, with the reason the gateway must count it under. */
+const BAD: [reason: string, make: (ts: number, i: number) => string][] = [
+  ['malformed_json', (ts, i) => JSON.stringify({ ts, values: { volume_total: i } }).slice(0, 20)],
+  ['wrong_type', (ts) => JSON.stringify({ ts, values: { volume_total: { not: 'a number' } } })],
+  ['no_match', (ts) => JSON.stringify({ ts })],
+  ['unknown_metric', (ts, i) => JSON.stringify({ ts, values: { volume_totl: i } })],
+  ['oversize', (ts, i) => JSON.stringify({ ts, values: { volume_total: i }, padding: 'x'.repeat(80 * 1024) })],
+  ['out_of_order', (ts, i) => JSON.stringify({ ts: ts - 3_600_000, values: { volume_total: i } })],
+];
+
+/**
+ * Publisher mode (a separate process): N good QoS 1 messages, at `rate` per second or as fast as
+ * a window of 2,000 in flight allows; with `bad`, one bad message after every tenth good one.
+ */
+async function publish(url: string, n: number, rate: number, bad: boolean): Promise<void> {
   const client = await mqtt.connectAsync(url, { clientId: `bench-pub-${process.pid}` });
   let sent = 0;
   let acked = 0;
+  let out = 0;
   const one = () => {
     const i = sent++;
-    const body = JSON.stringify({ ts: Date.now(), values: { volume_total: i } });
-    client.publish(`bench/d${i % DEVICES}/up`, body, { qos: 1 }, () => void acked++);
+    const ts = Date.now();
+    const topic = `bench/d${i % DEVICES}/up`;
+    out++;
+    client.publish(topic, JSON.stringify({ ts, values: { volume_total: i } }), { qos: 1 }, () => void acked++);
+    if (bad && i % BAD_EVERY === BAD_EVERY - 1) {
+      const [, make] = BAD[Math.floor(i / BAD_EVERY) % BAD.length] as (typeof BAD)[number];
+      out++;
+      client.publish(topic, make(ts, i), { qos: 1 }, () => void acked++);
+    }
   };
   if (rate > 0) {
     const start = Date.now();
@@ -34,37 +62,49 @@ async function publish(url: string, n: number, rate: number): Promise<void> {
     }
   } else {
     while (sent < n) {
-      while (sent < n && sent - acked < 2000) one();
+      while (sent < n && out - acked < 2000) one();
       await new Promise((r) => setImmediate(r));
     }
   }
-  while (acked < n) await new Promise((r) => setTimeout(r, 5));
+  while (acked < out) await new Promise((r) => setTimeout(r, 5));
   await client.endAsync();
 }
 
-function runPublisher(url: string, n: number, rate: number): Promise<void> {
+function runPublisher(url: string, n: number, rate: number, bad = false): Promise<void> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--publish', url, String(n), String(rate)], { stdio: 'inherit' });
+    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--publish', url, String(n), String(rate), bad ? 'bad' : 'good'], { stdio: 'inherit' });
     p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`publisher exited ${code}`))));
   });
 }
 
 const rateOf = (n: number, first: number, last: number) => Math.round((n / Math.max(1, last - first)) * 1000);
 
-async function bare(url: string, n: number): Promise<number> {
-  const sub = await mqtt.connectAsync(url, { clientId: 'bench-bare', clean: false });
+type Latency = { p50_ms: number; p99_ms: number; max_ms: number };
+function quantiles(latencies: number[]): Latency {
+  const l = [...latencies].sort((x, y) => x - y);
+  const q = (p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))] ?? NaN;
+  return { p50_ms: q(0.5), p99_ms: q(0.99), max_ms: l[l.length - 1] ?? NaN };
+}
+
+/** The baseline: a mqtt.js QoS 1 subscriber that only counts (and, at a steady rate, times) the same messages. */
+async function bare(url: string, n: number, rate: number, bad = false): Promise<{ rate: number; latency: Latency }> {
+  const sub = await mqtt.connectAsync(url, { clientId: `bench-bare-${rate}-${bad}`, clean: true });
+  // With bad input the bare subscriber receives the bad messages too: the rate is of good ones.
+  const total = bad ? n + Math.floor(n / BAD_EVERY) : n;
   await sub.subscribeAsync('bench/+/up', { qos: 1 });
   let count = 0;
   let first = 0;
   let last = 0;
-  sub.on('message', () => {
-    if (count++ === 0) first = Date.now();
+  const latencies: number[] = [];
+  sub.on('message', (_topic, payload) => {
     last = Date.now();
+    if (count++ === 0) first = last;
+    if (rate > 0) latencies.push(last - (JSON.parse(payload.toString()) as { ts: number }).ts);
   });
-  await runPublisher(url, n, 0);
-  await waitFor(() => count >= n, 60_000, 20);
+  await runPublisher(url, n, rate, bad);
+  await waitFor(() => count >= total, 60_000, 20);
   await sub.endAsync();
-  return rateOf(n, first, last);
+  return { rate: rateOf(n, first, last), latency: quantiles(latencies) };
 }
 
 async function gateway(url: string, dir: string) {
@@ -80,7 +120,15 @@ discover: [{ connection: ext, topic: "bench/{device}/up", profile: generic-json,
     'bench.yaml',
     {},
   );
-  const gw = Gateway.create({ config, log: createLogger({ level: 'warn' }), processMetrics: false, env: { FCGW_SITE_SECRET: 'b'.repeat(32) } });
+  // The gateway's log lines are counted, not printed: rejections must be logged, rate-limited.
+  let logLines = 0;
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const c of chunk) if (c === 10) logLines++;
+      cb();
+    },
+  });
+  const gw = Gateway.create({ config, log: createLogger({ level: 'warn', destination }), processMetrics: false, env: { FCGW_SITE_SECRET: 'b'.repeat(32) } });
   await gw.start();
   let count = 0;
   let first = 0;
@@ -101,10 +149,11 @@ discover: [{ connection: ext, topic: "bench/{device}/up", profile: generic-json,
     },
     wait: (n: number) => waitFor(() => count >= n, 120_000, 20),
     rate: (n: number) => rateOf(n, first, last),
-    latency: () => {
-      const l = [...latencies].sort((a, b) => a - b);
-      const q = (p: number) => l[Math.min(l.length - 1, Math.floor(p * l.length))] ?? NaN;
-      return { p50_ms: q(0.5), p99_ms: q(0.99), max_ms: l[l.length - 1] ?? NaN };
+    latency: () => quantiles(latencies),
+    logLines: () => logLines,
+    rejections: async () => {
+      const m = await gw.metrics.rejections.get();
+      return Object.fromEntries(m.values.map((v) => [String(v.labels['reason']), v.value]));
     },
   };
 }
@@ -113,9 +162,12 @@ async function main(): Promise<void> {
   const n = Number(process.env['BENCH_MQTT_MESSAGES'] ?? 60_000);
   const t = tempDir('fcgw-bench-mqtt-');
   const m = await startMosquitto({ dir: t.dir });
+  const steady = 5000 * 6;
   try {
-    const bareRate = await bare(m.url, n);
+    const bareRate = (await bare(m.url, n, 0)).rate;
     console.log(`bare mqtt.js QoS 1 subscriber: ${bareRate} msg/s`);
+    const bareBad = (await bare(m.url, n, 0, true)).rate;
+    console.log(`bare subscriber, one bad message after every ${BAD_EVERY}th: ${bareBad} good msg/s`);
     const g = await gateway(m.url, t.dir);
     // Warm up: discovery of the devices, JIT.
     await runPublisher(m.url, DEVICES * 20, 0);
@@ -125,13 +177,26 @@ async function main(): Promise<void> {
     await g.wait(n);
     const gwRate = g.rate(n);
     console.log(`gateway (driver → pipeline → SQLite commit): ${gwRate} msg/s (${Math.round((100 * gwRate) / bareRate)} % of bare)`);
+
     g.reset();
-    const steady = 5000 * 6;
+    const linesBefore = g.logLines();
+    await runPublisher(m.url, n, 0, true);
+    await g.wait(n);
+    const withBad = g.rate(n);
+    const refused = await g.rejections();
+    const logLines = g.logLines() - linesBefore;
+    const perKind = Math.floor(n / BAD_EVERY / BAD.length);
+    const allRefused = BAD.every(([reason]) => (refused[reason] ?? 0) >= perKind);
+    console.log(`gateway, one bad message after every ${BAD_EVERY}th: ${withBad} good msg/s (${Math.round((100 * withBad) / bareBad)} % of bare on the same stream); refused ${JSON.stringify(refused)}; ${logLines} log lines`);
+
+    g.reset();
     await runPublisher(m.url, steady, 5000);
     await g.wait(steady);
     const lat = g.latency();
     console.log(`publish-to-commit latency at 5,000 msg/s: p50 ${lat.p50_ms} ms, p99 ${lat.p99_ms} ms, max ${lat.max_ms} ms`);
     await g.gw.stop();
+    const bareLat = (await bare(m.url, steady, 5000)).latency;
+    console.log(`bare subscriber publish-to-receive latency at 5,000 msg/s: p50 ${bareLat.p50_ms} ms, p99 ${bareLat.p99_ms} ms, max ${bareLat.max_ms} ms`);
     const result = {
       bench: 'mqtt',
       node: process.version,
@@ -140,9 +205,11 @@ async function main(): Promise<void> {
       bare_msgs_per_s: bareRate,
       gateway_msgs_per_s: gwRate,
       ratio: Math.round((gwRate / bareRate) * 100) / 100,
+      with_bad_input: { bare_good_msgs_per_s: bareBad, good_msgs_per_s: withBad, ratio: Math.round((withBad / bareBad) * 100) / 100, refused, all_refused: allRefused, log_lines: logLines },
       goal: { ratio: 0.5, msgs_per_s: 20_000, p99_ms: 100 },
       latency_at_5000_per_s: lat,
-      met: gwRate >= bareRate / 2 && gwRate >= 20_000 && lat.p99_ms < 100,
+      bare_latency_at_5000_per_s: bareLat,
+      met: gwRate >= bareRate / 2 && gwRate >= 20_000 && lat.p99_ms < 100 && allRefused && withBad >= bareBad / 2,
     };
     mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
     writeFileSync(join(import.meta.dirname, 'results', 'mqtt.json'), `${JSON.stringify(result, null, 2)}\n`);
@@ -152,5 +219,5 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--publish') await publish(process.argv[3] as string, Number(process.argv[4]), Number(process.argv[5]));
+if (process.argv[2] === '--publish') await publish(process.argv[3] as string, Number(process.argv[4]), Number(process.argv[5]), process.argv[6] === 'bad');
 else await main();
