@@ -16,7 +16,8 @@ const USAGE: Record<string, string> = {
   start: 'fcgw start [-c FILE] [--verbose]\n  Run the gateway (default config: config/demo.yaml). Stops cleanly on SIGINT/SIGTERM.',
   'check-config': 'fcgw check-config FILE\n  Validate a config and every profile it names. Exit 0 valid, 2 invalid.',
   simulate: 'fcgw simulate [-c FILE] [--speed N] [--seed N] [--mqtt URL]\n  Run only the simulated devices, for a gateway elsewhere.',
-  explain: 'fcgw explain -c FILE DEVICE\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.',
+  explain:
+    'fcgw explain -c FILE DEVICE [--browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.',
   report: REPORT_USAGE,
   'hash-password': 'fcgw hash-password [PASSWORD]\n  Print a scrypt hash for broker.embedded.users[].password_hash (reads stdin without an argument).',
 };
@@ -60,6 +61,8 @@ export async function main(argv: string[]): Promise<number> {
         from: { type: 'string' },
         to: { type: 'string' },
         format: { type: 'string' },
+        browse: { type: 'boolean', default: false },
+        depth: { type: 'string' },
       },
     });
   } catch (err) {
@@ -86,6 +89,7 @@ export async function main(argv: string[]): Promise<number> {
           ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
         });
       case 'explain':
+        if (opts.browse) return await browse(opts.config ?? DEFAULT_CONFIG, positionals[0], opts.depth ? Number(opts.depth) : undefined);
         return explain(opts.config ?? DEFAULT_CONFIG, positionals[0]);
       case 'hash-password':
         return hashPasswordCommand(positionals[0]);
@@ -205,6 +209,27 @@ function explain(file: string, deviceId: string | undefined): number {
     return 2;
   }
   const lines = gw.explainDevice(deviceId);
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return 0;
+}
+
+/** `explain --browse`: walk a live server from a device's place in it (or a connection's top). */
+async function browse(file: string, target: string | undefined, depth: number | undefined): Promise<number> {
+  if (!target) {
+    process.stderr.write(`${USAGE['explain']}\n`);
+    return 2;
+  }
+  const config = loadConfig(file);
+  const gw = Gateway.create({ config, log: createLogger({ level: 'warn' }), processMetrics: false });
+  const device = config.devices.find((d) => d.id === target);
+  const conn = config.connections.find((c) => c.id === (device ? device.connection : target));
+  const factory = conn ? driverFor(conn.protocol) : undefined;
+  if (!conn || !factory?.browse) {
+    process.stderr.write(`fcgw: ${target} is neither a device nor a connection that can be browsed (OPC UA) in ${file}\n`);
+    return 2;
+  }
+  const profile = device ? gw.profiles.get(device.profile) : undefined;
+  const lines = await factory.browse({ connection: conn, dataDir: gw.dataDir, ...(device ? { device } : {}), ...(profile ? { profile } : {}), ...(depth ? { depth } : {}) });
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }

@@ -1,6 +1,7 @@
-import { existsSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { main } from '../../../gateway/cli.js';
 import { AcceleratedClock } from '../../../gateway/model/clock.js';
 import { pkiDir } from '../../../drivers/opcua/index.js';
 import type { StationGroup } from '../../../simulators/opcua/index.js';
@@ -148,6 +149,38 @@ describe('OPC UA driver', () => {
       expect(d.health().devices.find((x) => x.id === 'hp-1')?.state).toBe('offline');
     } finally {
       await d.stop();
+    }
+  }, 15_000);
+
+  it('fcgw explain lists the nodes a device monitors, and --browse walks the live server to help write a profile', async () => {
+    const file = join(tmp.dir, 'cli.yaml');
+    writeFileSync(
+      file,
+      `version: 1
+site: { id: cli }
+store: { path: ${join(gwDir, 'gw.db')} }
+connections: [{ id: station, protocol: opcua, endpoint: "opc.tcp://127.0.0.1:${port}" }]
+devices: [{ id: hp-1, class: heat_pump, connection: station, profile: energy-station, options: { folder: HP1 } }]
+`,
+    );
+    let out = '';
+    const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      out += String(chunk);
+      return true;
+    });
+    try {
+      expect(await main(['explain', '-c', file, 'hp-1'])).toBe(0);
+      expect(out).toContain('hp-1 (heat_pump) on station [opcua], profile energy-station');
+      expect(out).toContain('electric_total ← Objects/EnergyStation/HP1/ElectricEnergy');
+      out = '';
+      expect(await main(['explain', '-c', file, 'hp-1', '--browse'])).toBe(0);
+      expect(out).toMatch(/ThermalEnergy {2}Variable ns=\d+;s=EnergyStation\.HP1\.ThermalEnergy Double \[kWh\] = \d/);
+      expect(out).toContain('- { metric: ?, path: OperatingMode, unit: ? }');
+      out = '';
+      expect(await main(['explain', '-c', file, 'station', '--browse', '--depth', '2'])).toBe(0);
+      expect(out).toContain('EnergyStation/HeatMeter  Object');
+    } finally {
+      spy.mockRestore();
     }
   }, 15_000);
 });
