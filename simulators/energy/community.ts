@@ -15,6 +15,9 @@ import type { EnergyDevice, EnergyScenario } from './schema.js';
  * value and every ground-truth total comes from the same integration.
  */
 
+const HOUR = 3_600_000;
+const MARKS_KEPT = 8 * 24;
+
 interface Entry {
   d: EnergyDevice;
   values: () => MetricValues;
@@ -39,6 +42,7 @@ export class EnergyCommunity {
   private readonly tanks: ThermalTank[] = [];
   private readonly water: WaterDraw[] = [];
   private readonly entries = new Map<string, Entry>();
+  private readonly hourly: { ts: number; community: Record<string, number>; devices: Record<string, Record<string, number>> }[] = [];
   gridW = 0;
   importWh = 0;
   exportWh = 0;
@@ -70,14 +74,34 @@ export class EnergyCommunity {
     return out;
   }
 
+  /**
+   * Exact totals at every whole hour the models have passed (UTC hours, which are local hours in
+   * whole-hour zones such as Asia/Shanghai), so a KPI over a day can be checked against the truth
+   * at the window's own edges. The last 8 days are kept.
+   */
+  marks(ids?: readonly string[]): { ts: number; community: Record<string, number>; devices: Record<string, Record<string, number>> }[] {
+    return this.hourly.map((m) => ({ ts: m.ts, community: m.community, devices: ids ? Object.fromEntries(Object.entries(m.devices).filter(([id]) => ids.includes(id))) : m.devices }));
+  }
+
+  /** Community-wide totals since the start (Wh). */
+  totals(): Record<string, number> {
+    return { load_wh: this.load.consumedWh, import_wh: this.importWh, export_wh: this.exportWh };
+  }
+
   /** Bring every model up to simulated time `to`. */
   advance(to: number): void {
     // Bound the catch-up work: after a long pause, skip ahead rather than freeze.
     if (to - this.t > 7 * 86_400_000) this.t = to - 7 * 86_400_000;
     while (this.t < to) {
-      const dt = Math.min(this.s.step, to - this.t);
+      // Steps end exactly on each whole hour, where the truth is recorded.
+      const hour = (Math.floor(this.t / HOUR) + 1) * HOUR;
+      const dt = Math.min(this.s.step, to - this.t, hour - this.t);
       this.step(dt);
       this.t += dt;
+      if (this.t === hour) {
+        this.hourly.push({ ts: hour, community: this.totals(), devices: this.groundTruth() });
+        if (this.hourly.length > MARKS_KEPT) this.hourly.shift();
+      }
     }
   }
 

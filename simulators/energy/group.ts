@@ -94,7 +94,7 @@ export class EnergyGroup implements SimulatorGroup {
   }
 
   groundTruth(): Record<string, unknown> {
-    return { ...this.community.groundTruth(this.ids), modbus: { ...this.units.counters } };
+    return { ...this.community.groundTruth(this.ids), community: this.community.totals(), hourly: this.community.marks(this.ids), modbus: { ...this.units.counters } };
   }
 }
 
