@@ -45,7 +45,8 @@ function isoMs(v: unknown): number | undefined {
 type CodecResult = { ok: true; data: Record<string, unknown> } | { ok: false; problem: Problem };
 
 function runCodec(codec: Codec | undefined, b64: unknown, fPort: unknown): CodecResult {
-  if (typeof b64 !== 'string' || b64 === '') return fail('missing_field', 'no decoded object and no payload bytes');
+  if (b64 === undefined || b64 === null || b64 === '') return fail('missing_field', 'no decoded object and no payload bytes');
+  if (typeof b64 !== 'string') return fail('wrong_type', `payload bytes: expected a base64 string, got ${Array.isArray(b64) ? 'array' : typeof b64}`);
   if (!codec) return fail('no_codec', 'the payload is not decoded by the network server and the profile names no codec');
   const port = typeof fPort === 'number' ? fPort : 0;
   const bytes = Buffer.from(b64, 'base64');
