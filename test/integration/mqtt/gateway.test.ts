@@ -7,11 +7,12 @@ import { Gateway } from '../../../gateway/app.js';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
-import { freePort, tempDir } from '../../helpers/peers.js';
+import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
 
 /**
  * The MQTT driver inside the real gateway, through the embedded broker (the driver hooks the
- * broker, so a PUBACK means committed): personal data never reaches the store, the log or the API.
+ * broker, so a PUBACK means committed): personal data never reaches the store, the log, the API
+ * or a sink (the MQTT northbound sink, read by a subscriber).
  */
 const RAW = { plate: '浙A88888', card: '04DEADBEEF', face: 'F777777', parcel: 'SF9876543210123', waybill: 'YT5550001112' };
 
@@ -30,12 +31,14 @@ api: { host: 127.0.0.1, port: 0 }
 logging: { level: debug }
 connections: [{ id: community-mqtt, protocol: mqtt, url: embedded }]
 discover: ${JSON.stringify(rules)}
+sinks: [{ id: north, type: mqtt, connection: community-mqtt, topic_prefix: "fc/{site}", flush_interval: 100ms, start_from: earliest }]
 `,
       'test.yaml',
       {},
     );
     let log = '';
     let apiText = '';
+    let sinkText = '';
     const destination = new Writable({
       write(chunk: Buffer, _e, cb) {
         log += chunk.toString();
@@ -45,6 +48,14 @@ discover: ${JSON.stringify(rules)}
     const gw = Gateway.create({ config, log: createLogger({ level: 'debug', destination }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
     await gw.start();
     try {
+      // A northbound consumer of the MQTT sink, on the same broker.
+      const north = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+      let northEvents = 0;
+      north.on('message', (topic, payload) => {
+        sinkText += `${topic} ${payload.toString()}\n`;
+        if (topic.startsWith('fc/privacy/events/')) northEvents++;
+      });
+      await north.subscribeAsync('fc/#', { qos: 1 });
       const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
       const now = Date.now();
       const send = (topic: string, body: unknown) => pub.publishAsync(topic, JSON.stringify(body), { qos: 1 });
@@ -69,6 +80,11 @@ discover: ${JSON.stringify(rules)}
       expect(entry?.attributes).toMatchObject({ gate: 'north', resident: true });
       expect(entry?.attributes['vehicle']).toMatch(/^[A-Za-z0-9_-]{8,}$/);
       expect(log).toContain('wrong_type');
+      await waitFor(() => northEvents >= 5, 10_000);
+      expect(sinkText).toContain('fc/privacy/events/vehicle_entry');
+      // The sink forwards the attributes: the pseudonym, not the plate.
+      expect(sinkText).toContain(String(entry?.attributes['vehicle']));
+      await north.endAsync();
     } finally {
       await gw.stop();
     }
@@ -78,6 +94,7 @@ discover: ${JSON.stringify(rules)}
       expect(stored.includes(Buffer.from(raw)), `${raw} in the database`).toBe(false);
       expect(log.includes(raw), `${raw} in the log`).toBe(false);
       expect(apiText.includes(raw), `${raw} in the API`).toBe(false);
+      expect(sinkText.includes(raw), `${raw} in the MQTT sink`).toBe(false);
     }
     t.cleanup();
   }, 20_000);
