@@ -44,7 +44,7 @@ export interface KpiValue {
   detail?: Record<string, number | string | string[]>;
 }
 
-/** The sum of one quantity over several series; its coverage is their mean. */
+/** The sum of one quantity over several series, with the share of it measured on good input. */
 export interface Term {
   value: number;
   coverage: number;
@@ -52,15 +52,31 @@ export interface Term {
   n: number;
 }
 
+/**
+ * A sum over several series. Its coverage is the share of the (estimated) total that was
+ * measured on good input, not the mean of the series' coverages: a master water meter that has
+ * seen 1 % of the day beside thirty household meters that have seen all of it is 1 % of the
+ * water, not 97 % of the meters. Each series' amount over the whole window is estimated as
+ * value / coverage; one with no coverage counts as what it shows when that is more than zero
+ * (a counter bridging a long gap), else as an average series of the set. When every series
+ * shows zero (PV at night) there is nothing to weigh by, and the plain mean is used.
+ */
 export function term(measures: readonly (Measure | undefined)[]): Term {
   const ms = measures.filter((m): m is Measure => m !== undefined);
-  let value = 0;
-  let cov = 0;
-  for (const m of ms) {
-    value += m.value;
-    cov += m.spanMs > 0 ? Math.min(1, m.coveredMs / m.spanMs) : 0;
+  const parts = ms.map((m) => ({ v: Math.max(0, m.value), c: m.spanMs > 0 ? Math.min(1, m.coveredMs / m.spanMs) : 0 }));
+  const value = ms.reduce((a, m) => a + m.value, 0);
+  const series = ms.map((m) => m.series);
+  if (parts.length === 0) return { value, coverage: 0, series, n: 0 };
+  const known = parts.filter((p) => p.c > 0).map((p) => p.v / p.c);
+  const average = known.length ? known.reduce((a, e) => a + e, 0) / known.length : 0;
+  let measured = 0;
+  let estimated = 0;
+  for (const p of parts) {
+    if (p.c > 0) measured += p.v;
+    estimated += p.c > 0 ? p.v / p.c : p.v > 0 ? p.v : average;
   }
-  return { value, coverage: ms.length ? cov / ms.length : 0, series: ms.map((m) => m.series), n: ms.length };
+  const mean = parts.reduce((a, p) => a + p.c, 0) / parts.length;
+  return { value, coverage: estimated > 0 ? Math.min(1, measured / estimated) : mean, series, n: ms.length };
 }
 
 /**

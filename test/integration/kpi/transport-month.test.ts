@@ -53,7 +53,7 @@ function compute(w: KpiWindowSpan) {
 
 describe('a simulated month through MQTT', () => {
   it('event KPIs of the local month equal the simulators’ ground truth', async () => {
-    rig = await transportRig(fx, clock, { speed: 1, tick: '1h', parcelsPerDay: 100, doors: 1 });
+    rig = await transportRig(fx, () => clock, { speed: 1, tick: '1h', parcelsPerDay: 100, doors: 1 });
     await run(rig, END);
     await rig.settle();
     await rig.stop();

@@ -44,7 +44,8 @@ export interface TransportRig {
 /** Simulators (a garage, two locker banks and the logistics platform, doors) → MQTT → driver → store. */
 export async function transportRig(
   fx: Fixture,
-  clock: Clock,
+  /** Called once the broker and driver are up, so an accelerated clock starts with the simulators. */
+  clockAfterStart: () => Clock,
   o: { speed: number; tick: string; parcelsPerDay: number; doors: number; seed?: number },
 ): Promise<TransportRig> {
   const broker = await startAedes();
@@ -72,6 +73,7 @@ export async function transportRig(
     faults: NO_FAULTS,
     tick: o.tick,
   });
+  const clock = clockAfterStart();
   const groups = transportGroups(scenario, { clock, speed: o.speed, seed: o.seed ?? 11, log: pino({ level: 'silent' }), site: 'test', latitude: 30.27, longitude: 120.15, timezone: 'Asia/Shanghai', mqttUrl: broker.url });
   for (const g of groups) await g.start();
   let stopped = false;

@@ -20,8 +20,7 @@ afterAll(() => fx.close());
 describe('transport simulators → MQTT → store → KPIs', () => {
   it('event KPIs of the day equal the simulators’ ground truth', async () => {
     const start = Date.parse('2024-11-22T06:00:00+08:00');
-    const clock = new AcceleratedClock(start, 3600);
-    const rig = await transportRig(fx, clock, { speed: 3600, tick: '100ms', parcelsPerDay: 600, doors: 6 });
+    const rig = await transportRig(fx, () => new AcceleratedClock(start, 3600), { speed: 3600, tick: '100ms', parcelsPerDay: 600, doors: 6 });
     try {
       await new Promise((r) => setTimeout(r, 5_000)); // ~5 simulated hours: the morning
       await rig.settle();
