@@ -32,6 +32,8 @@ export class ModbusError extends Error {
 export class Transport {
   private client: ModbusRTU | undefined;
   private closedListener: (() => void) | undefined;
+  /** Requests in flight: a lost connection fails them at once (modbus-serial would let them time out). */
+  private readonly inflight = new Set<(err: ModbusError) => void>();
 
   constructor(
     private readonly conn: ModbusConnection,
@@ -75,6 +77,7 @@ export class Transport {
     this.closedListener = () => {
       if (this.client === client) {
         this.client = undefined;
+        this.abortInflight();
         this.onClose();
       }
     };
@@ -89,7 +92,22 @@ export class Transport {
     this.client = undefined;
     if (!client) return;
     if (this.closedListener) (client as unknown as NodeJS.EventEmitter).removeListener('close', this.closedListener);
+    this.abortInflight();
     closeQuietly(client);
+  }
+
+  private abortInflight(): void {
+    const err = new ModbusError('MODBUS_DISCONNECTED', 'connection lost during the request');
+    for (const abort of this.inflight) abort(err);
+    this.inflight.clear();
+  }
+
+  /** Settle with the request, or fail at once when the connection goes away under it. */
+  private tracked<T>(request: Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.inflight.add(reject);
+      request.then(resolve, reject).finally(() => this.inflight.delete(reject));
+    });
   }
 
   /** One read; words (registers) or 0/1 (bits). */
@@ -98,13 +116,13 @@ export class Transport {
     try {
       switch (fn) {
         case 'holding':
-          return (await client.readHoldingRegisters(address, count)).data;
+          return (await this.tracked(client.readHoldingRegisters(address, count))).data;
         case 'input':
-          return (await client.readInputRegisters(address, count)).data;
+          return (await this.tracked(client.readInputRegisters(address, count))).data;
         case 'coil':
-          return (await client.readCoils(address, count)).data.slice(0, count).map((b: boolean) => (b ? 1 : 0));
+          return (await this.tracked(client.readCoils(address, count))).data.slice(0, count).map((b: boolean) => (b ? 1 : 0));
         case 'discrete':
-          return (await client.readDiscreteInputs(address, count)).data.slice(0, count).map((b: boolean) => (b ? 1 : 0));
+          return (await this.tracked(client.readDiscreteInputs(address, count))).data.slice(0, count).map((b: boolean) => (b ? 1 : 0));
       }
     } catch (err) {
       throw classify(err);
@@ -115,10 +133,10 @@ export class Transport {
     const client = this.ready(unit);
     try {
       if (fn === 'coil') {
-        if (values.length === 1) await client.writeCoil(address, values[0] !== 0);
-        else await client.writeCoils(address, values.map((v) => v !== 0));
-      } else if (values.length === 1) await client.writeRegister(address, values[0] ?? 0);
-      else await client.writeRegisters(address, [...values]);
+        if (values.length === 1) await this.tracked(client.writeCoil(address, values[0] !== 0));
+        else await this.tracked(client.writeCoils(address, values.map((v) => v !== 0)));
+      } else if (values.length === 1) await this.tracked(client.writeRegister(address, values[0] ?? 0));
+      else await this.tracked(client.writeRegisters(address, [...values]));
     } catch (err) {
       throw classify(err);
     }
