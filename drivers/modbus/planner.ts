@@ -17,7 +17,7 @@ export interface Span {
   slow: boolean;
 }
 
-export interface PlannedRead extends Span {}
+export type PlannedRead = Span;
 
 export interface PlanLimits {
   max_registers: number;
