@@ -4,6 +4,8 @@ import { ModbusRtuTcpSimServer } from '../../../simulators/servers/modbus-rtu-tc
 import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
 import { SimUnits } from '../../../simulators/servers/modbus-units.js';
 import type { ModbusDriver } from '../../../drivers/modbus/driver.js';
+import pino from 'pino';
+import { Link, PRIORITY } from '../../../drivers/modbus/link.js';
 import { freePort, waitFor } from '../../helpers/peers.js';
 import { collect, connection, device, driverFor, modbusProfile, valuesOf } from './harness.js';
 
@@ -89,5 +91,49 @@ describe('modbus driver over real servers', () => {
     const n = c.readings.length;
     await waitFor(() => c.readings.length > n + 10 && d.health().state === 'connected', 5000);
     expect(c.last('ess', 'power')).toMatchObject({ value: 3000, unit: 'W' });
+  });
+
+  it('writes through the profile\'s word order (float32 DCBA) and the value reads back', async () => {
+    const units = new SimUnits();
+    const image = new UnitImage(modbusProfile('modbus-water-meter'), [{ cls: 'water_meter', values: () => ({}) }]);
+    image.poke('holding', 1, [0, 0, 0, 0, 0, 0, 0xaa]);
+    units.add(5, { image });
+    const port = await tcpServer(units);
+    const c = collect();
+    const d = started(driverFor(connection(port), [device('wm', 'water_meter', 'modbus-water-meter', 5, 200)], c.ctx));
+    await d.start();
+    await waitFor(() => d.health().devices[0]?.state === 'online', 3000);
+    await d.write('wm', 'volume_total', 1234.5);
+    // The words Python's struct.pack('<f', 1234.5) gives, as big-endian registers.
+    expect(image.read('holding', 1, 2)).toEqual([0x0050, 0x9a44]);
+    await waitFor(() => c.last('wm', 'volume_total')?.value === 1234.5, 3000);
+    await expect(d.write('wm', 'dry', true)).rejects.toMatchObject({ code: 'MODBUS_WRITE_INVALID' });
+  });
+
+  it('sends one request at a time: writes before fast telemetry before slow counters', async () => {
+    const units = new SimUnits();
+    units.add(1, { image: new UnitImage(modbusProfile('plain-ess'), [{ cls: 'battery', values: () => ({ state: 'holding', power: 0, soc: 50, soh: 99, capacity: 1, charged_total: 1, discharged_total: 1 }) }]) });
+    units.setFault(1, { slow: 30 });
+    const port = await tcpServer(units);
+    const link = new Link(connection(port), pino({ level: 'silent' }));
+    stops.push(() => link.stop());
+    await link.start();
+    const order: string[] = [];
+    let inFlight = 0;
+    let most = 0;
+    const job = (name: string, prio: (typeof PRIORITY)[keyof typeof PRIORITY]) =>
+      link.submit(prio, async (t) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await t.read(1, 'input', 0, 2);
+        } finally {
+          inFlight--;
+          order.push(name);
+        }
+      });
+    // The first (slow) request occupies the link; the others queue and leave by priority.
+    await Promise.all([job('slow-1', PRIORITY.slow), job('slow-2', PRIORITY.slow), job('fast-1', PRIORITY.fast), job('write', PRIORITY.write), job('fast-2', PRIORITY.fast)]);
+    expect(order).toEqual(['slow-1', 'write', 'fast-1', 'fast-2', 'slow-2']);
+    expect(most).toBe(1);
   });
 });
