@@ -97,13 +97,16 @@ export function ofClass(ctx: KpiContext, cls: string): DeviceInfo[] {
 }
 
 /**
- * Devices whose energy or volume adds up to a total: a sub-meter is left out when a master
- * meter of the same class is in scope (the master already counts it).
+ * Devices whose energy or volume adds up to a total. A master meter (`role: master`) is the
+ * point of connection: where the scope holds one, the masters are the total and every other
+ * meter of the same class (for water, of the same water_type) is behind them, tagged `sub` or
+ * not; adding an untagged building or household meter to its master would count it twice.
  */
 export function totalling(ctx: KpiContext, cls: string): DeviceInfo[] {
   const list = ofClass(ctx, cls);
-  const hasMaster = list.some((d) => d.tags['role'] === 'master');
-  return hasMaster ? list.filter((d) => d.tags['role'] !== 'sub') : list;
+  const group = (d: DeviceInfo) => (cls === 'water_meter' ? (d.tags['water_type'] ?? '') : '');
+  const mastered = new Set(list.filter((d) => d.tags['role'] === 'master').map(group));
+  return list.filter((d) => !mastered.has(group(d)) || d.tags['role'] === 'master');
 }
 
 /** Energy from a device's counter, or its integrated rate where it has no counter. */

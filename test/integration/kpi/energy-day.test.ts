@@ -6,7 +6,7 @@ import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { community, flows, truth } from './community.js';
-import { DAY, HOUR, integrate, MARCH_1, silentLog, testConfig, type Fixture } from './fixtures.js';
+import { counterReadings, DAY, Fixture, HOUR, integrate, MARCH_1, silentLog, testConfig } from './fixtures.js';
 
 /** Energy and water KPIs of one local day against exact ground truth (real store, real pipeline). */
 
@@ -39,6 +39,30 @@ describe('energy KPIs over a closed day', () => {
     expect(rows.get('pv_generation')?.series).toEqual(['pv-1/energy_total', 'pv-2/ac_power']);
     expect(rows.get('grid_import')?.series).toEqual(['grid-main/import_total']);
     expect(rows.get('water_loss_ratio')?.series).toEqual(['wm-main/volume_total', 'wm-a/volume_total', 'wm-b/volume_total']);
+  });
+
+  it('behind a master meter, an untagged building meter is not added to the total; other water types keep their own', () => {
+    const f = new Fixture([
+      { id: 'main', class: 'water_meter', tags: { water_type: 'potable', role: 'master' } },
+      { id: 'b3', class: 'water_meter', tags: { water_type: 'potable', building: '3' } },
+      { id: 'rec', class: 'water_meter', tags: { water_type: 'reclaimed' } },
+    ]);
+    try {
+      const span = [MARCH_1 - HOUR, MARCH_1 + DAY + HOUR] as const;
+      f.write([
+        ...counterReadings('main', 'volume_total', () => 4, ...span, { start: 1000, resolution: 0.001 }),
+        ...counterReadings('b3', 'volume_total', () => 1, ...span, { start: 500, resolution: 0.001 }),
+        ...counterReadings('rec', 'volume_total', () => 0.5, ...span, { start: 80, resolution: 0.001 }),
+      ]);
+      const pass = new KpiPass(new KpiQueries(f.store.db), MARCH_1 + 2 * DAY, calculatorOptions(testConfig()));
+      const rows = new Map(pass.compute(windowAt('day', MARCH_1, 'Asia/Shanghai'), { site: true }, ['water_per_capita', 'non_traditional_water_ratio']).map((r) => [r.kpi, r]));
+      // 4 m³/h through the master for 24 h, 200 residents: 480 L each, b3's 1 m³/h is part of it.
+      expect(rows.get('water_per_capita')?.value).toBeCloseTo(480, 0);
+      expect(rows.get('water_per_capita')?.series).toEqual(['main/volume_total']);
+      expect(rows.get('non_traditional_water_ratio')?.value).toBeCloseTo(0.5 / 4.5, 3);
+    } finally {
+      f.close();
+    }
   });
 
   it('peak demand is the highest 15-minute mean import', () => {
