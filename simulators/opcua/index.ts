@@ -55,6 +55,7 @@ export class StationGroup implements SimulatorGroup {
 
   async start(): Promise<void> {
     await this.server.start();
+    this.push(this.model.t);
     this.tick();
     const every = Math.max(MIN_TICK_MS, Math.min(MAX_TICK_MS, this.scenario.step / this.o.speed));
     this.timer ??= setInterval(() => this.tick(), every);
@@ -97,8 +98,14 @@ export class StationGroup implements SimulatorGroup {
   }
 
   private tick(): void {
-    this.model.advance(this.clock.now(), () => this.push(this.model.t));
-    this.push(this.model.t);
+    // At high speed every tick passes record instants; pushing the tick's own state as well would
+    // only double the traffic.
+    let recorded = false;
+    const moved = this.model.advance(this.clock.now(), () => {
+      this.push(this.model.t);
+      recorded = true;
+    });
+    if (moved && !recorded) this.push(this.model.t);
   }
 
   private push(ts: number): void {

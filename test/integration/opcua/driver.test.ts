@@ -14,7 +14,6 @@ import { collect, driver, opcuaConnection, station, stationDevices, stationScena
  */
 
 const tmp = tempDir('fcgw-opcua-');
-const serverPki = join(tmp.dir, 'server-pki');
 /** One gateway data directory for the file: its client certificate is made once. */
 const gwDir = join(tmp.dir, 'gateway');
 let port: number;
@@ -24,7 +23,7 @@ const clock = new AcceleratedClock(Date.now() - 3_600_000, 60);
 
 beforeAll(async () => {
   port = await freePort();
-  sim = station(stationScenario(port, { users: { operator: 'station-pass-1' } }), clock, serverPki, 60);
+  sim = station(stationScenario(port, { users: { operator: 'station-pass-1' } }), clock, 60);
   await sim.start();
 }, 20_000);
 

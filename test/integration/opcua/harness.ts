@@ -30,8 +30,12 @@ export function stationScenario(port: number, over: Partial<Record<keyof Station
   });
 }
 
-export function station(s: StationScenario, clock: Clock, pkiDir: string, speed = 1): StationGroup {
-  return new StationGroup(s, clock, { seed: 7, latitude: 30.27, longitude: 120.15, speed, pkiDir });
+/**
+ * A station simulator. Its server certificate lives in the shared simulator PKI folder (made once
+ * per machine, then reused), so a test file does not pay for a new RSA key each run.
+ */
+export function station(s: StationScenario, clock: Clock, speed = 1): StationGroup {
+  return new StationGroup(s, clock, { seed: 7, latitude: 30.27, longitude: 120.15, speed });
 }
 
 /** The devices of stationScenario() as gateway devices on connection `conn`. */

@@ -57,7 +57,7 @@ beforeAll(async () => {
       { id: PUMPS[2], folder: 'HP3', rated_kw: 60 },
     ],
   });
-  sim = station(scenario, clock, join(tmp.dir, 'server-pki'), SPEED);
+  sim = station(scenario, clock, SPEED);
   await sim.start();
   const devices = [
     ...PUMPS.map((id, i) => `  - { id: ${id}, class: heat_pump, connection: station, profile: energy-station, options: { folder: HP${i + 1} } }`),
