@@ -30,7 +30,7 @@ describe('the demo’s KPIs while it runs', () => {
       const day = await waitFor(async () => {
         const rows = await get('day');
         const load = rows.find((r) => r.kpi === 'community_load');
-        return load && load.value !== null && load.coverage > 0 && modbus.every((s) => load.series.includes(s)) ? rows : undefined;
+        return load && (load.value ?? 0) > 0 && load.coverage > 0 && modbus.every((s) => load.series.includes(s)) ? rows : undefined;
       }, 20_000);
 
       const site = day.filter((r) => r.scope === 'site');
