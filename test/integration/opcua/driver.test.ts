@@ -66,6 +66,21 @@ describe('OPC UA driver', () => {
     expect(h.state).toBe('stopped');
   }, 20_000);
 
+  it('never trusts a server certificate that the config does not name', async () => {
+    // A data directory of its own: trust, once given, is kept in the PKI folder.
+    const c = collect(join(tmp.dir, 'gw-untrusting'));
+    const d = driver(opcuaConnection(port, { security_mode: 'SignAndEncrypt', security_policy: 'Basic256Sha256' }), stationDevices('station').slice(0, 1), c);
+    try {
+      await d.start();
+      await waitFor(() => d.health().state === 'backoff' && d.health().error, 8000);
+      expect(d.health().error).toMatch(/BadCertificateUntrusted/);
+      expect(c.readings).toEqual([]);
+      expect(d.health().devices[0]?.state).not.toBe('online');
+    } finally {
+      await d.stop();
+    }
+  }, 15_000);
+
   it('refuses a wrong password and keeps retrying without throwing', async () => {
     const c = collect(gwDir);
     const d = driver(opcuaConnection(port, { username: 'operator', password: 'wrong-password' }), stationDevices('station').slice(0, 1), c);
