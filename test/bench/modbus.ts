@@ -3,7 +3,8 @@
 // (50 unit ids each), polled every second by the real gateway (drivers → pipeline → SQLite).
 // The simulators run in a child process, so CPU and RSS are the gateway's alone. Side by side in
 // the same run: a bare modbus-serial loop (one client per endpoint, the same reads, no decoding,
-// no store) gives the protocol's own CPU cost as the baseline. Writes test/bench/results/modbus.json.
+// no store) gives the protocol's own CPU cost and jitter on this machine at this moment as the
+// baseline. Gateway and baseline each run in a process of their own. Writes test/bench/results/modbus.json.
 //   node --import tsx test/bench/modbus.ts     (BENCH_MODBUS_SECONDS=20 measured, after 8 s warm-up)
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -112,13 +113,15 @@ ${devs}
     for (const s of batch) if (s.metric === 'ac_power') (seen.get(s.device) ?? seen.set(s.device, []).get(s.device))?.push(s.ts);
   });
   await new Promise((r) => setTimeout(r, WARMUP * 1000));
-  const polls0 = gw.driverHealth().reduce((n, h) => n + (h.counters?.['polls'] ?? 0), 0);
+  const sum = (k: string) => gw.driverHealth().reduce((n, h) => n + (h.counters?.[k] ?? 0), 0);
+  const polls0 = sum('polls');
+  const overruns0 = sum('overruns');
   on = true;
   const m = await measure(SECONDS, () => gw.driverHealth());
   on = false;
   const health = m.value;
   const polls = health.reduce((n, h) => n + (h.counters?.['polls'] ?? 0), 0) - polls0;
-  const overruns = health.reduce((n, h) => n + (h.counters?.['overruns'] ?? 0), 0);
+  const overruns = health.reduce((n, h) => n + (h.counters?.['overruns'] ?? 0), 0) - overruns0;
   const online = health.flatMap((h) => h.devices).filter((d) => d.state === 'online').length;
   const jitter: number[] = [];
   let atPeriod = 0;
@@ -195,6 +198,18 @@ async function bareRun(ports: number[]) {
   };
 }
 
+/** The gateway run in a process of its own, so its RSS and CPU are not the baseline's. */
+function gatewayProcess(ports: number[], dir: string): Promise<Awaited<ReturnType<typeof gatewayRun>>> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--gateway', ports.join(','), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out: string | undefined;
+    createInterface({ input: p.stdout }).on('line', (l) => {
+      if (l.startsWith('{')) out = l;
+    });
+    p.on('exit', (code) => (code === 0 && out ? resolve(JSON.parse(out) as Awaited<ReturnType<typeof gatewayRun>>) : reject(new Error(`gateway run exited ${code}`))));
+  });
+}
+
 async function main(): Promise<void> {
   const ports: number[] = [];
   while (ports.length < ENDPOINTS) {
@@ -206,7 +221,7 @@ async function main(): Promise<void> {
   try {
     const bare = await bareRun(ports);
     console.log(`bare modbus-serial (same reads, no decode/store): ${bare.polls_per_s} polls/s, jitter p50 ${bare.jitter_p50_ms} ms p99 ${bare.jitter_p99_ms} ms, CPU ${bare.cpu_core_share} core`);
-    const gw = await gatewayRun(ports, t.dir);
+    const gw = await gatewayProcess(ports, t.dir);
     console.log(
       `gateway: ${gw.online}/${gw.devices} online, ${gw.devices_at_period} at 1 s (±2 %), ${gw.polls_per_s} polls/s, ${gw.samples_per_s} samples/s, ` +
         `jitter p50 ${gw.jitter_p50_ms} ms p99 ${gw.jitter_p99_ms} ms max ${gw.jitter_max_ms} ms, CPU ${gw.cpu_core_share} core, RSS ${gw.rss_mb} MB, event-loop delay p99 ${gw.event_loop_delay_p99_ms} ms`,
@@ -231,5 +246,7 @@ async function main(): Promise<void> {
   }
 }
 
-if (process.argv[2] === '--serve') await serve((process.argv[3] as string).split(',').map(Number));
+const argPorts = (process.argv[3] ?? '').split(',').map(Number);
+if (process.argv[2] === '--serve') await serve(argPorts);
+else if (process.argv[2] === '--gateway') console.log(JSON.stringify(await gatewayRun(argPorts, process.argv[4] as string)));
 else await main();
