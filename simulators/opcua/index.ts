@@ -112,6 +112,12 @@ export class StationGroup implements SimulatorGroup {
     this.server.publish(ts, (device, p) => this.status(device, p, ts));
   }
 
+  /** The status a point of a device shows at simulated time `ts` (what the server publishes). */
+  statusAt(device: string, metric: string, ts: number): PointStatus['code'] {
+    const p = this.model.devices.find((d) => d.id === device)?.points().find((x) => x.metric === metric);
+    return p ? this.status(device, p, ts).code : 'Good';
+  }
+
   private status(device: string, p: StationPoint, ts: number): PointStatus {
     const rel = ts - this.start0;
     let out: PointStatus = { code: 'Good' };
