@@ -62,7 +62,10 @@ export interface DecodeOptions {
 }
 
 type Value = number | bigint | string | boolean;
-type Outcome = { value: Value; ts: number } | { bad: string; ts: number };
+/** `uncertain`: the value is usable but not exact (a 64-bit counter beyond 2^53 that had to be scaled). */
+type Outcome = { value: Value; ts: number; uncertain?: string } | { bad: string; ts: number };
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Decode one point from the image (undefined: its registers were not read). */
 export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined {
@@ -100,8 +103,10 @@ export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined
   if (typeof raw === 'bigint' && p.scale === 1 && sf === 0 && p.add === 0) v = raw;
   else v = Number(raw) * p.scale * 10 ** sf + p.add;
   // 10^-n multiplications leave binary noise (0.1 * 3 = 0.30000000000000004); round it off.
-  if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(12));
+  if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(15));
   if (p.below !== undefined) return { value: Number(v) < p.below, ts };
+  // A scaled 64-bit value beyond 2^53 cannot be exact as a double: say so, never round silently.
+  if (typeof raw === 'bigint' && typeof v === 'number' && (raw > MAX_SAFE || raw < -MAX_SAFE)) return { value: v, ts, uncertain: 'precision_loss' };
   return { value: v, ts };
 }
 
@@ -133,7 +138,7 @@ export function decodeDevice(points: readonly Point[], derived: readonly Derived
     }
     const how = g.p.aggregate;
     const v = how === 'sum' ? vs.reduce((a, b) => a + b, 0) : how === 'avg' ? vs.reduce((a, b) => a + b, 0) / vs.length : how === 'max' ? Math.max(...vs) : Math.min(...vs);
-    out.push(toReading({ ...g.p, metric }, { value: Number(v.toPrecision(12)), ts: g.ts }, o));
+    out.push(toReading({ ...g.p, metric }, { value: Number(v.toPrecision(15)), ts: g.ts }, o));
   }
   for (const r of out) if (typeof r.value === 'number' && r.quality === undefined) numeric.set(r.metric, { v: r.value, ts: r.ts });
   for (const d of derived) {
@@ -157,6 +162,9 @@ function toReading(p: Point, r: Outcome, o: DecodeOptions): Reading {
   if ('bad' in r) {
     reading.quality = 'bad';
     reading.reason = r.bad;
+  } else if (r.uncertain) {
+    reading.quality = 'uncertain';
+    reading.reason = r.uncertain;
   }
   return reading;
 }

@@ -32,7 +32,7 @@ async function mbpoll(port: number, unit: number, type: string, ref: number, cou
 }
 const int16 = (x: number) => (x << 16) >> 16;
 const pow10 = (sf: number) => 10 ** int16(sf);
-const fix = (x: number) => Number(x.toPrecision(12));
+const fix = (x: number) => Number(x.toPrecision(15));
 
 describe.skipIf(!MBPOLL)('mbpoll reads the energy simulators', () => {
   it('gets what the profiles say from SunSpec, heat pump, water meter and plain ESS units', async () => {
