@@ -163,10 +163,11 @@ export class OpcuaDriver implements Driver {
     if (!this.started) return;
     this.failures++;
     this.state = 'backoff';
-    this.lastError = reason;
-    this.markDevices('offline', reason);
+    // node-opcua's messages span lines; health and logs want one.
+    this.lastError = reason.replace(/\s+/g, ' ').trim();
+    this.markDevices('offline', this.lastError);
     this.args.ctx.metrics.linkError('session');
-    this.args.ctx.log.warn({ endpoint: this.args.connection.endpoint, err: reason, attempt: this.failures }, 'opcua connection failed; retrying');
+    this.args.ctx.log.warn({ endpoint: this.args.connection.endpoint, err: this.lastError, attempt: this.failures }, 'opcua connection failed; retrying');
     const max = this.args.connection.reconnect_max;
     const delay = Math.min(max, RETRY_MIN_MS * 2 ** Math.min(this.failures - 1, 20)) * (0.8 + 0.4 * Math.random());
     this.retryTimer = setTimeout(() => {

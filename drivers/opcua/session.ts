@@ -69,7 +69,12 @@ export class UaLink {
     routeNodeOpcuaLogs(ua, this.log);
     const key = `${this.dataDir}\u0000${this.c.trusted_certificates.join('\u0000')}`;
     let cm = UaLink.cm.get(key);
-    if (!cm) UaLink.cm.set(key, (cm = clientCertificateManager(ua, this.dataDir, this.c.trusted_certificates)));
+    if (!cm) {
+      cm = clientCertificateManager(ua, this.dataDir, this.c.trusted_certificates);
+      // A failed set-up (an unreadable certificate file) is tried again at the next connect.
+      cm.catch(() => UaLink.cm.delete(key));
+      UaLink.cm.set(key, cm);
+    }
     const client = ua.OPCUAClient.create({
       applicationName: APPLICATION_NAME,
       applicationUri: APPLICATION_URI,
@@ -81,7 +86,9 @@ export class UaLink {
       requestedSessionTimeout: 60_000,
       transportTimeout: this.c.timeout,
       defaultTransactionTimeout: this.c.timeout,
-      connectionStrategy: { initialDelay: 250, maxDelay: this.c.reconnect_max, maxRetry: -1, randomisationFactor: 0.2 },
+      // The first connect gives up after one retry (the driver backs off and reports it); once
+      // connected, node-opcua repairs a lost channel with retries of its own until closed.
+      connectionStrategy: { initialDelay: 250, maxDelay: this.c.reconnect_max, maxRetry: 1, randomisationFactor: 0.2 },
     });
     this.client = client;
     client.on('backoff', (n: number, _delay: number, err?: Error) => this.on.backoff(n, err));

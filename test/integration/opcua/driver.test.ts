@@ -66,6 +66,21 @@ describe('OPC UA driver', () => {
     expect(h.state).toBe('stopped');
   }, 20_000);
 
+  it('a server that is down at start: start() returns, health says why, and the driver keeps trying', async () => {
+    const c = collect(gwDir);
+    const d = driver(opcuaConnection(await freePort(), { timeout: '1s' }), stationDevices('station').slice(0, 1), c);
+    try {
+      const t0 = Date.now();
+      await d.start();
+      expect(Date.now() - t0).toBeLessThan(5000);
+      await waitFor(() => d.health().state === 'backoff' && /ECONNREFUSED/.test(d.health().error ?? ''), 8000);
+      expect(d.health().devices[0]?.state).not.toBe('online');
+    } finally {
+      await d.stop();
+    }
+    expect(d.health().state).toBe('stopped');
+  }, 15_000);
+
   it('never trusts a server certificate that the config does not name', async () => {
     // A data directory of its own: trust, once given, is kept in the PKI folder.
     const c = collect(join(tmp.dir, 'gw-untrusting'));
