@@ -150,18 +150,7 @@ const FIXTURE = fileURLToPath(new URL('../../fixtures/pymodbus/sunspec_server.py
 describe.skipIf(!PY)('the driver reads a SunSpec device served by pymodbus', () => {
   it('discovers the chain (model 1 with L = 65) and reads inverter and meter as the fixture says', async () => {
     const port = await freePort();
-    const child = spawn(PY as string, [FIXTURE, String(port)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    stops.push(() => {
-      child.kill('SIGTERM');
-    });
-    let stderr = '';
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    const first = await new Promise<string>((resolve, reject) => {
-      const rl = createInterface({ input: child.stdout });
-      rl.once('line', resolve);
-      child.once('exit', (code) => reject(new Error(`pymodbus fixture exited ${code}: ${stderr}`)));
-    });
-    const spec = JSON.parse(first) as { expected: Record<string, Record<string, unknown>> };
+    const spec = (await fixture(FIXTURE, [String(port)])) as { expected: Record<string, Record<string, unknown>> };
     const c = collect();
     const d = driverFor(connection(port, { timeout: 1000 }), [device('inv', 'pv_inverter', 'sunspec', 1, 300), device('meter', 'grid_meter', 'sunspec', 1, 300)], c.ctx);
     stops.push(() => d.stop());
@@ -174,3 +163,36 @@ describe.skipIf(!PY)('the driver reads a SunSpec device served by pymodbus', () 
     expect(d.explain('inv').join('\n')).toContain('SunSpec at 40000: 1@40002 L=65, 103@40069 L=50, 203@40121 L=105');
   });
 });
+
+const RTU_FIXTURE = fileURLToPath(new URL('../../fixtures/pymodbus/rtu_server.py', import.meta.url));
+
+/** Start a Python fixture and read the JSON line it prints first. */
+async function fixture(script: string, args: string[]): Promise<Record<string, unknown>> {
+  const child = spawn(PY as string, [script, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  stops.push(() => {
+    child.kill('SIGTERM');
+  });
+  let stderr = '';
+  child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+  const first = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout }).once('line', resolve);
+    child.once('exit', (code) => reject(new Error(`${script} exited ${code}: ${stderr}`)));
+  });
+  return JSON.parse(first) as Record<string, unknown>;
+}
+
+describe.skipIf(!PY)('modbus-rtu on a serial line with pymodbus slaves', () => {
+  it('reads two water meters (float32 DCBA, 9600 8N1) through a real serial port', async () => {
+    const spec = (await fixture(RTU_FIXTURE, [])) as { port: string; expected: Record<string, Record<string, unknown>> };
+    const c = collect();
+    const conn = { id: 'line', protocol: 'modbus-rtu', path: spec.port, baud: 9600, parity: 'none', data_bits: 8, stop_bits: 1, timeout: 500, gap: 20, retries: 1, reconnect_min: 100, reconnect_max: 1000, quarantine_min: 500, quarantine_max: 2000 };
+    const d = driverFor(conn as never, [device('wm-7', 'water_meter', 'modbus-water-meter', 7, 300), device('wm-9', 'water_meter', 'modbus-water-meter', 9, 300)], c.ctx);
+    stops.push(() => d.stop());
+    await d.start();
+    await waitFor(() => c.last('wm-7', 'volume_total') && c.last('wm-9', 'volume_total'), 8000);
+    expect(valuesOf(c.readings, 'wm-7')).toEqual(spec.expected['7']);
+    expect(valuesOf(c.readings, 'wm-9')).toEqual(spec.expected['9']);
+    expect(d.health()).toMatchObject({ protocol: 'modbus-rtu', state: 'connected' });
+  });
+});
+
