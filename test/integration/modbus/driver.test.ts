@@ -136,4 +136,29 @@ describe('modbus driver over real servers', () => {
     expect(order).toEqual(['slow-1', 'write', 'fast-1', 'fast-2', 'slow-2']);
     expect(most).toBe(1);
   });
+
+  it('keeps retrying with backoff while the peer is gone, and polls again once it is back', async () => {
+    const units = new SimUnits();
+    units.add(1, { image: new UnitImage(modbusProfile('plain-ess'), [{ cls: 'battery', values: () => ({ state: 'charging', power: 1000, soc: 40, soh: 99, capacity: 1, charged_total: 1, discharged_total: 1 }) }]) });
+    const port = await freePort();
+    const c = collect();
+    // Nobody listens yet: start() resolves anyway, the link backs off and tries again.
+    const d = started(driverFor(connection(port), [device('ess', 'battery', 'plain-ess', 1, 100)], c.ctx));
+    await d.start();
+    expect(d.health().state).toBe('backoff');
+    const s = new ModbusTcpSimServer(units, { port });
+    await new Promise((r) => setTimeout(r, 300));
+    await s.start();
+    await waitFor(() => c.last('ess', 'soc'), 3000);
+    // The peer dies (server gone, sockets closed) and comes back on the same port.
+    await s.stop();
+    await waitFor(() => d.health().state !== 'connected', 2000);
+    const n = c.readings.length;
+    await s.start();
+    stops.push(() => s.stop());
+    await waitFor(() => c.readings.length > n && d.health().state === 'connected', 4000);
+    expect(d.health().counters?.['reconnects']).toBeGreaterThanOrEqual(2);
+    expect(d.health().devices[0]?.state).toBe('online');
+  });
 });
+
