@@ -98,7 +98,7 @@ export class OpcuaDriver implements Driver {
         ...(d.error !== undefined ? { error: d.error } : {}),
         ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
       })),
-      counters: { ...this.counters, pending: this.pending.length },
+      counters: { ...this.counters, pending: this.pending.length, monitored: (this.link?.resolved.length ?? 0) - (this.link?.polled.length ?? 0), polled: this.link?.polled.length ?? 0 },
     };
     if (this.lastError !== undefined) h.error = this.lastError;
     return h;

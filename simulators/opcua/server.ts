@@ -91,6 +91,12 @@ export class StationServer {
     if (s) await s.shutdown(0);
   }
 
+  /** A server out of subscriptions (BadTooManySubscriptions), as small PLCs are: clients must read. */
+  refuseSubscriptions(refuse: boolean): void {
+    const caps = this.server?.engine.serverCapabilities;
+    if (caps) caps.maxSubscriptionsPerSession = refuse ? 0 : 10;
+  }
+
   get running(): boolean {
     return this.server !== undefined;
   }

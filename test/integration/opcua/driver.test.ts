@@ -46,7 +46,7 @@ describe('OPC UA driver', () => {
     try {
       await d.start();
       await waitFor(() => c.last('hp-1', 'thermal_total') && c.last('heat', 'thermal_total') && c.last('hp-2', 'mode'), 10_000);
-      expect(d.health().state).toBe('connected');
+      expect(d.health()).toMatchObject({ state: 'connected', counters: { monitored: 41, polled: 0 } });
       expect(d.health().devices.every((x) => x.state === 'online')).toBe(true);
       const t = c.last('hp-1', 'thermal_total');
       expect(t?.quality).toBeUndefined();
@@ -162,6 +162,21 @@ describe('OPC UA driver', () => {
       expect(c.last('tank', 'stored_energy')?.unit).toBe('kWh');
       expect(d.explain('tank').join('\n')).toContain('read every 300 ms');
     } finally {
+      await d.stop();
+    }
+  }, 15_000);
+
+  it('falls back to reads when the server will not give it a subscription', async () => {
+    const c = collect(gwDir);
+    const d = driver(opcuaConnection(port), stationDevices('station', { poll: 300, options: { folder: 'HP3' } }).slice(0, 1), c);
+    sim.server.refuseSubscriptions(true);
+    try {
+      await d.start();
+      await waitFor(() => c.readings.filter((r) => r.metric === 'electric_total').length >= 3, 5000);
+      expect(typeof c.last('hp-1', 'electric_total')?.value).toBe('number');
+      expect(d.health()).toMatchObject({ state: 'connected', counters: { polled: 10, monitored: 0 } });
+    } finally {
+      sim.server.refuseSubscriptions(false);
       await d.stop();
     }
   }, 15_000);
