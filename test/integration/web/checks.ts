@@ -111,6 +111,12 @@ export async function rawOf(page: Page, selector: string): Promise<number | null
 }
 
 /** A KPI on screen agrees with the API's (values move with the simulation: within `rel`). */
+/** Whether a shown KPI value is the API's, within `rel` (both absent counts as equal). */
+export function kpiClose(shown: number | null, api: ApiKpi | undefined, rel = 0.05): boolean {
+  if (!api || api.value === null) return shown === null;
+  return shown !== null && Math.abs(shown - api.value) <= Math.max(Math.abs(api.value) * rel, 1e-9);
+}
+
 export function expectKpiClose(shown: number | null, api: ApiKpi | undefined, label: string, rel = 0.05): void {
   if (!api || api.value === null) {
     expect(shown, `${label}: the API has no value`).toBeNull();

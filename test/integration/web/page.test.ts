@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareIds } from '../../../gateway/web/derive.js';
 import { findPeer, waitFor } from '../../helpers/peers.js';
-import { apiClient, expectKpiClose, expectNoRawKeys, expectShownMatchApi, type Api } from './checks.js';
+import { apiClient, expectKpiClose, kpiClose, expectNoRawKeys, expectShownMatchApi, type Api } from './checks.js';
 import { artifactPath, launchChromium, startDemoGateway, watchedPage, type Watched, type WebGateway } from './harness.js';
 import { registerSynth } from './synthetic.js';
 
@@ -58,23 +58,32 @@ describe.skipIf(!CHROMIUM)('the dashboard: targets, devices, first render, phone
   });
 
   it('Targets: every configured target with the API’s value, bound and status', async () => {
-    await w.page.goto(`${wg.url}/`);
-    await show('targets');
-    await w.page.waitForSelector('.targets tbody tr[data-kpi]');
-    const rows = await w.page.$$eval('.targets tbody tr[data-kpi]', (trs) =>
-      trs.map((r) => ({
-        kpi: r.getAttribute('data-kpi') ?? '',
-        window: r.getAttribute('data-window') ?? '',
-        status: r.getAttribute('data-status') ?? '',
-        raw: (r.querySelector('.val') as HTMLElement | null)?.dataset['raw'] ?? '',
-        bound: r.querySelectorAll('td')[2]?.textContent ?? '',
-      })),
-    );
+    // The month KPIs move quickly while a fresh demo runs at 20×: the page's values and the API's
+    // are read back to back after a fresh render, and read again if a refresh fell in between.
+    const read = async () => {
+      await w.page.goto(`${wg.url}/`);
+      await show('targets');
+      await w.page.waitForSelector('.targets tbody tr[data-kpi]');
+      const rows = await w.page.$$eval('.targets tbody tr[data-kpi]', (trs) =>
+        trs.map((r) => ({
+          kpi: r.getAttribute('data-kpi') ?? '',
+          window: r.getAttribute('data-window') ?? '',
+          status: r.getAttribute('data-status') ?? '',
+          raw: (r.querySelector('.val') as HTMLElement | null)?.dataset['raw'] ?? '',
+          bound: r.querySelectorAll('td')[2]?.textContent ?? '',
+        })),
+      );
+      const windows = [...new Set(wg.gw.config.targets.map((t) => t.window))];
+      const apiRows = (await Promise.all(windows.map((x) => api.kpis(x)))).flat().filter((r) => r.target);
+      const agree = rows.every((r) => kpiClose(r.raw === '' ? null : Number(r.raw), apiRows.find((x) => x.kpi === r.kpi && x.window === r.window)));
+      return { rows, apiRows, agree };
+    };
+    let seen = await read();
+    for (let i = 0; i < 4 && !seen.agree; i++) seen = await read();
+    const { rows, apiRows } = seen;
     // Every target of the config, no more, no less.
     const targets = wg.gw.config.targets.map((t) => `${t.kpi}/${t.window}`).sort();
     expect(rows.map((r) => `${r.kpi}/${r.window}`).sort()).toEqual(targets);
-    const windows = [...new Set(wg.gw.config.targets.map((t) => t.window))];
-    const apiRows = (await Promise.all(windows.map((x) => api.kpis(x)))).flat().filter((r) => r.target);
     for (const r of rows) {
       const a = apiRows.find((x) => x.kpi === r.kpi && x.window === r.window);
       expectKpiClose(r.raw === '' ? null : Number(r.raw), a, `${r.kpi}/${r.window}`);
