@@ -96,7 +96,8 @@ describe('modbus faults on a shared link', () => {
     const units = essUnits(1);
     const port = await serve(units);
     const c = collect();
-    const d = started(driverFor(connection(port), [device('ess-1', 'battery', 'plain-ess', 1, 300)], c.ctx));
+    // A generous timeout: on a busy machine a late answer must not pass for a device fault here.
+    const d = started(driverFor(connection(port, { timeout: 1000 }), [device('ess-1', 'battery', 'plain-ess', 1, 300)], c.ctx));
     units.setFault(1, { exception: 6, times: 2 });
     await d.start();
     await waitFor(() => c.last('ess-1', 'power'), 3000);
