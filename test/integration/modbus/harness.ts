@@ -62,7 +62,7 @@ export function connection(port: number, over: Partial<ModbusConnection> = {}): 
     protocol: 'modbus-tcp',
     host: '127.0.0.1',
     port,
-    timeout: 200,
+    timeout: 500,
     gap: 2,
     retries: 1,
     reconnect_min: 100,
