@@ -221,8 +221,16 @@ export class ModbusDevice {
     const head = `${this.id}: unit ${this.unit}, class ${this.cls}, profile ${this.profile.id}, poll ${this.period} ms`;
     const lines = [head];
     if (this.profile.sunspec && !this.sunspec) {
-      const models = this.profile.sunspec.models.filter((m) => m.class === this.cls).flatMap((m) => m.ids);
-      lines.push(`  SunSpec discovery at ${this.profile.sunspec.bases.join(', ')} (marker SunS); reads models ${models.join(', ')} once found`);
+      const defs = this.profile.sunspec.models.filter((m) => m.class === this.cls);
+      lines.push(`  SunSpec discovery at ${this.profile.sunspec.bases.join(', ')} (marker SunS); reads models ${defs.flatMap((m) => m.ids).join(', ')} once found`);
+      // Addresses are known only after discovery; the plan within each model is known now.
+      for (const m of defs) {
+        const id = m.ids[0] ?? 0;
+        const length = m.repeat ? m.repeat.start + m.repeat.size - 2 : 0xfff0;
+        const pts = sunspecPoints({ ...this.profile, sunspec: { ...this.profile.sunspec, models: [m] } }, [{ id, address: 0, length }], this.cls).points;
+        lines.push(`  model ${m.ids.join('/')}${m.repeat ? ', first block' : ''}, offsets from its ID register:`);
+        for (const r of plan(spansOf(pts), this.limits)) lines.push(`    ${describeRead(r, pts)}`);
+      }
       return lines;
     }
     if (this.sunspec) lines.push(`  SunSpec at ${this.sunspec.base}: ${this.sunspec.models.map((m) => `${m.id}@${m.address} L=${m.length}`).join(', ')}`);

@@ -86,7 +86,9 @@ export function plan(spans: readonly Span[], limits: PlanLimits, memory: PlanMem
       reads.push(cur);
     }
   }
-  return reads;
+  // A slow read whose registers a fast read already covers (a counter inside a telemetry block
+  // read through its gap) costs a request for nothing: the fast read brings it every poll.
+  return reads.filter((r) => !r.slow || !reads.some((f) => !f.slow && f.fn === r.fn && f.address <= r.address && f.address + f.count >= r.address + r.count));
 }
 
 /**

@@ -66,6 +66,11 @@ describe('request planner', () => {
       [8, 1],
     ]);
   });
+  it('drops a slow read that a fast read already covers', () => {
+    // A SunSpec 103 block: the energy counter (slow) lies inside the telemetry block read through its gap.
+    const points = [pt(14), pt(15), pt(24, 2, { slow: true, sf: { fn: 'holding', address: 26 } }), pt(31), pt(32), pt(38), pt(60, 2, { slow: true })];
+    expect(plan(spansOf(points), { ...limits, max_gap: 16 }).map((r) => `${r.address}+${r.count}${r.slow ? 's' : ''}`)).toEqual(['14+25', '60+2s']);
+  });
   it('describes a read for explain', () => {
     const points = [pt(40084, 1, { metric: 'ac_power' }), pt(40085, 1, { metric: 'energy_total' })];
     const [r] = plan(spansOf(points), limits);
