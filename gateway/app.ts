@@ -161,10 +161,14 @@ export class Gateway {
 
       if (cfg.broker.embedded) {
         this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }));
+        this.broker.hold();
         await this.broker.start();
       }
+      // Simulators first (the drivers' Modbus and OPC UA peers are then listening), drivers next;
+      // the broker holds what devices publish meanwhile and acknowledges it once drivers run.
       if (cfg.simulators.enabled) await this.startSimulators();
       await this.startDrivers();
+      this.broker?.open();
 
       this.maintenance = new Maintenance({
         store: this.store,

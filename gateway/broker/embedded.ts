@@ -33,6 +33,13 @@ export class EmbeddedBroker {
   /** Credentials of the gateway's own clients (northbound sink), never shown or stored. */
   readonly internalUser = { username: `fcgw-internal-${randomBytes(4).toString('hex')}`, password: randomBytes(24).toString('hex') };
   private boundPort = 0;
+  /**
+   * While held, publishes wait unacknowledged (no PUBACK) until `open()`: the gateway holds its
+   * broker from listening until its drivers are running, so nothing is acknowledged that no
+   * driver was there to take. Devices simply wait for their PUBACK, as on a slow link.
+   */
+  private held = false;
+  private readonly waiting: ((err?: Error) => void)[] = [];
 
   constructor(
     private readonly cfg: EmbeddedConfig,
@@ -45,6 +52,17 @@ export class EmbeddedBroker {
       const i = this.interceptors.indexOf(fn);
       if (i >= 0) this.interceptors.splice(i, 1);
     };
+  }
+
+  /** Hold publishes (unacknowledged) until `open()`; call before `start()`. */
+  hold(): void {
+    this.held = true;
+  }
+
+  /** Let held publishes through, in the order they arrived. */
+  open(): void {
+    this.held = false;
+    for (const go of this.waiting.splice(0)) go();
   }
 
   get port(): number {
@@ -90,12 +108,17 @@ export class EmbeddedBroker {
           this.log.warn({ client: client.id, topic: packet.topic }, 'MQTT publish not allowed by ACL');
           return callback(new Error('not authorised'));
         }
-        if (this.interceptors.length === 0) return callback(null);
-        const clientId = client?.id ?? '';
-        Promise.all(this.interceptors.map(async (fn) => fn(packet.topic, packet.payload as Buffer, clientId))).then(
-          () => callback(null),
-          (err: Error) => callback(err),
-        );
+        const go = (stopping?: Error) => {
+          if (stopping) return callback(stopping);
+          if (this.interceptors.length === 0) return callback(null);
+          const clientId = client?.id ?? '';
+          Promise.all(this.interceptors.map(async (fn) => fn(packet.topic, packet.payload as Buffer, clientId))).then(
+            () => callback(null),
+            (err: Error) => callback(err),
+          );
+        };
+        if (this.held) this.waiting.push(go);
+        else go();
       },
       authorizeSubscribe: (client, sub, callback) => {
         if (!this.allowed(client, sub.topic, 'subscribe', users)) return callback(new Error('not authorised'), null);
@@ -154,6 +177,8 @@ export class EmbeddedBroker {
     const aedes = this.aedes;
     this.server = undefined;
     this.aedes = undefined;
+    // Held publishes were never acknowledged: refusing them makes their devices send them again.
+    for (const go of this.waiting.splice(0)) go(new Error('broker stopping'));
     if (aedes) await new Promise<void>((r) => aedes.close(() => r()));
     if (server) await new Promise<void>((r) => server.close(() => r()));
   }
