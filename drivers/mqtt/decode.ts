@@ -52,6 +52,16 @@ function getter(path: string): Getter {
 
 type Test = (data: unknown, input: MessageInput) => boolean;
 
+/** Fields that say which rule applies (`when` with `equals`/`in`): a value there must be a scalar. */
+function selectorsOf(profile: MqttProfile): { path: string; get: Getter }[] {
+  const paths = new Set<string>();
+  for (const rule of [...profile.readings, ...profile.events]) {
+    const when = rule.when === undefined ? [] : Array.isArray(rule.when) ? rule.when : [rule.when];
+    for (const c of when) if (c.equals !== undefined || c.in !== undefined) paths.add(c.path);
+  }
+  return [...paths].map((path) => ({ path, get: getter(path) }));
+}
+
 function compileWhen(when: Condition | Condition[] | undefined): Test {
   if (!when) return () => true;
   const tests = (Array.isArray(when) ? when : [when]).map((c): Test => {
@@ -158,6 +168,7 @@ export function compileDecoder(profile: MqttProfile, cls: string): Decoder {
   if (problems.length) throw new ProfileError(`profile ${profile.id}: ${problems.join('; ')}`);
 
   const msgTs = compileTs(profile.timestamp);
+  const selectors = selectorsOf(profile);
   const passValues = profile.passthrough?.values !== undefined ? getter(profile.passthrough.values) : undefined;
   const passEvents = profile.passthrough?.events !== undefined ? getter(profile.passthrough.events) : undefined;
 
@@ -224,8 +235,14 @@ export function compileDecoder(profile: MqttProfile, cls: string): Decoder {
         const p = passthroughEvents(out, device, cls, passEvents(data, input), ts);
         if (p) return p;
       }
-      if (out.readings.length === 0 && out.events.length === 0)
+      if (out.readings.length === 0 && out.events.length === 0) {
+        // No rule applied because the field that selects one is an object or an array.
+        for (const sel of selectors) {
+          const v = sel.get(data, input);
+          if (v !== null && typeof v === 'object') return fail('wrong_type', `${sel.path}: expected a string or number, got ${Array.isArray(v) ? 'array' : 'object'}`);
+        }
         return fail('no_match', `nothing in the message maps to profile ${profile.id}`);
+      }
       return { ok: true, value: out };
     },
   };

@@ -84,16 +84,12 @@ discover: ${JSON.stringify(rules)}
       for (const m of text.matchAll(/^fcgw_ingest_rejections_total\{reason="([^"]+)"\} (\d+)$/gm)) counted[m[1] as string] = Number(m[2]);
       const why = JSON.stringify({ injected, counted });
       for (const kind of FAULT_KINDS) expect(injected[kind], `${kind} injected`).toBeGreaterThan(3);
-      // Faults of the whole message have a reason of their own, one for one.
-      for (const kind of ['malformed_json', 'duplicate', 'out_of_order', 'oversize']) expect(counted[kind], why).toBe(injected[kind]);
-      // A field removed or of the wrong type is named as such, unless it was the field that says
-      // what the message is (an access controller's desc, an OCPP action's body): then nothing in
-      // the message maps to the profile.
-      const fieldFaults = (injected['wrong_type'] ?? 0) + (injected['missing_field'] ?? 0);
-      expect((counted['wrong_type'] ?? 0) + (counted['missing_field'] ?? 0) + (counted['no_match'] ?? 0), why).toBe(fieldFaults);
-      expect(counted['wrong_type'], why).toBeGreaterThan(0);
+      // Every fault has a reason of its own, one for one, except a removed field that was the one
+      // saying what the message is (an access controller's desc): then nothing maps, no_match.
+      for (const kind of ['malformed_json', 'wrong_type', 'duplicate', 'out_of_order', 'oversize']) expect(counted[kind], why).toBe(injected[kind]);
+      expect((counted['missing_field'] ?? 0) + (counted['no_match'] ?? 0), why).toBe(injected['missing_field']);
       expect(counted['missing_field'], why).toBeGreaterThan(0);
-      expect(Object.keys(counted).sort(), why).toEqual([...FAULT_KINDS, 'no_match'].sort());
+      for (const reason of Object.keys(counted)) expect([...FAULT_KINDS, 'no_match'], why).toContain(reason);
       const all = Object.values(counted).reduce((a, b) => a + b, 0);
       expect(all, why).toBe(FAULT_KINDS.reduce((n, k) => n + (injected[k] ?? 0), 0));
 
