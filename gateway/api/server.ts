@@ -54,8 +54,9 @@ const iso = (ms: number | null | undefined) => (ms === null || ms === undefined 
 /** Build the HTTP API without listening, so tests can `inject()` requests. */
 export async function buildApi(ctx: ApiContext, plugins: ApiPlugin[] = []): Promise<FastifyInstance> {
   const app = Fastify({
-    loggerInstance: ctx.log.child({ part: 'api' }) as unknown as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Per-request lines (fastify logs them at info) would drown the gateway's own log: the API's
+    // logger starts at warn. (The `disableRequestLogging` option is deprecated in fastify 5.)
+    loggerInstance: ctx.log.child({ part: 'api' }, { level: ctx.log.isLevelEnabled('warn') ? 'warn' : ctx.log.level }) as unknown as FastifyBaseLogger,
   }) as unknown as FastifyInstance;
 
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
