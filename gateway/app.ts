@@ -147,6 +147,7 @@ export class Gateway {
         metrics: this.metrics,
         log: this.log.child({ part: 'ingest' }),
         maxRows: cfg.store.batch.max_rows,
+        maxDelayMs: cfg.store.batch.max_delay,
         queueMax: cfg.pipeline.queue_max,
         normalise: {
           site: cfg.site.id,

@@ -26,9 +26,9 @@ const store = strict({
   max_disk: size('5GB'),
   /** What happens at max_disk: drop the oldest samples (even unsent ones, loudly) or refuse new ones. */
   overflow: z.enum(['drop_oldest', 'reject_new']).default('drop_oldest'),
-  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('20ms') }).default({
+  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms') }).default({
     max_rows: 5000,
-    max_delay: 20,
+    max_delay: 0,
   }),
 });
 

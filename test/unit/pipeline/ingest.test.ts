@@ -29,13 +29,14 @@ describe('ingestor', () => {
   let store: Store;
   let metrics: GatewayMetrics;
   let out: ReturnType<typeof capture>;
-  const make = (maxRows = 1000, queueMax = 100_000) =>
+  const make = (maxRows = 1000, queueMax = 100_000, maxDelayMs = 0) =>
     new Ingestor({
       store,
       metrics,
       log: out.log,
       maxRows,
       queueMax,
+      maxDelayMs,
       normalise: {
         site: 't',
         deviceClass: (d) => (d.startsWith('m') ? 'grid_meter' : undefined),
@@ -64,6 +65,22 @@ describe('ingestor', () => {
     const countsWhenResolved = await Promise.all(done);
     expect(countsWhenResolved.every((n) => n === 20)).toBe(true);
     expect((await metrics.ingestBatches.get()).values[0]?.value).toBe(1);
+  });
+
+  it('with max_delay, groups what arrives over that time into one transaction, and max_rows still cuts it short', async () => {
+    const ing = make(50, 100_000, 40);
+    const batches = () => metrics.ingestBatches.get().then((m) => m.values[0]?.value ?? 0);
+    const first = ing.submit({ readings: [reading(0)] });
+    await new Promise((r) => setTimeout(r, 10));
+    expect(store.counts().samples).toBe(0); // still waiting for company
+    const second = ing.submit({ readings: [reading(1)] });
+    await Promise.all([first, second]);
+    expect(store.counts().samples).toBe(2);
+    expect(await batches()).toBe(1);
+    // A batch that reaches max_rows commits at once (synchronously), without waiting out the delay.
+    const full = ing.submit({ readings: Array.from({ length: 50 }, (_, i) => reading(100 + i)) });
+    expect(store.counts().samples).toBe(52);
+    await full;
   });
 
   it('commits synchronously at max_rows, so a burst never piles up in memory', async () => {
