@@ -200,7 +200,11 @@ export class Gateway {
         store: this.store,
         clock: this.clock,
         log: this.log.child({ part: 'kpi' }),
-        publish: (topic, payload) => this.broker?.publish(topic, payload, { qos: 1 }),
+        // Alerts go where the northbound mqtt sinks go (their broker and topic prefix); without
+        // one, to the embedded broker's fc/{site}/alerts.
+        publish: (topic, payload) => {
+          if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
+        },
         onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
       });
       kpi.start();

@@ -42,6 +42,12 @@ export interface Sinks {
   health(): SinkHealth[];
   /** Wake the sinks after a commit, so a full batch leaves without waiting for the next poll. */
   notify(): void;
+  /**
+   * Publish a KPI alert on every enabled mqtt sink, at `{topic_prefix}/alerts` (spec/interfaces.md);
+   * false when there is no mqtt sink. Alerts are not in the store's log: an alert raised while a
+   * sink is disconnected waits in its client's queue and is also kept at /api/alerts.
+   */
+  publishAlert(site: string, payload: string): boolean;
   readonly deadLetters: DeadLetters;
 }
 
@@ -57,6 +63,7 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
   let deadLetters: DeadLetters | undefined;
   const letters = () => (deadLetters ??= new DeadLetters(store.db));
   const owned: MqttClient[] = [];
+  const alertOutlets: ((site: string, payload: string) => void)[] = [];
   const runners: SinkRunner[] = [];
   let started = false;
 
@@ -70,6 +77,12 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       case 'mqtt': {
         let client: MqttClient | undefined;
         const writer = mqttWriter(s, () => client);
+        alertOutlets.push((site, payload) => {
+          const topic = `${s.topic_prefix.replaceAll('{site}', site).replace(/\/+$/, '')}/alerts`;
+          client?.publish(topic, payload, { qos: 1 }, (err) => {
+            if (err) deps.log.warn({ sink: id, topic, err: err.message }, 'alert not published');
+          });
+        });
         return {
           ...writer,
           start() {
@@ -137,6 +150,11 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       started = false;
     },
     health: () => runners.map((r) => r.health()),
+    publishAlert(site, payload) {
+      if (!started || alertOutlets.length === 0) return false;
+      for (const out of alertOutlets) out(site, payload);
+      return true;
+    },
     notify() {
       for (const r of runners) r.poke();
     },
