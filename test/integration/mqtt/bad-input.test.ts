@@ -75,14 +75,14 @@ discover: ${JSON.stringify(rules)}
 
       // Inside the embedded broker a PUBACK follows the commit (or the refusal): all is counted now.
       const health = (gw.health().drivers as DriverHealth[]).find((d) => d.connection === 'community-mqtt');
-      expect(health?.counters?.['messages']).toBe(published);
-      expect(health?.counters?.['accepted'], JSON.stringify({ injected, counters: health?.counters })).toBe(good);
-
       const api = gw.api as NonNullable<Gateway['api']>;
       const text = (await api.inject({ method: 'GET', url: '/metrics' })).body;
       const counted: Record<string, number> = {};
       for (const m of text.matchAll(/^fcgw_ingest_rejections_total\{reason="([^"]+)"\} (\d+)$/gm)) counted[m[1] as string] = Number(m[2]);
-      const why = JSON.stringify({ injected, counted });
+      const why = JSON.stringify({ injected, counted, counters: health?.counters });
+      expect(health?.counters?.['messages']).toBe(published);
+      expect(health?.counters?.['accepted'], why).toBe(good);
+
       for (const kind of FAULT_KINDS) expect(injected[kind], `${kind} injected`).toBeGreaterThan(3);
       // Every fault has a reason of its own, one for one, except a removed field that was the one
       // saying what the message is (an access controller's desc): then nothing maps, no_match.
