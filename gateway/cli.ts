@@ -98,13 +98,19 @@ export async function main(argv: string[]): Promise<number> {
           process.stderr.write(`fcgw report: say what to report (--kpi)\n${REPORT_USAGE}\n`);
           return 2;
         }
-        const res = runReport({
-          config: opts.config ?? DEFAULT_CONFIG,
-          ...(opts.window ? { window: opts.window } : {}),
-          ...(opts.from ? { from: opts.from } : {}),
-          ...(opts.to ? { to: opts.to } : {}),
-          ...(opts.format ? { format: opts.format } : {}),
-        });
+        let res;
+        try {
+          res = runReport({
+            config: opts.config ?? DEFAULT_CONFIG,
+            ...(opts.window ? { window: opts.window } : {}),
+            ...(opts.from ? { from: opts.from } : {}),
+            ...(opts.to ? { to: opts.to } : {}),
+            ...(opts.format ? { format: opts.format } : {}),
+          });
+        } catch (err) {
+          // Exit 1 means "a target was missed" (runs are gated on it): any failure to report is 2.
+          return fail(err, verbose, 2);
+        }
         process.stdout.write(res.text.endsWith('\n') ? res.text : `${res.text}\n`);
         return res.exitCode;
       }

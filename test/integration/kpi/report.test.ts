@@ -96,5 +96,9 @@ describe('fcgw report --kpi', () => {
     expect(() => runReport({ config: nowhere, now })).toThrow(/no store at/);
     writeFileSync(nowhere, 'version: 1\nsite: { id: lianhua }\ntargets: [{ kpi: self_sufficency, window: day, min: 1 }]\n');
     expect(() => runReport({ config: nowhere, now })).toThrow(ConfigError);
+    // From the command line these are exit 2, never 1 (which says a target was missed).
+    const bad = spawnSync(process.execPath, ['bin/fcgw.js', 'report', '-c', configFile, '--kpi', '--window', 'fortnight'], { encoding: 'utf8' });
+    expect(bad.stderr.trim()).toMatch(/^fcgw: --window must be one of .* not "fortnight"/);
+    expect(bad.status).toBe(2);
   });
 });
