@@ -3,6 +3,7 @@ import type { SimulatorGroup, SimulatorSectionFactory } from '../core.js';
 import { stationSchema, type StationFault, type StationScenario } from './schema.js';
 import { StationServer, type PointStatus } from './server.js';
 import { StationModel, type StationPoint, type Totals } from './station.js';
+import type { Logger } from 'pino';
 
 export { stationSchema, type StationScenario, type StationFault } from './schema.js';
 export { StationModel, MODE_CODE, type StationPoint, type Totals } from './station.js';
@@ -35,7 +36,7 @@ export class StationGroup implements SimulatorGroup {
   constructor(
     readonly scenario: StationScenario,
     private readonly clock: Clock,
-    private readonly o: { seed: number; latitude: number; longitude: number; speed: number; pkiDir?: string },
+    private readonly o: { seed: number; latitude: number; longitude: number; speed: number; pkiDir?: string; log?: Logger },
   ) {
     this.start0 = clock.now();
     this.model = new StationModel(scenario, { start: this.start0, seed: o.seed, latitude: o.latitude, longitude: o.longitude });
@@ -48,6 +49,7 @@ export class StationGroup implements SimulatorGroup {
         anonymous: scenario.anonymous,
         users: scenario.users,
         ...(o.pkiDir ? { pkiDir: o.pkiDir } : {}),
+        ...(o.log ? { log: o.log } : {}),
       },
       this.model.devices,
     );
@@ -150,6 +152,6 @@ export class StationGroup implements SimulatorGroup {
 export const opcuaSection: SimulatorSectionFactory = (section, ctx) => {
   const res = stationSchema.safeParse(section ?? {});
   if (!res.success) throw new StationScenarioError(`opcua: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return [new StationGroup(res.data, ctx.clock, { seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, speed: ctx.speed })];
+  return [new StationGroup(res.data, ctx.clock, { seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, speed: ctx.speed, log: ctx.log })];
 };
 

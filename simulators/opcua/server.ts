@@ -1,6 +1,8 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { OPCUAServer, UAVariable } from 'node-opcua';
+import type { Logger } from 'pino';
+import { routeNodeOpcuaLogs } from '../../drivers/opcua/logs.js';
 import { UNECE_URI, euFor } from '../../drivers/opcua/units.js';
 import type { StationDevice, StationPoint } from './station.js';
 
@@ -28,6 +30,8 @@ export interface StationServerOptions {
   secureOnly: boolean;
   anonymous: boolean;
   users: Record<string, string>;
+  /** Where node-opcua's own console warnings go (process-wide, as in the driver); else the console. */
+  log?: Logger;
 }
 
 export const DEFAULT_PKI = join(tmpdir(), 'fcgw-opcua-station-pki');
@@ -59,6 +63,7 @@ export class StationServer {
   async start(): Promise<void> {
     if (this.server) return;
     const ua = (this.mod ??= await import('node-opcua'));
+    if (this.o.log) routeNodeOpcuaLogs(ua, this.o.log);
     const certificateManager = new ua.OPCUACertificateManager({ rootFolder: this.o.pkiDir ?? DEFAULT_PKI, automaticallyAcceptUnknownCertificate: true });
     await certificateManager.initialize();
     const modes = [ua.MessageSecurityMode.Sign, ua.MessageSecurityMode.SignAndEncrypt];
