@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { didYouMean } from '../config/suggest.js';
+import { CATALOG } from '../model/catalog.js';
 
 /** Query parameters shared by the routes; bad ones become 400 {error: {code, message}}. */
 
@@ -24,7 +26,12 @@ export const time = z.string().transform((s, ctx) => {
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, 'must be an id like "pv-roof-a"').max(64);
 
-export const latestQuery = z.strictObject({ device: id.optional(), class: z.string().max(64).optional() });
+/** A device class of the catalog; a typo gets a "did you mean" rather than an empty answer. */
+const deviceClass = z.string().superRefine((s, ctx) => {
+  if (!(s in CATALOG)) ctx.addIssue({ code: 'custom', message: `"${s}" is not a device class of the catalog${didYouMean(s, Object.keys(CATALOG))}` });
+});
+
+export const latestQuery = z.strictObject({ device: id.optional(), class: deviceClass.optional() });
 
 export const seriesQuery = z.strictObject({
   device: id,
@@ -38,7 +45,7 @@ export const seriesQuery = z.strictObject({
 export const eventsQuery = z.strictObject({
   type: z.string().regex(/^[a-z_]+$/).optional(),
   device: id.optional(),
-  class: z.string().optional(),
+  class: deviceClass.optional(),
   from: time.optional(),
   to: time.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).optional(),
@@ -46,7 +53,7 @@ export const eventsQuery = z.strictObject({
 
 export const liveQuery = z.strictObject({
   device: id.optional(),
-  class: z.string().optional(),
+  class: deviceClass.optional(),
   /** Comma-separated: sample, event, alert, stale. */
   types: z.string().optional(),
   access_token: z.string().optional(),

@@ -107,6 +107,7 @@ describe('HTTP API', () => {
     ['/api/series?device=meter-1&metric=power&from=yesterday', 'from: "yesterday" is not a time'],
     ['/api/series?device=meter-1&metric=power&step=5m', 'step'],
     ['/api/latest?colour=red', 'unknown parameter colour'],
+    ['/api/latest?class=pv_invertor', '"pv_invertor" is not a device class of the catalog (did you mean "pv_inverter"?)'],
     ['/api/events?device=Bad%20Id', 'device'],
     [`/api/series?device=meter-1&metric=power&from=${T0 + 10}&to=${T0}`, 'from must be before to'],
   ])('GET %s → 400 with a code and a message', async (url, msg) => {
