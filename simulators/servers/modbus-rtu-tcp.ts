@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import type { ModbusFunction } from '../../drivers/modbus/profile-schema.js';
 import type { ModbusServerOptions } from './modbus-tcp.js';
-import type { Answer, SimUnits } from './modbus-units.js';
+import { DelayedAnswers, type Answer, type SimUnits } from './modbus-units.js';
 
 /** Modbus CRC-16 (poly 0xA001, init 0xFFFF), transmitted low byte first. */
 export function crc16(buf: Uint8Array): number {
@@ -38,7 +38,7 @@ function requestLength(buf: Buffer): number | undefined {
 export class ModbusRtuTcpSimServer {
   private server: Server | undefined;
   private readonly sockets = new Set<Socket>();
-  private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly delayed = new DelayedAnswers();
 
   constructor(
     readonly units: SimUnits,
@@ -61,8 +61,7 @@ export class ModbusRtuTcpSimServer {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.pending) clearTimeout(t);
-    this.pending.clear();
+    this.delayed.cancelAll();
     const s = this.server;
     this.server = undefined;
     this.dropClients();
@@ -124,16 +123,10 @@ export class ModbusRtuTcpSimServer {
       return done();
     }
     const reply = this.reply(unit, fc, frame, answer);
-    const send = () => {
+    this.delayed.run(answer.delay, () => {
       if (!sock.destroyed) sock.write(reply);
       done();
-    };
-    if (answer.delay <= 0) return send();
-    const t = setTimeout(() => {
-      this.pending.delete(t);
-      send();
-    }, answer.delay);
-    this.pending.add(t);
+    });
   }
 
   private reply(unit: number, fc: number, req: Buffer, a: Extract<Answer, { delay: number }>): Buffer {

@@ -1,7 +1,7 @@
 import Modbus from 'modbus-serial';
 import type { Socket } from 'node:net';
 import type { ModbusFunction } from '../../drivers/modbus/profile-schema.js';
-import type { Answer, SimUnits } from './modbus-units.js';
+import { DelayedAnswers, type Answer, type SimUnits } from './modbus-units.js';
 
 const { ServerTCP } = Modbus;
 type Server = InstanceType<typeof ServerTCP>;
@@ -18,7 +18,7 @@ export interface ModbusServerOptions {
  */
 export class ModbusTcpSimServer {
   private server: Server | undefined;
-  private readonly pending = new Set<NodeJS.Timeout>();
+  private readonly delayed = new DelayedAnswers();
 
   constructor(
     readonly units: SimUnits,
@@ -61,8 +61,7 @@ export class ModbusTcpSimServer {
   }
 
   async stop(): Promise<void> {
-    for (const t of this.pending) clearTimeout(t);
-    this.pending.clear();
+    this.delayed.cancelAll();
     const s = this.server;
     this.server = undefined;
     if (!s) return;
@@ -81,12 +80,6 @@ export class ModbusTcpSimServer {
       this.dropClients();
       return;
     }
-    const send = () => (a.kind === 'words' ? cb(null, a.words) : cb({ modbusErrorCode: a.code, msg: `exception ${a.code}` }));
-    if (a.delay <= 0) return send();
-    const t = setTimeout(() => {
-      this.pending.delete(t);
-      send();
-    }, a.delay);
-    this.pending.add(t);
+    this.delayed.run(a.delay, () => (a.kind === 'words' ? cb(null, a.words) : cb({ modbusErrorCode: a.code, msg: `exception ${a.code}` })));
   }
 }

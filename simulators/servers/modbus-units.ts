@@ -98,3 +98,22 @@ export class SimUnits {
     return { kind: 'none' };
   }
 }
+
+/** Answers sent after a simulated delay (a slow device); all cancelled at once when a server stops. */
+export class DelayedAnswers {
+  private readonly pending = new Set<NodeJS.Timeout>();
+
+  run(delayMs: number, send: () => void): void {
+    if (delayMs <= 0) return send();
+    const t = setTimeout(() => {
+      this.pending.delete(t);
+      send();
+    }, delayMs);
+    this.pending.add(t);
+  }
+
+  cancelAll(): void {
+    for (const t of this.pending) clearTimeout(t);
+    this.pending.clear();
+  }
+}
