@@ -7,6 +7,7 @@ import { Pseudonymiser } from '../../../gateway/pipeline/pseudonymise.js';
 import type { EventReading, Reading } from '../../../gateway/model/types.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir } from '../../helpers/peers.js';
+import { mulberry32 } from '../../../simulators/transport/rng.js';
 
 /** A real store on a temp file, fed through the real pipeline (so counters get its flags). */
 
@@ -85,17 +86,8 @@ export function testConfig(extra: Record<string, unknown> = {}): Readonly<Gatewa
 
 export const silentLog = pino({ level: 'silent' });
 
-/** Seeded PRNG (mulberry32): the same data on every run. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded PRNG (the simulators' mulberry32): the same data on every run. */
+export const rng = mulberry32;
 
 /** ∫ f dt over [a, b) in f-unit·hours, by the trapezoid rule at `stepMs` (ground truth at 1 s). */
 export function integrate(f: (t: number) => number, a: number, b: number, stepMs = 1000): number {
