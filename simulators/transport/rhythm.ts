@@ -2,27 +2,18 @@
  * Daily rhythms in the community's local time: a rate curve is 24 hourly weights, linearly
  * interpolated, so behaviour follows the clock (morning departures, evening returns, parcel waves).
  */
+import { zoneOffset } from '../../gateway/kpi/windows.js';
+
 export type HourlyCurve = readonly number[];
 
 const offsets = new Map<string, number>();
 
-/** UTC offset of `timezone` at `ts`, in ms (cached per zone and hour: zones here have no DST). */
+/** UTC offset of `timezone` at `ts`, in ms (the KPI windows' rule, cached per zone and hour). */
 export function utcOffset(timezone: string, ts: number): number {
   const key = `${timezone}|${Math.floor(ts / 3_600_000)}`;
   const hit = offsets.get(key);
   if (hit !== undefined) return hit;
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone: timezone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-  }).formatToParts(new Date(ts));
-  const get = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
-  const local = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'));
-  const off = local - Math.floor(ts / 60_000) * 60_000;
+  const off = zoneOffset(Math.floor(ts / 3_600_000) * 3_600_000, timezone);
   if (offsets.size > 10_000) offsets.clear();
   offsets.set(key, off);
   return off;
