@@ -106,7 +106,8 @@ export class KpiPass {
         start: w.start,
         end: w.end,
         scope,
-        value: v.value !== null && Number.isFinite(v.value) ? v.value : null,
+        // With no good input at all, a sum is not 0 and a count is not "none": it is unknown.
+        value: v.value !== null && Number.isFinite(v.value) && clamp01(v.coverage) > 0 ? v.value : null,
         coverage: clamp01(v.coverage),
         series: v.series,
         closed: ctx.closed,

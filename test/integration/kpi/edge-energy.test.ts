@@ -96,6 +96,22 @@ describe('energy edge cases', () => {
     expect(row?.reason).toBe('low_coverage');
   });
 
+  it('a window with no good input at all: every KPI is unknown (null), never 0', () => {
+    fx = new Fixture(DEVICES);
+    // Data on 1 March only; a day before the gateway existed has none.
+    fx.write(communityReadings(MARCH_1, MARCH_1 + DAY));
+    const engine = createKpiEngine({ config: testConfig(), store: fx.store, clock: new ManualClock(MARCH_1 + 3 * DAY), log: silentLog });
+    const before = engine.kpis('day', MARCH_1 - 2 * DAY);
+    expect(before.length).toBeGreaterThan(20);
+    for (const r of before) {
+      expect(r.coverage, r.kpi).toBe(0);
+      expect(r.value, r.kpi).toBeNull();
+    }
+    // The day with data has values (sums included), so the rule is about coverage, not sums.
+    const day = engine.kpis('day', MARCH_1 + 12 * HOUR);
+    expect(day.find((r) => r.kpi === 'pv_generation')?.value).toBeGreaterThan(0);
+  });
+
   it('a meter that reports hourly by design is covered; silent for six hours it is not', () => {
     fx = new Fixture([{ id: 'wm-lora', class: 'water_meter', tags: { water_type: 'potable' } }]);
     const flow = (_t: number) => 0.8;
