@@ -11,7 +11,7 @@ const MAX_BASELINE_REQUESTS = 60;
 
 export function mount(root, ctx) {
   const { state, t } = ctx;
-  const byType = table(['common.type', 'water.volume', 'water.altShare'], ctx, 'water-types');
+  const byType = table(['common.type', 'water.volume', 'water.shareOfTotal'], ctx, 'water-types');
   const altShare = stat('water.altShare', 'water.altShare', ctx);
   const altMonth = kpiStat(ctx, 'non_traditional_water_ratio', 'month', 'water.altShareMonth');
   const nightLeak = kpiStat(ctx, 'night_flow_leak', 'day', 'water.nightLeak');
