@@ -66,6 +66,26 @@ describe('OPC UA driver', () => {
     expect(h.state).toBe('stopped');
   }, 20_000);
 
+  it('a Sign-only session (signed, not encrypted) with the same certificate reads the station too', async () => {
+    const c = collect(gwDir);
+    const conn = opcuaConnection(port, {
+      security_mode: 'Sign',
+      security_policy: 'Basic256Sha256',
+      username: 'operator',
+      password: 'station-pass-1',
+      trusted_certificates: [sim.server.certificateFile],
+    });
+    const d = driver(conn, stationDevices('station').slice(0, 1), c);
+    try {
+      await d.start();
+      const t = await waitFor(() => c.last('hp-1', 'thermal_total'), 10_000);
+      expect(typeof t.value).toBe('number');
+      expect(d.health()).toMatchObject({ state: 'connected' });
+    } finally {
+      await d.stop();
+    }
+  }, 20_000);
+
   it('a server that is down at start: start() returns, health says why, and the driver keeps trying', async () => {
     const c = collect(gwDir);
     const d = driver(opcuaConnection(await freePort(), { timeout: '1s' }), stationDevices('station').slice(0, 1), c);
