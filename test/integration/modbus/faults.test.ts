@@ -153,7 +153,7 @@ describe('modbus faults on a shared link', () => {
     expect(d.explain('hp-1')).toContain('  unsupported: input:5000:1');
   });
 
-  it.each([4, 11] as const)('exception %i counts against the device: quarantined, then back', async (code) => {
+  it.each([4, 10, 11] as const)('exception %i counts against the device: quarantined, then back', async (code) => {
     const units = essUnits(2);
     units.setFault(2, { exception: code });
     const port = await serve(units);
