@@ -20,6 +20,7 @@ import { loadSiteSecret, Pseudonymiser } from './pipeline/pseudonymise.js';
 import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { driverContext } from './runtime/driver-context.js';
+import { explainDevice } from './runtime/explain.js';
 import { GatewayMetrics } from './runtime/metrics.js';
 import { Maintenance } from './runtime/maintenance.js';
 import { createSinks, type Sinks } from './sinks/index.js';
@@ -284,32 +285,9 @@ export class Gateway {
   }
 
   /** How a device will be read (driver.explain), without any I/O. */
+  /** How a device will be read (`fcgw explain`), without starting anything. */
   explainDevice(deviceId: string): string[] {
-    const device = this.config.devices.find((d) => d.id === deviceId);
-    if (!device) return [`no device "${deviceId}"`];
-    const conn = this.config.connections.find((c) => c.id === device.connection);
-    const factory = conn ? driverFor(conn.protocol) : undefined;
-    const profile = this.profiles.get(device.profile);
-    if (!conn || !factory || !profile) return [`device ${deviceId}: no driver for its connection`];
-    const noop = () => Promise.resolve();
-    const driver = factory.create({
-      connection: conn,
-      devices: [{ config: device, profile }],
-      discover: [],
-      config: this.config,
-      profiles: this.profiles,
-      ctx: {
-        site: this.config.site.id,
-        clock: this.clock,
-        log: this.log,
-        dataDir: this.dataDir,
-        ingest: noop,
-        reject: () => undefined,
-        metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined },
-      },
-    });
-    const header = `${device.id} (${device.class}) on ${conn.id} [${conn.protocol}], profile ${profile.id}`;
-    return [header, ...(driver.explain?.(deviceId) ?? ['(this driver cannot explain its plan)'])];
+    return explainDevice(deviceId, { config: this.config, profiles: this.profiles, clock: this.clock, log: this.log, dataDir: this.dataDir });
   }
 
   get apiUrl(): string | undefined {
