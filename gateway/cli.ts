@@ -209,12 +209,12 @@ function explain(file: string, deviceId: string | undefined): number {
   const config = loadConfig(file);
   const log = createLogger({ level: 'warn' });
   const gw = Gateway.create({ config, log, processMetrics: false });
-  const device = config.devices.find((d) => d.id === deviceId);
-  if (!device) {
-    process.stderr.write(`fcgw: no device "${deviceId}" in ${file}\n`);
+  const lines = gw.explainDevice(deviceId);
+  // A device that is neither configured nor fits a discover rule's id template: a usage error.
+  if (lines[0]?.startsWith('no device')) {
+    process.stderr.write(`fcgw: ${lines[0]} (${file})\n`);
     return 2;
   }
-  const lines = gw.explainDevice(deviceId);
   process.stdout.write(`${lines.join('\n')}\n`);
   return 0;
 }
