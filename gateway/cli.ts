@@ -129,22 +129,62 @@ async function start(file: string, verbose: boolean): Promise<number> {
     level: verbose ? 'debug' : config.logging.level,
     ...(config.logging.pretty !== undefined ? { pretty: config.logging.pretty } : {}),
   });
-  const gw = Gateway.create({ config, log });
+  let gw = Gateway.create({ config, log });
   let stopping: Promise<void> | undefined;
+  let reloading: Promise<void> | undefined;
+  let exitCode = 0;
   const shutdown = (signal: string) => {
     if (stopping) return;
     log.info({ signal }, 'shutting down');
-    stopping = gw.stop();
+    stopping = (reloading ?? Promise.resolve()).then(() => gw.stop());
+  };
+  // SIGHUP: validate the whole new config (and the profiles it names) first; a config with a
+  // problem is refused and the running one stays. A valid one restarts the gateway in place: the
+  // store keeps every committed reading, sinks resume from their cursors, devices that were
+  // mid-message send again what was not acknowledged.
+  let running = config;
+  const reload = () => {
+    if (stopping || reloading) return;
+    reloading = (async () => {
+      const problems = checkConfigProblems(file);
+      if (problems.length) {
+        log.error({ file, problems }, 'config reload refused; the running config stays');
+        return;
+      }
+      const next = loadConfig(file);
+      log.info({ file }, 'config reload: restarting with the new config');
+      await gw.stop();
+      gw = Gateway.create({ config: next, log });
+      try {
+        await gw.start();
+        running = next;
+        log.info({ file, api: gw.apiUrl }, 'config reloaded');
+      } catch (err) {
+        log.error({ err }, 'the new config did not start; going back to the previous one');
+        await gw.stop().catch(() => undefined);
+        gw = Gateway.create({ config: running, log });
+        await gw.start();
+      }
+    })()
+      .catch((err: unknown) => {
+        log.fatal({ err }, 'the gateway could not be restarted after a reload');
+        exitCode = 1;
+        stopping ??= gw.stop().catch(() => undefined);
+      })
+      .finally(() => {
+        reloading = undefined;
+      });
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGHUP', reload);
   try {
     await gw.start();
   } catch (err) {
     return fail(err, verbose);
   }
   process.stderr.write(
-    `\nfcgw: ${config.site.name ?? config.site.id} is running.\n  dashboard   ${gw.apiUrl}/\n  health      ${gw.apiUrl}/api/health\n  latest      ${gw.apiUrl}/api/latest\n  metrics     ${gw.apiUrl}/metrics\n${gw.broker ? `  mqtt        ${gw.broker.url}\n` : ''}  stop        Ctrl-C\n\n`,
+    `\nfcgw: ${config.site.name ?? config.site.id} is running.\n  dashboard   ${gw.apiUrl}/\n  health      ${gw.apiUrl}/api/health\n  latest      ${gw.apiUrl}/api/latest\n  metrics     ${gw.apiUrl}/metrics\n${gw.broker ? `  mqtt        ${gw.broker.url}\n` : ''}  reload      kill -HUP ${process.pid}\n  stop        Ctrl-C\n\n`,
   );
   await new Promise<void>((resolve) => {
     const wait = setInterval(() => {
@@ -154,7 +194,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       }
     }, 100);
   });
-  return 0;
+  return exitCode;
 }
 
 export function checkConfigProblems(file: string): string[] {
