@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { readGoldenFiles } from '../../helpers/golden.js';
 import type { Reading } from '../../../gateway/model/types.js';
 import { decodeDevice, RegisterImage } from '../../../drivers/modbus/decode.js';
 import { plainPoints, sunspecPoints, type DevicePoints } from '../../../drivers/modbus/points.js';
@@ -33,10 +31,7 @@ export interface GoldenFile {
 }
 
 export function goldenFiles(): GoldenFile[] {
-  return readdirSync(GOLDEN_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => ({ ...(parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')) as Omit<GoldenFile, 'file'>), file: f }));
+  return readGoldenFiles<Omit<GoldenFile, 'file'>>(GOLDEN_DIR);
 }
 
 export function imageOf(registers: Registers): RegisterImage {

@@ -1,7 +1,5 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { readGoldenFiles } from '../../helpers/golden.js';
 import type { EventReading, Reading } from '../../../gateway/model/types.js';
 import type { Profile } from '../../../drivers/profiles/schema.js';
 import { decodeInput, prepare } from '../../../drivers/mqtt/message.js';
@@ -37,10 +35,7 @@ export interface GoldenFile {
 }
 
 export function goldenFiles(): GoldenFile[] {
-  return readdirSync(GOLDEN_DIR)
-    .filter((f) => f.endsWith('.yaml'))
-    .sort()
-    .map((f) => ({ ...(parse(readFileSync(join(GOLDEN_DIR, f), 'utf8')) as Omit<GoldenFile, 'file'>), file: f }));
+  return readGoldenFiles<Omit<GoldenFile, 'file'>>(GOLDEN_DIR);
 }
 
 export const time = (v: string | number): number => (typeof v === 'number' ? v : Date.parse(v));

@@ -15,8 +15,9 @@ export const PROFILES: ReadonlyMap<string, Profile> = loadProfiles(DRIVERS).prof
 export const STATION_PROFILE = PROFILES.get('energy-station') as Profile;
 
 /** The station of the demo scenario, on `port`, with overrides. */
-export function stationScenario(port: number, over: Partial<Record<keyof StationScenario, unknown>> = {}): StationScenario {
-  return stationSchema.parse({
+/** The test station as written in a scenario file (before validation). */
+export function stationRaw(port: number, over: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
     port,
     heat_pumps: [
       { id: 'hp-1', folder: 'HP1', rated_kw: 90 },
@@ -27,7 +28,11 @@ export function stationScenario(port: number, over: Partial<Record<keyof Station
     electricity_meter: { id: 'power', folder: 'ElectricityMeter' },
     heat_meter: { id: 'heat', folder: 'HeatMeter' },
     ...over,
-  });
+  };
+}
+
+export function stationScenario(port: number, over: Partial<Record<keyof StationScenario, unknown>> = {}): StationScenario {
+  return stationSchema.parse(stationRaw(port, over));
 }
 
 /**

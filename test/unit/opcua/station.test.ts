@@ -2,21 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { WATER_WH_PER_M3K } from '../../../simulators/models/heat-pump.js';
 import { StationGroup, StationModel, stationSchema } from '../../../simulators/opcua/index.js';
+import { stationRaw } from '../../integration/opcua/harness.js';
 
 const HOUR = 3_600_000;
 const START = Date.UTC(2024, 0, 14, 16); // local midnight in Shanghai, mid-January
-const raw = (over: Record<string, unknown> = {}) => ({
-    port: 1,
-    heat_pumps: [
-      { id: 'hp-1', folder: 'HP1', rated_kw: 90 },
-      { id: 'hp-2', folder: 'HP2', rated_kw: 90 },
-      { id: 'hp-3', folder: 'HP3', rated_kw: 60 },
-    ],
-    tank: { id: 'tank', folder: 'Tank', volume_m3: 40 },
-    electricity_meter: { id: 'power', folder: 'ElectricityMeter' },
-    heat_meter: { id: 'heat', folder: 'HeatMeter' },
-    ...over,
-  });
+const raw = (over: Record<string, unknown> = {}) => stationRaw(1, over);
 const scenario = (over: Record<string, unknown> = {}) => stationSchema.parse(raw(over));
 const opts = { start: START, seed: 3, latitude: 30.27, longitude: 120.15 };
 
