@@ -48,18 +48,24 @@ class StallFreeClock {
   }
   now(): number {
     if (this.timer === undefined) return this.prev;
-    const v = this.start + Math.floor((performance.now() - this.wall0 - this.lostMs) * this.speed);
+    // Account for a stall here too, not only in the tick: the first callback to run after a
+    // stall must not see the stalled time (the clock is monotonic, a jump would stay).
+    const t = this.observe();
+    const v = this.start + Math.floor((t - this.wall0 - this.lostMs) * this.speed);
     if (v > this.prev) this.prev = v;
     return this.prev;
   }
   go(): void {
     this.wall0 = this.last = performance.now();
-    this.timer = setInterval(() => {
-      const t = performance.now();
-      const late = t - this.last - 5;
-      if (late > 10) this.lostMs += late;
-      this.last = t;
-    }, 5);
+    this.timer = setInterval(() => this.observe(), 5);
+  }
+  /** Wall time now; more than 15 ms since the last look (ticks come every 5 ms) was a stall. */
+  private observe(): number {
+    const t = performance.now();
+    const late = t - this.last - 5;
+    if (late > 10) this.lostMs += late;
+    this.last = t;
+    return t;
   }
   stop(): void {
     clearInterval(this.timer);
