@@ -112,11 +112,16 @@ export interface EventQuery {
 export function queryEvents(store: Store, q: EventQuery): (GatewayEvent & { seq: number })[] {
   const where: string[] = [];
   const args: (string | number)[] = [];
-  if (q.type) (where.push('type = ?'), args.push(q.type));
-  if (q.device) (where.push('device = ?'), args.push(q.device));
-  if (q.class) (where.push('class = ?'), args.push(q.class));
-  if (q.from !== undefined) (where.push('ts >= ?'), args.push(q.from));
-  if (q.to !== undefined) (where.push('ts < ?'), args.push(q.to));
+  const when = (sql: string, value: string | number | undefined) => {
+    if (value === undefined || value === '') return;
+    where.push(sql);
+    args.push(value);
+  };
+  when('type = ?', q.type);
+  when('device = ?', q.device);
+  when('class = ?', q.class);
+  when('ts >= ?', q.from);
+  when('ts < ?', q.to);
   const rows = store.db
     .prepare(
       `SELECT seq, ts, device, class, type, attributes FROM events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
