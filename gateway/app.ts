@@ -73,7 +73,6 @@ export class Gateway {
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
   private sinks: Sinks | undefined;
-  private readonly extraHealth: { sinks: () => unknown[] } = { sinks: () => [] };
   private readonly stopHooks: (() => Promise<void> | void)[] = [];
   private state: 'created' | 'starting' | 'running' | 'stopping' | 'stopped' = 'created';
 
@@ -118,11 +117,6 @@ export class Gateway {
 
   get dataDir(): string {
     return this.config.store.path === ':memory:' ? resolve('data') : dirname(resolve(this.config.store.path));
-  }
-
-  /** The sinks' part of /api/health (start() wires gateway/sinks here; tests may replace it). */
-  setSinkHealth(fn: () => unknown[]): void {
-    this.extraHealth.sinks = fn;
   }
 
   onStop(fn: () => Promise<void> | void): void {
@@ -193,7 +187,6 @@ export class Gateway {
       });
       this.sinks = sinks;
       this.ingestor.onCommit(() => sinks.notify());
-      this.setSinkHealth(() => sinks.health());
       await sinks.start();
 
       const kpi = createKpiEngine({
@@ -284,7 +277,6 @@ export class Gateway {
     }
   }
 
-  /** How a device will be read (driver.explain), without any I/O. */
   /** How a device will be read (`fcgw explain`), without starting anything. */
   explainDevice(deviceId: string): string[] {
     return explainDevice(deviceId, { config: this.config, profiles: this.profiles, clock: this.clock, log: this.log, dataDir: this.dataDir });
@@ -307,9 +299,9 @@ export class Gateway {
 
   health(): HealthReport {
     const drivers = this.driverHealth();
-    const sinks = this.extraHealth.sinks() as { state?: string }[];
+    const sinks = this.sinks?.health() ?? [];
     const badLinks = drivers.filter((d) => d.state !== 'connected').length;
-    const badSinks = sinks.filter((s) => s.state && s.state !== 'ok' && s.state !== 'idle').length;
+    const badSinks = sinks.filter((s) => s.state !== 'ok').length;
     const status: HealthReport['status'] = !this.store?.isOpen ? 'down' : badLinks || badSinks || this.maintenance?.overCap ? 'degraded' : 'ok';
     return {
       status,

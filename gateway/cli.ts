@@ -133,10 +133,15 @@ async function start(file: string, verbose: boolean): Promise<number> {
   let stopping: Promise<void> | undefined;
   let reloading: Promise<void> | undefined;
   let exitCode = 0;
+  let markStopped: () => void = () => undefined;
+  const stopped = new Promise<void>((resolve) => (markStopped = resolve));
+  const stopOnce = (after: Promise<unknown>) => {
+    stopping ??= after.then(() => gw.stop()).finally(markStopped);
+  };
   const shutdown = (signal: string) => {
     if (stopping) return;
     log.info({ signal }, 'shutting down');
-    stopping = (reloading ?? Promise.resolve()).then(() => gw.stop());
+    stopOnce(reloading ?? Promise.resolve());
   };
   // SIGHUP: validate the whole new config (and the profiles it names) first; a config with a
   // problem is refused and the running one stays. A valid one restarts the gateway in place: the
@@ -169,7 +174,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       .catch((err: unknown) => {
         log.fatal({ err }, 'the gateway could not be restarted after a reload');
         exitCode = 1;
-        stopping ??= gw.stop().catch(() => undefined);
+        stopOnce(Promise.resolve());
       })
       .finally(() => {
         reloading = undefined;
@@ -186,14 +191,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
   process.stderr.write(
     `\nfcgw: ${config.site.name ?? config.site.id} is running.\n  dashboard   ${gw.apiUrl}/\n  health      ${gw.apiUrl}/api/health\n  latest      ${gw.apiUrl}/api/latest\n  metrics     ${gw.apiUrl}/metrics\n${gw.broker ? `  mqtt        ${gw.broker.url}\n` : ''}  reload      kill -HUP ${process.pid}\n  stop        Ctrl-C\n\n`,
   );
-  await new Promise<void>((resolve) => {
-    const wait = setInterval(() => {
-      if (stopping) {
-        clearInterval(wait);
-        void stopping.then(resolve);
-      }
-    }, 100);
-  });
+  await stopped;
   return exitCode;
 }
 

@@ -78,7 +78,7 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
         let client: MqttClient | undefined;
         const writer = mqttWriter(s, () => client);
         alertOutlets.push((site, payload) => {
-          const topic = `${s.topic_prefix.replaceAll('{site}', site).replace(/\/+$/, '')}/alerts`;
+          const topic = `${writer.prefix(site)}/alerts`;
           client?.publish(topic, payload, { qos: 1 }, (err) => {
             if (err) deps.log.warn({ sink: id, topic, err: err.message }, 'alert not published');
           });

@@ -23,9 +23,10 @@ const RETAIN_MEMORY = 200_000;
  * only when it is not older than the last one retained on its topic, so a backfill does not
  * replace the latest value with an old one.
  */
-export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undefined): SinkWriter<MqttMessage> {
+export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undefined): SinkWriter<MqttMessage> & { prefix(site: string): string } {
   const retainedTs = new Map<string, number>();
   const prefixes = new Map<string, string>();
+  /** `topic_prefix` for a site, e.g. fc/lianhua (also where KPI alerts go: `{prefix}/alerts`). */
   const prefix = (site: string) => {
     let p = prefixes.get(site);
     if (p === undefined) {
@@ -44,6 +45,7 @@ export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undef
   };
   return {
     type: 'mqtt',
+    prefix,
     encode(item: SinkItem): MqttMessage {
       if (item.log === 'samples') {
         const s = item.record;
