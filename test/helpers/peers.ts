@@ -61,3 +61,12 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, s
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }
+
+/** Send `signal` to a child process and resolve once it has exited (at once if it already has). */
+export function killAndWait(p: import('node:child_process').ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  return new Promise<void>((r) => {
+    if (p.exitCode !== null || p.signalCode !== null) return r();
+    p.once('exit', () => r());
+    p.kill(signal);
+  });
+}

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import { MqttPublisher } from '../../../simulators/servers/mqtt-publisher.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { freePort, tempDir, waitFor, killAndWait } from '../../helpers/peers.js';
 
 /**
  * The demo's own path: devices publish to the gateway's embedded broker, which commits a QoS 1
@@ -61,12 +61,7 @@ devices: [{ id: wm-1, class: water_meter, connection: local, profile: generic-js
       await waitFor(up, 20_000, 50);
       return p;
     };
-    const kill = (p: ChildProcess, signal: NodeJS.Signals) =>
-      new Promise<void>((r) => {
-        if (p.exitCode !== null || p.signalCode !== null) return r();
-        p.once('exit', () => r());
-        p.kill(signal);
-      });
+    const kill = killAndWait;
     const pub = new MqttPublisher({ url: `mqtt://127.0.0.1:${mqttPort}`, clientId: 'wm-1-sim', log: pino({ level: 'silent' }) });
     try {
       let gw = await gateway();

@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { freePort, tempDir, waitFor, killAndWait } from '../../helpers/peers.js';
 import { MOSQUITTO, startMosquitto } from './mosquitto.js';
 
 /**
@@ -61,12 +61,7 @@ devices: [{ id: wm-1, class: water_meter, connection: ext, profile: generic-json
       children.push(p);
       return p;
     };
-    const kill = (p: ChildProcess, signal: NodeJS.Signals) =>
-      new Promise<void>((r) => {
-        if (p.exitCode !== null || p.signalCode !== null) return r();
-        p.once('exit', () => r());
-        p.kill(signal);
-      });
+    const kill = killAndWait;
     try {
       // The gateway's session must exist before the publisher starts, so the broker queues for it.
       let gw = gateway();

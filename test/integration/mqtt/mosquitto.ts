@@ -2,7 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { findPeer, freePort, waitFor } from '../../helpers/peers.js';
+import { findPeer, freePort, waitFor, killAndWait } from '../../helpers/peers.js';
 
 /**
  * A real Mosquitto on a free loopback port, with persistence in a temp dir (so a restart keeps
@@ -63,10 +63,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     const p = proc;
     proc = undefined;
     if (!p || p.exitCode !== null) return;
-    await new Promise<void>((r) => {
-      p.once('exit', () => r());
-      p.kill(signal);
-    });
+    await killAndWait(p, signal);
   };
   await up();
   const m: Mosquitto = {
