@@ -1,7 +1,7 @@
 import type { ClientSession, ReferenceDescription } from 'node-opcua';
-import { APPLICATION_NAME, APPLICATION_URI, clientCertificateManager } from './certificates.js';
+import { clientCertificateManager } from './certificates.js';
 import { parsePath } from './nodes.js';
-import type { OpcuaConnection } from './session.js';
+import { createClient, identityOf, type OpcuaConnection } from './session.js';
 import { unitFromEu } from './units.js';
 
 /**
@@ -33,21 +33,13 @@ interface Found {
 export async function browseServer(o: BrowseOptions): Promise<string[]> {
   const ua = await import('node-opcua');
   const c = o.connection;
-  const client = ua.OPCUAClient.create({
-    applicationName: APPLICATION_NAME,
-    applicationUri: APPLICATION_URI,
-    clientCertificateManager: await clientCertificateManager(ua, o.dataDir, c.trusted_certificates),
-    securityMode: ua.MessageSecurityMode[c.security_mode],
-    securityPolicy: ua.SecurityPolicy[c.security_policy],
-    endpointMustExist: false,
+  const client = createClient(ua, c, await clientCertificateManager(ua, o.dataDir, c.trusted_certificates), {
     transportTimeout: c.timeout,
     connectionStrategy: { maxRetry: 1, initialDelay: 200, maxDelay: 1000 },
   });
   await client.connect(c.endpoint);
   try {
-    const session = await client.createSession(
-      c.username !== undefined ? { type: ua.UserTokenType.UserName, userName: c.username, password: c.password ?? '' } : { type: ua.UserTokenType.Anonymous },
-    );
+    const session = await client.createSession(identityOf(ua, c));
     try {
       const namespaces = await session.readNamespaceArray();
       const start = await findRoot(ua, session, o.root, o.namespace !== undefined ? namespaces.indexOf(o.namespace) : -1);
@@ -118,8 +110,10 @@ async function describeVariables(ua: typeof import('node-opcua'), session: Clien
     v.dataType = ua.DataType[dv.value?.dataType ?? 0];
   });
   // A variable's unit is its EngineeringUnits property, listed right below it.
+  const byPath = new Map<string, Found>();
+  for (const v of vars) if (!byPath.has(v.path)) byPath.set(v.path, v);
   for (const f of vars) {
-    const eu = vars.find((x) => x.path === `${f.path}/0:EngineeringUnits`);
+    const eu = byPath.get(`${f.path}/0:EngineeringUnits`);
     if (eu?.unit) f.unit = eu.unit;
   }
 }

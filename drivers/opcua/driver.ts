@@ -42,6 +42,8 @@ export class OpcuaDriver implements Driver {
   private retryTimer: NodeJS.Timeout | undefined;
   private failures = 0;
   private pending: Reading[] = [];
+  /** Readings of `pending` before this index were dropped (cut off in one splice now and then). */
+  private pendingHead = 0;
   private flushing = false;
   private flushQueued = false;
   private readonly counters: Record<string, number> = { notifications: 0, readings: 0, reconnects: 0, sessions: 0, dropped: 0, ingest_failures: 0 };
@@ -98,7 +100,7 @@ export class OpcuaDriver implements Driver {
         ...(d.error !== undefined ? { error: d.error } : {}),
         ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}),
       })),
-      counters: { ...this.counters, pending: this.pending.length, monitored: (this.link?.resolved.length ?? 0) - (this.link?.polled.length ?? 0), polled: this.link?.polled.length ?? 0 },
+      counters: { ...this.counters, pending: this.pending.length - this.pendingHead, monitored: (this.link?.resolved.length ?? 0) - (this.link?.polled.length ?? 0), polled: this.link?.polled.length ?? 0 },
     };
     if (this.lastError !== undefined) h.error = this.lastError;
     return h;
@@ -211,8 +213,7 @@ export class OpcuaDriver implements Driver {
 
   private onData(n: ResolvedNode, dv: Parameters<typeof toReading>[2], receivedAt: number): void {
     this.counters['notifications'] = (this.counters['notifications'] ?? 0) + 1;
-    const mapping = { metric: n.metric, ...(n.effectiveUnit !== undefined ? { unit: n.effectiveUnit } : {}), ...(n.scale !== undefined ? { scale: n.scale } : {}), ...(n.offset !== undefined ? { offset: n.offset } : {}), ...(n.map ? { map: n.map } : {}) };
-    const r = toReading(n.device, mapping, dv, receivedAt);
+    const r = toReading(n.device, n.mapping, dv, receivedAt);
     const d = this.devices.get(n.device);
     if (d) {
       d.lastSeen = receivedAt;
@@ -222,10 +223,14 @@ export class OpcuaDriver implements Driver {
   }
 
   private push(r: Reading): void {
-    if (this.pending.length >= MAX_PENDING) {
-      this.pending.shift();
+    if (this.pending.length - this.pendingHead >= MAX_PENDING) {
+      this.pendingHead++;
       this.counters['dropped'] = (this.counters['dropped'] ?? 0) + 1;
       if (this.counters['dropped'] === 1) this.args.ctx.log.error({ max: MAX_PENDING }, 'opcua readings dropped: the pipeline is not keeping up');
+      if (this.pendingHead >= MAX_PENDING) {
+        this.pending.splice(0, this.pendingHead);
+        this.pendingHead = 0;
+      }
     }
     this.pending.push(r);
     if (!this.flushQueued) {
@@ -242,9 +247,10 @@ export class OpcuaDriver implements Driver {
     if (this.flushing) return;
     this.flushing = true;
     try {
-      while (this.pending.length) {
-        const readings = this.pending;
+      while (this.pending.length > this.pendingHead) {
+        const readings = this.pendingHead ? this.pending.slice(this.pendingHead) : this.pending;
         this.pending = [];
+        this.pendingHead = 0;
         this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
         this.args.ctx.metrics.messages(readings.length);
         try {

@@ -4,11 +4,6 @@ import { OpcuaConfigError } from './nodes.js';
 import { opcuaProfileSchema, type OpcuaProfile } from './profile-schema.js';
 import type { OpcuaConnection } from './session.js';
 
-export { OpcuaDriver } from './driver.js';
-export { OpcuaConfigError, planDevice, type PlannedNode } from './nodes.js';
-export { opcuaProfileSchema, type OpcuaProfile } from './profile-schema.js';
-export { toReading, severity } from './quality.js';
-export { unitFromEu, euFor } from './units.js';
 export { pkiDir } from './certificates.js';
 
 /**

@@ -112,8 +112,10 @@ export function resolveNodeId(text: string, namespaces: readonly string[]): { id
 export function describeNode(p: PlannedNode): string {
   const where = p.nodeId ?? (p.path ? formatPath(p.path) : '?');
   const how = p.mode === 'poll' ? `read every ${p.pollMs} ms` : `sampling ${p.samplingInterval} ms, queue ${p.queueSize}, publish ${p.publishingInterval} ms${p.trigger === 'status_value_timestamp' ? ', on new timestamps too' : ''}`;
-  const extra = [p.unit ? `[${p.unit} unless EngineeringUnits say otherwise]` : '[unit from EngineeringUnits]', p.scale !== undefined ? `×${p.scale}` : '', p.map ? `map ${Object.entries(p.map).map(([k, v]) => `${k}→${String(v)}`).join(' ')}` : '']
+  // A mapped node's values are names, not quantities: no unit to tell.
+  const unit = p.map ? '' : p.unit ? `[${p.unit} unless EngineeringUnits say otherwise]` : '[unit from EngineeringUnits]';
+  const extra = [unit, p.scale !== undefined ? `×${p.scale}` : '', p.map ? `map ${Object.entries(p.map).map(([k, v]) => `${k}→${String(v)}`).join(' ')}` : '']
     .filter(Boolean)
     .join(' ');
-  return `  ${p.metric} ← ${where} (${how}) ${p.map ? extra.replace(/^\[[^\]]*\] /, '') : extra}`;
+  return `  ${p.metric} ← ${where} (${how}) ${extra}`;
 }

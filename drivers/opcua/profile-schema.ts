@@ -66,7 +66,7 @@ export const opcuaDefaults = z
   })
   .default({ mode: 'subscribe', sampling_interval: 1000, publishing_interval: 1000, queue_size: 10, trigger: 'status_value', poll: 10_000 });
 
-export const opcuaProfileBody = {
+const opcuaProfileBody = {
   /** Namespace URI of unprefixed browse names and of `nsu=` node ids. */
   namespace: z.string().optional(),
   /** Browse path from the Objects folder to the device's folder (placeholders allowed). */
@@ -84,5 +84,3 @@ export const opcuaProfileSchema = z
   .refine((p) => p.nodes.every((n) => n.path === undefined) || p.root !== undefined, { message: 'nodes with a `path` need a profile `root`' });
 
 export type OpcuaProfile = z.infer<typeof opcuaProfileSchema>;
-export type OpcuaNodeDef = z.infer<typeof opcuaNode>;
-export type OpcuaDefaults = z.infer<typeof opcuaDefaults>;

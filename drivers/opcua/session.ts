@@ -1,9 +1,10 @@
-import type { ClientSession, ClientSubscription, DataValue, OPCUACertificateManager, OPCUAClient, UserIdentityInfo } from 'node-opcua';
+import type { ClientSession, ClientSubscription, DataValue, OPCUACertificateManager, OPCUAClient, OPCUAClientOptions, UserIdentityInfo } from 'node-opcua';
 import type { ConnectionConfig } from '../../gateway/config/schema.js';
 import { APPLICATION_NAME, APPLICATION_URI, clientCertificateManager } from './certificates.js';
 import type { Logger } from 'pino';
 import { routeNodeOpcuaLogs } from './logs.js';
-import { formatPath, resolveNodeId, type PlannedNode } from './nodes.js';
+import { resolveNodeId, type PlannedNode } from './nodes.js';
+import type { NodeMapping } from './quality.js';
 import { unitFromEu } from './units.js';
 
 export type OpcuaConnection = Extract<ConnectionConfig, { protocol: 'opcua' }>;
@@ -15,6 +16,8 @@ export interface ResolvedNode extends PlannedNode {
   effectiveUnit?: string;
   /** Where the unit came from, for `fcgw explain` and the logs. */
   unitSource?: 'server' | 'profile';
+  /** How its values become readings; final once the units are read (before any data arrives). */
+  mapping: NodeMapping;
 }
 
 export interface LinkEvents {
@@ -31,6 +34,38 @@ export interface LinkEvents {
 
 /** Requests of at most this many nodes (servers announce limits; 500 is under every common one). */
 const CHUNK = 500;
+
+/** A client with the gateway's identity, certificates and the connection's security. */
+export function createClient(
+  ua: typeof import('node-opcua'),
+  c: OpcuaConnection,
+  certificateManager: OPCUACertificateManager,
+  options: Omit<OPCUAClientOptions, 'applicationName' | 'applicationUri' | 'clientCertificateManager' | 'securityMode' | 'securityPolicy' | 'endpointMustExist'>,
+): OPCUAClient {
+  return ua.OPCUAClient.create({
+    applicationName: APPLICATION_NAME,
+    applicationUri: APPLICATION_URI,
+    clientCertificateManager: certificateManager,
+    securityMode: ua.MessageSecurityMode[c.security_mode],
+    securityPolicy: ua.SecurityPolicy[c.security_policy],
+    endpointMustExist: false,
+    ...options,
+  });
+}
+
+/** The connection's user name and password, else anonymous. */
+export function identityOf(ua: typeof import('node-opcua'), c: OpcuaConnection): UserIdentityInfo {
+  return c.username !== undefined ? { type: ua.UserTokenType.UserName, userName: c.username, password: c.password ?? '' } : { type: ua.UserTokenType.Anonymous };
+}
+
+function mappingOf(n: ResolvedNode): NodeMapping {
+  const m: NodeMapping = { metric: n.metric };
+  if (n.effectiveUnit !== undefined) m.unit = n.effectiveUnit;
+  if (n.scale !== undefined) m.scale = n.scale;
+  if (n.offset !== undefined) m.offset = n.offset;
+  if (n.map) m.map = n.map;
+  return m;
+}
 
 function chunks<T>(xs: readonly T[], n = CHUNK): T[][] {
   const out: T[][] = [];
@@ -75,13 +110,7 @@ export class UaLink {
       cm.catch(() => UaLink.cm.delete(key));
       UaLink.cm.set(key, cm);
     }
-    const client = ua.OPCUAClient.create({
-      applicationName: APPLICATION_NAME,
-      applicationUri: APPLICATION_URI,
-      clientCertificateManager: await cm,
-      securityMode: ua.MessageSecurityMode[this.c.security_mode],
-      securityPolicy: ua.SecurityPolicy[this.c.security_policy],
-      endpointMustExist: false,
+    const client = createClient(ua, this.c, await cm, {
       keepSessionAlive: true,
       requestedSessionTimeout: 60_000,
       transportTimeout: this.c.timeout,
@@ -98,11 +127,7 @@ export class UaLink {
       if (!this.closing) this.on.closed(err ?? undefined);
     });
     await client.connect(this.c.endpoint);
-    const identity: UserIdentityInfo =
-      this.c.username !== undefined
-        ? { type: ua.UserTokenType.UserName, userName: this.c.username, password: this.c.password ?? '' }
-        : { type: ua.UserTokenType.Anonymous };
-    const session = await client.createSession(identity);
+    const session = await client.createSession(identityOf(ua, this.c));
     this.session = session;
     session.on('session_restored', () => this.on.restored());
     this.namespaces = await session.readNamespaceArray();
@@ -133,17 +158,22 @@ export class UaLink {
 
   private async resolve(ua: typeof import('node-opcua'), session: ClientSession): Promise<void> {
     const resolved: (ResolvedNode | undefined)[] = this.nodes.map(() => undefined);
-    const byPath: number[] = [];
+    /** Nodes found by browse path, with the namespace index of their unprefixed names. */
+    const byPath: { i: number; ns: number }[] = [];
     this.nodes.forEach((n, i) => {
       if (n.nodeId !== undefined) {
         const r = resolveNodeId(n.nodeId, this.namespaces);
         if ('error' in r) this.on.missing(n, 'BadNodeIdUnknown');
-        else resolved[i] = { ...n, id: r.id };
-      } else byPath.push(i);
+        else resolved[i] = { ...n, id: r.id, mapping: { metric: n.metric } };
+        return;
+      }
+      const ns = n.namespace !== undefined ? this.namespaces.indexOf(n.namespace) : 0;
+      // A namespace the server does not have: none of the node's names can match.
+      if (ns < 0) this.on.missing(n, 'BadNoMatch');
+      else byPath.push({ i, ns });
     });
-    const nsIndex = (n: PlannedNode, explicit?: number) => explicit ?? (n.namespace !== undefined ? this.namespaces.indexOf(n.namespace) : 0);
     for (const part of chunks(byPath)) {
-      const paths = part.map((i) => {
+      const paths = part.map(({ i, ns }) => {
         const n = this.nodes[i] as PlannedNode;
         return {
           startingNode: ua.resolveNodeId('ObjectsFolder'),
@@ -152,19 +182,18 @@ export class UaLink {
               referenceTypeId: ua.resolveNodeId('HierarchicalReferences'),
               isInverse: false,
               includeSubtypes: true,
-              targetName: { namespaceIndex: Math.max(0, nsIndex(n, s.ns)), name: s.name },
+              targetName: { namespaceIndex: s.ns ?? ns, name: s.name },
             })),
           },
         };
       });
       const results = await session.translateBrowsePath(paths);
-      part.forEach((i, k) => {
+      part.forEach(({ i }, k) => {
         const n = this.nodes[i] as PlannedNode;
         const r = results[k];
         const target = r?.targets?.[0]?.targetId;
         if (!r || !r.statusCode.isGood() || !target) this.on.missing(n, r?.statusCode.name ?? 'BadNoMatch');
-        else if (n.namespace !== undefined && this.namespaces.indexOf(n.namespace) < 0) this.on.missing(n, 'BadNoMatch');
-        else resolved[i] = { ...n, id: target.toString() };
+        else resolved[i] = { ...n, id: target.toString(), mapping: { metric: n.metric } };
       });
     }
     this.resolved = resolved.filter((r): r is ResolvedNode => r !== undefined);
@@ -200,6 +229,7 @@ export class UaLink {
         n.effectiveUnit = n.unit;
         n.unitSource = 'profile';
       }
+      n.mapping = mappingOf(n);
     }
   }
 
@@ -288,9 +318,5 @@ export class UaLink {
       void read();
       this.timers.push(setInterval(() => void read(), period));
     }
-  }
-
-  describe(): string[] {
-    return this.resolved.map((n) => `  ${n.device}.${n.metric} ← ${n.id}${n.path ? ` (${formatPath(n.path)})` : ''}${n.effectiveUnit ? ` [${n.effectiveUnit}, ${n.unitSource}]` : ''}`);
   }
 }

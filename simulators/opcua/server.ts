@@ -51,10 +51,6 @@ export class StationServer {
     private readonly devices: readonly StationDevice[],
   ) {}
 
-  get endpointUrl(): string {
-    return `opc.tcp://${this.o.host}:${this.o.port}`;
-  }
-
   /** The server's certificate file (PEM), for clients that must trust it. */
   get certificateFile(): string {
     return join(this.o.pkiDir ?? DEFAULT_PKI, 'own/certs/certificate.pem');
@@ -100,10 +96,6 @@ export class StationServer {
   refuseSubscriptions(refuse: boolean): void {
     const caps = this.server?.engine.serverCapabilities;
     if (caps) caps.maxSubscriptionsPerSession = refuse ? 0 : 10;
-  }
-
-  get running(): boolean {
-    return this.server !== undefined;
   }
 
   /** Push every point's current value (or frozen value and status) stamped `ts`. */
