@@ -241,6 +241,22 @@ export function stateDurations(points: readonly StatePoint[], from: number, to: 
   return { times, coveredMs };
 }
 
+/** The positive steps between consecutive points, in the order given: how many, and their median (the upper one of an even count). */
+export interface Steps {
+  count: number;
+  median: number | undefined;
+}
+
+export function positiveSteps(points: readonly { ts: number }[]): Steps {
+  const steps: number[] = [];
+  for (let i = 1; i < points.length; i++) {
+    const d = (points[i] as { ts: number }).ts - (points[i - 1] as { ts: number }).ts;
+    if (d > 0) steps.push(d);
+  }
+  steps.sort((a, b) => a - b);
+  return { count: steps.length, median: steps[Math.floor(steps.length / 2)] };
+}
+
 /**
  * The gap limit for a series that reports on its own cadence: an hourly LoRaWAN meter or a
  * parking sensor's 20-minute heartbeat has good input when its reports arrive on time. Twice the
@@ -248,12 +264,11 @@ export function stateDurations(points: readonly StatePoint[], from: number, to: 
  * used for integrating power, where a long gap is missing information whatever the cadence.
  */
 export function cadenceGap(maxGap: number, points: readonly { ts: number }[]): number {
-  const steps: number[] = [];
-  for (let i = 1; i < points.length; i++) {
-    const d = (points[i] as { ts: number }).ts - (points[i - 1] as { ts: number }).ts;
-    if (d > 0) steps.push(d);
-  }
-  if (steps.length < 3) return maxGap;
-  steps.sort((a, b) => a - b);
-  return Math.max(maxGap, 2 * (steps[Math.floor(steps.length / 2)] as number));
+  return cadenceGapOf(maxGap, positiveSteps(points));
+}
+
+/** cadenceGap from steps already counted. */
+export function cadenceGapOf(maxGap: number, s: Steps): number {
+  if (s.count < 3 || s.median === undefined) return maxGap;
+  return Math.max(maxGap, 2 * s.median);
 }

@@ -1,7 +1,7 @@
-import { cadenceGap, counterOverWindow, type CounterPoint, type CounterResult, type SpanOptions } from './energy.js';
+import { cadenceGapOf, counterOverWindow, positiveSteps, type CounterPoint, type CounterResult, type SpanOptions } from './energy.js';
 import { toCounterPoint } from './points.js';
 import type { KpiQueries, RollupState } from './queries.js';
-import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, isSuspicious, medianStep, mergeStreams, type HourBucket } from './rollups.js';
+import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, intervalOf, isSuspicious, mergeStreams, type HourBucket } from './rollups.js';
 
 /**
  * A counter over a long window from hourly rollups. Whole hours inside [from, now) whose
@@ -21,11 +21,12 @@ export function counterFromRollups(q: KpiQueries, state: RollupState, sid: numbe
   const h1 = Math.floor(covEnd / HOUR_MS) * HOUR_MS;
   if (h1 <= h0) return undefined;
   const skip = (state.dirty.get(sid) ?? []).filter((h) => h >= h0 && h < h1);
-  const recent = q.recentTs(sid, covEnd, 32).reverse();
-  let interval = medianStep(recent);
+  // Ascending (the query returns the newest first): one pass of steps gives the interval and the gap.
+  const steps = positiveSteps(q.recentTs(sid, covEnd, 32).reverse().map((ts) => ({ ts })));
+  let interval = intervalOf(steps);
   // A series reporting every few hours leaves most hours without a rollup: read it raw (it is small).
   if (interval !== undefined && interval > HOUR_MS / 2) return undefined;
-  o = { ...o, maxGap: cadenceGap(o.maxGap, recent.map((ts) => ({ ts }))) };
+  o = { ...o, maxGap: cadenceGapOf(o.maxGap, steps) };
   const chain = q.hourChain(sid, h0, h1, skip, interval ?? HOUR_MS, o.maxGap);
   if (interval === undefined) {
     // Too few recent samples to tell the interval: take it from the busiest hour, and sum again.

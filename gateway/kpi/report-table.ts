@@ -24,9 +24,8 @@ export interface ReportLine {
   open?: number;
   beyond?: boolean;
   closed: boolean;
-  /** Epoch ms of the window, for headings (not serialised). */
+  /** Epoch ms of the window start, for headings (not serialised). */
   startMs: number;
-  endMs: number;
   bound?: { min?: number; max?: number };
 }
 
@@ -143,14 +142,22 @@ function width(s: string): number {
 
 const padEnd = (s: string, w: number) => s + ' '.repeat(Math.max(0, w - width(s)));
 
+/** Position of a KPI in KPI_NAMES (-1 for one not there, as indexOf). */
+const KPI_INDEX = new Map(KPI_NAMES.map((k, i) => [k, i]));
+const kpiOrder = (kpi: string) => KPI_INDEX.get(kpi) ?? -1;
+
 export function renderTable(lines: readonly ReportLine[], h: ReportHeading): string {
   const out: string[] = [`${h.site}: scene KPIs and targets (times in ${h.tz})`];
   const head = ['KPI', 'what it measures', 'value', 'coverage', 'target', 'status', 'note'];
   const byWindow = new Map<number, ReportLine[]>();
-  for (const l of lines) byWindow.set(l.startMs, [...(byWindow.get(l.startMs) ?? []), l]);
-  for (const unsorted of byWindow.values()) {
-    // A target on a device or a group sits under the site's row of the same KPI.
-    const group = [...unsorted].sort((a, b) => KPI_NAMES.indexOf(a.kpi) - KPI_NAMES.indexOf(b.kpi));
+  for (const l of lines) {
+    const group = byWindow.get(l.startMs);
+    if (group) group.push(l);
+    else byWindow.set(l.startMs, [l]);
+  }
+  for (const group of byWindow.values()) {
+    // A target on a device or a group sits under the site's row of the same KPI (a stable sort).
+    group.sort((a, b) => kpiOrder(a.kpi) - kpiOrder(b.kpi));
     const first = group[0] as ReportLine;
     const rows: (string[] | string)[] = [];
     let scene: string | undefined;

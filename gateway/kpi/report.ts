@@ -111,7 +111,6 @@ function line(r: KpiResult, tz: string, t?: TargetConfig): ReportLine {
     status: '',
     closed: r.closed,
     startMs: r.start,
-    endMs: r.end,
   };
   if (t) {
     const v = judge(r, t);
@@ -127,7 +126,7 @@ function line(r: KpiResult, tz: string, t?: TargetConfig): ReportLine {
 
 function render(lines: readonly ReportLine[], format: string, heading: Parameters<typeof renderTable>[1]): string {
   if (format === 'table') return renderTable(lines, heading);
-  if (format === 'json') return `${JSON.stringify(lines.map(({ startMs: _s, endMs: _e, bound: _b, ...rest }) => rest), null, 2)}\n`;
+  if (format === 'json') return `${JSON.stringify(lines.map(({ startMs: _s, bound: _b, ...rest }) => rest), null, 2)}\n`;
   const head = ['window_start', 'kpi', 'scope', 'value', 'unit', 'coverage', 'target', 'status', 'open'];
   const cells = lines.map((l) => [l.start, l.kpi, l.scope, l.value === null ? '' : String(l.value), l.unit, l.coverage.toFixed(4), l.target, l.status, l.open === undefined ? '' : String(l.open)]);
   return `${[head, ...cells].map((row) => row.map(csvCell).join(',')).join('\n')}\n`;

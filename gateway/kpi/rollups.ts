@@ -1,4 +1,4 @@
-import { FLAG_OK, FLAG_RESET, FLAG_ROLLOVER, inferWrap, type CounterPoint } from './energy.js';
+import { FLAG_OK, FLAG_RESET, FLAG_ROLLOVER, inferWrap, positiveSteps, type CounterPoint, type Steps } from './energy.js';
 
 /**
  * Counters over long windows from the store's hourly rollups (count, min, max, last per hour),
@@ -66,17 +66,14 @@ export function hourCoverage(count: number, intervalMs: number, maxGap: number):
   return Math.max(0, HOUR_MS - missing);
 }
 
-/** The sampling interval of a series: the median step of recent timestamps. */
+/** The sampling interval of a series: the median step of recent timestamps (fewer than two steps: undefined). */
 export function medianStep(ts: readonly number[]): number | undefined {
-  const sorted = [...ts].sort((a, b) => a - b);
-  const steps: number[] = [];
-  for (let i = 1; i < sorted.length; i++) {
-    const d = (sorted[i] as number) - (sorted[i - 1] as number);
-    if (d > 0) steps.push(d);
-  }
-  if (steps.length < 2) return undefined;
-  steps.sort((a, b) => a - b);
-  return steps[Math.floor(steps.length / 2)];
+  return intervalOf(positiveSteps([...ts].sort((a, b) => a - b).map((t) => ({ ts: t }))));
+}
+
+/** medianStep from steps already counted (over ascending timestamps). */
+export function intervalOf(s: Steps): number | undefined {
+  return s.count < 2 ? undefined : s.median;
 }
 
 /**

@@ -69,6 +69,11 @@ export class SeriesReader {
     return v;
   }
 
+  /** The span options with the gap limit widened to the series' own reporting cadence. */
+  private onCadence<T extends SpanOptions>(o: T, pts: readonly { ts: number }[]): T {
+    return { ...o, maxGap: cadenceGap(o.maxGap, pts) };
+  }
+
   private spanMs(from: number, to: number): number {
     return Math.max(0, Math.min(to, this.opts.now) - from);
   }
@@ -80,7 +85,7 @@ export class SeriesReader {
     return this.cached(`c:${o.sid}:${from}:${to}`, () => {
       const r = to - from <= RAW_WINDOW_MAX ? undefined : counterFromRollups(this.q, this.rollups(), o.sid, from, to, o, (sid, a, b) => this.counterPoints(sid, a, b));
       const pts = r ? [] : this.counterPoints(o.sid, from, to);
-      const res = r ?? counterOverWindow(pts, from, to, { ...o, maxGap: cadenceGap(o.maxGap, pts) });
+      const res = r ?? counterOverWindow(pts, from, to, this.onCadence(o, pts));
       return { value: res.delta, coveredMs: res.coveredMs, spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
   }
@@ -103,7 +108,7 @@ export class SeriesReader {
     const c = this.span(device, counter);
     if (c) {
       const pts = this.counterPoints(c.sid, from, to);
-      return counterBlocks(pts, from, to, blockMs, { ...c, maxGap: cadenceGap(c.maxGap, pts) });
+      return counterBlocks(pts, from, to, blockMs, this.onCadence(c, pts));
     }
     const r = this.span(device, rate);
     if (!r) return undefined;
@@ -135,7 +140,7 @@ export class SeriesReader {
     if (!o) return undefined;
     return this.cached(`s:${o.sid}:${from}:${to}`, () => {
       const pts = this.statePoints(device, metric, from, to);
-      return { ...stateDurations(pts, from, to, { ...o, maxGap: cadenceGap(o.maxGap, pts) }), spanMs: this.spanMs(from, to) };
+      return { ...stateDurations(pts, from, to, this.onCadence(o, pts)), spanMs: this.spanMs(from, to) };
     });
   }
 
@@ -154,8 +159,7 @@ export class SeriesReader {
     if (!o) return undefined;
     return this.cached(`v:${o.sid}:${from}:${to}`, () => {
       const pts = this.withNeighbours(o.sid, from, to).filter(usable);
-      const gap = cadenceGap(o.maxGap, pts);
-      return { value: 0, coveredMs: coverageOfPoints(pts, from, to, { ...o, maxGap: gap }), spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
+      return { value: 0, coveredMs: coverageOfPoints(pts, from, to, this.onCadence(o, pts)), spanMs: this.spanMs(from, to), series: `${device}/${metric}` };
     });
   }
 

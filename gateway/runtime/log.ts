@@ -51,15 +51,19 @@ export function createLogger(opts: LogOptions = {}): Logger {
 export class RateLimitedLog {
   private readonly keys = new Map<string, { start: number; n: number }>();
   private readonly groups = new Map<string, { start: number; n: number; suppressed: number }>();
+  /** A group never logs fewer lines than one of its keys may. */
+  private readonly groupCap: number;
   constructor(
     private readonly log: Logger,
     private readonly now: () => number,
     private readonly perWindow = 5,
     private readonly windowMs = 60_000,
-    private readonly perGroup = 20,
-  ) {}
+    perGroup = 20,
+  ) {
+    this.groupCap = Math.max(perGroup, perWindow);
+  }
 
-  warn(key: string, obj: object, msg: string, group = key): void {
+  warn(key: string, obj: object, msg: string, group: string): void {
     const t = this.now();
     let g = this.groups.get(group);
     if (!g || t - g.start >= this.windowMs) {
@@ -68,15 +72,15 @@ export class RateLimitedLog {
       g = { start: t, n: 0, suppressed: 0 };
       this.groups.set(group, g);
     }
-    let k: { start: number; n: number } | undefined = group === key ? g : this.keys.get(key);
+    let k = this.keys.get(key);
     if (!k || t - k.start >= this.windowMs) {
       if (this.keys.size > 10_000) this.keys.clear();
       k = { start: t, n: 0 };
       this.keys.set(key, k);
     }
-    if (k.n < this.perWindow && g.n < Math.max(this.perGroup, this.perWindow)) {
+    if (k.n < this.perWindow && g.n < this.groupCap) {
       k.n++;
-      if (k !== g) g.n++;
+      g.n++;
       this.log.warn(obj, msg);
     } else {
       g.suppressed++;

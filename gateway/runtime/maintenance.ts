@@ -55,10 +55,6 @@ export class Maintenance {
     this.timers.push(t);
   }
 
-  rollups(): number {
-    return updateRollups(this.d.store);
-  }
-
   /** Catch the rollups up with the sample log, one slice per turn, the event loop free in between. */
   rollupsInSlices(done?: () => void): void {
     if (this.rolling) return;

@@ -136,9 +136,10 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       }
     },
     async stop(opts = {}) {
-      if (opts.flushMs && runners.length) {
+      const { flushMs } = opts;
+      if (flushMs && runners.length) {
         const t0 = performance.now();
-        const done = await Promise.all(runners.map((r) => r.flush(opts.flushMs ?? 0)));
+        const done = await Promise.all(runners.map((r) => r.flush(flushMs)));
         const left = runners.filter((_, i) => !done[i]).map((r) => r.health());
         if (left.length) deps.log.warn({ sinks: left.map((h) => ({ id: h.id, state: h.state, backlog: h.backlog })) }, 'stopping with a sink backlog: it is kept in the store and sent after the next start');
         else deps.log.info({ ms: Math.round(performance.now() - t0) }, 'sinks flushed');
