@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { z } from 'zod';
 import type { Clock } from '../gateway/model/clock.js';
 
 /**
@@ -30,3 +31,15 @@ export interface SimulatorContext {
 
 /** Builds the groups of one scenario section (e.g. `energy`, `transport`, `station`). */
 export type SimulatorSectionFactory = (section: unknown, ctx: SimulatorContext) => SimulatorGroup[];
+
+/** A scenario (or one of its sections) that cannot be run as written. */
+export class ScenarioError extends Error {
+  readonly code = 'SCENARIO_INVALID';
+}
+
+/** Validate one scenario section (`section: path: message; …` when it does not fit the schema). */
+export function parseSection<T extends z.ZodType>(name: string, schema: T, section: unknown): z.output<T> {
+  const res = schema.safeParse(section ?? {});
+  if (!res.success) throw new ScenarioError(`${name}: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return res.data;
+}

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from './core.js';
+import { ScenarioError, type SimulatorContext, type SimulatorGroup, type SimulatorSectionFactory } from './core.js';
 import { transportSection } from './transport/index.js';
 import { energySection } from './energy/index.js';
 import { opcuaSection } from './opcua/index.js';
@@ -21,9 +21,7 @@ export interface RunningSimulators {
   groundTruth(): Record<string, Record<string, unknown>>;
 }
 
-export class ScenarioError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-}
+export { ScenarioError } from './core.js';
 
 export function readScenario(file: string): Record<string, unknown> {
   let doc: unknown;

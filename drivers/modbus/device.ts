@@ -5,7 +5,7 @@ import { decodeDevice, RegisterImage } from './decode.js';
 import { PRIORITY, type Link } from './link.js';
 import { describeRead, isUnsupported, newMemory, plan, spanKey, spansOf, splitRead, type PlanLimits, type PlannedRead, type Span } from './planner.js';
 import type { ModbusProfile } from './profile-schema.js';
-import { plainPoints, sunspecPoints, type DevicePoints, type Point } from './points.js';
+import { modelPoints, plainPoints, sunspecPoints, type DevicePoints, type Point } from './points.js';
 import type { SunSpecMap } from './sunspec.js';
 import { ModbusError } from './transport.js';
 
@@ -227,7 +227,7 @@ export class ModbusDevice {
       for (const m of defs) {
         const id = m.ids[0] ?? 0;
         const length = m.repeat ? m.repeat.start + m.repeat.size - 2 : 0xfff0;
-        const pts = sunspecPoints({ ...this.profile, sunspec: { ...this.profile.sunspec, models: [m] } }, [{ id, address: 0, length }], this.cls).points;
+        const pts = modelPoints(m, { id, address: 0, length });
         lines.push(`  model ${m.ids.join('/')}${m.repeat ? ', first block' : ''}, offsets from its ID register:`);
         for (const r of plan(spansOf(pts), this.limits)) lines.push(`    ${describeRead(r, pts)}`);
       }

@@ -105,7 +105,8 @@ export function sunspecPoints(profile: ModbusProfile, found: readonly FoundModel
   };
 }
 
-function modelPoints(def: SunSpecModelDef, m: FoundModel): Point[] {
+/** The points of one SunSpec model definition at a found model (every block of a repeating one). */
+export function modelPoints(def: SunSpecModelDef, m: FoundModel): Point[] {
   const out: Point[] = [];
   const end = m.address + 2 + m.length;
   const blocks = def.repeat ? Math.max(0, Math.floor((m.length + 2 - def.repeat.start) / def.repeat.size)) : 0;

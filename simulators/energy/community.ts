@@ -18,8 +18,14 @@ import type { EnergyDevice, EnergyScenario } from './schema.js';
 const HOUR = 3_600_000;
 const MARKS_KEPT = 8 * 24;
 
+/** Exact totals at one whole hour: the community's and each device's. */
+interface HourMark {
+  ts: number;
+  community: Record<string, number>;
+  devices: Record<string, Record<string, number>>;
+}
+
 interface Entry {
-  d: EnergyDevice;
   values: () => MetricValues;
   truth: () => Record<string, number>;
 }
@@ -34,19 +40,19 @@ export interface CommunityOptions {
 
 export class EnergyCommunity {
   private t: number;
-  readonly sun: Sun;
-  readonly load: CommunityLoad;
+  private readonly sun: Sun;
+  private readonly load: CommunityLoad;
   private readonly pv: PvArray[] = [];
   private readonly batteries: Battery[] = [];
   private readonly pumps: HeatPump[] = [];
   private readonly tanks: ThermalTank[] = [];
   private readonly water: WaterDraw[] = [];
   private readonly entries = new Map<string, Entry>();
-  private readonly hourly: { ts: number; community: Record<string, number>; devices: Record<string, Record<string, number>> }[] = [];
-  gridW = 0;
-  importWh = 0;
-  exportWh = 0;
-  outdoorC = 10;
+  private readonly hourly: HourMark[] = [];
+  private gridW = 0;
+  private importWh = 0;
+  private exportWh = 0;
+  private outdoorC = 10;
 
   constructor(
     private readonly s: EnergyScenario,
@@ -79,7 +85,7 @@ export class EnergyCommunity {
    * whole-hour zones such as Asia/Shanghai), so a KPI over a day can be checked against the truth
    * at the window's own edges. The last 8 days are kept.
    */
-  marks(ids?: readonly string[]): { ts: number; community: Record<string, number>; devices: Record<string, Record<string, number>> }[] {
+  marks(ids?: readonly string[]): HourMark[] {
     return this.hourly.map((m) => ({ ts: m.ts, community: m.community, devices: ids ? Object.fromEntries(Object.entries(m.devices).filter(([id]) => ids.includes(id))) : m.devices }));
   }
 
@@ -115,16 +121,17 @@ export class EnergyCommunity {
       pvW += p.ac;
     }
     let hpW = 0;
+    const n = this.tanks.length;
+    // Heat into each tank from the pumps paired with it (pump i charges tank i mod n), summed in pump order.
+    const heat = new Array<number>(n).fill(0);
     this.pumps.forEach((hp, i) => {
-      const tank = this.tanks.length ? this.tanks[i % this.tanks.length] : undefined;
+      const tank = n ? this.tanks[i % n] : undefined;
       hp.sgReady = pvW > this.load.power ? 'recommend' : 'normal';
       hp.step(ts, dt, { outdoorC: this.outdoorC, returnC: tank ? tank.bottomC : 35, heatingCall: tank ? tank.heatingCall : this.outdoorC < 15 });
       hpW += hp.electricW;
+      if (n) heat[i % n] = (heat[i % n] ?? 0) + hp.toBufferW;
     });
-    this.tanks.forEach((tank, i) => {
-      const heat = this.pumps.filter((_, k) => k % this.tanks.length === i).reduce((a, hp) => a + hp.toBufferW, 0);
-      tank.step(dt, heat, this.outdoorC);
-    });
+    this.tanks.forEach((tank, i) => tank.step(dt, heat[i] ?? 0, this.outdoorC));
     // Self-consumption: the batteries take the surplus and cover the deficit, shared equally.
     const surplus = pvW - this.load.power - hpW;
     let batW = 0;
@@ -146,7 +153,6 @@ export class EnergyCommunity {
     const tank = new ThermalTank({ volumeM3: d.volume_m3, startC: 41 });
     this.tanks.push(tank);
     this.entries.set(d.id, {
-      d,
       values: () => ({ top_temp: round(tank.topC, 1), bottom_temp: round(tank.bottomC, 1) }),
       truth: () => ({ heat_in_wh: tank.heatInWh, heat_out_wh: tank.heatOutWh, loss_wh: tank.lossWh, mean_c: tank.meanC }),
     });
@@ -159,13 +165,11 @@ export class EnergyCommunity {
       const p = new PvArray(d.kwp, this.sun);
       this.pv.push(p);
       this.entries.set(d.id, {
-        d,
         values: () => ({ ac_power: Math.round(p.ac), dc_power: Math.round(p.dc), energy_total: Math.round(this.counter(d, p.producedWh, base)), state: p.state }),
         truth: () => ({ produced_wh: p.producedWh }),
       });
     } else if (d.model === 'grid') {
       this.entries.set(d.id, {
-        d,
         // Catalog convention here; a meter mounted backwards (`invert`) gets its registers
         // encoded the other way round by the image, through the profile's on_invert.
         values: () => ({
@@ -179,7 +183,6 @@ export class EnergyCommunity {
       const b = new Battery({ capacityWh: d.capacity_kwh * 1000, maxChargeW: d.power_kw * 1000, maxDischargeW: d.power_kw * 1000, soc: 0.5 });
       this.batteries.push(b);
       this.entries.set(d.id, {
-        d,
         values: () => ({
           power: Math.round(b.power),
           soc: round(b.soc, 1),
@@ -195,7 +198,6 @@ export class EnergyCommunity {
       const hp = new HeatPump({ ratedThermalW: d.rated_kw * 1000, defrostPhase: (seed % 100) / 100 });
       this.pumps.push(hp);
       this.entries.set(d.id, {
-        d,
         values: () => ({
           electric_power: Math.round(hp.electricW),
           thermal_power: Math.round(hp.thermalW),
@@ -214,7 +216,6 @@ export class EnergyCommunity {
       const w = new WaterDraw(d.kind, d.m3_per_day, this.o.timezone, seed);
       this.water.push(w);
       this.entries.set(d.id, {
-        d,
         values: () => ({ volume_total: this.counter(d, w.drawnM3, (seed % 5000) + 100), reverse_total: 0, flow: w.flowM3h, dry: false, low_battery: false }),
         truth: () => ({ drawn_m3: w.drawnM3 }),
       });

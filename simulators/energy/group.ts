@@ -1,6 +1,6 @@
 import type { Clock } from '../../gateway/model/clock.js';
 import type { ModbusProfile } from '../../drivers/modbus/profile-schema.js';
-import type { SimulatorGroup } from '../core.js';
+import { ScenarioError, type SimulatorGroup } from '../core.js';
 import { UnitImage, type ImageDevice } from '../servers/modbus-image.js';
 import { ModbusRtuTcpSimServer } from '../servers/modbus-rtu-tcp.js';
 import { ModbusTcpSimServer } from '../servers/modbus-tcp.js';
@@ -9,7 +9,7 @@ import type { EnergyCommunity } from './community.js';
 import type { EnergyDevice, EnergyEndpoint, EnergyModelKind } from './schema.js';
 
 /** Catalog class of each model. */
-export const CLASS_OF: Readonly<Record<EnergyModelKind, string>> = {
+const CLASS_OF: Readonly<Record<EnergyModelKind, string>> = {
   pv: 'pv_inverter',
   grid: 'grid_meter',
   battery: 'battery',
@@ -33,10 +33,6 @@ function ratings(d: EnergyDevice, loadKw: number): Record<string, number> {
   }
 }
 
-export class EnergyEndpointError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-}
-
 /**
  * One simulated Modbus endpoint (a TCP device or an RS-485-to-TCP gateway) and the units behind
  * it. Before each answer the community is advanced to the simulated now and the unit's image is
@@ -58,11 +54,11 @@ export class EnergyGroup implements SimulatorGroup {
     this.name = `energy-${endpoint.name}`;
     for (const u of endpoint.units) {
       const profile = profiles.get(u.profile);
-      if (!profile) throw new EnergyEndpointError(`energy: unit ${u.unit} on ${endpoint.name}: no modbus profile "${u.profile}"`);
+      if (!profile) throw new ScenarioError(`energy: unit ${u.unit} on ${endpoint.name}: no modbus profile "${u.profile}"`);
       const devices: ImageDevice[] = u.devices.map((d) => {
         this.ids.push(d.id);
         const cls = CLASS_OF[d.model];
-        if (!profile.classes.includes(cls)) throw new EnergyEndpointError(`energy: ${d.id}: profile ${u.profile} has no class ${cls}`);
+        if (!profile.classes.includes(cls)) throw new ScenarioError(`energy: ${d.id}: profile ${u.profile} has no class ${cls}`);
         return { cls, values: () => community.values(d.id), options: { invert: d.invert }, ratings: ratings(d, loadKw), notImplemented: new Set(d.not_implemented) };
       });
       const image = new UnitImage(profile, devices, u.sunspec ? { models: u.sunspec.models, mppt: u.sunspec.mppt, base: u.sunspec.base, serial: `SIM-${endpoint.name}-${u.unit}` } : undefined);
@@ -73,7 +69,7 @@ export class EnergyGroup implements SimulatorGroup {
           image.refresh();
         },
       };
-      if (u.fault) unit.fault = u.fault as ModbusFault;
+      if (u.fault) unit.fault = u.fault;
       this.units.add(u.unit, unit);
     }
     const opts = { host: endpoint.host, port: endpoint.port };

@@ -1,20 +1,14 @@
 import { DRIVERS } from '../../drivers/index.js';
 import type { ModbusProfile } from '../../drivers/modbus/profile-schema.js';
 import { loadProfiles } from '../../drivers/profiles/load.js';
-import type { SimulatorSectionFactory } from '../core.js';
+import { parseSection, type SimulatorSectionFactory } from '../core.js';
 import { EnergyCommunity } from './community.js';
 import { EnergyGroup } from './group.js';
 import { energySchema } from './schema.js';
 
 export { EnergyCommunity } from './community.js';
-export { EnergyGroup, CLASS_OF } from './group.js';
+export { EnergyGroup } from './group.js';
 export { energySchema, type EnergyScenario } from './schema.js';
-export { HeatPump, WATER_WH_PER_M3K, type HeatPumpMode, type SgReady } from '../models/heat-pump.js';
-export { ThermalTank } from '../models/tank.js';
-
-export class EnergyScenarioError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-}
 
 /** Modbus profiles as the gateway loads them: the simulators encode through the same ones. */
 export function modbusProfiles(): Map<string, ModbusProfile> {
@@ -30,9 +24,7 @@ export function modbusProfiles(): Map<string, ModbusProfile> {
  * Modbus TCP and RTU-over-TCP endpoints on loopback.
  */
 export const energySection: SimulatorSectionFactory = (section, ctx) => {
-  const res = energySchema.safeParse(section ?? {});
-  if (!res.success) throw new EnergyScenarioError(`energy: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const s = res.data;
+  const s = parseSection('energy', energySchema, section);
   const community = new EnergyCommunity(s, { start: ctx.clock.now(), seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, timezone: ctx.timezone });
   const profiles = modbusProfiles();
   return s.endpoints.map((e) => new EnergyGroup(e, community, profiles, ctx.clock, s.load_kw));

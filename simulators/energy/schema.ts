@@ -1,18 +1,10 @@
 import { z } from 'zod';
 import { duration } from '../../gateway/config/zod-helpers.js';
+import { modbusFaultSchema } from '../servers/modbus-units.js';
 
 /** The `energy:` section of a scenario: Modbus endpoints, the units behind them, and the physics. */
 
-const fault = z.strictObject({
-  exception: z.union([z.literal(2), z.literal(4), z.literal(6), z.literal(10), z.literal(11)]).optional(),
-  range: z.tuple([z.number().int(), z.number().int()]).optional(),
-  times: z.number().int().positive().optional(),
-  no_answer: z.boolean().optional(),
-  slow: z.number().int().min(0).optional(),
-  disconnect: z.boolean().optional(),
-});
-
-export const ENERGY_MODELS = ['pv', 'grid', 'battery', 'heat_pump', 'tank', 'water'] as const;
+const ENERGY_MODELS = ['pv', 'grid', 'battery', 'heat_pump', 'tank', 'water'] as const;
 export type EnergyModelKind = (typeof ENERGY_MODELS)[number];
 
 const device = z.strictObject({
@@ -40,7 +32,7 @@ const unit = z.strictObject({
   profile: z.string(),
   sunspec: z.strictObject({ models: z.array(z.number().int()).min(1), mppt: z.number().int().min(1).max(8).default(2), base: z.number().int().default(40000) }).optional(),
   devices: z.array(device).min(1),
-  fault: fault.optional(),
+  fault: modbusFaultSchema.optional(),
 });
 
 const endpoint = z.strictObject({
@@ -62,5 +54,4 @@ export const energySchema = z.strictObject({
 
 export type EnergyScenario = z.infer<typeof energySchema>;
 export type EnergyDevice = z.infer<typeof device>;
-export type EnergyUnit = z.infer<typeof unit>;
 export type EnergyEndpoint = z.infer<typeof endpoint>;

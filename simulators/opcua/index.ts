@@ -1,5 +1,5 @@
 import type { Clock } from '../../gateway/model/clock.js';
-import type { SimulatorGroup, SimulatorSectionFactory } from '../core.js';
+import { parseSection, type SimulatorGroup, type SimulatorSectionFactory } from '../core.js';
 import { stationSchema, type StationFault, type StationScenario } from './schema.js';
 import { StationServer, type PointStatus } from './server.js';
 import { StationModel, type StationPoint, type Totals } from './station.js';
@@ -8,10 +8,6 @@ import type { Logger } from 'pino';
 export { stationSchema, type StationScenario, type StationFault } from './schema.js';
 export { StationModel, MODE_CODE, type StationPoint, type Totals } from './station.js';
 export { StationServer, STATION_NAMESPACE, DEFAULT_PKI } from './server.js';
-
-export class StationScenarioError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-}
 
 /** How often the model is brought up to the simulated now and its values pushed (wall ms). */
 const MAX_TICK_MS = 1000;
@@ -150,8 +146,7 @@ export class StationGroup implements SimulatorGroup {
 
 /** The `opcua:` scenario section: one station server on loopback. */
 export const opcuaSection: SimulatorSectionFactory = (section, ctx) => {
-  const res = stationSchema.safeParse(section ?? {});
-  if (!res.success) throw new StationScenarioError(`opcua: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return [new StationGroup(res.data, ctx.clock, { seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, speed: ctx.speed, log: ctx.log })];
+  const s = parseSection('opcua', stationSchema, section);
+  return [new StationGroup(s, ctx.clock, { seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, speed: ctx.speed, log: ctx.log })];
 };
 

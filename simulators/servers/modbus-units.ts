@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { ModbusFunction } from '../../drivers/modbus/profile-schema.js';
 import type { UnitImage } from './modbus-image.js';
 
@@ -7,20 +8,22 @@ import type { UnitImage } from './modbus-image.js';
  * so a fault behaves the same on either framing.
  */
 
-export interface ModbusFault {
+export const modbusFaultSchema = z.strictObject({
   /** Answer with this exception (2 illegal address, 4 device failure, 6 busy, 11 gateway target). */
-  exception?: 2 | 4 | 6 | 10 | 11;
+  exception: z.union([z.literal(2), z.literal(4), z.literal(6), z.literal(10), z.literal(11)]).optional(),
   /** Only requests touching [from, to] (inclusive) get the exception. */
-  range?: [number, number];
+  range: z.tuple([z.number().int(), z.number().int()]).optional(),
   /** Only this many times, then the fault clears itself (busy twice, then fine). */
-  times?: number;
+  times: z.number().int().positive().optional(),
   /** Never answer (a dead device on the bus). */
-  no_answer?: boolean;
+  no_answer: z.boolean().optional(),
   /** Answer after this many ms (a slow device). */
-  slow?: number;
+  slow: z.number().int().min(0).optional(),
   /** Drop the connection (every device behind it loses it). */
-  disconnect?: boolean;
-}
+  disconnect: z.boolean().optional(),
+});
+
+export type ModbusFault = z.infer<typeof modbusFaultSchema>;
 
 export type Answer =
   | { kind: 'words'; words: number[]; delay: number }

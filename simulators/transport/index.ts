@@ -1,4 +1,4 @@
-import type { SimulatorContext, SimulatorGroup, SimulatorSectionFactory } from '../core.js';
+import { parseSection, type SimulatorContext, type SimulatorGroup, type SimulatorSectionFactory } from '../core.js';
 import type { FaultRates } from './faults.js';
 import { PublishingGroup } from './group.js';
 import type { WaterType } from '../models/lora-water.js';
@@ -13,19 +13,13 @@ export { transportSchema, type TransportScenario } from './schema.js';
 
 const GATE_NAMES = ['north', 'south', 'east', 'west'];
 
-export class TransportScenarioError extends Error {
-  readonly code = 'SCENARIO_INVALID';
-}
-
 /**
  * The transport scene of a community over MQTT: parking sensors (LoRaWAN/ChirpStack), barrier
  * gates and the automated garage, parcel lockers and the logistics platform, access-control
  * doors, EV chargers (OCPP 1.6 JSON) and LoRaWAN water meters.
  */
 export const transportSection: SimulatorSectionFactory = (section, ctx) => {
-  const res = transportSchema.safeParse(section ?? {});
-  if (!res.success) throw new TransportScenarioError(`transport: ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  return transportGroups(res.data, ctx);
+  return transportGroups(parseSection('transport', transportSchema, section), ctx);
 };
 
 export function transportGroups(s: TransportScenario, ctx: SimulatorContext): PublishingGroup[] {
