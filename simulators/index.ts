@@ -46,12 +46,12 @@ export async function startSimulators(scenario: Record<string, unknown>, ctx: Si
     groups.push(...factory(section, ctx));
   }
   // All at once: a Modbus endpoint must not wait for an MQTT broker that is slow to answer, nor
-  // for the OPC UA station's certificate; if one fails, the ones that started are stopped again.
+  // for the OPC UA station's certificate; if one fails, every group is stopped again (a failed
+  // one may have started part of itself).
   const results = await Promise.allSettled(groups.map((g) => g.start()));
   const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
   if (failed) {
-    const started = groups.filter((_, i) => results[i]?.status === 'fulfilled');
-    for (const g of started.reverse()) await g.stop().catch(() => undefined);
+    for (const g of [...groups].reverse()) await g.stop().catch(() => undefined);
     throw failed.reason;
   }
   ctx.log.info({ groups: groups.map((g) => g.name), speed: ctx.speed, seed: ctx.seed }, 'simulators running');

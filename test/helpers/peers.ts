@@ -26,17 +26,25 @@ export function findPeer(name: string, candidates: string[] = [name]): string | 
   return undefined;
 }
 
-/** A TCP port free on loopback right now. */
+/**
+ * A TCP port free on loopback right now, drawn from below the kernel's ephemeral range
+ * (32768–60999): a port from listen(0) is ephemeral, and any outgoing connection of another test
+ * process may take it between our check and the server's listen (EADDRINUSE).
+ */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free loopback port found in 20000–31999');
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer();
     srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
   });
 }
 
