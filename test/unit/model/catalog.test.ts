@@ -17,6 +17,12 @@ describe('metric catalog', () => {
     if (def.min !== undefined && def.max !== undefined) expect(def.min).toBeLessThan(def.max);
   });
 
+  it('gives the reason for every class beyond the spec', () => {
+    const beyond = Object.entries(CATALOG).filter(([, d]) => d.beyondSpec !== undefined);
+    expect(beyond.map(([c]) => c)).toEqual(['heat_meter']);
+    for (const [, d] of beyond) expect(d.beyondSpec?.length).toBeGreaterThan(20);
+  });
+
   it('marks every personal attribute', () => {
     expect([...PII_ATTRIBUTE_NAMES].sort()).toEqual(['credential', 'parcel', 'vehicle']);
   });
@@ -56,8 +62,14 @@ describe('metric catalog', () => {
         }
       }
     }
-    // has_charger is static config data, listed in the spec; every catalog entry must appear there.
-    const all = Object.entries(CATALOG).flatMap(([c, d]) => [...Object.keys(d.metrics), ...Object.keys(d.events)].map((n) => `${c}.${n}`));
+    // has_charger is static config data, listed in the spec; every catalog entry must appear there,
+    // except a class marked beyondSpec (a proposal the spec has not taken in yet), which must not.
+    const specClasses = new Set(sections.map((sec) => (sec.split(/\s/)[0] ?? '').trim()));
+    const beyond = Object.entries(CATALOG).filter(([, d]) => d.beyondSpec !== undefined).map(([c]) => c);
+    expect(beyond.filter((c) => specClasses.has(c)), 'a beyondSpec class the spec now lists: drop the mark').toEqual([]);
+    const all = Object.entries(CATALOG)
+      .filter(([, d]) => d.beyondSpec === undefined)
+      .flatMap(([c, d]) => [...Object.keys(d.metrics), ...Object.keys(d.events)].map((n) => `${c}.${n}`));
     expect(all.filter((n) => !checked.has(n))).toEqual([]);
   });
 });
