@@ -10,8 +10,8 @@ import { buildApi, deviceActivity, deviceStatus, type ApiPlugin, type DeviceView
 import { LiveHub } from './api/live.js';
 import { webPlugin } from './api/static.js';
 import { EmbeddedBroker } from './broker/embedded.js';
-import { createKpiEngine, kpiApiPlugin } from './kpi/index.js';
-import type { GatewayConfig } from './config/schema.js';
+import { createKpiEngine, kpiApiPlugin, type KpiEngine } from './kpi/index.js';
+import type { ConnectionConfig, DeviceConfig, GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { CounterState } from './pipeline/counters.js';
 import { Ingestor } from './pipeline/ingest.js';
@@ -50,13 +50,61 @@ export class GatewayError extends Error {
   }
 }
 
+/** What `reconfigure` did: applied per connection, or not (the caller restarts the gateway). */
+export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[] } | { applied: false; reason: string };
+
+/** The sections a reload can apply per connection; a change anywhere else restarts the gateway. */
+const PER_CONNECTION_SECTIONS = new Set<keyof GatewayConfig>(['connections', 'devices', 'discover']);
+
+/**
+ * Load the profiles and check the ones a config needs. A broken profile stops the gateway only
+ * when a device or a discovery rule needs it; otherwise it is a warning.
+ */
+function resolveProfiles(config: Readonly<GatewayConfig>, log: Logger): Map<string, Profile> {
+  const { profiles, problems } = loadProfiles(DRIVERS);
+  const needed = new Set([...config.devices.map((d) => d.profile), ...config.discover.map((r) => r.profile)]);
+  const fatal: string[] = [];
+  for (const p of problems) {
+    const line = `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`;
+    const id = p.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
+    if (needed.has(id)) fatal.push(line);
+    else log.warn({ file: p.file }, `profile ignored: ${line}`);
+  }
+  if (fatal.length) throw new GatewayError('PROFILE_INVALID', fatal.join('\n'));
+  for (const id of needed) {
+    if (!profiles.has(id)) throw new GatewayError('PROFILE_UNKNOWN', `no profile "${id}" in drivers/profiles (known: ${[...profiles.keys()].join(', ') || 'none'})`);
+  }
+  for (const c of config.connections) {
+    if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);
+  }
+  return profiles;
+}
+
+/** Everything a connection's driver is built from; equal signatures mean the driver need not change. */
+function connectionSignature(config: Readonly<GatewayConfig>, profiles: ReadonlyMap<string, Profile>, id: string): string {
+  const devices = config.devices.filter((d) => d.connection === id && d.enabled).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const discover = config.discover.filter((r) => r.connection === id);
+  const used = [...new Set([...devices.map((d) => d.profile), ...discover.map((r) => r.profile)])].sort();
+  return JSON.stringify({
+    connection: config.connections.find((c) => c.id === id) ?? null,
+    devices,
+    discover,
+    profiles: used.map((p) => profiles.get(p) ?? null),
+  });
+}
+
+function replaceMap<K, V>(target: Map<K, V>, source: ReadonlyMap<K, V>): void {
+  target.clear();
+  for (const [k, v] of source) target.set(k, v);
+}
+
 /**
  * The composition root: a validated config becomes a wired gateway. `create` only builds
  * objects; `start` opens the store, the broker, the drivers, the API and (in a demo) the
  * simulators; `stop` undoes it in reverse and flushes the store.
  */
 export class Gateway {
-  readonly config: Readonly<GatewayConfig>;
+  private current: Readonly<GatewayConfig>;
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
@@ -70,6 +118,7 @@ export class Gateway {
   api: FastifyInstance | undefined;
   simulators: RunningSimulators | undefined;
   private readonly drivers: Driver[] = [];
+  private kpi: KpiEngine | undefined;
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
   private sinks: Sinks | undefined;
@@ -81,7 +130,7 @@ export class Gateway {
   }
 
   private constructor(private readonly opts: GatewayOptions) {
-    this.config = opts.config;
+    this.current = opts.config;
     this.log = opts.log;
     const sim = opts.config.simulators;
     this.clock =
@@ -91,28 +140,16 @@ export class Gateway {
         : systemClock);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
-    const { profiles, problems } = loadProfiles(DRIVERS);
-    this.profiles = profiles;
-    // A broken profile stops the gateway only when a device needs it; otherwise it is a warning.
-    const needed = new Set([...this.config.devices.map((d) => d.profile), ...this.config.discover.map((r) => r.profile)]);
-    const fatal: string[] = [];
-    for (const p of problems) {
-      const line = `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`;
-      const id = p.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-      if (needed.has(id)) fatal.push(line);
-      else this.log.warn({ file: p.file }, `profile ignored: ${line}`);
-    }
-    if (fatal.length) throw new GatewayError('PROFILE_INVALID', fatal.join('\n'));
-    for (const id of needed) {
-      if (!profiles.has(id)) throw new GatewayError('PROFILE_UNKNOWN', `no profile "${id}" in drivers/profiles (known: ${[...profiles.keys()].join(', ') || 'none'})`);
-    }
-    for (const c of this.config.connections) {
-      if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);
-    }
+    this.profiles = resolveProfiles(this.config, this.log);
     this.staleness = new StalenessTracker((id) => {
       const d = this.devices.get(id)?.config;
       return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0));
     });
+  }
+
+  /** The config in force (a reload applied in place replaces it). */
+  get config(): Readonly<GatewayConfig> {
+    return this.current;
   }
 
   get dataDir(): string {
@@ -202,6 +239,7 @@ export class Gateway {
         onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
       });
       kpi.start();
+      this.kpi = kpi;
       this.onStop(() => kpi.stop());
 
       const plugins = [webPlugin, kpiApiPlugin(kpi), ...(this.opts.apiPlugins ?? [])];
@@ -245,36 +283,114 @@ export class Gateway {
 
   private async startDrivers(): Promise<void> {
     for (const conn of this.config.connections) {
-      const factory = driverFor(conn.protocol);
-      if (!factory) continue;
-      const devices = this.devices
-        .all()
-        .filter((d) => d.config.connection === conn.id)
-        .map((d) => ({ config: d.config, profile: d.profile }));
-      const log = this.log.child({ connection: conn.id });
-      const driver = factory.create({
-        connection: conn,
-        devices,
-        discover: this.config.discover.filter((r) => r.connection === conn.id),
-        config: this.config,
-        profiles: this.profiles,
-        ctx: driverContext({
-          connection: conn.id,
-          site: this.config.site.id,
-          clock: this.clock,
-          log,
-          dataDir: this.dataDir,
-          ingestor: this.ingestor,
-          metrics: this.metrics,
-          devices: this.devices,
-          staleness: this.staleness,
-          discover: this.config.discover.filter((r) => r.connection === conn.id),
-          ...(this.broker ? { broker: this.broker } : {}),
-        }),
-      });
+      const driver = this.createDriver(conn);
       this.drivers.push(driver);
       await driver.start();
     }
+  }
+
+  /** A connection's driver over the registry's devices on it (validates; no I/O). */
+  private createDriver(conn: ConnectionConfig): Driver {
+    const factory = driverFor(conn.protocol);
+    if (!factory) throw new GatewayError('DRIVER_MISSING', `connection ${conn.id}: no driver for protocol ${conn.protocol}`);
+    // Configured devices; discovered ones are found again by the driver's discovery rules.
+    const devices = this.devices
+      .all()
+      .filter((d) => d.config.connection === conn.id && !d.discovered)
+      .map((d) => ({ config: d.config, profile: d.profile }));
+    const discover = this.config.discover.filter((r) => r.connection === conn.id);
+    return factory.create({
+      connection: conn,
+      devices,
+      discover,
+      config: this.config,
+      profiles: this.profiles,
+      ctx: driverContext({
+        connection: conn.id,
+        site: this.config.site.id,
+        clock: this.clock,
+        log: this.log.child({ connection: conn.id }),
+        dataDir: this.dataDir,
+        ingestor: this.ingestor,
+        metrics: this.metrics,
+        devices: this.devices,
+        staleness: this.staleness,
+        discover,
+        ...(this.broker ? { broker: this.broker } : {}),
+      }),
+    });
+  }
+
+  /**
+   * Apply a new config in place, per connection (`kill -HUP`). Only the connections whose
+   * settings, devices, discovery rules or profiles changed are restarted; every other link keeps
+   * its socket, its session and its poll period, and the store, the sinks, the broker, the API and
+   * the KPI state are untouched. While an embedded-broker connection is swapped the broker holds
+   * publishes unacknowledged, so nothing is lost in between. A change to any other section cannot
+   * be applied per connection: the result says so and the caller restarts the gateway.
+   * Validation (profiles, driver options) happens before anything is stopped.
+   */
+  async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
+    if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
+    const old = this.config;
+    const sections = (Object.keys({ ...old, ...next }) as (keyof GatewayConfig)[]).filter(
+      (k) => !PER_CONNECTION_SECTIONS.has(k) && JSON.stringify(old[k]) !== JSON.stringify(next[k]),
+    );
+    if (sections.length) return { applied: false, reason: `changed: ${sections.join(', ')}` };
+
+    const profiles = resolveProfiles(next, this.log);
+    const ids = [...new Set([...next.connections.map((c) => c.id), ...old.connections.map((c) => c.id)])];
+    const changed = ids.filter((id) => connectionSignature(old, this.profiles, id) !== connectionSignature(next, profiles, id));
+    const unchanged = ids.filter((id) => !changed.includes(id) && next.connections.some((c) => c.id === id));
+    // An mqtt sink borrows a connection's settings when it starts: changing those needs a restart.
+    const borrowed = changed.filter((id) => next.sinks.some((s) => s.type === 'mqtt' && s.connection === id) && JSON.stringify(old.connections.find((c) => c.id === id)) !== JSON.stringify(next.connections.find((c) => c.id === id)));
+    if (borrowed.length) return { applied: false, reason: `a sink uses connection ${borrowed.join(', ')}` };
+    if (!changed.length) {
+      this.current = next;
+      return { applied: true, restarted: [], unchanged };
+    }
+
+    // Build the new drivers first (this validates them) on a registry that already holds the
+    // new devices; nothing running is touched until every one of them was accepted.
+    const isChanged = (id: string) => changed.includes(id);
+    const removed = this.devices.all().filter((d) => isChanged(d.config.connection) && (!d.discovered || !next.connections.some((c) => c.id === d.config.connection)));
+    const added = next.devices.filter((d) => d.enabled && isChanged(d.connection));
+    const swapRegistry = (from: typeof removed, to: { config: DeviceConfig; profile: Profile; discovered: boolean }[]) => {
+      for (const d of from) this.devices.remove(d.config.id);
+      for (const d of to) this.devices.add(d.config, d.profile, d.discovered);
+    };
+    const addedRegistered = added.map((d) => ({ config: d, profile: profiles.get(d.profile) as Profile, discovered: false }));
+    swapRegistry(removed, addedRegistered);
+    this.current = next;
+    const previousProfiles = new Map(this.profiles);
+    replaceMap(this.profiles, profiles);
+    let fresh: Driver[];
+    try {
+      fresh = next.connections.filter((c) => isChanged(c.id)).map((c) => this.createDriver(c));
+    } catch (err) {
+      swapRegistry(addedRegistered, removed);
+      this.current = old;
+      replaceMap(this.profiles, previousProfiles);
+      throw err;
+    }
+
+    const embedded = (c: Readonly<GatewayConfig>) => c.connections.some((x) => isChanged(x.id) && x.protocol === 'mqtt' && x.url === 'embedded');
+    const hold = this.broker && (embedded(old) || embedded(next)) ? this.broker : undefined;
+    hold?.hold();
+    try {
+      for (const d of this.drivers.filter((x) => isChanged(x.connectionId)).reverse()) {
+        this.drivers.splice(this.drivers.indexOf(d), 1);
+        await d.stop().catch((err: unknown) => this.log.warn({ err, connection: d.connectionId }, 'error while stopping a connection'));
+      }
+      for (const d of fresh) {
+        this.drivers.push(d);
+        await d.start();
+      }
+    } finally {
+      hold?.open();
+    }
+    this.kpi?.setDevices(next);
+    return { applied: true, restarted: changed, unchanged };
   }
 
   /** How a device will be read (`fcgw explain`), without starting anything. */

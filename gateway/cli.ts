@@ -144,9 +144,11 @@ async function start(file: string, verbose: boolean): Promise<number> {
     stopOnce(reloading ?? Promise.resolve());
   };
   // SIGHUP: validate the whole new config (and the profiles it names) first; a config with a
-  // problem is refused and the running one stays. A valid one restarts the gateway in place: the
-  // store keeps every committed reading, sinks resume from their cursors, devices that were
-  // mid-message send again what was not acknowledged.
+  // problem is refused and the running one stays. A change to connections, devices, discovery
+  // rules or profiles is applied per connection: only the links that changed restart, the others
+  // keep polling. Any other change restarts the gateway in place: the store keeps every committed
+  // reading, sinks resume from their cursors, devices that were mid-message send again what was
+  // not acknowledged.
   let running = config;
   const reload = () => {
     if (stopping || reloading) return;
@@ -157,7 +159,19 @@ async function start(file: string, verbose: boolean): Promise<number> {
         return;
       }
       const next = loadConfig(file);
-      log.info({ file }, 'config reload: restarting with the new config');
+      let outcome: Awaited<ReturnType<Gateway['reconfigure']>>;
+      try {
+        outcome = await gw.reconfigure(next);
+      } catch (err) {
+        log.error({ err, file }, 'config reload refused; the running config stays');
+        return;
+      }
+      if (outcome.applied) {
+        running = next;
+        log.info({ file, restarted: outcome.restarted, unchanged: outcome.unchanged }, 'config applied per connection');
+        return;
+      }
+      log.info({ file, why: outcome.reason }, 'config reload: restarting with the new config');
       await gw.stop();
       gw = Gateway.create({ config: next, log });
       try {

@@ -99,7 +99,7 @@ export function calculatorOptions(config: Readonly<GatewayConfig>, wrapOf?: (dev
 
 export class KpiEngine {
   readonly targets: readonly TargetConfig[];
-  private readonly calc: CalculatorOptions;
+  private calc: CalculatorOptions;
   private readonly tz: string;
   private q: KpiQueries | undefined;
   private db: KpiStateDb | undefined;
@@ -112,6 +112,11 @@ export class KpiEngine {
     this.targets = effectiveTargets(deps.config);
     this.calc = calculatorOptions(deps.config, deps.wrapOf);
     this.tz = deps.config.site.timezone;
+  }
+
+  /** A reload changed the devices (their tags, options, classes): later passes use the new list. */
+  setDevices(config: Readonly<GatewayConfig>): void {
+    this.calc = calculatorOptions(config, this.deps.wrapOf);
   }
 
   private open(): { q: KpiQueries; db: KpiStateDb; keeper: AlertKeeper } {

@@ -38,6 +38,14 @@ export class DeviceRegistry {
     return true;
   }
 
+  /** Forget a device (a reload removed it or restarts its connection). Its history stays in the store. */
+  remove(id: string): void {
+    const d = this.devices.get(id);
+    if (!d) return;
+    this.devices.delete(id);
+    if (d.discovered) this.discoveredCount--;
+  }
+
   get(id: string): RegisteredDevice | undefined {
     return this.devices.get(id);
   }

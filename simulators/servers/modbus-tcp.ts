@@ -1,5 +1,5 @@
 import Modbus from 'modbus-serial';
-import type { Socket } from 'node:net';
+import type { Server as NetServer, Socket } from 'node:net';
 import type { ModbusFunction } from '../../drivers/modbus/profile-schema.js';
 import { DelayedAnswers, type Answer, type SimUnits } from './modbus-units.js';
 
@@ -19,6 +19,8 @@ export interface ModbusServerOptions {
 export class ModbusTcpSimServer {
   private server: Server | undefined;
   private readonly delayed = new DelayedAnswers();
+  /** TCP connections accepted since start: a gateway that keeps its link open adds one, once. */
+  accepted = 0;
 
   constructor(
     readonly units: SimUnits,
@@ -53,6 +55,7 @@ export class ModbusTcpSimServer {
     // Socket errors (a client that vanished) must not crash the simulator.
     server.on('socketError', () => undefined);
     server.on('error', () => undefined);
+    (server as unknown as { _server: NetServer })._server.on('connection', () => this.accepted++);
     await new Promise<void>((resolve, reject) => {
       server.once('initialized', () => resolve());
       server.once('serverError', (err: Error) => reject(err));

@@ -11,21 +11,22 @@ interface Health {
 }
 
 /**
- * `kill -HUP`: a config with a problem is refused and the gateway keeps running as it was; a
- * valid one is applied in place, in the same process, keeping everything the store holds.
+ * `kill -HUP`: a config with a problem is refused and the gateway keeps running as it was; a new
+ * device is applied to its connection alone (reconfigure.test.ts has the details); any other
+ * valid change restarts the gateway in the same process, keeping everything the store holds.
  */
 describe('config reload on SIGHUP', () => {
   it('refuses a broken config and keeps running; applies a valid one without losing data', async () => {
     const { dir, cleanup } = tempDir('fcgw-reload-');
     const [apiPort, mqttPort] = [await freePort(), await freePort()];
     const file = join(dir, 'gw.yaml');
-    const config = (name: string, extra = '') => `version: 1
+    const config = (name: string, extra = '', devices = ['meter-1']) => `version: 1
 site: { id: reload, name: ${name} }
 store: { path: ${join(dir, 'gw.db')} }
 broker: { embedded: { host: 127.0.0.1, port: ${mqttPort} } }
 api: { host: 127.0.0.1, port: ${apiPort} }
 connections: [{ id: local, protocol: mqtt, url: embedded }]
-devices: [{ id: meter-1, class: grid_meter, connection: local, profile: generic-json }]
+devices: [${devices.map((id) => `{ id: ${id}, class: grid_meter, connection: local, profile: generic-json }`).join(', ')}]
 ${extra}`;
     writeFileSync(file, config('Alpha'));
     const gw = await startGatewayProcess(file);
@@ -46,8 +47,16 @@ ${extra}`;
       expect(gw.stdout()).toContain('sinkz (line 8): unknown key (did you mean \\"sinks\\"?)');
       expect(await health()).toMatchObject({ status: 'ok', site_name: 'Alpha' });
 
-      // A valid change: applied in the same process; what was stored is still there.
-      writeFileSync(file, config('Beta'));
+      // A new device: applied to its connection alone, the rest of the gateway untouched.
+      writeFileSync(file, config('Alpha', '', ['meter-1', 'meter-2']));
+      gw.proc.kill('SIGHUP');
+      await waitFor(() => gw.stdout().includes('config applied per connection'), 10_000);
+      expect(gw.stdout()).toMatch(/"restarted":\["local"\]/);
+      const ids = (await (await fetch(`${api}/api/devices`)).json()) as { id: string }[];
+      expect(ids.map((d) => d.id).sort()).toEqual(['meter-1', 'meter-2']);
+
+      // Any other change: the gateway restarts in the same process; what was stored is still there.
+      writeFileSync(file, config('Beta', '', ['meter-1', 'meter-2']));
       gw.proc.kill('SIGHUP');
       await waitFor(async () => (await health().catch(() => undefined))?.site_name === 'Beta', 15_000);
       expect(gw.proc.exitCode).toBeNull();

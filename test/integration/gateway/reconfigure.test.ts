@@ -1,0 +1,153 @@
+import mqtt from 'mqtt';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { Gateway } from '../../../gateway/app.js';
+import { parseConfig } from '../../../gateway/config/load.js';
+import { createLogger } from '../../../gateway/runtime/log.js';
+import { UnitImage } from '../../../simulators/servers/modbus-image.js';
+import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
+import { SimUnits } from '../../../simulators/servers/modbus-units.js';
+import { modbusProfile } from '../modbus/harness.js';
+import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+
+/**
+ * A reload applied per connection (LESSONS.md: "validate the whole new config first; apply per
+ * device; keep buffers"): only the link whose devices changed restarts. The Modbus link next to
+ * it keeps its TCP connection and its poll period, and a device publishing through the embedded
+ * broker while its connection is swapped loses nothing.
+ */
+let cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups = [];
+});
+
+interface Setup {
+  gw: Gateway;
+  server: ModbusTcpSimServer;
+  config(extra: { mqttDevices?: string[]; poll?: string; siteName?: string }): ReturnType<typeof parseConfig>;
+  mqttPort: number;
+  count(device: string, metric: string): number;
+}
+
+async function setup(): Promise<Setup> {
+  const t = tempDir('fcgw-reconf-');
+  cleanups.push(t.cleanup);
+  const units = new SimUnits();
+  let volume = 100;
+  units.add(1, { image: new UnitImage(modbusProfile('modbus-water-meter'), [{ cls: 'water_meter', values: () => ({ volume_total: (volume += 0.001), reverse_total: 0, flow: 1.5, dry: false, low_battery: false }) }]) });
+  const server = new ModbusTcpSimServer(units, { port: await freePort() });
+  await server.start();
+  cleanups.push(() => server.stop());
+  const mqttPort = await freePort();
+  const config: Setup['config'] = ({ mqttDevices = ['meter-1'], poll = '200ms', siteName = 'Alpha' }) =>
+    parseConfig(
+      `version: 1
+site: { id: reconf, name: ${siteName} }
+store: { path: ${join(t.dir, 'gw.db')} }
+broker: { embedded: { host: 127.0.0.1, port: ${mqttPort} } }
+api: { host: 127.0.0.1, port: 0 }
+connections:
+  - { id: local, protocol: mqtt, url: embedded }
+  - { id: plant, protocol: modbus-tcp, host: 127.0.0.1, port: ${server.port}, timeout: 500ms }
+devices:
+${mqttDevices.map((id) => `  - { id: ${id}, class: grid_meter, connection: local, profile: generic-json }`).join('\n')}
+  - { id: wm-1, class: water_meter, connection: plant, profile: modbus-water-meter, unit: 1, poll: ${poll} }
+`,
+      'reconf.yaml',
+      {},
+    );
+  const gw = Gateway.create({ config: config({}), log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
+  await gw.start();
+  cleanups.push(() => gw.stop());
+  const count = (device: string, metric: string) =>
+    (gw.store.db.prepare('SELECT count(*) AS n FROM samples s JOIN series x ON x.id = s.series_id WHERE x.device = ? AND x.metric = ?').get(device, metric) as { n: number }).n;
+  return { gw, server, config, mqttPort, count };
+}
+
+describe('config reload applied per connection', () => {
+  it('restarts only the changed link; the Modbus link keeps its socket and period; nothing published meanwhile is lost', async () => {
+    const { gw, server, config, mqttPort, count } = await setup();
+    await waitFor(() => count('wm-1', 'volume_total') >= 3, 10_000);
+    const plant = gw.driver('plant');
+    const local = gw.driver('local');
+    expect(server.accepted).toBe(1);
+
+    // A device keeps publishing (QoS 1) through the whole reload; every acknowledged message must be stored.
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
+    let acked = 0;
+    let sending = true;
+    const t0 = Date.now();
+    const publisher = (async () => {
+      for (let i = 0; sending && i < 5_000; i++) {
+        await pub.publishAsync('devices/meter-1/up', JSON.stringify({ ts: t0 + i, values: { power: i } }), { qos: 1 });
+        acked++;
+      }
+    })();
+    await waitFor(() => acked >= 20, 5_000);
+
+    // meter-2 is unknown: refused, counted, nothing stored.
+    await pub.publishAsync('devices/meter-2/up', JSON.stringify({ ts: t0, values: { power: 7 } }), { qos: 1 });
+    expect(count('meter-2', 'power')).toBe(0);
+
+    const before = count('wm-1', 'volume_total');
+    const result = await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'] }));
+    expect(result).toEqual({ applied: true, restarted: ['local'], unchanged: ['plant'] });
+    expect(gw.driver('plant')).toBe(plant);
+    expect(gw.driver('local')).not.toBe(local);
+    expect(gw.config.devices.map((d) => d.id)).toEqual(['meter-1', 'meter-2', 'wm-1']);
+
+    await pub.publishAsync('devices/meter-2/up', JSON.stringify({ ts: t0 + 1, values: { power: 8 } }), { qos: 1 });
+    expect(count('meter-2', 'power')).toBe(1);
+    await waitFor(() => acked >= 200, 10_000);
+    sending = false;
+    await publisher;
+    await pub.endAsync();
+    // QoS 1 through the embedded broker: a PUBACK means committed.
+    expect(count('meter-1', 'power')).toBe(acked);
+
+    // The Modbus link was never touched: one TCP connection since start, and it kept polling.
+    await waitFor(() => count('wm-1', 'volume_total') >= before + 3, 5_000);
+    expect(server.accepted).toBe(1);
+
+    // Its own change (a new poll period) restarts it alone: one new TCP connection.
+    const slower = await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms' }));
+    expect(slower).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'] });
+    const n = count('wm-1', 'volume_total');
+    await waitFor(() => count('wm-1', 'volume_total') > n, 5_000);
+    expect(server.accepted).toBe(2);
+    expect(gw.health().drivers.map((d) => [d.connection, d.state])).toEqual([
+      ['local', 'connected'],
+      ['plant', 'connected'],
+    ]);
+
+    // The same config again changes nothing; another section cannot be applied per connection.
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms' }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'] });
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', siteName: 'Beta' }))).toEqual({ applied: false, reason: 'changed: site' });
+    expect(gw.config.site.name).toBe('Alpha');
+  }, 60_000);
+
+  it('removes a device with its connection and refuses a config whose driver rejects it, keeping the running one', async () => {
+    const { gw, config, count } = await setup();
+    await waitFor(() => count('wm-1', 'volume_total') >= 1, 10_000);
+    const running = gw.config;
+    // A class its profile does not serve passes the schema but not the Modbus driver.
+    const bad = config({});
+    const broken = { ...bad, devices: bad.devices.map((d) => (d.id === 'wm-1' ? { ...d, class: 'heat_pump' } : d)) } as typeof bad;
+    await expect(gw.reconfigure(broken)).rejects.toThrow(/device wm-1: class heat_pump is not one of profile modbus-water-meter's/);
+    expect(gw.config).toBe(running);
+    expect(gw.devices.get('wm-1')?.config.class).toBe('water_meter');
+    expect(gw.driver('plant')?.health().devices.map((d) => d.id)).toEqual(['wm-1']);
+    const n = count('wm-1', 'volume_total');
+    await waitFor(() => count('wm-1', 'volume_total') > n, 5_000);
+
+    const gone = config({});
+    const without = { ...gone, devices: gone.devices.filter((d) => d.id !== 'wm-1') } as typeof gone;
+    expect(await gw.reconfigure(without)).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'] });
+    expect(gw.devices.get('wm-1')).toBeUndefined();
+    expect(gw.deviceViews().map((d) => d.id)).toEqual(['meter-1']);
+    const stopped = count('wm-1', 'volume_total');
+    await new Promise((r) => setTimeout(r, 600));
+    expect(count('wm-1', 'volume_total')).toBe(stopped);
+  }, 60_000);
+});
