@@ -116,7 +116,7 @@ describe('config reload applied per connection', () => {
     const n = count('wm-1', 'volume_total');
     await waitFor(() => count('wm-1', 'volume_total') > n, 5_000);
     expect(server.accepted).toBe(2);
-    expect(gw.health().drivers.map((d) => [d.connection, d.state])).toEqual([
+    expect(gw.driverHealth().map((d) => [d.connection, d.state])).toEqual([
       ['local', 'connected'],
       ['plant', 'connected'],
     ]);
