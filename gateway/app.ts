@@ -418,7 +418,7 @@ export class Gateway {
     const sinks = this.sinks?.health() ?? [];
     const badLinks = drivers.filter((d) => d.state !== 'connected').length;
     const badSinks = sinks.filter((s) => s.state !== 'ok').length;
-    const status: HealthReport['status'] = !this.store?.isOpen ? 'down' : badLinks || badSinks || this.maintenance?.overCap ? 'degraded' : 'ok';
+    const status: HealthReport['status'] = !this.store?.isOpen ? 'down' : badLinks || badSinks || this.maintenance?.degraded ? 'degraded' : 'ok';
     return {
       status,
       site: this.config.site.id,
@@ -432,6 +432,9 @@ export class Gateway {
         bytes: this.maintenance?.lastSize ?? 0,
         max_disk: this.config.store.max_disk,
         over_cap: this.maintenance?.overCap ?? false,
+        ...(this.maintenance?.lastLoss
+          ? { last_loss: { at: new Date(this.maintenance.lastLoss.at).toISOString(), samples: this.maintenance.lastLoss.samples, events: this.maintenance.lastLoss.events } }
+          : {}),
         ingest_queue: this.ingestor?.depth() ?? 0,
         last_seq: this.store?.isOpen ? this.store.maxSeq() : null,
       },

@@ -14,6 +14,9 @@ import type { GatewayMetrics } from './metrics.js';
  */
 export const ROLLUP_SLICE = 2_000;
 
+/** How long health stays degraded after the disk cap dropped data a sink did not have. */
+const LOSS_DEGRADES_MS = 3_600_000;
+
 /** The store's periodic upkeep: rollups, retention and the disk cap, staleness, store metrics. */
 export class Maintenance {
   private timers: NodeJS.Timeout[] = [];
@@ -21,6 +24,8 @@ export class Maintenance {
   private rolling = false;
   overCap = false;
   lastSize = 0;
+  /** The last time the disk cap cost data some sink did not have yet. */
+  lastLoss: { at: number; samples: number; events: number } | undefined;
 
   constructor(
     private readonly d: {
@@ -95,21 +100,40 @@ export class Maintenance {
     });
     if (r.expiredSamples) this.d.metrics.storeExpired.inc({ table: 'samples' }, r.expiredSamples);
     if (r.expiredEvents) this.d.metrics.storeExpired.inc({ table: 'events' }, r.expiredEvents);
-    if (r.droppedSent) {
-      this.d.metrics.storeDropped.inc({ reason: 'max_disk_sent' }, r.droppedSent);
-      this.d.log.warn({ dropped: r.droppedSent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped early (every sink already had them)');
+    const dropped = (reason: string, n: number) => n && this.d.metrics.storeDropped.inc({ reason }, n);
+    dropped('max_disk_sent', r.droppedSent);
+    dropped('max_disk_events_sent', r.droppedEventsSent);
+    dropped('max_disk', r.droppedUnsent);
+    dropped('max_disk_events', r.droppedEventsUnsent);
+    if (r.droppedSent || r.droppedEventsSent) {
+      this.d.log.warn(
+        { samples: r.droppedSent, events: r.droppedEventsSent, bytes: r.sizeBytes, max: s.max_disk },
+        'store reached max_disk: oldest history dropped early (every sink already had it)',
+      );
     }
-    if (r.droppedUnsent) {
-      this.d.metrics.storeDropped.inc({ reason: 'max_disk' }, r.droppedUnsent);
-      this.d.log.error({ dropped: r.droppedUnsent, bytes: r.sizeBytes, max: s.max_disk }, 'store reached max_disk: oldest samples dropped before every sink had them');
-      this.d.live.publish({ kind: 'alert', data: { kpi: 'store_max_disk', status: 'raised', value: r.sizeBytes, target: s.max_disk, dropped: r.droppedUnsent } });
+    if (r.droppedUnsent || r.droppedEventsUnsent) {
+      this.lastLoss = { at: this.d.store.clock.now(), samples: r.droppedUnsent, events: r.droppedEventsUnsent };
+      this.d.log.error(
+        { samples: r.droppedUnsent, events: r.droppedEventsUnsent, bytes: r.sizeBytes, max: s.max_disk },
+        'store reached max_disk: oldest samples and events dropped before every sink had them',
+      );
+      this.d.live.publish({
+        kind: 'alert',
+        data: { kpi: 'store_max_disk', status: 'raised', value: r.sizeBytes, target: s.max_disk, dropped: r.droppedUnsent, dropped_events: r.droppedEventsUnsent },
+      });
     }
     if (r.overCap !== this.overCap) {
       this.overCap = r.overCap;
       if (s.overflow === 'reject_new') this.d.ingestor.setFull(r.overCap);
       if (r.overCap) this.d.log.error({ bytes: r.sizeBytes, max: s.max_disk, policy: s.overflow }, 'store is over max_disk');
+      else this.d.log.info({ bytes: r.sizeBytes, max: s.max_disk }, 'store is back under max_disk');
     }
     this.lastSize = r.sizeBytes;
+  }
+
+  /** Over the cap now, or it cost unsent data within the last hour: health says degraded. */
+  get degraded(): boolean {
+    return this.overCap || (this.lastLoss !== undefined && this.d.store.clock.now() - this.lastLoss.at < LOSS_DEGRADES_MS);
   }
 
   stats(): void {

@@ -96,6 +96,12 @@ export interface RetentionResult {
   droppedSent: number;
   /** Samples dropped before every consumer (a sink, the rollups) had them, because the disk cap was reached. */
   droppedUnsent: number;
+  /** Events dropped at the disk cap: ones every consumer had, and ones some consumer had not. */
+  droppedEventsSent: number;
+  droppedEventsUnsent: number;
+  /** The store was over max_disk when this run began. */
+  reachedCap: boolean;
+  /** It still is after what the policy did (always, under reject_new, until retention frees space). */
   overCap: boolean;
   sizeBytes: number;
 }
@@ -113,7 +119,17 @@ function minCursor(store: Store): { samples: number; events: number } {
 export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
   const now = store.clock.now();
   const safe = minCursor(store);
-  const res: RetentionResult = { expiredSamples: 0, expiredEvents: 0, droppedSent: 0, droppedUnsent: 0, overCap: false, sizeBytes: 0 };
+  const res: RetentionResult = {
+    expiredSamples: 0,
+    expiredEvents: 0,
+    droppedSent: 0,
+    droppedUnsent: 0,
+    droppedEventsSent: 0,
+    droppedEventsUnsent: 0,
+    reachedCap: false,
+    overCap: false,
+    sizeBytes: 0,
+  };
   const delSamples = store.db.prepare(
     'DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
   );
@@ -130,25 +146,35 @@ export function enforceRetention(store: Store, policy: RetentionPolicy): Retenti
 
   res.sizeBytes = store.sizeBytes();
   if (res.sizeBytes > policy.maxDiskBytes) {
-    res.overCap = true;
+    res.reachedCap = true;
     if (policy.overflow === 'drop_oldest') {
       // Drop the oldest tenth at a time until under 90 % of the cap: first local history every
-      // consumer already has, then, only if that is not enough, unsent samples: the cap wins, loudly.
-      const dropOldest = store.db.prepare('DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?)');
-      const countUpTo = store.db.prepare('SELECT count(*) AS n FROM samples WHERE seq <= ?');
-      const drop = (upTo: number, into: 'droppedSent' | 'droppedUnsent', rounds: number) => {
-        for (let i = 0; i < rounds && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {
-          const total = (countUpTo.get(upTo) as { n: number }).n;
-          if (total === 0) break;
-          res[into] += dropOldest.run(upTo, Math.max(1000, Math.ceil(total / 10))).changes;
-        }
+      // consumer already has (samples, then events), then, only if that is not enough, unsent
+      // samples and events: the cap wins, loudly.
+      const dropper = (table: 'samples' | 'events') => {
+        const del = store.db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ?)`);
+        const count = store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE seq <= ?`);
+        return (upTo: number, rounds: number): number => {
+          let dropped = 0;
+          for (let i = 0; i < rounds && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {
+            const total = (count.get(upTo) as { n: number }).n;
+            if (total === 0) break;
+            dropped += del.run(upTo, Math.max(1000, Math.ceil(total / 10))).changes;
+          }
+          return dropped;
+        };
       };
-      // Sent history may go to the last row (so what follows is truly unsent); unsent samples at
+      const samples = dropper('samples');
+      const events = dropper('events');
+      // Sent history may go to the last row (so what follows is truly unsent); unsent rows at
       // most 20 rounds per run, which bounds what one run can lose when other tables fill the disk.
-      drop(safe.samples, 'droppedSent', Number.POSITIVE_INFINITY);
-      drop(Number.MAX_SAFE_INTEGER, 'droppedUnsent', 20);
+      res.droppedSent = samples(safe.samples, Number.POSITIVE_INFINITY);
+      res.droppedEventsSent = events(safe.events, Number.POSITIVE_INFINITY);
+      res.droppedUnsent = samples(Number.MAX_SAFE_INTEGER, 20);
+      res.droppedEventsUnsent = events(Number.MAX_SAFE_INTEGER, 20);
       res.sizeBytes = store.sizeBytes();
     }
+    res.overCap = res.sizeBytes > policy.maxDiskBytes;
   }
   return res;
 }

@@ -113,12 +113,38 @@ describe('store', () => {
     store.setCursor('sink:down', { samples: 0 });
     const size = store.sizeBytes();
     const res = enforceRetention(store, { rawMs: 30 * DAY, rollupsMs: 400 * DAY, eventsMs: 400 * DAY, maxDiskBytes: size / 2, overflow: 'drop_oldest' });
-    expect(res.overCap).toBe(true);
+    expect(res).toMatchObject({ reachedCap: true, overCap: false, droppedSent: 0, droppedEventsSent: 0, droppedEventsUnsent: 0 });
     expect(res.droppedUnsent).toBeGreaterThan(0);
     const left = store.samplesAfter(0, 100_000);
     expect(left.length).toBe(20_000 - res.droppedUnsent);
     expect(left[0]?.value).toBe(res.droppedUnsent); // the oldest went first
     expect(res.sizeBytes).toBeLessThanOrEqual(size / 2);
+  });
+
+  it('at the disk cap drops events too: sent ones with sent samples first, unsent ones last', () => {
+    const t = T0 + 10 * DAY - 100_000;
+    const ev = (i: number) => ({ site: 'test', device: `door-${i % 20}`, class: 'access_door', type: 'access_denied', ts: t + i, attributes: { door: `d${i % 20}`, note: 'x'.repeat(200) } });
+    store.write(
+      Array.from({ length: 4_000 }, (_, i) => s(`m${i % 10}`, 'power', t + i, i)),
+      Array.from({ length: 8_000 }, (_, i) => ev(i)),
+    );
+    // A sink has every sample and the first half of the events.
+    store.setCursor('sink:half', { samples: 4_000, events: 4_000 });
+    const size = store.sizeBytes();
+    const policy = { rawMs: 30 * DAY, rollupsMs: 400 * DAY, eventsMs: 400 * DAY, maxDiskBytes: size * 0.35, overflow: 'drop_oldest' as const };
+    const res = enforceRetention(store, policy);
+    expect(res).toMatchObject({ reachedCap: true, overCap: false, droppedSent: 4_000, droppedEventsSent: 4_000, droppedUnsent: 0 });
+    expect(res.droppedEventsUnsent).toBeGreaterThan(0);
+    const left = queryEvents(store, { from: 0, to: Number.MAX_SAFE_INTEGER, limit: 10_000 });
+    expect(left.length).toBe(4_000 - res.droppedEventsUnsent);
+    expect(Math.min(...left.map((e) => e.ts))).toBe(t + 4_000 + res.droppedEventsUnsent);
+    expect(store.counts()).toMatchObject({ samples: 0, events: 4_000 - res.droppedEventsUnsent });
+    expect(res.sizeBytes).toBeLessThanOrEqual(size * 0.35);
+
+    // reject_new drops nothing and stays over the cap.
+    store.write([], Array.from({ length: 8_000 }, (_, i) => ev(10_000 + i)));
+    const again = enforceRetention(store, { ...policy, maxDiskBytes: store.sizeBytes() / 2, overflow: 'reject_new' });
+    expect(again).toMatchObject({ reachedCap: true, overCap: true, droppedSent: 0, droppedUnsent: 0, droppedEventsSent: 0, droppedEventsUnsent: 0 });
   });
 
   it('marks a silent device stale in place without a new timestamp', () => {
