@@ -197,6 +197,19 @@ async function start(file: string, verbose: boolean): Promise<number> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGHUP', reload);
+  // Last resort: an error nothing caught (a socket 'error' with no listener deep in a library)
+  // goes to the structured log with its stack, then the gateway stops as cleanly as it can
+  // within 10 s and exits 1, for the supervisor (systemd, compose's restart policy) to start it
+  // again. Carrying on after an unknown failure could leave a link silently dead; everything
+  // committed is in the store and devices resend what was not acknowledged.
+  const crash = (kind: string) => (err: unknown) => {
+    log.fatal({ err, kind }, 'unexpected error: the gateway stops and exits 1');
+    exitCode = 1;
+    setTimeout(() => process.exit(1), 10_000).unref();
+    stopOnce(reloading ?? Promise.resolve());
+  };
+  process.on('uncaughtException', crash('uncaughtException'));
+  process.on('unhandledRejection', crash('unhandledRejection'));
   try {
     await gw.start();
   } catch (err) {

@@ -47,6 +47,9 @@ export class Transport {
   async open(): Promise<void> {
     await this.close();
     const client = new ModbusRTU();
+    // Errors surface as close/timeouts; without a listener an 'error' event (a serial port's,
+    // even during a failed connect) would crash the process.
+    client.on('error', () => undefined);
     const c = this.conn;
     const connect = async () => {
       if (c.protocol === 'modbus-tcp') await client.connectTCP(c.host, { port: c.port });
@@ -82,8 +85,6 @@ export class Transport {
       }
     };
     client.on('close', this.closedListener);
-    // Errors surface as close/timeouts; without a listener an 'error' event would crash the process.
-    client.on('error', () => undefined);
     this.client = client;
   }
 

@@ -27,6 +27,34 @@ describe('fcgw start as a process', () => {
     }
   });
 
+  it('on an error nothing caught, logs it with its stack, stops cleanly and exits 1', async () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const cfg = join(dir, 'gw.yaml');
+      const db = join(dir, 'gw.db');
+      writeFileSync(cfg, `version: 1\nsite: { id: crash-test }\nstore: { path: ${db} }\napi: { port: 0 }\nlogging: { level: info, pretty: false }\n`);
+      // A socket-like 'error' event with no listener, thrown from a timer once the gateway runs.
+      const inject = join(dir, 'inject.mjs');
+      writeFileSync(inject, "import { EventEmitter } from 'node:events';\nsetTimeout(() => new EventEmitter().emit('error', Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' })), 1500);\n");
+      const gw = await startGatewayProcess(cfg, { NODE_OPTIONS: `--import ${inject}` });
+      expect(await gw.exited).toEqual({ code: 1, signal: null });
+      const fatal = gw
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('"level":60'))
+        .map((l) => JSON.parse(l) as { msg: string; kind: string; err: { message: string; stack: string } });
+      expect(fatal).toHaveLength(1);
+      expect(fatal[0]).toMatchObject({ msg: 'unexpected error: the gateway stops and exits 1', kind: 'uncaughtException', err: { message: 'read ECONNRESET' } });
+      expect(fatal[0]?.err.stack).toContain('inject.mjs');
+      expect(gw.stdout()).toContain('"msg":"gateway stopped"');
+      const store = Store.open({ path: db, site: 'crash-test' });
+      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      store.close();
+    } finally {
+      cleanup();
+    }
+  });
+
   it('explains a bad config in one sentence per problem and exits 2, without a stack trace', async () => {
     const { dir, cleanup } = tempDir();
     try {
