@@ -71,7 +71,13 @@ export class StationServer {
       // The compact form of the standard nodeset loads in half the time of the XML.
       nodeset_filename: [ua.nodesets.standard.replace(/\.xml$/, '.ndjson.gz')],
       securityModes: this.o.secureOnly ? modes : [ua.MessageSecurityMode.None, ...modes],
-      securityPolicies: this.o.secureOnly ? [ua.SecurityPolicy.Basic256Sha256] : [ua.SecurityPolicy.None, ua.SecurityPolicy.Basic256Sha256],
+      // The policies a current PLC or SCADA offers (Basic256Sha256 and the two AES ones).
+      securityPolicies: [
+        ...(this.o.secureOnly ? [] : [ua.SecurityPolicy.None]),
+        ua.SecurityPolicy.Basic256Sha256,
+        ua.SecurityPolicy.Aes128_Sha256_RsaOaep,
+        ua.SecurityPolicy.Aes256_Sha256_RsaPss,
+      ],
       allowAnonymous: this.o.anonymous,
       userManager: { isValidUser: (name: string, password: string) => users[name] !== undefined && users[name] === password },
       // Every change is reported to an exception-based item (sampling interval 0), none coalesced.

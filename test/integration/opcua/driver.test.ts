@@ -86,6 +86,27 @@ describe('OPC UA driver', () => {
     }
   }, 20_000);
 
+  it.each(['Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss'] as const)('a %s SignAndEncrypt session reads the station', async (policy) => {
+    const c = collect(gwDir);
+    const conn = opcuaConnection(port, {
+      security_mode: 'SignAndEncrypt',
+      security_policy: policy,
+      username: 'operator',
+      password: 'station-pass-1',
+      trusted_certificates: [sim.server.certificateFile],
+    });
+    const d = driver(conn, stationDevices('station').slice(0, 1), c);
+    try {
+      await d.start();
+      const t = await waitFor(() => c.last('hp-1', 'thermal_total'), 10_000);
+      expect(typeof t.value).toBe('number');
+      expect(d.health()).toMatchObject({ state: 'connected' });
+      expect(d.explain('hp-1')[0]).toContain(`security SignAndEncrypt/${policy}`);
+    } finally {
+      await d.stop();
+    }
+  }, 20_000);
+
   it('a server that is down at start: start() returns, health says why, and the driver keeps trying', async () => {
     const c = collect(gwDir);
     const d = driver(opcuaConnection(await freePort(), { timeout: '1s' }), stationDevices('station').slice(0, 1), c);
