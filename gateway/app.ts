@@ -165,7 +165,7 @@ export class Gateway {
     this.state = 'starting';
     const cfg = this.config;
     try {
-      this.store = Store.open({ path: cfg.store.path, site: cfg.site.id, clock: this.clock, log: this.log });
+      this.store = Store.open({ path: cfg.store.path, site: cfg.site.id, clock: this.clock, log: this.log, checkpointThread: true });
       const secret = loadSiteSecret({
         envName: cfg.privacy.secret_env,
         file: cfg.privacy.secret_file ?? join(this.dataDir, 'site-secret'),

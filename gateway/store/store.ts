@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
+import { WalCheckpointer } from './checkpointer.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export type StoredSample = Sample & { seq: number };
@@ -27,6 +28,8 @@ export interface StoreOptions {
   site: string;
   clock?: Clock;
   log?: Logger;
+  /** Run WAL checkpoints on a worker thread instead of inside commits (the gateway does). */
+  checkpointThread?: boolean;
 }
 
 interface SeriesInfo {
@@ -51,6 +54,8 @@ export class Store {
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
   private closed = false;
+  /** Off the commit path: the WAL checkpoint thread, when asked for. */
+  readonly checkpointer: WalCheckpointer | undefined;
 
   static open(opts: StoreOptions): Store {
     return new Store(opts);
@@ -69,6 +74,7 @@ export class Store {
     this.db.pragma('cache_size = -32000');
     this.db.pragma('temp_store = MEMORY');
     this.db.exec(SCHEMA_SQL);
+    if (opts.checkpointThread) this.checkpointer = WalCheckpointer.start(this.db, opts.path, opts.log ? { log: opts.log } : {});
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
     this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('site', opts.site);
 
@@ -309,6 +315,7 @@ export class Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.checkpointer?.stop();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

@@ -1,0 +1,56 @@
+import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sample } from '../../../gateway/model/types.js';
+import { Store } from '../../../gateway/store/store.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
+
+/** WAL checkpoints on their own thread: the store's commits never copy the WAL themselves. */
+const T0 = Date.UTC(2026, 5, 1);
+const rows = (from: number, n: number): Sample[] =>
+  Array.from({ length: n }, (_, i) => ({ site: 't', device: `m${i % 20}`, class: 'grid_meter', metric: 'power', ts: T0 + from + i, value: i, quality: 'good' }));
+
+let cleanup: (() => void) | undefined;
+afterEach(() => cleanup?.());
+
+describe('WAL checkpoint thread', () => {
+  it('keeps checkpoints out of commits, moves the WAL into the database, and falls back if the thread dies', async () => {
+    const t = tempDir('fcgw-ckpt-');
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'gw.db');
+    const store = Store.open({ path, site: 't', checkpointThread: true });
+    try {
+      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      const initial = statSync(path).size;
+      for (let b = 0; b < 20; b++) store.write(rows(b * 5_000, 5_000));
+      // Only the thread can have copied pages into the database file: the store's connection never checkpoints.
+      await waitFor(() => (store.checkpointer?.stats.frames ?? 0) > 1_000 && statSync(path).size > initial + 1_000_000, 10_000);
+      expect(store.counts().samples).toBe(100_000);
+
+      // The thread dies: the store takes automatic checkpoints back, so the WAL cannot grow unbounded.
+      await (store.checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+      await waitFor(() => store.checkpointer?.running === false, 5_000);
+      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    } finally {
+      store.close();
+    }
+    // Closing truncates the WAL; the database opens whole.
+    expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
+    const again = Store.open({ path, site: 't' });
+    expect(again.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(again.counts().samples).toBe(100_000);
+    again.close();
+  }, 30_000);
+
+  it('is not started for an in-memory store or unless asked', () => {
+    const mem = Store.open({ path: ':memory:', site: 't', checkpointThread: true });
+    expect(mem.checkpointer).toBeUndefined();
+    mem.close();
+    const t = tempDir('fcgw-ckpt-');
+    cleanup = t.cleanup;
+    const plain = Store.open({ path: join(t.dir, 'gw.db'), site: 't' });
+    expect(plain.checkpointer).toBeUndefined();
+    expect(plain.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    plain.close();
+  });
+});
