@@ -174,6 +174,7 @@ export class Gateway {
       });
       this.devices = new DeviceRegistry(this.store);
       for (const d of cfg.devices) if (d.enabled) this.devices.add(d, this.profiles.get(d.profile) as Profile, false);
+      this.restoreKnownDevices();
       this.ingestor = new Ingestor({
         store: this.store,
         metrics: this.metrics,
@@ -263,6 +264,27 @@ export class Gateway {
       await this.stop().catch(() => undefined);
       throw err;
     }
+  }
+
+  /**
+   * What the store knows from before a restart. Devices found by discovery come back while their
+   * rule still exists, so a sensor that went quiet stays listed instead of vanishing; and every
+   * device's last report counts for staleness, so one that stayed silent across the restart goes
+   * stale at the first sweep instead of showing its old values as good.
+   */
+  private restoreKnownDevices(): void {
+    const cfg = this.config;
+    for (const rec of this.store.listDevices()) {
+      if (!rec.discovered || this.devices.get(rec.id)) continue;
+      const rule = cfg.discover.find((r) => r.connection === rec.connection && r.profile === rec.profile && r.class === rec.class);
+      const profile = this.profiles.get(rec.profile);
+      if (!rule || !profile) continue;
+      const device: DeviceConfig = { id: rec.id, class: rec.class, connection: rec.connection, profile: rec.profile, tags: rec.tags, options: {}, enabled: true };
+      if (rule.stale_after !== undefined) device.stale_after = rule.stale_after;
+      this.devices.add(device, profile, true);
+    }
+    const now = this.clock.now();
+    for (const [id, a] of deviceActivity(this.store)) if (this.devices.get(id)) this.staleness.seen(id, Math.min(a.lastSeen, now));
   }
 
   private async startSimulators(): Promise<void> {
