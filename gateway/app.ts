@@ -119,6 +119,8 @@ export class Gateway {
   simulators: RunningSimulators | undefined;
   private readonly drivers: Driver[] = [];
   private kpi: KpiEngine | undefined;
+  /** When each device last sent an event (devices such as barrier gates send nothing else). */
+  private readonly lastEventAt = new Map<string, number>();
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
   private sinks: Sinks | undefined;
@@ -191,7 +193,13 @@ export class Gateway {
           now: () => this.clock.now(),
         },
       });
-      this.ingestor.onCommit((samples, events) => this.live.publishCommitted(samples, events));
+      this.ingestor.onCommit((samples, events) => {
+        this.live.publishCommitted(samples, events);
+        if (events.length) {
+          const now = this.clock.now();
+          for (const e of events) this.lastEventAt.set(e.device, now);
+        }
+      });
 
       if (cfg.broker.embedded) {
         this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }));
@@ -283,8 +291,23 @@ export class Gateway {
       if (rule.stale_after !== undefined) device.stale_after = rule.stale_after;
       this.devices.add(device, profile, true);
     }
+    // Once per start: each device's newest event (the index on events begins with the device).
+    for (const r of this.store.db.prepare('SELECT device, max(ts) AS ts FROM events GROUP BY device').all() as { device: string; ts: number }[]) {
+      this.lastEventAt.set(r.device, r.ts);
+    }
     const now = this.clock.now();
-    for (const [id, a] of deviceActivity(this.store)) if (this.devices.get(id)) this.staleness.seen(id, Math.min(a.lastSeen, now));
+    const activity = deviceActivity(this.store);
+    for (const d of this.devices.all()) {
+      const at = this.lastActivity(d.config.id, activity.get(d.config.id)?.lastSeen);
+      if (at !== undefined) this.staleness.seen(d.config.id, Math.min(at, now));
+    }
+  }
+
+  /** The newer of a device's last sample (as the store has it) and its last event. */
+  private lastActivity(id: string, lastSample: number | undefined): number | undefined {
+    const ev = this.lastEventAt.get(id);
+    if (ev === undefined) return lastSample;
+    return lastSample === undefined ? ev : Math.max(ev, lastSample);
   }
 
   private async startSimulators(): Promise<void> {
@@ -471,14 +494,15 @@ export class Gateway {
     return this.devices.all().map(({ config: d, profile }) => {
       const a = activity.get(d.id);
       const ds = driverStates.get(d.id);
+      const seen = this.lastActivity(d.id, a?.lastSeen);
       const view: DeviceView = {
         id: d.id,
         class: d.class,
         connection: d.connection,
         profile: profile.id,
         tags: d.tags,
-        status: deviceStatus(a?.lastSeen, ds?.state, this.staleness.isStale(d.id)),
-        lastSeen: a ? new Date(a.lastSeen).toISOString() : null,
+        status: deviceStatus(seen, ds?.state, this.staleness.isStale(d.id)),
+        lastSeen: seen !== undefined ? new Date(seen).toISOString() : null,
         quality: a?.quality ?? null,
       };
       if (d.name) view.name = d.name;

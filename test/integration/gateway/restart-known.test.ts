@@ -32,7 +32,13 @@ api: { host: 127.0.0.1, port: 0 }
 pipeline: { stale_after: 1s }
 connections: [{ id: local, protocol: mqtt, url: embedded }]
 devices: [{ id: meter-1, class: grid_meter, connection: local, profile: generic-json }]
-${withRule ? 'discover: [{ connection: local, topic: "sensors/{sid}/up", profile: generic-json, class: parking_space, id: "space-{sid}", tags: { zone: B1 }, stale_after: 1s }]' : ''}
+${
+          withRule
+            ? `discover:
+  - { connection: local, topic: "sensors/{sid}/up", profile: generic-json, class: parking_space, id: "space-{sid}", tags: { zone: B1 }, stale_after: 1s }
+  - { connection: local, topic: "gates/{gid}/up", profile: generic-json, class: parking_garage, id: "gate-{gid}", stale_after: 1s }`
+            : ''
+        }
 `,
         'known.yaml',
         {},
@@ -53,14 +59,19 @@ ${withRule ? 'discover: [{ connection: local, topic: "sensors/{sid}/up", profile
     const first = await start(true);
     await publish('devices/meter-1/up', { values: { power: 1500 } });
     await publish('sensors/7/up', { values: { occupied: true } });
-    expect(view(first)).toEqual({ 'meter-1': 'online', 'space-7': 'online' });
+    // A barrier gate sends events only.
+    await publish('gates/north/up', { events: [{ type: 'vehicle_entry', attributes: { vehicle: '浙A12345', gate: 'north' } }] });
+    expect(view(first)).toEqual({ 'meter-1': 'online', 'space-7': 'online', 'gate-north': 'online' });
+    const gateSeen = first.deviceViews().find((d) => d.id === 'gate-north')?.lastSeen;
+    expect(gateSeen).toMatch(/^\d{4}-/);
     await first.stop();
 
     // Restarted: the sensor is listed again (with its tags), and both silent devices go stale.
     const second = await start(true);
     expect(second.devices.get('space-7')).toMatchObject({ discovered: true, config: { class: 'parking_space', tags: { zone: 'B1' } } });
     await waitFor(() => Object.values(view(second)).every((s) => s === 'stale'), 8_000);
-    expect(view(second)).toEqual({ 'meter-1': 'stale', 'space-7': 'stale' });
+    expect(view(second)).toEqual({ 'meter-1': 'stale', 'space-7': 'stale', 'gate-north': 'stale' });
+    expect(second.deviceViews().find((d) => d.id === 'gate-north')?.lastSeen).not.toBeNull();
     expect(latest(second.store).map((r) => [r.device, r.metric, r.value, r.quality, r.reason])).toEqual([
       ['meter-1', 'power', 1500, 'uncertain', 'stale'],
       ['space-7', 'occupied', true, 'uncertain', 'stale'],
