@@ -4,6 +4,7 @@ import { api } from './api.js';
 import { h, setText } from './dom.js';
 import { formatTime } from './format.js';
 import { detectLang, translator } from './i18n.js';
+import { healthProblems } from './derive.js';
 import { LiveState } from './state.js';
 import * as energy from './views/energy.js';
 import * as parking from './views/parking.js';
@@ -32,7 +33,12 @@ const app = {
   current: null,
   currentName: '',
   firstRender: false,
+  /** The last /api/health (null when it could not be read). */
+  health: null,
 };
+
+/** How often the header asks the gateway how it is. */
+const HEALTH_EVERY_MS = 15_000;
 
 function ctx() {
   return {
@@ -51,6 +57,8 @@ const els = {
   site: document.getElementById('site'),
   nav: document.getElementById('nav'),
   live: document.getElementById('live'),
+  health: document.getElementById('health'),
+  healthDetail: document.getElementById('health-detail'),
   alerts: document.getElementById('alerts'),
   lang: document.getElementById('lang'),
   view: document.getElementById('view'),
@@ -71,6 +79,42 @@ function renderShell() {
     ),
   );
   renderLive();
+  renderHealth();
+}
+
+/**
+ * The gateway's own state next to the live badge: hidden while all is well; otherwise
+ * "Degraded" (or "Down") with what needs attention: in its tooltip, and in a list under the
+ * header that a click (or a tap on a phone) opens.
+ */
+function renderHealth() {
+  const t = translator(app.lang);
+  const health = app.health;
+  const problems = healthProblems(health);
+  els.health.hidden = !health || health.status === 'ok';
+  if (els.health.hidden) {
+    els.healthDetail.hidden = true;
+    els.health.setAttribute('aria-expanded', 'false');
+    return;
+  }
+  const stateOf = (s) => t(`health.state.${s}`) === `health.state.${s}` ? s : t(`health.state.${s}`);
+  const lines = problems.map((p) => {
+    if (p.kind === 'link') return t('health.link', { id: p.id, state: stateOf(p.state) }) + (p.detail ? ` (${p.detail})` : '');
+    if (p.kind === 'sink') return t('health.sink', { id: p.id, state: stateOf(p.state), backlog: p.backlog.toLocaleString(app.lang === 'zh' ? 'zh-CN' : 'en') }) + (p.detail ? ` (${p.detail})` : '');
+    if (p.kind === 'over_cap') return t('health.overCap');
+    if (p.kind === 'loss') return t('health.loss', { samples: p.samples, events: p.events, time: formatTime(Date.parse(p.at), app.lang, app.tz, true) });
+    return t('health.storeDown');
+  });
+  els.health.className = `health health-${health.status}`;
+  els.health.dataset.status = health.status;
+  setText(els.health, `⚠ ${t(health.status === 'down' ? 'health.down' : 'health.degraded')}`);
+  els.health.title = [t('health.title'), ...lines].join('\n');
+  els.healthDetail.replaceChildren(...[t('health.title'), ...lines].map((line, i) => h('li', { class: i === 0 ? 'head' : '', text: line })));
+}
+
+async function refreshHealth() {
+  app.health = await api.health().catch(() => null);
+  renderHealth();
 }
 
 function renderLive() {
@@ -117,12 +161,17 @@ function setLang(lang) {
 async function start() {
   renderShell();
   els.lang.addEventListener('click', () => setLang(app.lang === 'zh' ? 'en' : 'zh'));
+  els.health.addEventListener('click', () => {
+    els.healthDetail.hidden = !els.healthDetail.hidden;
+    els.health.setAttribute('aria-expanded', String(!els.healthDetail.hidden));
+  });
   window.addEventListener('hashchange', route);
   // Health names the site and its time zone; the page still works when it cannot say.
   const healthReq = api.health().catch(() => null);
   for (let attempt = 0; ; attempt++) {
     try {
       const [health] = await Promise.all([healthReq, app.state.load()]);
+      app.health = health;
       const site = typeof health?.site === 'object' && health.site ? health.site : { id: health?.site };
       const tz = site.timezone ?? health?.timezone;
       if (tz) app.tz = tz;
@@ -142,6 +191,8 @@ async function start() {
   app.state.connect();
   renderShell();
   route();
+  void refreshHealth();
+  setInterval(() => void refreshHealth(), HEALTH_EVERY_MS);
 }
 
 /** Views call this once their first data is on screen; the browser test reads the mark. */

@@ -63,3 +63,11 @@ export function waterTypeOf(device: Device): string;
 export function waterByType(rows: { type: string; role?: string; volume: number | null }[]): { byType: Map<string, number>; total: number; altShare: number | null };
 export function boundOf(target: { min?: number; max?: number } | undefined): { op: string; value?: number; min?: number; max?: number } | undefined;
 export function filterDevices<D extends Device>(devices: D[], f?: { text?: string; cls?: string; status?: string; quality?: string }): D[];
+
+export type HealthProblem =
+  | { kind: 'store_down' }
+  | { kind: 'link'; id: string; state: string; detail: string }
+  | { kind: 'sink'; id: string; state: string; backlog: number; detail: string }
+  | { kind: 'over_cap' }
+  | { kind: 'loss'; at: string; samples: number; events: number };
+export function healthProblems(health: unknown): HealthProblem[];

@@ -229,3 +229,23 @@ export function filterDevices(devices, { text = '', cls = '', status = '', quali
       (!q || [d.id, d.class, d.connection, d.profile].some((s) => String(s ?? '').toLowerCase().includes(q))),
   );
 }
+
+/**
+ * What needs attention, from /api/health: links that are not connected, sinks that are not
+ * sending, the store over its disk cap or having dropped unsent data. Empty when all is well.
+ */
+export function healthProblems(health) {
+  if (!health) return [];
+  const out = [];
+  if (health.status === 'down') out.push({ kind: 'store_down' });
+  for (const d of health.drivers ?? []) {
+    if (d.state !== 'connected') out.push({ kind: 'link', id: d.connection, state: d.state, detail: d.error ?? '' });
+  }
+  for (const s of health.sinks ?? []) {
+    if (s.state !== 'ok') out.push({ kind: 'sink', id: s.id, state: s.state, backlog: s.backlog ?? 0, detail: s.lastError ?? '' });
+  }
+  const store = health.store ?? {};
+  if (store.over_cap) out.push({ kind: 'over_cap' });
+  if (store.last_loss) out.push({ kind: 'loss', at: store.last_loss.at, samples: store.last_loss.samples, events: store.last_loss.events });
+  return out;
+}

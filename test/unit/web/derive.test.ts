@@ -3,6 +3,7 @@ import {
   boundOf,
   energyBalance,
   filterDevices,
+  healthProblems,
   mainMeters,
   matchPairs,
   occupancyByZone,
@@ -185,5 +186,26 @@ describe('groupings', () => {
     expect(filterDevices(list, { cls: 'parking_space' }).map((d) => d.id)).toEqual(['space-001']);
     expect(filterDevices(list, { status: 'stale', quality: 'uncertain' }).map((d) => d.id)).toEqual(['hp-1']);
     expect(filterDevices(list).length).toBe(3);
+  });
+});
+
+describe('healthProblems', () => {
+  it('lists what needs attention, and nothing when all is well', () => {
+    expect(healthProblems(null)).toEqual([]);
+    expect(healthProblems({ status: 'ok', drivers: [{ connection: 'plant', state: 'connected' }], sinks: [{ id: 'vm', state: 'ok' }], store: { over_cap: false } })).toEqual([]);
+    expect(
+      healthProblems({
+        status: 'degraded',
+        drivers: [{ connection: 'plant', state: 'connected' }, { connection: 'station', state: 'backoff', error: 'ECONNREFUSED' }],
+        sinks: [{ id: 'vm', state: 'backoff', backlog: 1200, lastError: '503' }, { id: 'north', state: 'ok', backlog: 0 }],
+        store: { over_cap: true, last_loss: { at: '2026-11-29T01:00:00.000Z', samples: 5000, events: 12 } },
+      }),
+    ).toEqual([
+      { kind: 'link', id: 'station', state: 'backoff', detail: 'ECONNREFUSED' },
+      { kind: 'sink', id: 'vm', state: 'backoff', backlog: 1200, detail: '503' },
+      { kind: 'over_cap' },
+      { kind: 'loss', at: '2026-11-29T01:00:00.000Z', samples: 5000, events: 12 },
+    ]);
+    expect(healthProblems({ status: 'down', drivers: [], sinks: [], store: {} })).toEqual([{ kind: 'store_down' }]);
   });
 });
