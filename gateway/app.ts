@@ -20,7 +20,7 @@ import { loadSiteSecret, Pseudonymiser } from './pipeline/pseudonymise.js';
 import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { driverContext } from './runtime/driver-context.js';
-import { explainDevice } from './runtime/explain.js';
+import { explainDevice, probeDevice } from './runtime/explain.js';
 import { GatewayMetrics } from './runtime/metrics.js';
 import { Maintenance } from './runtime/maintenance.js';
 import { createSinks, type Sinks } from './sinks/index.js';
@@ -440,7 +440,16 @@ export class Gateway {
 
   /** How a device will be read (`fcgw explain`), without starting anything. */
   explainDevice(deviceId: string): string[] {
-    return explainDevice(deviceId, { config: this.config, profiles: this.profiles, clock: this.clock, log: this.log, dataDir: this.dataDir });
+    return explainDevice(deviceId, this.explainEnv());
+  }
+
+  /** The same after one exchange with the device (`fcgw explain --probe`); starts only that device's driver. */
+  probeDevice(deviceId: string, timeoutMs?: number): Promise<{ lines: string[]; ok: boolean }> {
+    return probeDevice(deviceId, this.explainEnv(), timeoutMs);
+  }
+
+  private explainEnv() {
+    return { config: this.config, profiles: this.profiles, clock: this.clock, log: this.log, dataDir: this.dataDir };
   }
 
   get apiUrl(): string | undefined {

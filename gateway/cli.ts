@@ -17,7 +17,7 @@ const USAGE: Record<string, string> = {
   'check-config': 'fcgw check-config FILE\n  Validate a config and every profile it names. Exit 0 valid, 2 invalid.',
   simulate: 'fcgw simulate [-c FILE] [--speed N] [--seed N] [--mqtt URL]\n  Run only the simulated devices, for a gateway elsewhere.',
   explain:
-    'fcgw explain -c FILE DEVICE [--browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.',
+    'fcgw explain -c FILE DEVICE [--probe | --browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --probe talks to the device once first, so what only it can tell is filled in (a SunSpec model chain, absolute addresses); exit 1 if it does not answer.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.',
   report: REPORT_USAGE,
   'hash-password': 'fcgw hash-password [PASSWORD]\n  Print a scrypt hash for broker.embedded.users[].password_hash (reads stdin without an argument).',
 };
@@ -62,6 +62,7 @@ export async function main(argv: string[]): Promise<number> {
         to: { type: 'string' },
         format: { type: 'string' },
         browse: { type: 'boolean', default: false },
+        probe: { type: 'boolean', default: false },
         depth: { type: 'string' },
       },
     });
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
         });
       case 'explain':
         if (opts.browse) return await browse(opts.config ?? DEFAULT_CONFIG, positionals[0], opts.depth ? Number(opts.depth) : undefined);
-        return explain(opts.config ?? DEFAULT_CONFIG, positionals[0]);
+        return await explain(opts.config ?? DEFAULT_CONFIG, positionals[0], opts.probe === true);
       case 'hash-password':
         return hashPasswordCommand(positionals[0]);
       case 'report': {
@@ -266,7 +267,7 @@ function checkConfig(file: string | undefined): number {
   return 0;
 }
 
-function explain(file: string, deviceId: string | undefined): number {
+async function explain(file: string, deviceId: string | undefined, probe: boolean): Promise<number> {
   if (!deviceId) {
     process.stderr.write(`${USAGE['explain']}\n`);
     return 2;
@@ -274,6 +275,11 @@ function explain(file: string, deviceId: string | undefined): number {
   const config = loadConfig(file);
   const log = createLogger({ level: 'warn' });
   const gw = Gateway.create({ config, log, processMetrics: false });
+  if (probe && config.devices.some((d) => d.id === deviceId)) {
+    const { lines, ok } = await gw.probeDevice(deviceId);
+    process.stdout.write(`${lines.join('\n')}\n`);
+    return ok ? 0 : 1;
+  }
   const lines = gw.explainDevice(deviceId);
   // A device that is neither configured nor fits a discover rule's id template: a usage error.
   if (lines[0]?.startsWith('no device')) {

@@ -1,17 +1,20 @@
 import type { Logger } from 'pino';
+import type { Driver } from '../../drivers/core/driver.js';
 import { driverFor } from '../../drivers/index.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 
-/**
- * How one device will be read (`fcgw explain`): its driver, created with a context that does
- * no I/O, describes its plan (Modbus requests, MQTT topics, OPC UA nodes). Nothing is started.
- */
-export function explainDevice(
-  deviceId: string,
-  env: { config: GatewayConfig; profiles: ReadonlyMap<string, Profile>; clock: Clock; log: Logger; dataDir: string },
-): string[] {
+interface ExplainEnv {
+  config: GatewayConfig;
+  profiles: ReadonlyMap<string, Profile>;
+  clock: Clock;
+  log: Logger;
+  dataDir: string;
+}
+
+/** The device's driver, alone on its connection, with a context that keeps nothing it reads. */
+function soloDriver(deviceId: string, env: ExplainEnv, onIngest: (n: number) => void = () => undefined): { driver: Driver; header: string } | string[] {
   const { config, profiles } = env;
   const device = config.devices.find((d) => d.id === deviceId);
   if (!device) return discovered(deviceId, config);
@@ -30,13 +33,67 @@ export function explainDevice(
       clock: env.clock,
       log: env.log,
       dataDir: env.dataDir,
-      ingest: () => Promise.resolve(),
+      ingest: (batch) => {
+        onIngest((batch.readings?.length ?? 0) + (batch.events?.length ?? 0));
+        return Promise.resolve();
+      },
       reject: () => undefined,
       metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined },
     },
   });
-  const header = `${device.id} (${device.class}) on ${conn.id} [${conn.protocol}], profile ${profile.id}`;
-  return [header, ...(driver.explain?.(deviceId) ?? ['(this driver cannot explain its plan)'])];
+  return { driver, header: `${device.id} (${device.class}) on ${conn.id} [${conn.protocol}], profile ${profile.id}` };
+}
+
+/**
+ * How one device will be read (`fcgw explain`): its driver, created with a context that does
+ * no I/O, describes its plan (Modbus requests, MQTT topics, OPC UA nodes). Nothing is started.
+ */
+export function explainDevice(deviceId: string, env: ExplainEnv): string[] {
+  const solo = soloDriver(deviceId, env);
+  if (Array.isArray(solo)) return solo;
+  return [solo.header, ...(solo.driver.explain?.(deviceId) ?? ['(this driver cannot explain its plan)'])];
+}
+
+/**
+ * `fcgw explain --probe`: the same, after the driver has talked to the device once, so what
+ * only the device can tell is filled in (a SunSpec device's model chain and the absolute
+ * addresses of every read). Nothing read is kept. Ends at the first poll or at `timeoutMs`.
+ */
+export async function probeDevice(deviceId: string, env: ExplainEnv, timeoutMs = 15_000): Promise<{ lines: string[]; ok: boolean }> {
+  let values = 0;
+  let wake: () => void = () => undefined;
+  const solo = soloDriver(deviceId, env, (n) => {
+    values += n;
+    wake();
+  });
+  if (Array.isArray(solo)) return { lines: solo, ok: false };
+  const { driver, header } = solo;
+  const started = Date.now();
+  await driver.start();
+  try {
+    // Wait for the first values, or until the driver gives up on the device (quarantine) or
+    // cannot reach it at all (the link backs off).
+    const settled = () => {
+      const h = driver.health();
+      return values > 0 || h.state === 'backoff' || h.devices.find((x) => x.id === deviceId)?.state === 'quarantined';
+    };
+    while (!settled() && Date.now() - started < timeoutMs) {
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 100);
+      });
+    }
+    const h = driver.health();
+    const d = h.devices.find((x) => x.id === deviceId);
+    const ms = Date.now() - started;
+    const outcome =
+      values > 0
+        ? `probe: the device answered; ${values} values in the first poll (${ms} ms)`
+        : `probe: no values within ${ms} ms: link ${h.state}, device ${d?.state ?? 'unknown'}${d?.error ? ` (${d.error})` : h.error ? ` (${h.error})` : ''}`;
+    return { lines: [header, ...(driver.explain?.(deviceId) ?? ['(this driver cannot explain its plan)']), outcome], ok: values > 0 };
+  } finally {
+    await driver.stop();
+  }
 }
 
 /**
