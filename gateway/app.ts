@@ -51,10 +51,12 @@ export class GatewayError extends Error {
 }
 
 /** What `reconfigure` did: applied per connection, or not (the caller restarts the gateway). */
-export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[] } | { applied: false; reason: string };
+export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[]; kpi: boolean } | { applied: false; reason: string };
 
 /** The sections a reload can apply per connection; a change anywhere else restarts the gateway. */
 const PER_CONNECTION_SECTIONS = new Set<keyof GatewayConfig>(['connections', 'devices', 'discover']);
+/** The sections a reload applies by starting a new KPI engine (its target state is in the store). */
+const KPI_SECTIONS = new Set<keyof GatewayConfig>(['targets', 'kpi', 'emission_factor']);
 
 /**
  * Load the profiles and check the ones a config needs. A broken profile stops the gateway only
@@ -235,23 +237,10 @@ export class Gateway {
       this.ingestor.onCommit(() => sinks.notify());
       await sinks.start();
 
-      const kpi = createKpiEngine({
-        config: cfg,
-        store: this.store,
-        clock: this.clock,
-        log: this.log.child({ part: 'kpi' }),
-        // Alerts go where the northbound mqtt sinks go (their broker and topic prefix); without
-        // one, to the embedded broker's fc/{site}/alerts.
-        publish: (topic, payload) => {
-          if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
-        },
-        onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
-      });
-      kpi.start();
-      this.kpi = kpi;
-      this.onStop(() => kpi.stop());
+      const kpi = this.startKpi(cfg);
+      this.onStop(() => this.kpi?.stop());
 
-      const plugins = [webPlugin, kpiApiPlugin(kpi), ...(this.opts.apiPlugins ?? [])];
+      const plugins = [webPlugin, kpiApiPlugin(() => this.kpi ?? kpi), ...(this.opts.apiPlugins ?? [])];
       this.api = await buildApi(
         {
           store: this.store,
@@ -308,6 +297,25 @@ export class Gateway {
     const ev = this.lastEventAt.get(id);
     if (ev === undefined) return lastSample;
     return lastSample === undefined ? ev : Math.max(ev, lastSample);
+  }
+
+  /** The KPI engine over a config (at start, and again when a reload changes targets or KPI settings). */
+  private startKpi(cfg: Readonly<GatewayConfig>): KpiEngine {
+    const kpi = createKpiEngine({
+      config: cfg,
+      store: this.store,
+      clock: this.clock,
+      log: this.log.child({ part: 'kpi' }),
+      // Alerts go where the northbound mqtt sinks go (their broker and topic prefix); without
+      // one, to the embedded broker's fc/{site}/alerts.
+      publish: (topic, payload) => {
+        if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
+      },
+      onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+    });
+    kpi.start();
+    this.kpi = kpi;
+    return kpi;
   }
 
   private async startSimulators(): Promise<void> {
@@ -371,17 +379,18 @@ export class Gateway {
    * settings, devices, discovery rules or profiles changed are restarted; every other link keeps
    * its socket, its session and its poll period, and the store, the sinks, the broker, the API and
    * the KPI state are untouched. While an embedded-broker connection is swapped the broker holds
-   * publishes unacknowledged, so nothing is lost in between. A change to any other section cannot
-   * be applied per connection: the result says so and the caller restarts the gateway.
+   * publishes unacknowledged, so nothing is lost in between. New targets or KPI settings start a
+   * new KPI engine (its state is in the store). A change to any other section cannot be applied
+   * in place: the result says so and the caller restarts the gateway.
    * Validation (profiles, driver options) happens before anything is stopped.
    */
   async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
     if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
     const old = this.config;
-    const sections = (Object.keys({ ...old, ...next }) as (keyof GatewayConfig)[]).filter(
-      (k) => !PER_CONNECTION_SECTIONS.has(k) && JSON.stringify(old[k]) !== JSON.stringify(next[k]),
-    );
+    const differs = (Object.keys({ ...old, ...next }) as (keyof GatewayConfig)[]).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
+    const sections = differs.filter((k) => !PER_CONNECTION_SECTIONS.has(k) && !KPI_SECTIONS.has(k));
     if (sections.length) return { applied: false, reason: `changed: ${sections.join(', ')}` };
+    const kpi = differs.some((k) => KPI_SECTIONS.has(k));
 
     const profiles = resolveProfiles(next, this.log);
     const ids = [...new Set([...next.connections.map((c) => c.id), ...old.connections.map((c) => c.id)])];
@@ -392,7 +401,8 @@ export class Gateway {
     if (borrowed.length) return { applied: false, reason: `a sink uses connection ${borrowed.join(', ')}` };
     if (!changed.length) {
       this.current = next;
-      return { applied: true, restarted: [], unchanged };
+      if (kpi) this.restartKpi(next);
+      return { applied: true, restarted: [], unchanged, kpi };
     }
 
     // Build the new drivers first (this validates them) on a registry that already holds the
@@ -434,8 +444,15 @@ export class Gateway {
     } finally {
       hold?.open();
     }
-    this.kpi?.setDevices(next);
-    return { applied: true, restarted: changed, unchanged };
+    if (kpi) this.restartKpi(next);
+    else this.kpi?.setDevices(next);
+    return { applied: true, restarted: changed, unchanged, kpi };
+  }
+
+  /** New targets or KPI settings: a new engine, which finds the targets' state and alerts in the store. */
+  private restartKpi(next: Readonly<GatewayConfig>): void {
+    this.kpi?.stop();
+    this.startKpi(next);
   }
 
   /** How a device will be read (`fcgw explain`), without starting anything. */

@@ -169,7 +169,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       }
       if (outcome.applied) {
         running = next;
-        log.info({ file, restarted: outcome.restarted, unchanged: outcome.unchanged }, 'config applied per connection');
+        log.info({ file, restarted: outcome.restarted, unchanged: outcome.unchanged, kpi: outcome.kpi }, 'config applied per connection');
         return;
       }
       log.info({ file, why: outcome.reason }, 'config reload: restarting with the new config');

@@ -95,6 +95,23 @@ export class AlertKeeper {
     return v;
   }
 
+  /**
+   * Close the active alerts of targets that are no longer configured (a reload or a restart
+   * removed them or changed their bound): nothing will ever judge them again.
+   */
+  retireOthers(targets: readonly TargetConfig[], now: number): number {
+    const keep = new Set(targets.map(targetKey));
+    let n = 0;
+    for (const a of this.db.active()) {
+      if (keep.has(a.target)) continue;
+      this.db.retireAlert(a.id, now);
+      const row = this.db.alert(a.id);
+      if (row) this.emit(row, now);
+      n++;
+    }
+    return n;
+  }
+
   private raise(t: TargetConfig, r: KpiResult, v: TargetVerdict, previous: string, now: number, revised: boolean): number {
     const a: NewAlert = {
       ts: now,
@@ -184,6 +201,7 @@ function messageOf(a: AlertView): string {
   const where = `${a.kpi} (${a.window} from ${a.window_start}, ${a.scope})`;
   const cov = `coverage ${Math.round(a.coverage * 100)} %`;
   if (a.revised) return `${where} revised by late data: now ${a.status} (${val}, target ${a.target.bound}, ${cov})`;
+  if (a.reason === 'target_removed') return `${where} closed: target ${a.target.bound} is no longer configured`;
   if (!a.active && a.cleared_at) return `${where} back to ${a.status}: ${val}, target ${a.target.bound}`;
   if (a.status === 'unknown') return `${where} unknown: not enough good input data (${cov})`;
   return `${where} ${a.status}: ${val}, target ${a.target.bound} (${cov})`;

@@ -17,15 +17,17 @@ const alertsQuery = z.strictObject({
   access_token: z.string().optional(),
 });
 
-export function kpiApiPlugin(engine: KpiEngine): (app: FastifyInstance) => void {
+/** The routes over an engine, or over whichever engine is current (a reload may replace it). */
+export function kpiApiPlugin(engine: KpiEngine | (() => KpiEngine)): (app: FastifyInstance) => void {
+  const current = typeof engine === 'function' ? engine : () => engine;
   return (app) => {
     app.get('/api/kpis', async (req) => {
       const q = parseQuery(kpisQuery, req.query);
-      return engine.kpis(q.window, q.at);
+      return current().kpis(q.window, q.at);
     });
     app.get('/api/alerts', async (req) => {
       const q = parseQuery(alertsQuery, req.query);
-      const alerts = engine.alerts(q.limit ?? 200);
+      const alerts = current().alerts(q.limit ?? 200);
       return { active: alerts.filter((a) => a.active).length, alerts };
     });
   };

@@ -131,6 +131,7 @@ export class KpiEngine {
       });
       // A first start judges from now on; history is not replayed as "late data".
       if (this.db.meta('cursor') === undefined) this.db.setMeta('cursor', JSON.stringify(this.q.maxSeq()));
+      this.keeper.retireOthers(this.targets, this.deps.clock.now());
     }
     return { q: this.q, db: this.db, keeper: this.keeper };
   }

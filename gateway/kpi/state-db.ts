@@ -123,6 +123,7 @@ export class KpiStateDb {
          VALUES (@ts, @target, @kpi, @win, @window_start, @window_end, @scope, @status, @previous, @value, @coverage, @bound, @reason, @revised, @active)`,
       ),
       clearAlert: p('UPDATE alerts SET active = 0, cleared_at = ?, status = ? WHERE id = ? AND active = 1'),
+      retireAlert: p("UPDATE alerts SET active = 0, cleared_at = ?, reason = 'target_removed' WHERE id = ? AND active = 1"),
       alert: p('SELECT * FROM alerts WHERE id = ?'),
       recent: p('SELECT * FROM alerts ORDER BY id DESC LIMIT ?'),
       active: p('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
@@ -167,6 +168,11 @@ export class KpiStateDb {
   /** Retire an active alert; its status becomes the one that cleared it. */
   clearAlert(id: number, now: number, status: TargetStatus): void {
     this.s.clearAlert.run(now, status, id);
+  }
+
+  /** An active alert whose target is no longer configured: closed as it stands, with that reason. */
+  retireAlert(id: number, now: number): void {
+    this.s.retireAlert.run(now, id);
   }
 
   alert(id: number): AlertRow | undefined {

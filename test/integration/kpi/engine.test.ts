@@ -178,4 +178,24 @@ describe('KPI targets and alerts', () => {
     engine.stop();
     expect(engine.alerts()[0]?.status).toBe('unknown');
   });
+
+  it('a target no longer configured (removed, or its bound changed): its active alert is closed, saying why', async () => {
+    expect(engine.alerts().filter((a) => a.active).map((a) => a.target.bound)).toEqual(['≤ 50000']);
+    const changed = createKpiEngine({
+      config: testConfig({ targets: [{ kpi: 'peak_demand', window: '15m', max: 70_000 }] }),
+      store: fx.store,
+      clock,
+      log,
+      publish: (topic, payload) => broker.publish(topic, payload, { qos: 1 }),
+      onAlert: (a) => live.push(a),
+    });
+    changed.evaluate();
+    const [closed] = changed.alerts();
+    expect(closed).toMatchObject({ status: 'unknown', active: false, reason: 'target_removed', target: { bound: '≤ 50000' } });
+    expect(closed?.message).toMatch(/^peak_demand \(15m from .+, site\) closed: target ≤ 50000 is no longer configured$/);
+    expect(live.at(-1)).toMatchObject({ id: closed?.id, active: false, reason: 'target_removed' });
+    const published = await waitFor(() => received.find((r) => r['reason'] === 'target_removed'));
+    expect(published).toMatchObject({ id: closed?.id, active: false, status: 'unknown' });
+    expect(changed.alerts().filter((a) => a.active)).toEqual([]);
+  });
 });
