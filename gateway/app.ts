@@ -51,12 +51,14 @@ export class GatewayError extends Error {
 }
 
 /** What `reconfigure` did: applied per connection, or not (the caller restarts the gateway). */
-export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[]; kpi: boolean } | { applied: false; reason: string };
+export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[]; kpi: boolean; sinks: boolean } | { applied: false; reason: string };
 
 /** The sections a reload can apply per connection; a change anywhere else restarts the gateway. */
 const PER_CONNECTION_SECTIONS = new Set<keyof GatewayConfig>(['connections', 'devices', 'discover']);
 /** The sections a reload applies by starting a new KPI engine (its target state is in the store). */
 const KPI_SECTIONS = new Set<keyof GatewayConfig>(['targets', 'kpi', 'emission_factor']);
+/** Sinks are started anew on a reload that changes them; each resumes from its durable cursor. */
+const SINK_SECTIONS = new Set<keyof GatewayConfig>(['sinks']);
 
 /**
  * Load the profiles and check the ones a config needs. A broken profile stops the gateway only
@@ -227,15 +229,8 @@ export class Gateway {
 
       // wiring: sinks (gateway/sinks) and KPIs (gateway/kpi) attach here.
       // Sinks read the store's log after their own durable cursors; a commit wakes them.
-      const sinks = createSinks(cfg, this.store, {
-        clock: this.clock,
-        log: this.log.child({ part: 'sinks' }),
-        registry: this.metrics.registry,
-        ...(this.broker ? { embeddedBroker: this.broker } : {}),
-      });
-      this.sinks = sinks;
-      this.ingestor.onCommit(() => sinks.notify());
-      await sinks.start();
+      this.ingestor.onCommit(() => this.sinks?.notify());
+      await this.startSinks(this.sinksFor(cfg));
 
       const kpi = this.startKpi(cfg);
       this.onStop(() => this.kpi?.stop());
@@ -297,6 +292,22 @@ export class Gateway {
     const ev = this.lastEventAt.get(id);
     if (ev === undefined) return lastSample;
     return lastSample === undefined ? ev : Math.max(ev, lastSample);
+  }
+
+  /** The sinks of a config (at start, and again when a reload changes them); built, not started. */
+  private sinksFor(cfg: Readonly<GatewayConfig>): Sinks {
+    return createSinks(cfg, this.store, {
+      clock: this.clock,
+      log: this.log.child({ part: 'sinks' }),
+      registry: this.metrics.registry,
+      ...(this.broker ? { embeddedBroker: this.broker } : {}),
+    });
+  }
+
+  /** Each sink resumes from its durable cursor. */
+  private async startSinks(sinks: Sinks): Promise<void> {
+    this.sinks = sinks;
+    await sinks.start();
   }
 
   /** The KPI engine over a config (at start, and again when a reload changes targets or KPI settings). */
@@ -377,18 +388,19 @@ export class Gateway {
   /**
    * Apply a new config in place, per connection (`kill -HUP`). Only the connections whose
    * settings, devices, discovery rules or profiles changed are restarted; every other link keeps
-   * its socket, its session and its poll period, and the store, the sinks, the broker, the API and
-   * the KPI state are untouched. While an embedded-broker connection is swapped the broker holds
+   * its socket, its session and its poll period, and the store, the broker and the API are
+   * untouched. While an embedded-broker connection is swapped the broker holds
    * publishes unacknowledged, so nothing is lost in between. New targets or KPI settings start a
-   * new KPI engine (its state is in the store). A change to any other section cannot be applied
-   * in place: the result says so and the caller restarts the gateway.
+   * new KPI engine (its state is in the store); new sinks replace the old ones, each resuming
+   * from its durable cursor. A change to any other section cannot be applied in place: the
+   * result says so and the caller restarts the gateway.
    * Validation (profiles, driver options) happens before anything is stopped.
    */
   async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
     if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
     const old = this.config;
     const differs = (Object.keys({ ...old, ...next }) as (keyof GatewayConfig)[]).filter((k) => JSON.stringify(old[k]) !== JSON.stringify(next[k]));
-    const sections = differs.filter((k) => !PER_CONNECTION_SECTIONS.has(k) && !KPI_SECTIONS.has(k));
+    const sections = differs.filter((k) => !PER_CONNECTION_SECTIONS.has(k) && !KPI_SECTIONS.has(k) && !SINK_SECTIONS.has(k));
     if (sections.length) return { applied: false, reason: `changed: ${sections.join(', ')}` };
     const kpi = differs.some((k) => KPI_SECTIONS.has(k));
 
@@ -396,13 +408,20 @@ export class Gateway {
     const ids = [...new Set([...next.connections.map((c) => c.id), ...old.connections.map((c) => c.id)])];
     const changed = ids.filter((id) => connectionSignature(old, this.profiles, id) !== connectionSignature(next, profiles, id));
     const unchanged = ids.filter((id) => !changed.includes(id) && next.connections.some((c) => c.id === id));
-    // An mqtt sink borrows a connection's settings when it starts: changing those needs a restart.
-    const borrowed = changed.filter((id) => next.sinks.some((s) => s.type === 'mqtt' && s.connection === id) && JSON.stringify(old.connections.find((c) => c.id === id)) !== JSON.stringify(next.connections.find((c) => c.id === id)));
-    if (borrowed.length) return { applied: false, reason: `a sink uses connection ${borrowed.join(', ')}` };
+    // An mqtt sink takes its broker settings from a connection: a change there restarts the sinks too.
+    const connectionOf = (c: Readonly<GatewayConfig>, id: string) => JSON.stringify(c.connections.find((x) => x.id === id) ?? null);
+    const borrowed = changed.some((id) => next.sinks.some((s) => s.type === 'mqtt' && s.connection === id) && connectionOf(old, id) !== connectionOf(next, id));
+    const sinks = differs.includes('sinks') || borrowed;
+    // Built now, so a sink the new config cannot make stops the reload before anything changed.
+    const freshSinks = sinks ? this.sinksFor(next) : undefined;
+    const rest = async () => {
+      if (freshSinks) await this.replaceSinks(freshSinks);
+      if (kpi) this.restartKpi(next);
+    };
     if (!changed.length) {
       this.current = next;
-      if (kpi) this.restartKpi(next);
-      return { applied: true, restarted: [], unchanged, kpi };
+      await rest();
+      return { applied: true, restarted: [], unchanged, kpi, sinks };
     }
 
     // Build the new drivers first (this validates them) on a registry that already holds the
@@ -444,9 +463,17 @@ export class Gateway {
     } finally {
       hold?.open();
     }
-    if (kpi) this.restartKpi(next);
-    else this.kpi?.setDevices(next);
-    return { applied: true, restarted: changed, unchanged, kpi };
+    await rest();
+    if (!kpi) this.kpi?.setDevices(next);
+    return { applied: true, restarted: changed, unchanged, kpi, sinks };
+  }
+
+  /** New sinks: the old ones send what they can within 2 s and stop; the new ones resume from their cursors. */
+  private async replaceSinks(fresh: Sinks): Promise<void> {
+    const old = this.sinks;
+    this.sinks = undefined;
+    await old?.stop({ flushMs: 2_000 }).catch((err: unknown) => this.log.warn({ err }, 'error while stopping the sinks'));
+    await this.startSinks(fresh);
   }
 
   /** New targets or KPI settings: a new engine, which finds the targets' state and alerts in the store. */

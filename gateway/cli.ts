@@ -147,9 +147,9 @@ async function start(file: string, verbose: boolean): Promise<number> {
   // SIGHUP: validate the whole new config (and the profiles it names) first; a config with a
   // problem is refused and the running one stays. A change to connections, devices, discovery
   // rules or profiles is applied per connection: only the links that changed restart, the others
-  // keep polling. Any other change restarts the gateway in place: the store keeps every committed
-  // reading, sinks resume from their cursors, devices that were mid-message send again what was
-  // not acknowledged.
+  // keep polling; new targets or sinks replace the KPI engine or the sinks alone. Any other change
+  // restarts the gateway in place: the store keeps every committed reading, sinks resume from
+  // their cursors, devices that were mid-message send again what was not acknowledged.
   let running = config;
   const reload = () => {
     if (stopping || reloading) return;
@@ -169,7 +169,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       }
       if (outcome.applied) {
         running = next;
-        log.info({ file, restarted: outcome.restarted, unchanged: outcome.unchanged, kpi: outcome.kpi }, 'config applied per connection');
+        log.info({ file, restarted: outcome.restarted, unchanged: outcome.unchanged, kpi: outcome.kpi, sinks: outcome.sinks }, 'config applied per connection');
         return;
       }
       log.info({ file, why: outcome.reason }, 'config reload: restarting with the new config');

@@ -25,7 +25,7 @@ afterEach(async () => {
 interface Setup {
   gw: Gateway;
   server: ModbusTcpSimServer;
-  config(extra: { mqttDevices?: string[]; poll?: string; siteName?: string; lossMax?: number }): ReturnType<typeof parseConfig>;
+  config(extra: { mqttDevices?: string[]; poll?: string; siteName?: string; lossMax?: number; sinks?: string }): ReturnType<typeof parseConfig>;
   mqttPort: number;
   count(device: string, metric: string): number;
 }
@@ -40,7 +40,7 @@ async function setup(): Promise<Setup> {
   await server.start();
   cleanups.push(() => server.stop());
   const mqttPort = await freePort();
-  const config: Setup['config'] = ({ mqttDevices = ['meter-1'], poll = '200ms', siteName = 'Alpha', lossMax = 0.1 }) =>
+  const config: Setup['config'] = ({ mqttDevices = ['meter-1'], poll = '200ms', siteName = 'Alpha', lossMax = 0.1, sinks = '[]' }) =>
     parseConfig(
       `version: 1
 site: { id: reconf, name: ${siteName} }
@@ -54,6 +54,7 @@ devices:
 ${mqttDevices.map((id) => `  - { id: ${id}, class: grid_meter, connection: local, profile: generic-json }`).join('\n')}
   - { id: wm-1, class: water_meter, connection: plant, profile: modbus-water-meter, unit: 1, poll: ${poll} }
 targets: [{ kpi: water_loss_ratio, window: day, max: ${lossMax} }]
+sinks: ${sinks}
 `,
       'reconf.yaml',
       {},
@@ -93,7 +94,7 @@ describe('config reload applied per connection', () => {
 
     const before = count('wm-1', 'volume_total');
     const result = await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'] }));
-    expect(result).toEqual({ applied: true, restarted: ['local'], unchanged: ['plant'], kpi: false });
+    expect(result).toEqual({ applied: true, restarted: ['local'], unchanged: ['plant'], kpi: false, sinks: false });
     expect(gw.driver('plant')).toBe(plant);
     expect(gw.driver('local')).not.toBe(local);
     expect(gw.config.devices.map((d) => d.id)).toEqual(['meter-1', 'meter-2', 'wm-1']);
@@ -113,7 +114,7 @@ describe('config reload applied per connection', () => {
 
     // Its own change (a new poll period) restarts it alone: one new TCP connection.
     const slower = await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms' }));
-    expect(slower).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'], kpi: false });
+    expect(slower).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'], kpi: false, sinks: false });
     const n = count('wm-1', 'volume_total');
     await waitFor(() => count('wm-1', 'volume_total') > n, 5_000);
     expect(server.accepted).toBe(2);
@@ -123,18 +124,31 @@ describe('config reload applied per connection', () => {
     ]);
 
     // The same config again changes nothing; another section cannot be applied per connection.
-    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms' }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'], kpi: false });
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms' }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'], kpi: false, sinks: false });
 
     // A new target bound: a new KPI engine, every link untouched.
     const kpiRow = async () =>
       ((await (await fetch(`${gw.apiUrl}/api/kpis?window=day`)).json()) as { kpi: string; target?: { max?: number } }[]).find((r) => r.kpi === 'water_loss_ratio' && r.target);
     expect((await kpiRow())?.target?.max).toBe(0.1);
     const links = [gw.driver('local'), gw.driver('plant')];
-    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', lossMax: 0.15 }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'], kpi: true });
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', lossMax: 0.15 }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'], kpi: true, sinks: false });
     expect((await kpiRow())?.target?.max).toBe(0.15);
     expect([gw.driver('local'), gw.driver('plant')]).toEqual(links);
     expect(server.accepted).toBe(2);
-    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', lossMax: 0.15, siteName: 'Beta' }))).toEqual({ applied: false, reason: 'changed: site' });
+
+    // A new sink (MQTT northbound, from the start of the log): started alone; it sends what is stored.
+    const north = await mqtt.connectAsync(`mqtt://127.0.0.1:${mqttPort}`, { reconnectPeriod: 0 });
+    const got: { value: number }[] = [];
+    north.on('message', (_t, p) => got.push(JSON.parse(p.toString()) as { value: number }));
+    await north.subscribeAsync('fc/reconf/grid_meter/meter-2/power', { qos: 1 });
+    const sink = '[{ id: north, type: mqtt, connection: local, topic_prefix: "fc/{site}", start_from: earliest, flush_interval: 50ms }]';
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', lossMax: 0.15, sinks: sink }))).toEqual({ applied: true, restarted: [], unchanged: ['local', 'plant'], kpi: false, sinks: true });
+    await waitFor(() => got.length >= 1, 10_000);
+    expect(got.map((m) => m.value)).toEqual([8]);
+    expect(gw.health().sinks).toMatchObject([{ id: 'north', state: 'ok' }]);
+    expect([gw.driver('local'), gw.driver('plant')]).toEqual(links);
+    await north.endAsync();
+    expect(await gw.reconfigure(config({ mqttDevices: ['meter-1', 'meter-2'], poll: '300ms', lossMax: 0.15, sinks: sink, siteName: 'Beta' }))).toEqual({ applied: false, reason: 'changed: site' });
     expect(gw.config.site.name).toBe('Alpha');
   }, 60_000);
 
@@ -154,7 +168,7 @@ describe('config reload applied per connection', () => {
 
     const gone = config({});
     const without = { ...gone, devices: gone.devices.filter((d) => d.id !== 'wm-1') } as typeof gone;
-    expect(await gw.reconfigure(without)).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'], kpi: false });
+    expect(await gw.reconfigure(without)).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'], kpi: false, sinks: false });
     expect(gw.devices.get('wm-1')).toBeUndefined();
     expect(gw.deviceViews().map((d) => d.id)).toEqual(['meter-1']);
     const stopped = count('wm-1', 'volume_total');
