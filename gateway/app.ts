@@ -147,9 +147,11 @@ export class Gateway {
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
     this.profiles = resolveProfiles(this.config, this.log);
+    // Poll periods run on wall-clock timers; under an accelerated clock three of them span
+    // `rate` times more clock time, so a polled device is not called quiet between two polls.
     this.staleness = new StalenessTracker((id) => {
       const d = this.devices.get(id)?.config;
-      return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0));
+      return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0) * (this.clock.rate ?? 1));
     });
   }
 

@@ -2,6 +2,8 @@
 export interface Clock {
   /** Milliseconds since the Unix epoch. */
   now(): number;
+  /** Clock milliseconds per wall-clock millisecond (an accelerated simulation's speed); 1 when absent. */
+  readonly rate?: number;
 }
 
 export const systemClock: Clock = { now: () => Date.now() };
@@ -32,6 +34,9 @@ export class AcceleratedClock implements Clock {
     private readonly wall: Clock = systemClock,
   ) {
     this.wallStart = wall.now();
+  }
+  get rate(): number {
+    return this.speed;
   }
   now(): number {
     return Math.floor(this.start + (this.wall.now() - this.wallStart) * this.speed);

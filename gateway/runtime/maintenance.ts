@@ -14,6 +14,9 @@ import type { GatewayMetrics } from './metrics.js';
  */
 export const ROLLUP_SLICE = 2_000;
 
+/** Up to this many devices going quiet in one sweep are logged one by one. */
+const STALE_LOG_EACH = 5;
+
 /** How long health stays degraded after the disk cap dropped data a sink did not have. */
 const LOSS_DEGRADES_MS = 3_600_000;
 
@@ -82,10 +85,18 @@ export class Maintenance {
 
   sweepStale(): void {
     const now = this.d.store.clock.now();
-    for (const device of this.d.staleness.sweep(now)) {
+    const quiet = this.d.staleness.sweep(now);
+    let series = 0;
+    for (const device of quiet) {
       const n = this.d.store.markStale(device);
+      series += n;
       this.d.live.publish({ kind: 'stale', data: { device, since: now } });
-      this.d.log.warn({ device, series: n }, 'device went quiet: its values are marked stale');
+      // A few devices are named one by one; a whole field of sensors going quiet at once (a
+      // LoRaWAN gateway down) is one line, not hundreds.
+      if (quiet.length <= STALE_LOG_EACH) this.d.log.warn({ device, series: n }, 'device went quiet: its values are marked stale');
+    }
+    if (quiet.length > STALE_LOG_EACH) {
+      this.d.log.warn({ devices: quiet.length, first: quiet.slice(0, 10), series }, `${quiet.length} devices went quiet: their values are marked stale`);
     }
   }
 

@@ -25,6 +25,14 @@ const T0 = Date.UTC(2026, 5, 1);
 const N = 2 * ROLLUP_SLICE + 1500;
 const sample = (i: number): Sample => ({ site: 't', device: 'm1', class: 'grid_meter', metric: 'power', ts: T0 + i * 1000, value: i % 7, quality: 'good' });
 
+function maintenanceOn(store: Store, log: pino.Logger, staleness = new StalenessTracker(() => 60_000), clock = () => T0): Maintenance {
+  const config = parseConfig('version: 1\nsite: { id: t }\n');
+  const metrics = new GatewayMetrics({ defaults: false });
+  const pipeline = { site: 't', deviceClass: () => 'grid_meter', counters: new CounterState(), dedupe: new Dedupe(), pseudo: new Pseudonymiser(Buffer.alloc(32, 1)), now: clock };
+  const ingestor = new Ingestor({ store, metrics, log, maxRows: 1000, queueMax: 10_000, normalise: pipeline });
+  return new Maintenance({ store, config, metrics, log, staleness, ingestor, live: new LiveHub() });
+}
+
 describe('rollups in slices', () => {
   let dir: ReturnType<typeof tempDir>;
   let store: Store;
@@ -37,14 +45,8 @@ describe('rollups in slices', () => {
     store.close();
     dir.cleanup();
   });
-  const maintenance = () => {
-    const config = parseConfig('version: 1\nsite: { id: t }\n');
-    const metrics = new GatewayMetrics({ defaults: false });
-    const log = pino({ level: 'silent' });
-    const pipeline = { site: 't', deviceClass: () => 'grid_meter', counters: new CounterState(), dedupe: new Dedupe(), pseudo: new Pseudonymiser(Buffer.alloc(32, 1)), now: () => T0 };
-    const ingestor = new Ingestor({ store, metrics, log, maxRows: 1000, queueMax: 10_000, normalise: pipeline });
-    return new Maintenance({ store, config, metrics, log, staleness: new StalenessTracker(() => 60_000), ingestor, live: new LiveHub() });
-  };
+  const maintenance = () => maintenanceOn(store, pino({ level: 'silent' }));
+
 
   it('updateRollups reads at most maxRows per call', () => {
     expect(updateRollups(store, ROLLUP_SLICE)).toBe(ROLLUP_SLICE);
@@ -85,5 +87,32 @@ describe('rollups in slices', () => {
     await done;
     // One slice ran before the stop; the rest is left for the next start.
     expect(updateRollups(store)).toBe(N - ROLLUP_SLICE);
+  });
+});
+
+describe('devices going quiet', () => {
+  it('names a few devices one by one, and a whole field of them in one line', () => {
+    const dir = tempDir();
+    const clock = new ManualClock(T0);
+    const store = Store.open({ path: join(dir.dir, 's.db'), site: 't', clock });
+    const lines: { msg: string; device?: string; devices?: number; first?: string[] }[] = [];
+    const log = pino({ level: 'info' }, { write: (l: string) => void lines.push(JSON.parse(l) as { msg: string }) });
+    const staleness = new StalenessTracker(() => 60_000);
+    const m = maintenanceOn(store, log, staleness, () => clock.now());
+    try {
+      for (const id of ['a', 'b']) staleness.seen(id, T0);
+      for (let i = 0; i < 300; i++) staleness.seen(`space-${i}`, T0 + 30_000);
+      clock.set(T0 + 61_000);
+      m.sweepStale();
+      expect(lines.map((l) => l.device)).toEqual(['a', 'b']);
+      clock.set(T0 + 91_000);
+      m.sweepStale();
+      expect(lines).toHaveLength(3);
+      expect(lines[2]).toMatchObject({ msg: '300 devices went quiet: their values are marked stale', devices: 300 });
+      expect(lines[2]?.first).toHaveLength(10);
+    } finally {
+      store.close();
+      dir.cleanup();
+    }
   });
 });
