@@ -233,6 +233,8 @@ const target = strict({
     ])
     .default({ site: true }),
   min_coverage: z.number().min(0).max(1).default(0.9),
+  /** Share of a running window that must have passed before it is judged (default: 0 for 15m and hour, 0.25 longer). */
+  min_elapsed: z.number().min(0).max(1).optional(),
   /** Distance back inside the bound before a missed target clears (in the KPI's unit). */
   hysteresis: z.number().min(0).default(0),
 });

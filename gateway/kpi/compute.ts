@@ -23,6 +23,8 @@ export interface KpiResult {
   series: string[];
   /** The window has ended. */
   closed: boolean;
+  /** Share of the window that has passed, 0–1 (1 once closed). */
+  elapsed: number;
   /** Unmatched starts (event KPIs). */
   open?: number;
   /** The value is above every finite bound (a p95 that falls on an open start). */
@@ -111,6 +113,7 @@ export class KpiPass {
         coverage: clamp01(v.coverage),
         series: v.series,
         closed: ctx.closed,
+        elapsed: ctx.closed ? 1 : clamp01((this.now - w.start) / (w.end - w.start)),
       };
       if (v.open !== undefined) r.open = v.open;
       if (v.beyond) r.beyond = true;

@@ -98,6 +98,7 @@ function statusText(l: ReportLine): string {
   if (l.status === 'missed') return 'MISSED';
   if (l.status !== 'unknown') return l.status;
   if (l.reason === 'low_coverage') return `unknown: coverage under ${Math.round((l.min_coverage ?? 0.9) * 100)} %`;
+  if (l.reason === 'too_early') return 'unknown: too early in the window';
   return 'unknown: nothing measured';
 }
 

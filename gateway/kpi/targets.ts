@@ -10,23 +10,36 @@ export type TargetStatus = 'met' | 'missed' | 'unknown';
 export interface TargetInput {
   value: number | null;
   coverage: number;
+  /** Share of the window that has passed (1 when closed; absent: judge as it stands). */
+  elapsed?: number;
   /** The value is known to exceed every finite bound (an open start at the p95 rank). */
   beyond?: boolean;
 }
 
 export interface TargetVerdict {
   status: TargetStatus;
-  /** Why a status is unknown: not enough good input, or nothing to measure yet. */
-  reason?: 'low_coverage' | 'no_data';
+  /** Why a status is unknown: not enough good input, nothing to measure yet, or too little of the window has passed. */
+  reason?: 'low_coverage' | 'no_data' | 'too_early';
 }
 
-export type TargetBounds = Pick<TargetConfig, 'min' | 'max' | 'min_coverage' | 'hysteresis'>;
+export type TargetBounds = Pick<TargetConfig, 'min' | 'max' | 'min_coverage' | 'hysteresis'> & Partial<Pick<TargetConfig, 'min_elapsed' | 'window'>>;
+
+/**
+ * How much of a running window must have passed before it is judged, unless the target says:
+ * none for the rolling 15 minutes and the hour, a quarter for a day or longer. A month's
+ * self-sufficiency at 00:05 on the 1st is 0 (night, no sun): that is not a missed target.
+ */
+export function minElapsed(t: TargetBounds): number {
+  if (t.min_elapsed !== undefined) return t.min_elapsed;
+  return t.window === undefined || t.window === '15m' || t.window === 'hour' ? 0 : 0.25;
+}
 
 /**
  * Status of one result. `lastKnown` is the previous met/missed status: a missed target comes
  * back to met only once the value is inside the bound by the hysteresis distance.
  */
 export function judge(r: TargetInput, t: TargetBounds, lastKnown?: TargetStatus): TargetVerdict {
+  if (r.elapsed !== undefined && r.elapsed < 1 && r.elapsed < minElapsed(t)) return { status: 'unknown', reason: 'too_early' };
   if (r.coverage < t.min_coverage) return { status: 'unknown', reason: 'low_coverage' };
   if (r.beyond && t.max !== undefined) return { status: 'missed' };
   if (r.value === null || !Number.isFinite(r.value)) return { status: 'unknown', reason: 'no_data' };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { boundText, judge, targetKey } from '../../../gateway/kpi/targets.js';
+import { boundText, judge, minElapsed, targetKey } from '../../../gateway/kpi/targets.js';
 
 const max300 = { max: 300, min_coverage: 0.9, hysteresis: 20 };
 const min03 = { min: 0.3, min_coverage: 0.9, hysteresis: 0.02 };
@@ -24,6 +24,19 @@ describe('target verdicts', () => {
   it('says why a status is unknown', () => {
     expect(judge({ value: 1, coverage: 0.2 }, max300).reason).toBe('low_coverage');
     expect(judge({ value: null, coverage: 1 }, max300).reason).toBe('no_data');
+  });
+
+  it('judges a running window of a day or longer only once a quarter of it has passed', () => {
+    expect([minElapsed({ ...min03, window: '15m' }), minElapsed({ ...min03, window: 'hour' }), minElapsed({ ...min03, window: 'day' }), minElapsed({ ...min03, window: 'month' })]).toEqual([0, 0, 0.25, 0.25]);
+    const month = { ...min03, window: 'month' as const };
+    // 00:05 on the 1st: self-sufficiency is 0 at night; that is not a missed month.
+    expect(judge({ value: 0, coverage: 1, elapsed: 0.0001 }, month)).toEqual({ status: 'unknown', reason: 'too_early' });
+    expect(judge({ value: 0, coverage: 1, elapsed: 0.25 }, month)).toEqual({ status: 'missed' });
+    // A closed window is always judged; a target may ask for another share, or none.
+    expect(judge({ value: 0, coverage: 1, elapsed: 1 }, { ...month, min_elapsed: 1 })).toEqual({ status: 'missed' });
+    expect(judge({ value: 0, coverage: 1, elapsed: 0.5 }, { ...month, min_elapsed: 0.6 }).reason).toBe('too_early');
+    expect(judge({ value: 0, coverage: 1, elapsed: 0.01 }, { ...month, min_elapsed: 0 })).toEqual({ status: 'missed' });
+    expect(judge({ value: 0, coverage: 1, elapsed: 0.01 }, { ...min03, window: 'hour' })).toEqual({ status: 'missed' });
   });
 
   it('names targets stably', () => {
