@@ -108,7 +108,8 @@ export function mount(root, ctx) {
               h('td', { class: 'num' }, v),
               h('td', { class: 'num', text: boundText(r) }),
               h('td', { class: `num ${r.coverage < 0.9 ? 'q-uncertain' : ''}`, text: cov }),
-              h('td', { title: r.reason ?? '' }, badge(r.status, t(`status.${r.status}`))),
+              // Why a target is unknown, in words (coverage too low, nothing measured, too early).
+              h('td', { title: r.reason ? t(`reason.${r.reason}`) : '' }, badge(r.status, t(`status.${r.status}`))),
               h('td', {}, sparkline(trend.get(r.kpi) ?? [], bound)),
             );
           })
