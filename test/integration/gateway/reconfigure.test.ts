@@ -1,13 +1,12 @@
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
-import { UnitImage } from '../../../simulators/servers/modbus-image.js';
 import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
-import { SimUnits } from '../../../simulators/servers/modbus-units.js';
-import { modbusProfile } from '../modbus/harness.js';
+import { waterMeterServer } from '../modbus/harness.js';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
 
 /**
@@ -16,11 +15,7 @@ import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
  * it keeps its TCP connection and its poll period, and a device publishing through the embedded
  * broker while its connection is swapped loses nothing.
  */
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanup = cleanupsAfterEach();
 
 interface Setup {
   gw: Gateway;
@@ -32,13 +27,9 @@ interface Setup {
 
 async function setup(): Promise<Setup> {
   const t = tempDir('fcgw-reconf-');
-  cleanups.push(t.cleanup);
-  const units = new SimUnits();
-  let volume = 100;
-  units.add(1, { image: new UnitImage(modbusProfile('modbus-water-meter'), [{ cls: 'water_meter', values: () => ({ volume_total: (volume += 0.001), reverse_total: 0, flow: 1.5, dry: false, low_battery: false }) }]) });
-  const server = new ModbusTcpSimServer(units, { port: await freePort() });
-  await server.start();
-  cleanups.push(() => server.stop());
+  cleanup(t.cleanup);
+  const server = await waterMeterServer(0.001, 100);
+  cleanup(() => server.stop());
   const mqttPort = await freePort();
   const config: Setup['config'] = ({ mqttDevices = ['meter-1'], poll = '200ms', siteName = 'Alpha', lossMax = 0.1, sinks = '[]' }) =>
     parseConfig(
@@ -61,7 +52,7 @@ sinks: ${sinks}
     );
   const gw = Gateway.create({ config: config({}), log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
   await gw.start();
-  cleanups.push(() => gw.stop());
+  cleanup(() => gw.stop());
   const count = (device: string, metric: string) =>
     (gw.store.db.prepare('SELECT count(*) AS n FROM samples s JOIN series x ON x.id = s.series_id WHERE x.device = ? AND x.metric = ?').get(device, metric) as { n: number }).n;
   return { gw, server, config, mqttPort, count };

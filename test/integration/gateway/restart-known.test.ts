@@ -1,26 +1,23 @@
 import mqtt from 'mqtt';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { latest } from '../../../gateway/store/queries.js';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
 
 /**
  * A restart does not forget what the store knows: a discovered sensor stays listed, and a device
  * that stayed silent across the restart goes stale instead of showing its old values as good.
  */
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanup = cleanupsAfterEach();
 
 describe('gateway restart with a store that knows devices', () => {
   it('restores discovered devices while their rule exists and marks silent devices stale', async () => {
     const t = tempDir('fcgw-known-');
-    cleanups.push(t.cleanup);
+    cleanup(t.cleanup);
     const port = await freePort();
     const config = (withRule: boolean) =>
       parseConfig(
@@ -46,7 +43,7 @@ ${
     const start = async (withRule: boolean) => {
       const gw = Gateway.create({ config: config(withRule), log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
       await gw.start();
-      cleanups.push(() => gw.stop());
+      cleanup(() => gw.stop());
       return gw;
     };
     const publish = async (topic: string, body: unknown) => {

@@ -1,16 +1,14 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { LiveMessage } from '../../../gateway/api/live.js';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { AcceleratedClock } from '../../../gateway/model/clock.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { latest } from '../../../gateway/store/queries.js';
-import { UnitImage } from '../../../simulators/servers/modbus-image.js';
-import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
-import { SimUnits } from '../../../simulators/servers/modbus-units.js';
-import { modbusProfile } from '../modbus/harness.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { waterMeterServer } from '../modbus/harness.js';
+import { cleanupsAfterEach } from '../../helpers/cleanups.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
 
 /**
  * Polls run on wall-clock timers; under an accelerated clock (the demo, the soak) the time
@@ -18,22 +16,14 @@ import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
  * quiet between polls: at 600× a 1.5 s poll is 15 clock minutes, longer than the 5-minute
  * default, and the soak logged 26,000 false "device went quiet" lines before this was fixed.
  */
-let cleanups: (() => Promise<void> | void)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const cleanup = cleanupsAfterEach();
 
 describe('staleness under an accelerated clock', () => {
   it('a device answering every poll stays fresh; one that stops answering goes stale', async () => {
     const t = tempDir('fcgw-stale-');
-    cleanups.push(t.cleanup);
-    const units = new SimUnits();
-    let volume = 10;
-    units.add(1, { image: new UnitImage(modbusProfile('modbus-water-meter'), [{ cls: 'water_meter', values: () => ({ volume_total: (volume += 0.01), reverse_total: 0, flow: 1, dry: false, low_battery: false }) }]) });
-    const server = new ModbusTcpSimServer(units, { port: await freePort() });
-    await server.start();
-    cleanups.push(() => server.stop());
+    cleanup(t.cleanup);
+    const server = await waterMeterServer(0.01, 10);
+    cleanup(() => server.stop());
     const config = parseConfig(
       `version: 1
 site: { id: stale }
@@ -47,7 +37,7 @@ devices: [{ id: wm-1, class: water_meter, connection: plant, profile: modbus-wat
     );
     const gw = Gateway.create({ config, clock: new AcceleratedClock(Date.now(), 600), log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
     await gw.start();
-    cleanups.push(() => gw.stop());
+    cleanup(() => gw.stop());
     const stale: LiveMessage[] = [];
     gw.live.subscribe({ filter: (m) => m.kind === 'stale', send: (m) => stale.push(m) > 0, close: () => undefined });
 

@@ -8,6 +8,10 @@ import { ModbusDriver } from '../../../drivers/modbus/driver.js';
 import type { ModbusProfile } from '../../../drivers/modbus/profile-schema.js';
 import type { ModbusConnection } from '../../../drivers/modbus/transport.js';
 import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { UnitImage } from '../../../simulators/servers/modbus-image.js';
+import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
+import { SimUnits } from '../../../simulators/servers/modbus-units.js';
+import { freePort } from '../../helpers/peers.js';
 import type { Profile } from '../../../drivers/profiles/schema.js';
 
 /** Profiles as the gateway loads them (the real YAML files). */
@@ -94,4 +98,17 @@ export function valuesOf(readings: readonly Reading[], device: string): Record<s
   const out: Record<string, Reading['value']> = {};
   for (const r of readings) if (r.device === device) out[r.metric] = r.value;
   return out;
+}
+
+/**
+ * A Modbus TCP water meter (profile modbus-water-meter, unit 1) on a free loopback port, its
+ * volume counter rising by `step` m³ at every read. Stop it when done.
+ */
+export async function waterMeterServer(step = 0.01, start = 10): Promise<ModbusTcpSimServer> {
+  const units = new SimUnits();
+  let volume = start;
+  units.add(1, { image: new UnitImage(modbusProfile('modbus-water-meter'), [{ cls: 'water_meter', values: () => ({ volume_total: (volume += step), reverse_total: 0, flow: 1.5, dry: false, low_battery: false }) }]) });
+  const server = new ModbusTcpSimServer(units, { port: await freePort() });
+  await server.start();
+  return server;
 }
