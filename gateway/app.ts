@@ -579,7 +579,11 @@ export class Gateway {
     };
     this.live.closeAll();
     if (this.api) await step('api', () => this.api?.close());
+    // The simulators first, while the drivers still commit (and acknowledge) what they publish.
     if (this.simulators) await step('simulators', () => this.simulators?.stop());
+    // From here on a device's publish is not acknowledged: with no driver to commit it, an
+    // acknowledgement would lose it. Held, it is refused when the broker closes and sent again.
+    this.broker?.hold();
     for (const d of [...this.drivers].reverse()) await step(`driver ${d.connectionId}`, () => d.stop());
     for (const h of [...this.stopHooks].reverse()) await step('module', h);
     this.maintenance?.stop();

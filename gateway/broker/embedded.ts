@@ -54,7 +54,11 @@ export class EmbeddedBroker {
     };
   }
 
-  /** Hold publishes (unacknowledged) until `open()`; call before `start()`. */
+  /**
+   * Hold devices' publishes (unacknowledged) until `open()`: before `start()` while the drivers
+   * come up, around a reload's driver swap, and from the start of a stop (what is held then is
+   * refused when the broker closes, and its devices send it again to the next run).
+   */
   hold(): void {
     this.held = true;
   }
@@ -117,7 +121,10 @@ export class EmbeddedBroker {
             (err: Error) => callback(err),
           );
         };
-        if (this.held) this.waiting.push(go);
+        // The gateway's own clients (northbound mqtt sinks) are never held: a sink flushing at
+        // stop must get its acknowledgements.
+        const own = (client as (Client & { fcgwUser?: string }) | null)?.fcgwUser === this.internalUser.username;
+        if (this.held && !own) this.waiting.push(go);
         else go();
       },
       authorizeSubscribe: (client, sub, callback) => {

@@ -111,5 +111,7 @@ export class MqttPublisher {
     await Promise.race([new Promise<void>((r) => client.end(false, {}, () => r())), new Promise((r) => setTimeout(r, 3_000).unref())]);
     client.end(true);
     client.removeAllListeners();
+    // A late 'error' from the ended client (a keepalive timer) must not become an uncaught exception.
+    client.on('error', () => undefined);
   }
 }
