@@ -55,6 +55,11 @@ export interface DriverContext {
   ingest(batch: IngestBatch): Promise<void>;
   /** Count and log (rate-limited) something that could not be accepted. */
   reject(r: Rejection): void;
+  /**
+   * The link confirmed that these devices' values are still current without sending new ones
+   * (an OPC UA subscription's keep-alive: nothing changed): they are not stale. Optional.
+   */
+  alive?(devices: readonly string[]): void;
   /** Register a device found at run time (MQTT discovery). Returns false when a limit forbids it. */
   addDevice?(device: DeviceConfig, profile: Profile): boolean;
   metrics: DriverMetrics;

@@ -130,6 +130,9 @@ export class OpcuaDriver implements Driver {
       this.args.ctx.dataDir,
       {
         data: (n, dv, at) => this.onData(n, dv, at),
+        alive: (devices) => {
+          if (this.link === link) this.args.ctx.alive?.(devices);
+        },
         missing: (n, reason) => this.onMissing(n, reason),
         lost: () => this.onLost(),
         restored: () => this.onRestored(),

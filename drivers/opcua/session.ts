@@ -22,6 +22,8 @@ export interface ResolvedNode extends PlannedNode {
 
 export interface LinkEvents {
   data(node: ResolvedNode, dv: DataValue, receivedAt: number): void;
+  /** A subscription's publish cycle (a keep-alive or notifications) confirmed these devices' monitored values are current. */
+  alive(devices: readonly string[]): void;
   /** A node that could not be found or monitored (its status name as the reason). */
   missing(node: PlannedNode, reason: string): void;
   /** The connection went away (node-opcua then reconnects and restores the session by itself). */
@@ -255,6 +257,11 @@ export class UaLink {
         continue;
       }
       this.subscriptions.push(sub);
+      // Exception-based items report only changes: a server's keep-alive (or any publish) says
+      // the values it did not send are still the current ones, so their devices are not quiet.
+      const devices = [...new Set(nodes.map((n) => n.device))];
+      sub.on('keepalive', () => this.on.alive(devices));
+      sub.on('received_notifications', () => this.on.alive(devices));
       const groups = new Map<string, ResolvedNode[]>();
       for (const n of nodes) {
         const k = `${n.samplingInterval}/${n.queueSize}/${n.trigger}`;

@@ -42,6 +42,10 @@ export function driverContext(args: {
       return ingestor.submit(batch);
     },
     reject: (r) => ingestor.reject({ ...r, connection }),
+    alive: (ids) => {
+      const now = clock.now();
+      for (const d of ids) staleness.seen(d, now);
+    },
     addDevice: (found: DeviceConfig, profile: Profile) => {
       // A discovered device inherits its rule's staleness (the driver builds the rest).
       const rule = args.discover?.find((r) => r.profile === found.profile && r.class === found.class);

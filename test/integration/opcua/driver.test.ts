@@ -6,7 +6,7 @@ import { AcceleratedClock } from '../../../gateway/model/clock.js';
 import { pkiDir } from '../../../drivers/opcua/index.js';
 import type { StationGroup } from '../../../simulators/opcua/index.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
-import { collect, driver, opcuaConnection, station, stationDevices, stationScenario } from './harness.js';
+import { collect, driver, ManualClock, opcuaConnection, station, stationDevices, stationScenario } from './harness.js';
 
 /**
  * The OPC UA driver against the station simulator (a real node-opcua server on loopback), one
@@ -221,6 +221,28 @@ describe('OPC UA driver', () => {
       await d.stop();
     }
   }, 15_000);
+
+  it('a station whose values do not change: no new samples, but keep-alives say its devices are current (not quiet)', async () => {
+    // Simulated time stands still: every value stays as it is, so exception-based items send nothing new.
+    const stillPort = await freePort();
+    const still = station(stationScenario(stillPort), new ManualClock(Date.parse('2024-01-15T03:00:00+08:00')));
+    await still.start();
+    const c = collect(gwDir);
+    const d = driver(opcuaConnection(stillPort), stationDevices('station').slice(0, 2), c);
+    try {
+      await d.start();
+      await waitFor(() => c.last('hp-1', 'thermal_total') && c.last('hp-2', 'thermal_total'), 8000);
+      const values = c.readings.length;
+      const since = Date.now();
+      // Publishing every 200 ms, a keep-alive after 10 empty cycles: within about 2 s.
+      await waitFor(() => c.alive.some((a) => a.at > since), 6000);
+      expect(c.readings.length).toBe(values);
+      expect(c.alive.filter((a) => a.at > since).map((a) => a.devices.sort())).toContainEqual(['hp-1', 'hp-2']);
+    } finally {
+      await d.stop();
+      await still.stop();
+    }
+  }, 20_000);
 
   it('fcgw explain lists the nodes a device monitors, and --browse walks the live server to help write a profile', async () => {
     const file = join(tmp.dir, 'cli.yaml');

@@ -67,6 +67,8 @@ export interface Collected {
   ctx: DriverContext;
   readings: Reading[];
   rejects: string[];
+  /** Each `ctx.alive` call: the devices a keep-alive confirmed, and when. */
+  alive: { devices: string[]; at: number }[];
   last(device: string, metric: string): Reading | undefined;
 }
 
@@ -74,6 +76,7 @@ export interface Collected {
 export function collect(dataDir: string, clock: Clock = systemClock): Collected {
   const readings: Reading[] = [];
   const rejects: string[] = [];
+  const alive: Collected['alive'] = [];
   const ctx: DriverContext = {
     site: 'test',
     clock,
@@ -83,6 +86,7 @@ export function collect(dataDir: string, clock: Clock = systemClock): Collected 
       readings.push(...(batch.readings ?? []));
     },
     reject: (r) => rejects.push(`${r.device ?? ''}:${r.reason}:${r.detail}`),
+    alive: (devices) => void alive.push({ devices: [...devices], at: Date.now() }),
     metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined },
   };
   const last = (device: string, metric: string) => {
@@ -92,7 +96,7 @@ export function collect(dataDir: string, clock: Clock = systemClock): Collected 
     }
     return undefined;
   };
-  return { ctx, readings, rejects, last };
+  return { ctx, readings, rejects, alive, last };
 }
 
 /** The shipped profile publishing every `publishMs` (tests wait less than at the profile's 1 s). */
