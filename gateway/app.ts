@@ -465,6 +465,8 @@ export class Gateway {
     } finally {
       hold?.open();
     }
+    // A device that is gone is not "quiet".
+    for (const d of removed) if (!this.devices.get(d.config.id)) this.staleness.forget(d.config.id);
     await rest();
     if (!kpi) this.kpi?.setDevices(next);
     return { applied: true, restarted: changed, unchanged, kpi, sinks };

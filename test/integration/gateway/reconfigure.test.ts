@@ -161,6 +161,8 @@ describe('config reload applied per connection', () => {
     const without = { ...gone, devices: gone.devices.filter((d) => d.id !== 'wm-1') } as typeof gone;
     expect(await gw.reconfigure(without)).toEqual({ applied: true, restarted: ['plant'], unchanged: ['local'], kpi: false, sinks: false });
     expect(gw.devices.get('wm-1')).toBeUndefined();
+    // No driver lists it any more.
+    expect(gw.health().drivers.flatMap((d) => (d as { devices: { id: string }[] }).devices.map((x) => x.id))).not.toContain('wm-1');
     expect(gw.deviceViews().map((d) => d.id)).toEqual(['meter-1']);
     const stopped = count('wm-1', 'volume_total');
     await new Promise((r) => setTimeout(r, 600));
