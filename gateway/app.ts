@@ -532,6 +532,8 @@ export class Gateway {
       store: {
         path: this.config.store.path,
         bytes: this.maintenance?.lastSize ?? 0,
+        wal_bytes: this.maintenance?.lastWal ?? 0,
+        checkpoint_thread: this.store?.checkpointer?.running ?? false,
         max_disk: this.config.store.max_disk,
         over_cap: this.maintenance?.overCap ?? false,
         ...(this.maintenance?.lastLoss

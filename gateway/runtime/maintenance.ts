@@ -27,6 +27,7 @@ export class Maintenance {
   private rolling = false;
   overCap = false;
   lastSize = 0;
+  lastWal = 0;
   /** The last time the disk cap cost data some sink did not have yet. */
   lastLoss: { at: number; samples: number; events: number } | undefined;
 
@@ -150,6 +151,8 @@ export class Maintenance {
   stats(): void {
     this.lastSize = this.d.store.sizeBytes();
     this.d.metrics.storeBytes.set(this.lastSize);
+    this.lastWal = this.d.store.walBytes();
+    this.d.metrics.walBytes.set(this.lastWal);
     const max = this.d.store.maxSeq();
     this.d.metrics.storeRows.set({ table: 'samples_seq' }, max.samples);
     this.d.metrics.storeRows.set({ table: 'events_seq' }, max.events);

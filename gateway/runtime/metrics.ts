@@ -15,6 +15,7 @@ export class GatewayMetrics {
   readonly queueDepth: Gauge<'queue'>;
   readonly storeBytes: Gauge;
   readonly storeRows: Gauge<'table'>;
+  readonly walBytes: Gauge;
   readonly storeDropped: Counter<'reason'>;
   readonly storeExpired: Counter<'table'>;
   readonly pollSeconds: Histogram<'connection'>;
@@ -59,6 +60,7 @@ export class GatewayMetrics {
     });
     this.storeBytes = new Gauge({ name: 'fcgw_store_bytes', help: 'Bytes the store uses', registers });
     this.storeRows = new Gauge({ name: 'fcgw_store_rows', help: 'Rows in the store', labelNames: ['table'], registers });
+    this.walBytes = new Gauge({ name: 'fcgw_store_wal_bytes', help: 'Size of the write-ahead log not yet folded into the database (checkpoints keep it small)', registers });
     this.storeDropped = new Counter({
       name: 'fcgw_store_dropped_total',
       help: 'Rows dropped before every consumer had them (disk cap)',

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
@@ -301,6 +301,16 @@ export class Store {
     const pages = this.db.pragma('page_count', { simple: true }) as number;
     const free = this.db.pragma('freelist_count', { simple: true }) as number;
     return (pages - free) * pageSize;
+  }
+
+  /** Bytes in the write-ahead log file (0 for an in-memory store). */
+  walBytes(): number {
+    if (this.path === ':memory:') return 0;
+    try {
+      return statSync(`${this.path}-wal`).size;
+    } catch {
+      return 0;
+    }
   }
 
   counts(): { samples: number; events: number; series: number } {

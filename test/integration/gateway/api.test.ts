@@ -56,7 +56,11 @@ describe('HTTP API', () => {
   it('GET /api/health says ok with store details', async () => {
     const r = await get('/api/health');
     expect(r.status).toBe(200);
-    expect(r.body).toMatchObject({ status: 'ok', site: 'apitest', drivers: [], sinks: [], store: { last_seq: { samples: 121, events: 1 } } });
+    expect(r.body).toMatchObject({ status: 'ok', site: 'apitest', drivers: [], sinks: [], store: { last_seq: { samples: 121, events: 1 }, checkpoint_thread: true } });
+    // The WAL holds what the checkpoint thread has not folded in yet: a number, and small.
+    const wal = (r.body as { store: { wal_bytes: number } }).store.wal_bytes;
+    expect(wal).toBeGreaterThanOrEqual(0);
+    expect(wal).toBeLessThan(64 * 2 ** 20);
   });
 
   it('GET /api/devices lists devices with status, last seen and quality', async () => {

@@ -26,6 +26,7 @@ describe('WAL checkpoint thread', () => {
       // Only the thread can have copied pages into the database file: the store's connection never checkpoints.
       await waitFor(() => (store.checkpointer?.stats.frames ?? 0) > 1_000 && statSync(path).size > initial + 1_000_000, 10_000);
       expect(store.counts().samples).toBe(100_000);
+      expect(store.walBytes()).toBeGreaterThan(0);
 
       // The thread dies: the store takes automatic checkpoints back, so the WAL cannot grow unbounded.
       await (store.checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
@@ -36,6 +37,7 @@ describe('WAL checkpoint thread', () => {
     }
     // Closing truncates the WAL; the database opens whole.
     expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
+    expect(store.walBytes()).toBe(0);
     const again = Store.open({ path, site: 't' });
     expect(again.db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(again.counts().samples).toBe(100_000);
