@@ -8,6 +8,7 @@ import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { createLogger } from './runtime/log.js';
 import { runSimulate } from './cli-simulate.js';
+import { apiUrlOf, runStatus, STATUS_USAGE, StatusError } from './cli-status.js';
 import { REPORT_USAGE, runReport } from './kpi/index.js';
 
 const DEFAULT_CONFIG = 'config/demo.yaml';
@@ -19,6 +20,7 @@ const USAGE: Record<string, string> = {
   explain:
     'fcgw explain -c FILE DEVICE [--probe | --browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --probe talks to the device once first, so what only it can tell is filled in (a SunSpec model chain, absolute addresses); exit 1 if it does not answer.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.',
   report: REPORT_USAGE,
+  status: STATUS_USAGE,
   'hash-password': 'fcgw hash-password [PASSWORD]\n  Print a scrypt hash for broker.embedded.users[].password_hash (reads stdin without an argument).',
 };
 
@@ -64,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
         browse: { type: 'boolean', default: false },
         probe: { type: 'boolean', default: false },
         depth: { type: 'string' },
+        url: { type: 'string' },
+        json: { type: 'boolean', default: false },
       },
     });
   } catch (err) {
@@ -94,6 +98,21 @@ export async function main(argv: string[]): Promise<number> {
         return await explain(opts.config ?? DEFAULT_CONFIG, positionals[0], opts.probe === true);
       case 'hash-password':
         return hashPasswordCommand(positionals[0]);
+      case 'status': {
+        const config = opts.url ? undefined : loadConfig(opts.config ?? DEFAULT_CONFIG);
+        const token = config?.api.tokens[0] ?? process.env['FCGW_API_TOKEN'];
+        try {
+          const res = await runStatus({ url: opts.url ?? apiUrlOf(config as GatewayConfig), ...(token ? { token } : {}), json: opts.json === true });
+          process.stdout.write(`${res.text}\n`);
+          return res.exitCode;
+        } catch (err) {
+          if (err instanceof StatusError) {
+            process.stderr.write(`fcgw status: ${err.message}\n`);
+            return 2;
+          }
+          throw err;
+        }
+      }
       case 'report': {
         if (!opts.kpi) {
           process.stderr.write(`fcgw report: say what to report (--kpi)\n${REPORT_USAGE}\n`);

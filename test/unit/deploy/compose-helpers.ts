@@ -10,7 +10,7 @@ export interface Service {
   volumes?: string[];
   ports?: string[];
   depends_on?: Record<string, { condition?: string }>;
-  healthcheck?: { test?: unknown };
+  healthcheck?: { test?: unknown; disable?: boolean };
 }
 
 export interface Compose {

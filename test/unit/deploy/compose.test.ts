@@ -46,6 +46,9 @@ describe('docker-compose.yml', () => {
     expect(Object.keys(svc('gateway').depends_on ?? {}).sort()).toEqual(['influxdb', 'mosquitto', 'simulators']);
     expect(svc('gateway').depends_on?.['influxdb']?.condition).toBe('service_healthy');
     expect(svc('influxdb').healthcheck?.test).toBeDefined();
+    // Same image as the gateway, whose HEALTHCHECK asks the gateway's API: off for the simulators.
+    expect(svc('simulators').healthcheck).toEqual({ disable: true });
+    expect(readFileSync('Dockerfile', 'utf8')).toMatch(/HEALTHCHECK[^\n]*\n\s+CMD [^\n]*127\.0\.0\.1:8080\/api\/health/);
   });
 
   it('publishes ports on the host loopback only', () => {
