@@ -1,5 +1,4 @@
-import { resolve } from 'node:path';
-import { readScenario, startSimulators } from '../simulators/index.js';
+import { startConfiguredSimulators } from '../simulators/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock } from './model/clock.js';
 import { createLogger } from './runtime/log.js';
@@ -15,17 +14,8 @@ export async function runSimulate(opts: { config: Readonly<GatewayConfig>; speed
   const mqttUrl =
     opts.mqtt ??
     (cfg.broker.embedded ? `mqtt://127.0.0.1:${cfg.broker.embedded.port}` : undefined);
-  const sims = await startSimulators(readScenario(resolve(cfg.simulators.scenario)), {
-    clock: new AcceleratedClock(cfg.simulators.start ? Date.parse(cfg.simulators.start) : Date.now(), speed),
-    speed,
-    seed,
-    log,
-    site: cfg.site.id,
-    latitude: cfg.site.latitude,
-    longitude: cfg.site.longitude,
-    timezone: cfg.site.timezone,
-    ...(mqttUrl ? { mqttUrl } : {}),
-  });
+  const clock = new AcceleratedClock(cfg.simulators.start ? Date.parse(cfg.simulators.start) : Date.now(), speed);
+  const sims = await startConfiguredSimulators(cfg, { clock, speed, seed, log, mqttUrl });
   await new Promise<void>((done) => {
     const stop = () => void sims.stop().then(done);
     process.once('SIGINT', stop);

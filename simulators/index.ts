@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import type { Logger } from 'pino';
+import type { GatewayConfig } from '../gateway/config/schema.js';
+import type { Clock } from '../gateway/model/clock.js';
 import { parse } from 'yaml';
 import { ScenarioError, type SimulatorContext, type SimulatorGroup, type SimulatorSectionFactory } from './core.js';
 import { transportSection } from './transport/index.js';
@@ -62,4 +66,25 @@ export async function startSimulators(scenario: Record<string, unknown>, ctx: Si
     },
     groundTruth: () => Object.fromEntries(groups.map((g) => [g.name, g.groundTruth()])),
   };
+}
+
+/**
+ * The simulators of a gateway config: its scenario file, at its site's place and time zone, at
+ * its speed and seed unless told otherwise (`fcgw simulate --speed`), publishing to `mqttUrl`.
+ */
+export function startConfiguredSimulators(
+  cfg: Readonly<GatewayConfig>,
+  o: { clock: Clock; log: Logger; speed?: number; seed?: number; mqttUrl?: string | undefined },
+): Promise<RunningSimulators> {
+  return startSimulators(readScenario(resolve(cfg.simulators.scenario)), {
+    clock: o.clock,
+    speed: o.speed ?? cfg.simulators.speed,
+    seed: o.seed ?? cfg.simulators.seed,
+    log: o.log,
+    site: cfg.site.id,
+    latitude: cfg.site.latitude,
+    longitude: cfg.site.longitude,
+    timezone: cfg.site.timezone,
+    ...(o.mqttUrl ? { mqttUrl: o.mqttUrl } : {}),
+  });
 }

@@ -46,6 +46,12 @@ export class DeviceRegistry {
     if (d.discovered) this.discoveredCount--;
   }
 
+  /** Forget `out`, then register `into` (a reload's change to some connections, and its undo). */
+  swap(out: readonly RegisteredDevice[], into: readonly RegisteredDevice[]): void {
+    for (const d of out) this.remove(d.config.id);
+    for (const d of into) this.add(d.config, d.profile, d.discovered);
+  }
+
   get(id: string): RegisteredDevice | undefined {
     return this.devices.get(id);
   }
