@@ -1,3 +1,4 @@
+import { dialHost } from './config/hosts.js';
 import { startConfiguredSimulators } from '../simulators/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock } from './model/clock.js';
@@ -13,7 +14,7 @@ export async function runSimulate(opts: { config: Readonly<GatewayConfig>; speed
   if (!Number.isInteger(seed)) throw new Error('--seed must be an integer');
   const mqttUrl =
     opts.mqtt ??
-    (cfg.broker.embedded ? `mqtt://127.0.0.1:${cfg.broker.embedded.port}` : undefined);
+    (cfg.broker.embedded ? `mqtt://${dialHost(cfg.broker.embedded.host)}:${cfg.broker.embedded.port}` : undefined);
   const clock = new AcceleratedClock(cfg.simulators.start ? Date.parse(cfg.simulators.start) : Date.now(), speed);
   const sims = await startConfiguredSimulators(cfg, { clock, speed, seed, log, mqttUrl });
   await new Promise<void>((done) => {

@@ -1,3 +1,4 @@
+import { dialHost } from './config/hosts.js';
 import type { GatewayConfig } from './config/schema.js';
 
 /**
@@ -22,7 +23,7 @@ export class StatusError extends Error {}
 
 /** Where a config's API listens, as a URL this machine can reach. */
 export function apiUrlOf(config: Readonly<GatewayConfig>): string {
-  const host = config.api.host === '0.0.0.0' || config.api.host === '::' ? '127.0.0.1' : config.api.host;
+  const host = dialHost(config.api.host);
   return `http://${host.includes(':') ? `[${host}]` : host}:${config.api.port}`;
 }
 

@@ -52,7 +52,7 @@ interface Codec {
   decode(w: readonly number[]): RawValue;
   /** Value → canonical (ABCD) words. */
   encode(v: RawValue, words: number): number[];
-  /** The SunSpec "not implemented" sentinel of this type, as canonical words (undefined: none). */
+  /** SunSpec's sentinel for "this device has no such point", as canonical words (undefined: none). */
   sentinel?(words: number): number[];
 }
 
@@ -140,7 +140,7 @@ const bitCodec: Codec = {
   encode: (v) => [v === true || v === 1 || v === 1n || v === 'true' ? 1 : 0],
 };
 
-/** The table. `acc*` are SunSpec accumulators: 0 means not implemented. */
+/** The table. `acc*` are SunSpec accumulators: 0 means the device has no such point. */
 export const CODECS: Readonly<Record<PointType, Codec>> = {
   bit: bitCodec,
   int16: intCodec(1, true, 0x8000n),
@@ -181,7 +181,7 @@ export const fromCanonical = toCanonical;
 
 export interface DecodeResult {
   value: RawValue | null;
-  /** The device says "not implemented" (SunSpec sentinel or a profile's own). */
+  /** The device says it has no such point (SunSpec sentinel or a profile's own): reason `not_implemented`. */
   notImplemented: boolean;
 }
 

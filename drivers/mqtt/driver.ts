@@ -9,6 +9,7 @@ import { decodeInput, prepare } from './message.js';
 import { Router } from './router.js';
 import { forget, refusal, remember, type DeviceRuntime, type Remembered } from './runtime.js';
 import { Session, type SessionOptions } from './session.js';
+import { dialHost } from '../../gateway/config/hosts.js';
 
 export type MqttConnection = Extract<ConnectionConfig, { protocol: 'mqtt' }>;
 
@@ -75,8 +76,7 @@ export class MqttDriver implements Driver {
       const emb = config.broker.embedded;
       if (!ctx.embeddedBroker && !emb) throw new MqttDriverError('MQTT_CONFIG_INVALID', `connection ${c.id}: url "embedded" needs broker.embedded in the config`);
       this.intercepting = ctx.embeddedBroker !== undefined;
-      const host = emb && emb.host !== '0.0.0.0' && emb.host !== '::' ? emb.host : '127.0.0.1';
-      this.url = ctx.embeddedBroker?.url ?? `mqtt://${host}:${emb?.port ?? 1883}`;
+      this.url = ctx.embeddedBroker?.url ?? `mqtt://${dialHost(emb?.host ?? '127.0.0.1')}:${emb?.port ?? 1883}`;
       if (username === undefined && ctx.embeddedBroker) ({ username, password } = ctx.embeddedBroker.internalUser);
     } else {
       this.intercepting = false;

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { verifyPassword } from './passwords.js';
 import { topicMatches } from './topics.js';
+import { dialHost } from '../config/hosts.js';
 
 type EmbeddedConfig = NonNullable<GatewayConfig['broker']['embedded']>;
 
@@ -74,8 +75,7 @@ export class EmbeddedBroker {
   }
 
   get url(): string {
-    const host = this.cfg.host === '0.0.0.0' || this.cfg.host === '::' ? '127.0.0.1' : this.cfg.host;
-    return `mqtt://${host}:${this.boundPort}`;
+    return `mqtt://${dialHost(this.cfg.host)}:${this.boundPort}`;
   }
 
   connectedClients(): number {

@@ -39,7 +39,8 @@ export function minElapsed(t: TargetBounds): number {
  * back to met only once the value is inside the bound by the hysteresis distance.
  */
 export function judge(r: TargetInput, t: TargetBounds, lastKnown?: TargetStatus): TargetVerdict {
-  if (r.elapsed !== undefined && r.elapsed < 1 && r.elapsed < minElapsed(t)) return { status: 'unknown', reason: 'too_early' };
+  // A closed window has elapsed 1, never under a share of at most 1: it is always judged.
+  if (r.elapsed !== undefined && r.elapsed < minElapsed(t)) return { status: 'unknown', reason: 'too_early' };
   if (r.coverage < t.min_coverage) return { status: 'unknown', reason: 'low_coverage' };
   if (r.beyond && t.max !== undefined) return { status: 'missed' };
   if (r.value === null || !Number.isFinite(r.value)) return { status: 'unknown', reason: 'no_data' };

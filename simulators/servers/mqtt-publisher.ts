@@ -110,8 +110,8 @@ export class MqttPublisher {
     if (!client) return;
     await Promise.race([new Promise<void>((r) => client.end(false, {}, () => r())), new Promise((r) => setTimeout(r, 3_000).unref())]);
     client.end(true);
-    client.removeAllListeners();
-    // A late 'error' from the ended client (a keepalive timer) must not become an uncaught exception.
-    client.on('error', () => undefined);
+    // Its error listener stays: a late 'error' from the ended client (a keepalive timer) must
+    // not become an uncaught exception.
+    client.removeAllListeners('connect');
   }
 }
