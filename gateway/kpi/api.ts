@@ -17,9 +17,8 @@ const alertsQuery = z.strictObject({
   access_token: z.string().optional(),
 });
 
-/** The routes over an engine, or over whichever engine is current (a reload may replace it). */
-export function kpiApiPlugin(engine: KpiEngine | (() => KpiEngine)): (app: FastifyInstance) => void {
-  const current = typeof engine === 'function' ? engine : () => engine;
+/** The routes over whichever engine is current (a reload may replace it). */
+export function kpiApiPlugin(current: () => KpiEngine): (app: FastifyInstance) => void {
   return (app) => {
     app.get('/api/kpis', async (req) => {
       const q = parseQuery(kpisQuery, req.query);

@@ -148,7 +148,7 @@ describe('KPI targets and alerts', () => {
         health: () => ({ status: 'ok', site: SITE, uptime_s: 0, drivers: [], sinks: [], store: {} }),
         devices: () => [],
       },
-      [kpiApiPlugin(engine)],
+      [kpiApiPlugin(() => engine)],
     );
     try {
       const kpis = await app.inject({ method: 'GET', url: `/api/kpis?window=day&at=${encodeURIComponent('2024-03-01T12:00:00+08:00')}` });
