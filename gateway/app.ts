@@ -390,7 +390,11 @@ export class Gateway {
     // After the last commit, before the broker (an mqtt sink may publish to it) and the store.
     if (this.sinks) await step('sinks', () => this.sinks?.stop({ flushMs: this.opts.sinkFlushMs ?? 5_000 }));
     if (this.broker) await step('broker', () => this.broker?.stop());
-    if (this.store?.isOpen) await step('store', () => this.store.close());
+    // The checkpoint thread's connection closes first, so the store's close is the last one.
+    if (this.store?.isOpen) await step('store', async () => {
+      await this.store.checkpointer?.stop();
+      this.store.close();
+    });
     this.state = 'stopped';
     this.log.info('gateway stopped');
   }

@@ -16,6 +16,7 @@ import type { Logger } from 'pino';
 export class WalCheckpointer {
   private worker: Worker | undefined;
   private stopped = false;
+  private exited: Promise<void> | undefined;
   /** Checkpoints run and WAL frames copied, from the worker's reports. */
   readonly stats = { runs: 0, frames: 0, busy: 0 };
 
@@ -65,17 +66,23 @@ export class WalCheckpointer {
   }
 
   /**
-   * Stop the thread, before the store's connection closes and truncates the WAL itself (that
-   * checkpoint waits, by busy_timeout, for one the thread may be finishing).
+   * Stop the thread: it closes its connection and exits (terminated if it has not within 2 s).
+   * Resolves once it has, so the store's own close is then the last one (and removes the WAL
+   * file); `Store.close()` calls it without waiting, the gateway waits.
    */
-  stop(): void {
+  stop(): Promise<void> {
     this.stopped = true;
     const w = this.worker;
     this.worker = undefined;
     if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
-    if (!w) return;
-    w.postMessage('stop');
-    void w.terminate();
+    if (w) {
+      const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
+      const timer = setTimeout(() => void w.terminate(), 2_000);
+      timer.unref();
+      w.postMessage('stop');
+      this.exited = exited.finally(() => clearTimeout(timer));
+    }
+    return this.exited ?? Promise.resolve();
   }
 }
 

@@ -325,7 +325,7 @@ export class Store {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.checkpointer?.stop();
+    void this.checkpointer?.stop();
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {

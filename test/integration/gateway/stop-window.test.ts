@@ -1,4 +1,5 @@
 import mqtt from 'mqtt';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
@@ -63,6 +64,9 @@ sinks: [{ id: north, type: mqtt, connection: local, topic_prefix: "fc/{site}", f
     await waitFor(() => acked.size > 500, 10_000);
     await gw.stop();
     running = false;
+    // Stopped means closed: the checkpoint thread's connection went first, and the store's last
+    // close folded the WAL in and removed it (nothing changes on disk after stop returns).
+    expect(existsSync(`${db}-wal`)).toBe(false);
     // A publish the broker never answered stays pending in its client: end them, and count only
     // what was acknowledged.
     for (const c of clients) c.end(true);
