@@ -79,6 +79,8 @@ export class WalCheckpointer {
       const exited = new Promise<void>((resolve) => w.once('exit', () => resolve()));
       const timer = setTimeout(() => void w.terminate(), 2_000);
       timer.unref();
+      // Held (referenced) while it winds down: a process waiting for it must not see an empty event loop.
+      w.ref();
       w.postMessage('stop');
       this.exited = exited.finally(() => clearTimeout(timer));
     }
