@@ -391,10 +391,7 @@ export class Gateway {
     if (this.sinks) await step('sinks', () => this.sinks?.stop({ flushMs: this.opts.sinkFlushMs ?? 5_000 }));
     if (this.broker) await step('broker', () => this.broker?.stop());
     // The checkpoint thread's connection closes first, so the store's close is the last one.
-    if (this.store?.isOpen) await step('store', async () => {
-      await this.store.checkpointer?.stop();
-      this.store.close();
-    });
+    if (this.store?.isOpen) await step('store', () => this.store.checkpointer?.stop().then(() => this.store.close()) ?? this.store.close());
     this.state = 'stopped';
     this.log.info('gateway stopped');
   }
