@@ -127,8 +127,6 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   },
   heat_meter: {
     description: 'heat meter (热量表): heat delivered by an energy station or to a building',
-    beyondSpec:
-      'an energy station (OPC UA) meters the heat it delivers; heat_pump.heat_output is one machine, not the station, and a tank has no flow or return temperature',
     metrics: {
       thermal_power: gauge('W', 'heat flow'),
       thermal_total: counter('Wh', 'heat delivered'),

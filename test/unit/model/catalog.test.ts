@@ -19,7 +19,7 @@ describe('metric catalog', () => {
 
   it('gives the reason for every class beyond the spec', () => {
     const beyond = Object.entries(CATALOG).filter(([, d]) => d.beyondSpec !== undefined);
-    expect(beyond.map(([c]) => c)).toEqual(['heat_meter']);
+    // heat_meter was the last one; spec/metrics.md took it in. A new one must give its reason.
     for (const [, d] of beyond) expect(d.beyondSpec?.length).toBeGreaterThan(20);
   });
 
