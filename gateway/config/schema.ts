@@ -64,10 +64,14 @@ const apiLimits = strict({
   /** An idle keep-alive connection is closed after this. */
   keep_alive_timeout: duration('5s'),
   /** /api/live streams open at once, in all (503 beyond) and per client address (429 beyond). */
-  live_streams: z.number().int().min(1).max(100_000).default(100),
-  live_streams_per_client: z.number().int().min(1).max(100_000).default(10),
-  /** Bytes waiting for one live reader; a reader that falls this far behind is dropped (and counted). */
-  live_buffer: size('256kB'),
+  live_streams: z.number().int().min(1).max(100_000).default(64),
+  live_streams_per_client: z.number().int().min(1).max(100_000).default(8),
+  /**
+   * Bytes waiting for one live reader; a reader that falls this far behind is dropped (and
+   * counted). It must hold the largest burst a healthy reader gets: one store commit (up to
+   * store.batch.max_rows samples, about 150 bytes each on the stream).
+   */
+  live_buffer: size('1MB'),
 });
 
 export const apiSchema = strict({
