@@ -86,7 +86,7 @@ export const apiSchema = strict({
    * and `host`. Checked whenever no token is configured (stops DNS rebinding from a browser),
    * and always once this list is not empty.
    */
-  allowed_hosts: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.:_-]+)$/, 'must be a host name or address without a port')).default([]),
+  allowed_hosts: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+|[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*)$/, 'must be a host name or address without a port')).default([]),
   limits: apiLimits.default(apiLimits.parse({})),
 });
 
