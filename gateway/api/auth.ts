@@ -110,7 +110,11 @@ export function pathOf(url: string): string {
 function takeToken(req: FastifyRequest): string | undefined | null {
   const query = req.query as Record<string, unknown> | null | undefined;
   const fromQuery = query?.['access_token'];
-  if (query && 'access_token' in query) delete query['access_token'];
+  if (query && 'access_token' in query) {
+    delete query['access_token'];
+    // Out of the raw URL too: whatever logs a request later (fastify's own warnings) cannot show it.
+    req.raw.url = withoutToken(req.raw.url ?? '');
+  }
   const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^bearer[ \t]+(\S+)[ \t]*$/i.exec(header);
@@ -118,6 +122,24 @@ function takeToken(req: FastifyRequest): string | undefined | null {
   }
   if (fromQuery === undefined) return undefined;
   return typeof fromQuery === 'string' ? fromQuery : null;
+}
+
+/** A URL with every `access_token` parameter removed (however its name was encoded). */
+export function withoutToken(url: string): string {
+  const q = url.indexOf('?');
+  if (q === -1) return url;
+  const kept = url
+    .slice(q + 1)
+    .split('&')
+    .filter((pair) => {
+      const name = pair.split('=')[0] ?? '';
+      try {
+        return decodeURIComponent(name.replace(/\+/g, ' ')) !== 'access_token';
+      } catch {
+        return true;
+      }
+    });
+  return kept.length ? `${url.slice(0, q)}?${kept.join('&')}` : url.slice(0, q);
 }
 
 const WILDCARDS = new Set(['0.0.0.0', '[::]']);

@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { withoutToken } from '../../../gateway/api/auth.js';
 import { apiRoutes } from '../../../gateway/api/server.js';
 import { waitFor } from '../../helpers/peers.js';
 import { ADMIN_TOKEN, rawRequest, READ_TOKEN, startApiGateway, T0, type TestGateway } from './api-helpers.js';
@@ -194,6 +195,9 @@ describe('access_token and time parameters', () => {
       expect((await rawRequest(t.port, path)).status).toBeGreaterThanOrEqual(400);
     expect((await rawRequest(t.port, `/api/reload?access_token=${READ_TOKEN}`, { method: 'POST' })).status).toBe(403);
     expect((await rawRequest(t.port, '/api/devices', { headers: { authorization: `Bearer ${wrong}` } })).status).toBe(401);
+    // Taken out of the raw URL as well, however its name is spelled, for whatever logs it later.
+    expect(withoutToken(`/api/live?types=alert&access_token=${READ_TOKEN}&access%5Ftoken=x&device=m-1`)).toBe('/api/live?types=alert&device=m-1');
+    expect(withoutToken(`/api/live?access_token=${READ_TOKEN}`)).toBe('/api/live');
     const log = t.logText();
     expect(log).toContain('API request refused');
     for (const secret of [READ_TOKEN, ADMIN_TOKEN, wrong]) expect(log).not.toContain(secret);
