@@ -68,6 +68,25 @@ describe('HTTP timeouts', () => {
   }, 20_000);
 });
 
+describe('live streams outlive the request and idle timeouts', () => {
+  it('keeps a quiet stream open past request_timeout and idle_timeout with heartbeats', async () => {
+    t = await startApiGateway(`tokens: [${READ_TOKEN}], limits: { header_timeout: 300ms, request_timeout: 500ms, idle_timeout: 1500ms }`);
+    const s = await openSocket(t.port);
+    let text = '';
+    let closed = false;
+    s.on('data', (d: Buffer) => (text += d.toString()));
+    s.on('close', () => (closed = true));
+    s.write(`GET /api/live?types=alert HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${READ_TOKEN}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 3500));
+    t.gw.live.publish({ kind: 'alert', data: { kpi: 'still-here' } });
+    await waitFor(() => text.includes('still-here'), 2_000);
+    expect(closed).toBe(false);
+    // Heartbeats every idle_timeout / 3 kept the socket from counting as idle.
+    expect(text.split(': keep-alive').length - 1).toBeGreaterThanOrEqual(5);
+    s.destroy();
+  }, 15_000);
+});
+
 describe('live stream limits', () => {
   it('caps streams per client address (429) and in all (503), with Retry-After, and counts refusals', async () => {
     t = await startApiGateway(`tokens: [${READ_TOKEN}], limits: { live_streams: 4, live_streams_per_client: 2 }`);
