@@ -5,6 +5,11 @@ import type { ApiContext } from './server.js';
 /** Routes that change the running gateway (registered in the context that needs an admin token). */
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const log = ctx.log.child({ part: 'api' });
+  // Admin routes take no body; whatever a client sends (curl -d '', an empty JSON body) is read
+  // up to 4 kB and ignored rather than refused for its type. Bodies are read only after the
+  // admin check passed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer', bodyLimit: 4096 }, (_req, _body, done) => done(null, undefined));
 
   // The same reload as SIGHUP. It may restart the gateway, this API included, so the answer is
   // "accepted" and the outcome goes to the log, as it does for a signal.
