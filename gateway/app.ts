@@ -36,6 +36,8 @@ export interface GatewayOptions {
   env?: NodeJS.ProcessEnv;
   /** Extra API route modules. */
   apiPlugins?: ApiPlugin[];
+  /** What POST /api/reload (an admin token) triggers: `fcgw start` passes its SIGHUP reload. */
+  reload?: () => unknown;
   /** Register default process metrics (off in tests that build many gateways). */
   processMetrics?: boolean;
   /** On stop, how long the sinks may keep sending what is committed (default 5 s; the rest waits in the store). */
@@ -200,6 +202,8 @@ export class Gateway {
           log: this.log,
           live: this.live,
           tokens: cfg.api.tokens,
+          api: cfg.api,
+          reload: this.opts.reload,
           health: () => this.health(),
           devices: () => this.deviceViews(),
         },

@@ -149,7 +149,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
     level: verbose ? 'debug' : config.logging.level,
     ...(config.logging.pretty !== undefined ? { pretty: config.logging.pretty } : {}),
   });
-  let gw = Gateway.create({ config, log });
+  let gw = Gateway.create({ config, log, reload: () => reload() });
   let stopping: Promise<void> | undefined;
   let reloading: Promise<void> | undefined;
   let exitCode = 0;
@@ -193,7 +193,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       }
       log.info({ file, why: outcome.reason }, 'config reload: restarting with the new config');
       await gw.stop();
-      gw = Gateway.create({ config: next, log });
+      gw = Gateway.create({ config: next, log, reload: () => reload() });
       try {
         await gw.start();
         running = next;
@@ -201,7 +201,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
       } catch (err) {
         log.error({ err }, 'the new config did not start; going back to the previous one');
         await gw.stop().catch(() => undefined);
-        gw = Gateway.create({ config: running, log });
+        gw = Gateway.create({ config: running, log, reload: () => reload() });
         await gw.start();
       }
     })()

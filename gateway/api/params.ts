@@ -9,16 +9,26 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** Extra response headers (Retry-After, WWW-Authenticate). */
+    readonly headers?: Readonly<Record<string, string>>,
   ) {
     super(message);
   }
 }
 
-/** ISO-8601 or epoch milliseconds → epoch ms. */
+/** Times the API accepts: 1970-01-01 to 9999-12-31 (beyond, a date cannot even be printed as ISO-8601). */
+export const TIME_MIN = 0;
+export const TIME_MAX = Date.UTC(9999, 11, 31, 23, 59, 59, 999);
+
+/** ISO-8601 or epoch milliseconds → epoch ms, within TIME_MIN..TIME_MAX. */
 export const time = z.string().transform((s, ctx) => {
   const t = /^-?\d+$/.test(s) ? Number(s) : Date.parse(s);
   if (!Number.isFinite(t)) {
-    ctx.addIssue({ code: 'custom', message: `"${s}" is not a time (ISO-8601 or epoch milliseconds)` });
+    ctx.addIssue({ code: 'custom', message: `"${s.slice(0, 40)}" is not a time (ISO-8601 or epoch milliseconds)` });
+    return z.NEVER;
+  }
+  if (t < TIME_MIN || t > TIME_MAX) {
+    ctx.addIssue({ code: 'custom', message: `"${s.slice(0, 40)}" is outside 1970-01-01 … 9999-12-31` });
     return z.NEVER;
   }
   return t;
@@ -56,7 +66,6 @@ export const liveQuery = z.strictObject({
   class: deviceClass.optional(),
   /** Comma-separated: sample, event, alert, stale. */
   types: z.string().optional(),
-  access_token: z.string().optional(),
 });
 
 export function parseQuery<T extends z.ZodType>(schema: T, query: unknown): z.output<T> {

@@ -1,14 +1,16 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { timingSafeEqual } from 'node:crypto';
-import { metricDef } from '../model/catalog.js';
+import { apiSchema, type ApiConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import type { GatewayMetrics } from '../runtime/metrics.js';
-import { deviceActivity, latest, queryEvents, rawSeries, rollupSeries } from '../store/queries.js';
+import { deviceActivity } from '../store/queries.js';
 import type { Store } from '../store/store.js';
+import { registerAdminRoutes } from './admin-routes.js';
+import { ApiGuard, pathOf, type Access, type Scope } from './auth.js';
+import { registerDataRoutes } from './data-routes.js';
 import { registerLive } from './live-route.js';
 import type { LiveHub } from './live.js';
-import { ApiError, eventsQuery, latestQuery, parseQuery, seriesQuery } from './params.js';
+import { ApiError } from './params.js';
 
 export interface DeviceView {
   id: string;
@@ -41,101 +43,125 @@ export interface ApiContext {
   clock: Clock;
   log: Logger;
   live: LiveHub;
+  /** Tokens of scope read (api.tokens). */
   tokens: readonly string[];
+  /** The rest of the api section (admin tokens, allowed hosts, limits); its defaults where absent. */
+  api?: Partial<Pick<ApiConfig, 'host' | 'admin_tokens' | 'allowed_hosts' | 'limits'>>;
+  /** What POST /api/reload (admin) triggers: the same reload as SIGHUP. Absent: the route answers 503. */
+  reload?: () => unknown;
   health(): HealthReport;
   devices(): DeviceView[];
 }
 
-/** A route module added by another part of the gateway (KPIs, the dashboard). */
-export type ApiPlugin = (app: FastifyInstance) => void | Promise<void>;
+/**
+ * A route module added by another part of the gateway (KPIs, the dashboard). Its routes need a
+ * read token unless it says otherwise: `access = 'public'` only for modules that serve no data.
+ */
+export type ApiPlugin = ((app: FastifyInstance) => void | Promise<void>) & { access?: Access };
 
-const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
+/** A registered route and the access it needs (for tests and for the startup check below). */
+export interface ApiRoute {
+  method: string;
+  url: string;
+  access: Access;
+}
+
+const ROUTES = new WeakMap<FastifyInstance, ApiRoute[]>();
+
+/** Every route of an API built by buildApi, with its access level. */
+export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
+  return ROUTES.get(app) ?? [];
+}
+
+const API_DEFAULTS = apiSchema.parse({});
 
 /** Build the HTTP API without listening, so tests can `inject()` requests. */
 export async function buildApi(ctx: ApiContext, plugins: ApiPlugin[] = []): Promise<FastifyInstance> {
+  const limits = { ...API_DEFAULTS.limits, ...ctx.api?.limits };
   const app = Fastify({
     // Per-request lines (fastify logs them at info) would drown the gateway's own log: the API's
     // logger starts at warn. (The `disableRequestLogging` option is deprecated in fastify 5.)
-    loggerInstance: ctx.log.child({ part: 'api' }, { level: ctx.log.isLevelEnabled('warn') ? 'warn' : ctx.log.level }) as unknown as FastifyBaseLogger,
+    // Whatever fastify logs of a request carries its path, never its query (an access_token).
+    loggerInstance: ctx.log.child(
+      { part: 'api' },
+      {
+        level: ctx.log.isLevelEnabled('warn') ? 'warn' : ctx.log.level,
+        serializers: { req: (req: { method?: string; url?: string; ip?: string }) => ({ method: req.method, path: pathOf(req.url ?? ''), ip: req.ip }) },
+      },
+    ) as unknown as FastifyBaseLogger,
+    // A slow-header (slowloris) socket is answered 408 and closed after header_timeout; Node
+    // checks its connections every connectionsCheckingInterval, so that is kept well below it.
+    http: {
+      headersTimeout: limits.header_timeout,
+      requestTimeout: limits.request_timeout,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(limits.header_timeout / 4))),
+    },
+    requestTimeout: limits.request_timeout,
+    connectionTimeout: limits.idle_timeout,
+    keepAliveTimeout: limits.keep_alive_timeout,
+    // No route takes a body larger than this; the admin routes take none.
+    bodyLimit: 64 * 1024,
   }) as unknown as FastifyInstance;
 
+  const guard = new ApiGuard(
+    {
+      readTokens: ctx.tokens,
+      adminTokens: ctx.api?.admin_tokens ?? [],
+      listenHost: ctx.api?.host ?? API_DEFAULTS.host,
+      allowedHosts: ctx.api?.allowed_hosts ?? [],
+    },
+    ctx.metrics,
+    ctx.log.child({ part: 'api' }),
+    ctx.clock,
+  );
+
   app.setErrorHandler((err: Error & { statusCode?: number; code?: string }, _req, reply) => {
-    if (err instanceof ApiError) return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    if (err instanceof ApiError) {
+      if (err.headers) reply.headers(err.headers);
+      return reply.code(err.status).send({ error: { code: err.code, message: err.message } });
+    }
     const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
     if (status >= 500) ctx.log.error({ err }, 'API request failed');
     return reply.code(status).send({ error: { code: err.code ?? 'INTERNAL', message: status >= 500 ? 'internal error' : err.message } });
   });
   app.setNotFoundHandler((req, reply) =>
-    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.url.split('?')[0]}` } }),
+    reply.code(404).send({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${pathOf(req.url)}` } }),
   );
+  app.addHook('onRequest', guard.checkHost);
 
-  if (ctx.tokens.length) {
-    const tokens = ctx.tokens.map((t) => Buffer.from(t));
-    app.addHook('onRequest', async (req) => {
-      if (!req.url.startsWith('/api/') && !req.url.startsWith('/metrics')) return;
-      const header = req.headers.authorization;
-      const q = (req.query as Record<string, string> | undefined)?.['access_token'];
-      const given = Buffer.from(header?.startsWith('Bearer ') ? header.slice(7) : (q ?? ''));
-      if (!tokens.some((t) => t.length === given.length && timingSafeEqual(t, given)))
-        throw new ApiError(401, 'UNAUTHORISED', 'a valid bearer token is required');
+  // One encapsulated context per access level: a context's onRequest hook runs for exactly the
+  // routes the router matched in it, whatever spelling of the path led there.
+  const routes: ApiRoute[] = [];
+  const liveLimits = {
+    streams: limits.live_streams,
+    streamsPerClient: limits.live_streams_per_client,
+    bufferBytes: limits.live_buffer,
+    heartbeatMs: Math.min(15_000, Math.floor(limits.idle_timeout / 3)),
+  };
+  const contexts: Record<Access, (app: FastifyInstance) => void | Promise<void>> = {
+    public: async (scope) => {
+      for (const p of plugins) if (p.access === 'public') await p(scope);
+    },
+    read: async (scope) => {
+      registerDataRoutes(scope, ctx);
+      registerLive(scope, ctx, liveLimits);
+      for (const p of plugins) if ((p.access ?? 'read') === 'read') await p(scope);
+    },
+    admin: async (scope) => {
+      registerAdminRoutes(scope, ctx);
+      for (const p of plugins) if (p.access === 'admin') await p(scope);
+    },
+  };
+  for (const access of ['public', 'read', 'admin'] as const) {
+    await app.register(async (scope) => {
+      if (access !== 'public') scope.addHook('onRequest', guard.requireScope(access satisfies Scope));
+      scope.addHook('onRoute', (r) => {
+        for (const method of [r.method].flat()) routes.push({ method, url: r.url, access });
+      });
+      await contexts[access](scope);
     });
   }
-
-  app.get('/api/health', async () => ctx.health());
-
-  app.get('/api/devices', async () => ctx.devices());
-
-  app.get('/api/latest', async (req) => {
-    const q = parseQuery(latestQuery, req.query);
-    return latest(ctx.store, q).map((r) => ({
-      device: r.device,
-      class: r.class,
-      metric: r.metric,
-      ts: iso(r.ts),
-      value: r.value,
-      unit: metricDef(r.class, r.metric)?.unit ?? null,
-      quality: r.quality,
-      ...(r.reason ? { reason: r.reason } : {}),
-    }));
-  });
-
-  app.get('/api/series', async (req) => {
-    const q = parseQuery(seriesQuery, req.query);
-    const to = q.to ?? ctx.clock.now();
-    const from = q.from ?? to - 24 * 3_600_000;
-    if (from >= to) throw new ApiError(400, 'BAD_PARAMETER', 'from must be before to');
-    const info = ctx.store.series(q.device, q.metric);
-    if (!info) throw new ApiError(404, 'NO_SERIES', `no series ${q.device}/${q.metric}`);
-    const unit = metricDef(info.cls, q.metric)?.unit ?? null;
-    if (!q.step || q.step === 'raw') {
-      const points = rawSeries(ctx.store, q.device, q.metric, from, to, q.limit ?? 10_000);
-      return { device: q.device, metric: q.metric, unit, from: iso(from), to: iso(to), points: points.map(([t, v, ql]) => [iso(t), v, ql]) };
-    }
-    const rows = rollupSeries(ctx.store, q.device, q.metric, from, to, q.step);
-    return {
-      device: q.device,
-      metric: q.metric,
-      unit,
-      step: q.step,
-      from: iso(from),
-      to: iso(to),
-      points: rows.map((r) => [iso(r.ts), r.avg, 'good']),
-      rollups: rows.map((r) => ({ ts: iso(r.ts), count: r.count, avg: r.avg, min: r.min, max: r.max, last: r.last })),
-    };
-  });
-
-  app.get('/api/events', async (req) => {
-    const q = parseQuery(eventsQuery, req.query);
-    return queryEvents(ctx.store, q).map((e) => ({ ts: iso(e.ts), device: e.device, class: e.class, type: e.type, attributes: e.attributes }));
-  });
-
-  app.get('/metrics', async (_req, reply) => {
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
-
-  registerLive(app, ctx);
-  for (const p of plugins) await p(app);
+  ROUTES.set(app, routes);
   return app;
 }
 

@@ -130,3 +130,6 @@ export function webPlugin(app: FastifyInstance, opts: WebPluginOptions = {}): vo
     return send(join(vendorDir, name), req.headers['if-none-match'], reply);
   });
 }
+
+// The page, its scripts and uPlot hold no data: they load without a token (the data they fetch needs one).
+webPlugin.access = 'public' as const;

@@ -51,11 +51,43 @@ const broker = strict({
   }).optional(),
 });
 
-const api = strict({
+const apiToken = z.string().min(16, 'tokens must be at least 16 characters');
+
+/** Bounds on what one client can hold of the API: sockets, time, live streams, buffered bytes. */
+const apiLimits = strict({
+  /** A request's headers must arrive within this (slow-header sockets are closed with 408). */
+  header_timeout: duration('10s'),
+  /** A whole request (headers and body) must arrive within this. */
+  request_timeout: duration('30s'),
+  /** A socket with no traffic either way for this long is closed (live streams send a heartbeat). */
+  idle_timeout: duration('60s'),
+  /** An idle keep-alive connection is closed after this. */
+  keep_alive_timeout: duration('5s'),
+  /** /api/live streams open at once, in all (503 beyond) and per client address (429 beyond). */
+  live_streams: z.number().int().min(1).max(100_000).default(64),
+  live_streams_per_client: z.number().int().min(1).max(100_000).default(8),
+  /**
+   * Bytes waiting for one live reader; a reader that falls this far behind is dropped (and
+   * counted). It must hold the largest burst a healthy reader gets: one store commit (up to
+   * store.batch.max_rows samples, about 150 bytes each on the stream).
+   */
+  live_buffer: size('1MB'),
+});
+
+export const apiSchema = strict({
   host: z.string().default('127.0.0.1'),
   port: z.number().int().min(0).max(65535).default(8080),
-  /** Bearer tokens; required when the API listens off loopback. */
-  tokens: z.array(z.string().min(16, 'tokens must be at least 16 characters')).default([]),
+  /** Bearer tokens of scope `read` (data, live, metrics); a token is required off loopback. */
+  tokens: z.array(apiToken).default([]),
+  /** Bearer tokens of scope `admin`: everything `read` allows, plus reload (and commands to come). */
+  admin_tokens: z.array(apiToken).default([]),
+  /**
+   * Host names (or addresses) requests may name in their Host header besides the loopback ones
+   * and `host`. Checked whenever no token is configured (stops DNS rebinding from a browser),
+   * and always once this list is not empty.
+   */
+  allowed_hosts: z.array(z.string().regex(/^(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9._-]+|[0-9a-fA-F.]*:[0-9a-fA-F.]*:[0-9a-fA-F:.]*)$/, 'must be a host name or address without a port')).default([]),
+  limits: apiLimits.default(apiLimits.parse({})),
 });
 
 const logging = strict({
@@ -275,7 +307,7 @@ export const configSchema = strict({
   site,
   store: store.default(store.parse({})),
   broker: broker.default({}),
-  api: api.default(api.parse({})),
+  api: apiSchema.default(apiSchema.parse({})),
   logging: logging.default(logging.parse({})),
   pipeline: pipeline.default(pipeline.parse({})),
   privacy: privacy.default(privacy.parse({})),
@@ -290,6 +322,7 @@ export const configSchema = strict({
 }).superRefine(crossCheck);
 
 export type GatewayConfig = z.infer<typeof configSchema>;
+export type ApiConfig = GatewayConfig['api'];
 export type ConnectionConfig = GatewayConfig['connections'][number];
 export type DeviceConfig = GatewayConfig['devices'][number];
 export type DiscoverConfig = GatewayConfig['discover'][number];
@@ -360,8 +393,18 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
   const emb = c.broker.embedded;
   if (emb && !isLoopback(emb.host) && emb.users.length === 0)
     problem(['broker', 'embedded', 'users'], `the embedded broker listens on ${emb.host}: users are required off loopback`);
-  if (!isLoopback(c.api.host) && c.api.tokens.length === 0)
+  if (!isLoopback(c.api.host) && c.api.tokens.length === 0 && c.api.admin_tokens.length === 0)
     problem(['api', 'tokens'], `the API listens on ${c.api.host}: tokens are required off loopback`);
+  c.api.admin_tokens.forEach((t, i) => {
+    if (c.api.tokens.includes(t)) problem(['api', 'admin_tokens', i], 'this token is also in api.tokens: give each scope its own token');
+  });
+  const lim = c.api.limits;
+  if (lim.header_timeout < 100) problem(['api', 'limits', 'header_timeout'], 'must be at least 100ms');
+  if (lim.request_timeout < lim.header_timeout) problem(['api', 'limits', 'request_timeout'], 'must not be shorter than header_timeout');
+  if (lim.idle_timeout < 1000) problem(['api', 'limits', 'idle_timeout'], 'must be at least 1s');
+  if (lim.keep_alive_timeout < 100) problem(['api', 'limits', 'keep_alive_timeout'], 'must be at least 100ms');
+  if (lim.live_streams_per_client > lim.live_streams) problem(['api', 'limits', 'live_streams_per_client'], 'must not exceed live_streams');
+  if (lim.live_buffer < 4096) problem(['api', 'limits', 'live_buffer'], 'must be at least 4kB');
 
   if (Number.isNaN(Date.parse(c.simulators.start ?? '2000-01-01')))
     problem(['simulators', 'start'], 'must be an ISO time');

@@ -10,6 +10,8 @@ export const REDACT_PATHS = [
   '*.*.token',
   'tokens',
   '*.tokens',
+  'admin_tokens',
+  '*.admin_tokens',
   'password_hash',
   '*.password_hash',
   'authorization',

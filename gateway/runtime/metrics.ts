@@ -22,6 +22,9 @@ export class GatewayMetrics {
   readonly linkErrors: Counter<'connection' | 'kind'>;
   readonly driverMessages: Counter<'connection'>;
   readonly liveClients: Gauge;
+  readonly apiRefused: Counter<'reason'>;
+  readonly liveRefused: Counter<'reason'>;
+  readonly liveDropped: Counter<'reason'>;
 
   constructor(opts: { defaults?: boolean } = {}) {
     const registers = [this.registry];
@@ -93,5 +96,23 @@ export class GatewayMetrics {
       registers,
     });
     this.liveClients = new Gauge({ name: 'fcgw_live_clients', help: 'Connected /api/live clients', registers });
+    this.apiRefused = new Counter({
+      name: 'fcgw_api_refused_total',
+      help: 'API requests refused before any data: no or bad token (unauthorised), token without the scope (forbidden), Host not allowed (host)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.liveRefused = new Counter({
+      name: 'fcgw_live_refused_total',
+      help: '/api/live streams refused at a cap: all streams (total, 503) or one client address (per_client, 429)',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.liveDropped = new Counter({
+      name: 'fcgw_live_dropped_total',
+      help: '/api/live streams closed by the gateway: a reader that fell behind its buffer bound (slow_reader)',
+      labelNames: ['reason'],
+      registers,
+    });
   }
 }

@@ -116,6 +116,25 @@ targets:
     ]);
   });
 
+  it('takes admin tokens alone off loopback, and checks the api limits', () => {
+    expect(problems(`${minimal}api: { host: 0.0.0.0, admin_tokens: [admin-token-0123456789] }\n`)).toEqual([]);
+    const text = `${minimal}api:
+  tokens: [same-token-0123456789]
+  admin_tokens: [same-token-0123456789]
+  allowed_hosts: ["gw.lan:8080"]
+  limits: { header_timeout: 20s, request_timeout: 10s, live_streams: 2, live_streams_per_client: 3, live_buffer: 1kB }
+`;
+    expect(problems(text)).toEqual([
+      'api.allowed_hosts[0] (line 6): must be a host name or address without a port',
+      'api.admin_tokens[0] (line 5): this token is also in api.tokens: give each scope its own token',
+      'api.limits.request_timeout (line 7): must not be shorter than header_timeout',
+      'api.limits.live_streams_per_client (line 7): must not exceed live_streams',
+      'api.limits.live_buffer (line 7): must be at least 4kB',
+    ]);
+    const c = parseConfig(minimal, 'x.yaml', {});
+    expect(c.api).toMatchObject({ tokens: [], admin_tokens: [], allowed_hosts: [], limits: { header_timeout: 10_000, request_timeout: 30_000, live_streams: 64, live_buffer: 1_000_000 } });
+  });
+
   it('rejects a clear-text broker password and a wrong type', () => {
     const text = `${minimal}broker: { embedded: { users: [{ username: meter, password_hash: hunter2 }] } }\napi: { port: "80" }\n`;
     expect(problems(text)).toEqual([
