@@ -112,7 +112,7 @@ async function runSteps(log: Logger, steps: readonly Step[]): Promise<void> {
       done.push(step);
     } catch (err) {
       const unreverted: string[] = [];
-      for (const s of [step, ...done.reverse()]) {
+      for (const s of [step, ...[...done].reverse()]) {
         try {
           await s.revert();
         } catch (revertErr) {
