@@ -297,6 +297,7 @@ export class Gateway {
       set kpi(k) {
         gw.kpi = k;
       },
+      cursors: { list: () => this.store.listCursors().map((c) => c.consumer), drop: (c) => this.store.deleteCursor(c) },
       buildSinks: (cfg) => this.sinksFor(cfg),
       buildKpi: (cfg) => this.kpiFor(cfg),
     };

@@ -21,6 +21,8 @@ export interface Reloadable {
   profiles: Map<string, Profile>;
   sinks: Sinks | undefined;
   kpi: KpiEngine | undefined;
+  /** The consumers in the store's cursors table (a new sink adds its own when it starts). */
+  cursors: { list(): string[]; drop(consumer: string): void };
   /** Built, not started (no I/O). */
   buildSinks(cfg: Readonly<GatewayConfig>): Sinks;
   buildKpi(cfg: Readonly<GatewayConfig>): KpiEngine;
@@ -152,12 +154,22 @@ function kpiStep(gw: Reloadable, fresh: KpiEngine): Step {
 /** Running sinks send what they can within 2 s and stop; the new ones start from their durable cursors. */
 function sinksStep(gw: Reloadable, fresh: Sinks): Step {
   const previous = gw.sinks;
+  const cursorsBefore = new Set(gw.cursors.list());
   const swap = async (from: Sinks | undefined, to: Sinks | undefined, flushMs: number) => {
     gw.sinks = undefined;
     await from?.stop({ flushMs }).catch((err: unknown) => gw.log.warn({ err }, 'error while stopping the sinks'));
     gw.sinks = to;
     await to?.start();
   };
-  // Undone without a flush: what the new sinks did not send is still after the cursors.
-  return { name: 'sinks', apply: () => swap(previous, fresh, 2_000), revert: () => swap(fresh, previous, 0) };
+  return {
+    name: 'sinks',
+    apply: () => swap(previous, fresh, 2_000),
+    revert: async () => {
+      // Undone without a flush: what the new sinks did not send is still after the cursors. The
+      // cursor a new sink made goes again (it would hold back retention for a sink that never ran).
+      await swap(fresh, undefined, 0);
+      for (const c of gw.cursors.list()) if (!cursorsBefore.has(c)) gw.cursors.drop(c);
+      await swap(undefined, previous, 0);
+    },
+  };
 }

@@ -123,7 +123,8 @@ describe('a reload that fails part way', () => {
     await waitFor(async () => settled(await observable(gw)), 10_000);
     const before = await observable(gw);
     expect(before).toMatchObject({ status: 'ok', target: 0.1, sinks: [{ id: 'north', state: 'ok' }] });
-    const running = { config: gw.config, profiles: gw.profiles, devices: gw.devices.all().map((d) => d.config) };
+    const cursors = () => gw.store.listCursors().map((c) => c.consumer).sort();
+    const running = { config: gw.config, profiles: gw.profiles, devices: gw.devices.all().map((d) => d.config), cursors: cursors() };
     const rateBefore = await rate();
     expect(rateBefore).toBeGreaterThan(0);
 
@@ -138,6 +139,8 @@ describe('a reload that fails part way', () => {
     expect(gw.config).toBe(running.config);
     expect(gw.profiles).toBe(running.profiles);
     expect(gw.devices.all().map((d) => d.config)).toEqual(running.devices);
+    // No cursor of the new sink is left behind to hold back retention.
+    expect(cursors()).toEqual(running.cursors);
     await waitFor(async () => JSON.stringify(await observable(gw)) === JSON.stringify(before), 10_000).catch(() => undefined);
     expect(await observable(gw)).toEqual(before);
 
