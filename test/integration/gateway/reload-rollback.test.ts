@@ -164,4 +164,18 @@ describe('a reload that fails part way', () => {
     expect(await gw.reconfigure(next)).toEqual({ applied: true, restarted: ['local', 'plant'], unchanged: [], kpi: true, sinks: true });
     expect((await observable(gw)).sinks.map((s) => s.id)).toEqual(['north', 'south']);
   }, 60_000);
+
+  it('says so when a part cannot be put back (RELOAD_ROLLBACK_FAILED), naming it', async () => {
+    const { gw, config, lines } = await setup();
+    await waitFor(() => gw.driverHealth().every((d) => d.state === 'connected'), 10_000);
+    // The new Modbus driver fails to start, and so does the running one rebuilt to take its place.
+    const spy = vi.spyOn(ModbusDriver.prototype, 'start').mockRejectedValueOnce(new Error('new driver (injected)')).mockRejectedValueOnce(new Error('old driver (injected)'));
+    await expect(gw.reconfigure(config({ poll: '600ms' }))).rejects.toMatchObject({
+      code: 'RELOAD_ROLLBACK_FAILED',
+      message: 'reload failed at drivers (new driver (injected)); drivers could not be put back',
+    });
+    expect(spy).toHaveBeenCalledTimes(2);
+    expect(lines.find((l) => typeof l['msg'] === 'string' && l['msg'].startsWith('config reload failed at drivers and could not be fully undone'))).toMatchObject({ unreverted: ['drivers'] });
+    expect(lines.some((l) => typeof l['msg'] === 'string' && l['msg'].includes('the running config stays'))).toBe(false);
+  }, 30_000);
 });
