@@ -62,6 +62,7 @@ export class Store {
   private readonly seriesByKey = new Map<string, SeriesInfo>();
   private readonly seriesById = new Map<number, SeriesInfo>();
   private readonly tagCache = new Map<string, Record<string, string>>();
+  private newestSeries = 0;
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
   private closed = false;
@@ -159,9 +160,7 @@ export class Store {
 
   /** Learn series written by another connection since (a read-only store next to a running gateway). */
   refreshSeries(): void {
-    let newest = 0;
-    for (const id of this.seriesById.keys()) if (id > newest) newest = id;
-    for (const r of this.stmt.seriesSince.all(newest) as { id: number; device: string; class: string; metric: string }[]) {
+    for (const r of this.stmt.seriesSince.all(this.newestSeries) as { id: number; device: string; class: string; metric: string }[]) {
       this.remember({ id: r.id, device: r.device, cls: r.class, metric: r.metric });
     }
   }
@@ -208,6 +207,7 @@ export class Store {
   }
 
   private remember(info: SeriesInfo): void {
+    if (info.id > this.newestSeries) this.newestSeries = info.id;
     this.seriesByKey.set(`${info.device}\u0000${info.metric}`, info);
     this.seriesById.set(info.id, info);
   }
