@@ -19,7 +19,8 @@ import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { GatewayError } from './runtime/errors.js';
-import { planReload, resolveProfiles, type ReconfigureResult } from './runtime/reload-plan.js';
+import { resolveProfiles, type ReconfigureResult } from './runtime/reload-plan.js';
+import { reconfigure, type Reloadable } from './runtime/reconfigure.js';
 import { DriverSet } from './runtime/driver-set.js';
 import { healthReport } from './runtime/health.js';
 import { explainDevice, probeDevice } from './runtime/explain.js';
@@ -234,7 +235,14 @@ export class Gateway {
    */
   private startKpi(cfg: Readonly<GatewayConfig>): void {
     this.kpi?.stop();
-    const kpi = createKpiEngine({
+    const kpi = this.kpiFor(cfg);
+    kpi.start();
+    this.kpi = kpi;
+  }
+
+  /** The KPI engine of a config; built, not started. */
+  private kpiFor(cfg: Readonly<GatewayConfig>): KpiEngine {
+    return createKpiEngine({
       config: cfg,
       store: this.store,
       clock: this.clock,
@@ -246,72 +254,57 @@ export class Gateway {
       },
       onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
     });
-    kpi.start();
-    this.kpi = kpi;
   }
 
   /**
-   * Apply a new config in place, per connection (`kill -HUP`). Only the connections whose
-   * settings, devices, discovery rules or profiles changed are restarted; every other link keeps
-   * its socket, its session and its poll period, and the store, the broker and the API are
-   * untouched. While an embedded-broker connection is swapped the broker holds
-   * publishes unacknowledged, so nothing is lost in between. New targets or KPI settings start a
-   * new KPI engine (its state is in the store); new sinks replace the old ones, each resuming
-   * from its durable cursor. A change to any other section cannot be applied in place: the
-   * result says so and the caller restarts the gateway.
-   * Validation (profiles, driver options) happens before anything is stopped.
+   * Apply a new config in place, per connection (`kill -HUP`), as a transaction: everything new
+   * is built and validated first, then swapped; a step that fails puts every part back as it
+   * was (runtime/reconfigure.ts). A change that cannot be applied in place says so and the
+   * caller restarts the gateway.
    */
   async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
     if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
-    const old = this.config;
-    const profiles = resolveProfiles(next, this.log);
-    const plan = planReload(old, next, this.profiles, profiles);
-    if ('reason' in plan) return { applied: false, reason: plan.reason };
-    const { changed, unchanged, kpi, sinks } = plan;
-    // Built now, so a sink the new config cannot make stops the reload before anything changed.
-    const freshSinks = sinks ? this.sinksFor(next) : undefined;
-    const rest = async () => {
-      if (freshSinks) await this.replaceSinks(freshSinks);
-      if (kpi) this.startKpi(next);
+    return reconfigure(this.reloadable(), next);
+  }
+
+  /** The parts a reload swaps, as the reload sees them. */
+  private reloadable(): Reloadable {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the accessors below swap this gateway's parts
+    const gw = this;
+    return {
+      log: this.log,
+      devices: this.devices,
+      drivers: this.drivers,
+      staleness: this.staleness,
+      broker: this.broker,
+      get config() {
+        return gw.current;
+      },
+      set config(c) {
+        gw.current = c;
+      },
+      get profiles() {
+        return gw.profiles;
+      },
+      set profiles(p) {
+        gw.profiles = p;
+      },
+      get sinks() {
+        return gw.sinks;
+      },
+      set sinks(s) {
+        gw.sinks = s;
+      },
+      get kpi() {
+        return gw.kpi;
+      },
+      set kpi(k) {
+        gw.kpi = k;
+      },
+      cursors: { list: () => this.store.listCursors().map((c) => c.consumer), drop: (c) => this.store.deleteCursor(c) },
+      buildSinks: (cfg) => this.sinksFor(cfg),
+      buildKpi: (cfg) => this.kpiFor(cfg),
     };
-    if (!changed.length) {
-      this.current = next;
-      await rest();
-      return { applied: true, restarted: [], unchanged, kpi, sinks };
-    }
-
-    // Build the new drivers first (this validates them) on a registry that already holds the
-    // new devices; nothing running is touched until every one of them was accepted.
-    const isChanged = (id: string) => changed.includes(id);
-    const removed = this.devices.all().filter((d) => isChanged(d.config.connection) && (!d.discovered || !next.connections.some((c) => c.id === d.config.connection)));
-    const added = next.devices.filter((d) => d.enabled && isChanged(d.connection)).map((d) => ({ config: d, profile: profiles.get(d.profile) as Profile, discovered: false }));
-    this.devices.swap(removed, added);
-    this.current = next;
-    const previousProfiles = this.profiles;
-    this.profiles = profiles;
-    let fresh: Driver[];
-    try {
-      fresh = next.connections.filter((c) => isChanged(c.id)).map((c) => this.drivers.create(c));
-    } catch (err) {
-      this.devices.swap(added, removed);
-      this.current = old;
-      this.profiles = previousProfiles;
-      throw err;
-    }
-
-    const embedded = (c: Readonly<GatewayConfig>) => c.connections.some((x) => isChanged(x.id) && x.protocol === 'mqtt' && x.url === 'embedded');
-    const hold = this.broker && (embedded(old) || embedded(next)) ? this.broker : undefined;
-    hold?.hold();
-    try {
-      await this.drivers.replace(changed, fresh);
-    } finally {
-      hold?.open();
-    }
-    // A device that is gone is not "quiet".
-    for (const d of removed) if (!this.devices.get(d.config.id)) this.staleness.forget(d.config.id);
-    await rest();
-    if (!kpi) this.kpi?.setDevices(next);
-    return { applied: true, restarted: changed, unchanged, kpi, sinks };
   }
 
   /** Start sinks, each from its durable cursor; running ones first send what they can within 2 s and stop. */

@@ -1,7 +1,7 @@
 import { makeEventSource, type KpiContext, type KpiSettings, type KpiValue, type Scope } from './context.js';
 import { balance, lowCarbon, type Balance } from './low-carbon.js';
 import { KPIS, KPI_NAMES, type KpiWindow, type Scene } from './names.js';
-import type { DeviceInfo, KpiQueries } from './queries.js';
+import type { DeviceInfo, KpiReads } from '../store/kpi-reads.js';
 import { service } from './service.js';
 import { SeriesReader } from './source.js';
 import { transport } from './transport.js';
@@ -64,7 +64,7 @@ export class KpiPass {
   private readonly events: KpiContext['events'];
 
   constructor(
-    q: KpiQueries,
+    q: KpiReads,
     readonly now: number,
     private readonly opts: CalculatorOptions,
   ) {

@@ -1,6 +1,6 @@
 import type { TargetConfig } from '../config/schema.js';
 import type { KpiWindow } from './names.js';
-import type { DeviceInfo, EventRow, KpiQueries } from './queries.js';
+import type { DeviceInfo, EventRow, KpiReads } from '../store/kpi-reads.js';
 import type { Measure, SeriesReader } from './source.js';
 import type { RatePart } from './energy.js';
 
@@ -119,7 +119,7 @@ export function energy(ctx: KpiContext, device: string, counter: string, rate: s
 
 export const ratio = (num: number, den: number): number | null => (den > 0 ? num / den : null);
 
-export function makeEventSource(q: KpiQueries): KpiContext['events'] {
+export function makeEventSource(q: KpiReads): KpiContext['events'] {
   const memo = new Map<string, EventRow[]>();
   return (types, from, to) => {
     const key = `${types.join(',')}:${from}:${to}`;

@@ -1,4 +1,3 @@
-import type Database from 'better-sqlite3';
 import type { Logger } from 'pino';
 import type { GatewayConfig, TargetConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
@@ -6,7 +5,8 @@ import { AlertKeeper, type AlertView } from './alerts.js';
 import { KpiPass, type CalculatorOptions, type KpiResult } from './compute.js';
 import type { KpiSettings } from './context.js';
 import type { KpiWindow } from './names.js';
-import { KpiQueries } from './queries.js';
+import type { KpiReads } from '../store/kpi-reads.js';
+import type { Store } from '../store/store.js';
 import { KpiStateDb } from './state-db.js';
 import { judge, scopeText, targetKey, type TargetStatus } from './targets.js';
 import { formatLocal, previousWindow, windowAt, windowsBetween, type KpiWindowSpan } from './windows.js';
@@ -19,8 +19,8 @@ import { formatLocal, previousWindow, windowAt, windowsBetween, type KpiWindowSp
 
 export interface KpiEngineDeps {
   config: Readonly<GatewayConfig>;
-  /** The store (only its better-sqlite3 handle is used). */
-  store: { db: Database.Database };
+  /** The store: its KPI reads, and the module's own tables through it. */
+  store: Pick<Store, 'kpiReads' | 'ownTables'>;
   clock: Clock;
   log: Logger;
   /** Publishes an alert on MQTT; the app passes its broker's publish. Topic: fc/{site}/alerts. */
@@ -101,7 +101,7 @@ export class KpiEngine {
   readonly targets: readonly TargetConfig[];
   private calc: CalculatorOptions;
   private readonly tz: string;
-  private q: KpiQueries | undefined;
+  private q: KpiReads | undefined;
   private db: KpiStateDb | undefined;
   private keeper: AlertKeeper | undefined;
   private timer: NodeJS.Timeout | undefined;
@@ -119,10 +119,10 @@ export class KpiEngine {
     this.calc = calculatorOptions(config, this.deps.wrapOf);
   }
 
-  private open(): { q: KpiQueries; db: KpiStateDb; keeper: AlertKeeper } {
+  private open(): { q: KpiReads; db: KpiStateDb; keeper: AlertKeeper } {
     if (!this.q || !this.db || !this.keeper) {
-      this.q = new KpiQueries(this.deps.store.db);
-      this.db = new KpiStateDb(this.deps.store.db);
+      this.q = this.deps.store.kpiReads();
+      this.db = new KpiStateDb(this.deps.store);
       const sinks = { log: this.deps.log, tz: this.tz, site: this.deps.config.site.id };
       this.keeper = new AlertKeeper(this.db, {
         ...sinks,

@@ -1,6 +1,6 @@
 import { cadenceGapOf, counterOverWindow, positiveSteps, type CounterPoint, type CounterResult, type SpanOptions } from './energy.js';
 import { toCounterPoint } from './points.js';
-import type { KpiQueries, RollupState } from './queries.js';
+import type { KpiReads, RollupState } from '../store/kpi-reads.js';
 import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, intervalOf, isSuspicious, mergeStreams, type HourBucket } from './rollups.js';
 
 /**
@@ -14,7 +14,7 @@ import { HOUR_MS, cleanHourPoints, estimatedHourPoints, hourCoverage, intervalOf
 
 type RawPoints = (sid: number, from: number, to: number) => CounterPoint[];
 
-export function counterFromRollups(q: KpiQueries, state: RollupState, sid: number, from: number, to: number, o: SpanOptions, raw: RawPoints): CounterResult | undefined {
+export function counterFromRollups(q: KpiReads, state: RollupState, sid: number, from: number, to: number, o: SpanOptions, raw: RawPoints): CounterResult | undefined {
   if (!state.usable) return undefined;
   const covEnd = Math.min(to, o.now);
   const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
@@ -46,7 +46,7 @@ export function counterFromRollups(q: KpiQueries, state: RollupState, sid: numbe
 }
 
 /** Hour by hour: hours that went down are re-read raw, or estimated once their samples are gone. */
-function detailed(q: KpiQueries, state: RollupState, sid: number, from: number, to: number, o: SpanOptions, raw: RawPoints, interval: number): CounterResult {
+function detailed(q: KpiReads, state: RollupState, sid: number, from: number, to: number, o: SpanOptions, raw: RawPoints, interval: number): CounterResult {
   const covEnd = Math.min(to, o.now);
   const h0 = Math.ceil(from / HOUR_MS) * HOUR_MS;
   const h1 = Math.floor(covEnd / HOUR_MS) * HOUR_MS;
@@ -82,7 +82,7 @@ function detailed(q: KpiQueries, state: RollupState, sid: number, from: number, 
 
 /** Add the raw ranges and the real samples around each window edge, and walk the merged stream. */
 function finish(
-  q: KpiQueries,
+  q: KpiReads,
   sid: number,
   from: number,
   to: number,

@@ -1,5 +1,5 @@
 import { FLAG_OK, FLAG_RESET, FLAG_ROLLOVER, type CounterFlag, type CounterPoint } from './energy.js';
-import type { RawRow } from './queries.js';
+import type { RawRow } from '../store/kpi-reads.js';
 
 /** Stored rows → the points the pure maths takes. */
 
@@ -7,7 +7,7 @@ import type { RawRow } from './queries.js';
 const UNUSABLE = new Set(['stale', 'device_offline']);
 
 export function usable(r: RawRow): boolean {
-  return r.quality === 0 || (r.quality === 1 && !UNUSABLE.has(r.reason ?? ''));
+  return r.quality === 'good' || (r.quality === 'uncertain' && !UNUSABLE.has(r.reason ?? ''));
 }
 
 export function toCounterPoint(r: RawRow): CounterPoint | undefined {

@@ -1,11 +1,11 @@
-import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../config/load.js';
 import type { GatewayConfig, TargetConfig } from '../config/schema.js';
 import { KpiPass, type KpiResult } from './compute.js';
 import { calculatorOptions, effectiveTargets } from './engine.js';
 import { KPI_WINDOWS, type KpiWindow } from './names.js';
-import { KpiQueries } from './queries.js';
+import type { KpiReads } from '../store/kpi-reads.js';
+import { Store } from '../store/store.js';
 import { renderTable, type ReportLine } from './report-table.js';
 import { boundText, judge, scopeText } from './targets.js';
 import { formatLocal, windowsBetween } from './windows.js';
@@ -59,15 +59,14 @@ export function runReport(args: ReportArgs): ReportResult {
   const path = config.store.path;
   if (path === ':memory:' || !existsSync(path)) throw new ReportError('STORE_MISSING', `no store at ${path} (has the gateway run with this config?)`);
 
-  const db = new Database(path, { readonly: true, fileMustExist: true });
+  const store = Store.open({ path, site: config.site.id, readOnly: true });
   try {
-    db.pragma('busy_timeout = 5000');
-    const lines = collect(new KpiQueries(db), config, kind, from, to, now);
+    const lines = collect(store.kpiReads(), config, kind, from, to, now);
     const missed = lines.some((l) => l.status === 'missed');
     const site = config.site.name ? `${config.site.name} (${config.site.id})` : config.site.id;
     return { text: render(lines, format, { site, tz: config.site.timezone, now }), exitCode: missed ? 1 : 0 };
   } finally {
-    db.close();
+    store.close();
   }
 }
 
@@ -77,7 +76,7 @@ function parseTime(s: string, name: string): number {
   return t;
 }
 
-export function collect(q: KpiQueries, config: Readonly<GatewayConfig>, kind: KpiWindow, from: number, to: number, now: number): ReportLine[] {
+export function collect(q: KpiReads, config: Readonly<GatewayConfig>, kind: KpiWindow, from: number, to: number, now: number): ReportLine[] {
   const tz = config.site.timezone;
   const pass = new KpiPass(q, now, calculatorOptions(config));
   const targets = effectiveTargets(config).filter((t) => t.window === kind);

@@ -1,3 +1,4 @@
+import type { HourBucket } from '../store/kpi-reads.js';
 import { FLAG_OK, FLAG_RESET, FLAG_ROLLOVER, inferWrap, positiveSteps, type CounterPoint, type Steps } from './energy.js';
 
 /**
@@ -12,14 +13,7 @@ import { FLAG_OK, FLAG_RESET, FLAG_ROLLOVER, inferWrap, positiveSteps, type Coun
  * (last − min), with the wrap added when the drop looks like a rollover.
  */
 
-export interface HourBucket {
-  start: number;
-  count: number;
-  min: number;
-  max: number;
-  last: number;
-  lastTs: number;
-}
+export type { HourBucket };
 
 export const HOUR_MS = 3_600_000;
 

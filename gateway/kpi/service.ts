@@ -1,5 +1,5 @@
 import { ratio, type KpiContext, type KpiValue } from './context.js';
-import type { EventRow } from './queries.js';
+import type { EventRow } from '../store/kpi-reads.js';
 import { eventCoverage } from './transport.js';
 
 /** Service scene: security signals from access control (spec/kpis.md). */

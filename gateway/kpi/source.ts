@@ -15,7 +15,7 @@ import {
 } from './energy.js';
 import { counterFromRollups } from './long-window.js';
 import { stateText, toCounterPoint, usable } from './points.js';
-import type { KpiQueries, RawRow, RollupState } from './queries.js';
+import type { KpiReads, RawRow, RollupState } from '../store/kpi-reads.js';
 import { HOUR_MS, type HourBucket } from './rollups.js';
 
 /**
@@ -47,7 +47,7 @@ export class SeriesReader {
   private readonly memo = new Map<string, unknown>();
 
   constructor(
-    private readonly q: KpiQueries,
+    private readonly q: KpiReads,
     readonly opts: ReaderOptions,
   ) {}
 

@@ -1,11 +1,12 @@
-import type Database from 'better-sqlite3';
-import { FLAG_INDEX } from './queries.js';
+import { sql, type OwnedTables } from '../store/owned-tables.js';
+import type { Store } from '../store/store.js';
 import type { TargetStatus } from './targets.js';
 
 /**
- * The KPI module's own tables in the store file: per-target state (so hysteresis and active
- * alerts survive a restart), per-window verdicts (so late data can revise a closed window),
- * the alerts themselves, and the module's read position in the sample log.
+ * The KPI module's own tables in the store file, owned through the store (Store.ownTables):
+ * per-target state (so hysteresis and active alerts survive a restart), per-window verdicts (so
+ * late data can revise a closed window), the alerts themselves, and the module's read position
+ * in the sample log. The store checks that these statements name only these tables.
  */
 
 const SCHEMA = `
@@ -49,9 +50,6 @@ CREATE TABLE IF NOT EXISTS alerts (
   cleared_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS alerts_ts ON alerts (ts);
--- On the store's samples table: only uncertain samples are in it (counter resets and rollovers
--- among them), so it costs writes next to nothing and lets long windows skip reading raw data.
-CREATE INDEX IF NOT EXISTS ${FLAG_INDEX} ON samples (series_id, ts) WHERE quality = 1;
 `;
 
 export interface TargetState {
@@ -95,45 +93,50 @@ export interface AlertRow {
 
 export type NewAlert = Omit<AlertRow, 'id' | 'cleared_at'>;
 
+type TargetRow = { target: string; status: TargetStatus; known: TargetStatus | null; active_alert: number | null };
+type WindowRow = { target: string; window_start: number; window_end: number; status: TargetStatus; value: number | null; coverage: number; reason: string | null; final: number };
+
+const STATEMENTS = {
+  getMeta: sql<{ value: string }>('SELECT value FROM kpi_meta WHERE key = ?'),
+  setMeta: sql('INSERT INTO kpi_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  getTarget: sql<TargetRow>('SELECT target, status, known, active_alert FROM kpi_targets WHERE target = ?'),
+  putTarget: sql(
+    `INSERT INTO kpi_targets (target, status, known, active_alert, updated_at) VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (target) DO UPDATE SET status = excluded.status, known = excluded.known,
+       active_alert = excluded.active_alert, updated_at = excluded.updated_at`,
+  ),
+  getWindow: sql<WindowRow>('SELECT * FROM kpi_windows WHERE target = ? AND window_start = ?'),
+  putWindow: sql(
+    `INSERT INTO kpi_windows (target, window_start, window_end, status, value, coverage, reason, final, updated_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (target, window_start) DO UPDATE SET window_end = excluded.window_end, status = excluded.status,
+       value = excluded.value, coverage = excluded.coverage, reason = excluded.reason, final = excluded.final,
+       updated_at = excluded.updated_at`,
+  ),
+  insertAlert: sql(
+    `INSERT INTO alerts (ts, target, kpi, win, window_start, window_end, scope, status, previous, value, coverage, bound, reason, revised, active)
+     VALUES (@ts, @target, @kpi, @win, @window_start, @window_end, @scope, @status, @previous, @value, @coverage, @bound, @reason, @revised, @active)`,
+  ),
+  clearAlert: sql('UPDATE alerts SET active = 0, cleared_at = ?, status = ? WHERE id = ? AND active = 1'),
+  retireAlert: sql("UPDATE alerts SET active = 0, cleared_at = ?, reason = 'target_removed' WHERE id = ? AND active = 1"),
+  alert: sql<AlertRow>('SELECT * FROM alerts WHERE id = ?'),
+  recent: sql<AlertRow>('SELECT * FROM alerts ORDER BY id DESC LIMIT ?'),
+  active: sql<AlertRow>('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
+  pruneAlerts: sql('DELETE FROM alerts WHERE ts < ? AND active = 0'),
+  pruneWindows: sql('DELETE FROM kpi_windows WHERE window_end < ? AND final = 1'),
+};
+
 export class KpiStateDb {
+  private readonly tables: OwnedTables<typeof STATEMENTS>;
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
-    db.exec(SCHEMA);
-    const p = (sql: string) => db.prepare(sql);
-    this.s = {
-      getMeta: p('SELECT value FROM kpi_meta WHERE key = ?'),
-      setMeta: p('INSERT INTO kpi_meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-      getTarget: p('SELECT target, status, known, active_alert FROM kpi_targets WHERE target = ?'),
-      putTarget: p(
-        `INSERT INTO kpi_targets (target, status, known, active_alert, updated_at) VALUES (?, ?, ?, ?, ?)
-         ON CONFLICT (target) DO UPDATE SET status = excluded.status, known = excluded.known,
-           active_alert = excluded.active_alert, updated_at = excluded.updated_at`,
-      ),
-      getWindow: p('SELECT * FROM kpi_windows WHERE target = ? AND window_start = ?'),
-      putWindow: p(
-        `INSERT INTO kpi_windows (target, window_start, window_end, status, value, coverage, reason, final, updated_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (target, window_start) DO UPDATE SET window_end = excluded.window_end, status = excluded.status,
-           value = excluded.value, coverage = excluded.coverage, reason = excluded.reason, final = excluded.final,
-           updated_at = excluded.updated_at`,
-      ),
-      insertAlert: p(
-        `INSERT INTO alerts (ts, target, kpi, win, window_start, window_end, scope, status, previous, value, coverage, bound, reason, revised, active)
-         VALUES (@ts, @target, @kpi, @win, @window_start, @window_end, @scope, @status, @previous, @value, @coverage, @bound, @reason, @revised, @active)`,
-      ),
-      clearAlert: p('UPDATE alerts SET active = 0, cleared_at = ?, status = ? WHERE id = ? AND active = 1'),
-      retireAlert: p("UPDATE alerts SET active = 0, cleared_at = ?, reason = 'target_removed' WHERE id = ? AND active = 1"),
-      alert: p('SELECT * FROM alerts WHERE id = ?'),
-      recent: p('SELECT * FROM alerts ORDER BY id DESC LIMIT ?'),
-      active: p('SELECT * FROM alerts WHERE active = 1 ORDER BY id'),
-      pruneAlerts: p('DELETE FROM alerts WHERE ts < ? AND active = 0'),
-      pruneWindows: p('DELETE FROM kpi_windows WHERE window_end < ? AND final = 1'),
-    };
+  constructor(store: Pick<Store, 'ownTables'>) {
+    this.tables = store.ownTables({ owner: 'kpi', tables: ['kpi_meta', 'kpi_targets', 'kpi_windows', 'alerts'], schema: SCHEMA, statements: STATEMENTS });
+    this.s = this.tables.statements;
   }
 
   meta(key: string): string | undefined {
-    return (this.s.getMeta.get(key) as { value: string } | undefined)?.value;
+    return this.s.getMeta.get(key)?.value;
   }
 
   setMeta(key: string, value: string): void {
@@ -141,7 +144,7 @@ export class KpiStateDb {
   }
 
   target(key: string): TargetState | undefined {
-    const r = this.s.getTarget.get(key) as { target: string; status: TargetStatus; known: TargetStatus | null; active_alert: number | null } | undefined;
+    const r = this.s.getTarget.get(key);
     return r ? { target: r.target, status: r.status, known: r.known, activeAlert: r.active_alert } : undefined;
   }
 
@@ -150,9 +153,7 @@ export class KpiStateDb {
   }
 
   window(target: string, start: number): WindowVerdict | undefined {
-    const r = this.s.getWindow.get(target, start) as
-      | { target: string; window_start: number; window_end: number; status: TargetStatus; value: number | null; coverage: number; reason: string | null; final: number }
-      | undefined;
+    const r = this.s.getWindow.get(target, start);
     if (!r) return undefined;
     return { target: r.target, windowStart: r.window_start, windowEnd: r.window_end, status: r.status, value: r.value, coverage: r.coverage, reason: r.reason, final: r.final === 1 };
   }
@@ -162,7 +163,7 @@ export class KpiStateDb {
   }
 
   insertAlert(a: NewAlert): number {
-    return Number(this.s.insertAlert.run(a).lastInsertRowid);
+    return this.s.insertAlert.run(a).lastInsertRowid;
   }
 
   /** Retire an active alert; its status becomes the one that cleared it. */
@@ -176,15 +177,15 @@ export class KpiStateDb {
   }
 
   alert(id: number): AlertRow | undefined {
-    return this.s.alert.get(id) as AlertRow | undefined;
+    return this.s.alert.get(id);
   }
 
   recent(limit: number): AlertRow[] {
-    return this.s.recent.all(limit) as AlertRow[];
+    return this.s.recent.all(limit);
   }
 
   active(): AlertRow[] {
-    return this.s.active.all() as AlertRow[];
+    return this.s.active.all();
   }
 
   /** Forget inactive alerts and final verdicts older than `before` (the store's event retention). */
@@ -193,6 +194,6 @@ export class KpiStateDb {
   }
 
   transaction<T>(fn: () => T): T {
-    return this.db.transaction(fn)();
+    return this.tables.transaction(fn);
   }
 }

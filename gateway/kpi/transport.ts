@@ -1,6 +1,6 @@
 import { ofClass, ratio, type KpiContext, type KpiValue } from './context.js';
 import { matchEvents, overdueCount, promiseStats, type KeyedEvent } from './events.js';
-import type { EventRow } from './queries.js';
+import type { EventRow } from '../store/kpi-reads.js';
 
 /** Transport scene: the 5- and 30-minute promises, parking, charging, lockers (spec/kpis.md). */
 

@@ -16,7 +16,7 @@ interface Pending {
 
 export class IngestError extends Error {
   constructor(
-    readonly code: 'STORE_FULL' | 'STORE_WRITE_FAILED' | 'INGEST_CLOSED',
+    readonly code: 'STORE_FULL' | 'STORE_WRITE_FAILED' | 'INGEST_CLOSED' | 'NORMALISE_FAILED',
     message: string,
     readonly retryable: boolean,
     options?: { cause?: unknown },
@@ -75,9 +75,13 @@ export class Ingestor {
   }
 
   async submit(batch: IngestBatch): Promise<void> {
-    if (this.closed) throw new IngestError('INGEST_CLOSED', 'the gateway is shutting down', true);
-    if (this.full) throw new IngestError('STORE_FULL', 'the store is at its disk cap', true);
-    while (this.pendingRows >= this.deps.queueMax) await new Promise<void>((r) => this.waiters.push(r));
+    this.admit();
+    while (this.pendingRows >= this.deps.queueMax) {
+      await new Promise<void>((r) => this.waiters.push(r));
+      // Checked again after the wait: close() (or the disk cap) may have come while this producer
+      // waited, and what it would enqueue now would never be committed.
+      this.admit();
+    }
     return new Promise<void>((resolve, reject) => {
       this.pending.push({ batch, resolve, reject });
       this.pendingRows += (batch.readings?.length ?? 0) + (batch.events?.length ?? 0);
@@ -89,6 +93,11 @@ export class Ingestor {
         else setImmediate(() => this.flush());
       }
     });
+  }
+
+  private admit(): void {
+    if (this.closed) throw new IngestError('INGEST_CLOSED', 'ingest is closed: the gateway is shutting down', true);
+    if (this.full) throw new IngestError('STORE_FULL', 'the store is at its disk cap', true);
   }
 
   /** Count and log something a driver could not accept. */
@@ -112,19 +121,28 @@ export class Ingestor {
     const end = this.deps.metrics.commitSeconds.startTimer();
     const samples: Sample[] = [];
     const events: GatewayEvent[] = [];
-    try {
-      for (const p of work) {
-        const res = normalise(p.batch, this.deps.normalise);
-        for (const s of res.samples) samples.push(s);
-        for (const e of res.events) events.push(e);
-        for (const r of res.rejections) this.reject(r);
-        if (res.duplicates) this.deps.metrics.duplicates.inc(res.duplicates);
+    const accepted: Pending[] = [];
+    for (const p of work) {
+      let res: ReturnType<typeof normalise>;
+      try {
+        res = normalise(p.batch, this.deps.normalise);
+      } catch (cause) {
+        // One batch the normaliser cannot handle is refused alone; the rest still commit.
+        this.normaliseFailed(p, cause);
+        continue;
       }
+      accepted.push(p);
+      for (const s of res.samples) samples.push(s);
+      for (const e of res.events) events.push(e);
+      for (const r of res.rejections) this.reject(r);
+      if (res.duplicates) this.deps.metrics.duplicates.inc(res.duplicates);
+    }
+    try {
       this.deps.store.write(samples, events);
     } catch (cause) {
       const err = new IngestError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, true, { cause });
       this.deps.log.error({ err: cause, rows: samples.length + events.length }, 'store write failed; producers will retry');
-      for (const p of work) p.reject(err);
+      for (const p of accepted) p.reject(err);
       this.release();
       return;
     }
@@ -141,7 +159,7 @@ export class Ingestor {
       this.deps.metrics.samplesIngested.inc({ class: cls, quality }, n);
     }
     for (const e of events) this.deps.metrics.eventsIngested.inc({ class: e.class, type: e.type });
-    for (const p of work) p.resolve();
+    for (const p of accepted) p.resolve();
     this.release();
     for (const l of this.listeners) {
       try {
@@ -150,6 +168,18 @@ export class Ingestor {
         this.deps.log.error({ err }, 'commit listener failed');
       }
     }
+  }
+
+  /**
+   * The normaliser threw (a bug, or input it was never meant to see): the producer gets its own
+   * code, not retryable (the same input would throw again), and the rows are counted as rejected.
+   */
+  private normaliseFailed(p: Pending, cause: unknown): void {
+    const rows = (p.batch.readings?.length ?? 0) + (p.batch.events?.length ?? 0);
+    const device = p.batch.readings?.[0]?.device ?? p.batch.events?.[0]?.device;
+    this.deps.metrics.rejections.inc({ reason: 'normalise_failed' }, Math.max(1, rows));
+    this.rateLog.warn(`normalise_failed:${device ?? ''}`, { err: cause, device, rows, reason: 'normalise_failed' }, 'normalise failed; the batch is refused', 'normalise_failed');
+    p.reject(new IngestError('NORMALISE_FAILED', `normalise failed: ${(cause as Error)?.message ?? String(cause)}`, false, { cause }));
   }
 
   private release(): void {

@@ -1,6 +1,6 @@
 import type { DriverHealth } from '../../drivers/core/driver.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
-import { deviceActivity, deviceStatus, type DeviceView } from '../api/server.js';
+import { deviceStatus, type DeviceView } from '../api/server.js';
 import type { DeviceConfig, GatewayConfig } from '../config/schema.js';
 import type { GatewayEvent } from '../model/types.js';
 import type { StalenessTracker } from '../pipeline/staleness.js';
@@ -43,10 +43,8 @@ export class DeviceActivity {
       this.devices.add(device, profile, true);
     }
     // Once per start: each device's newest event (the index on events begins with the device).
-    for (const r of this.store.db.prepare('SELECT device, max(ts) AS ts FROM events GROUP BY device').all() as { device: string; ts: number }[]) {
-      this.lastEventAt.set(r.device, r.ts);
-    }
-    const samples = deviceActivity(this.store);
+    for (const [device, ts] of this.store.reads.lastEventPerDevice()) this.lastEventAt.set(device, ts);
+    const samples = this.store.reads.deviceActivity();
     for (const d of this.devices.all()) {
       const at = this.lastSeen(d.config.id, samples.get(d.config.id)?.lastSeen);
       if (at !== undefined) this.staleness.seen(d.config.id, Math.min(at, now));
@@ -55,7 +53,7 @@ export class DeviceActivity {
 
   /** Every known device as the API lists it, with the drivers' view of each. */
   views(drivers: readonly DriverHealth[]): DeviceView[] {
-    const samples = deviceActivity(this.store);
+    const samples = this.store.reads.deviceActivity();
     const driverStates = new Map<string, { state: string; error?: string }>();
     for (const h of drivers) for (const d of h.devices) driverStates.set(d.id, d);
     return this.devices.all().map(({ config: d, profile }) => {

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Driver, DriverHealth, EmbeddedBrokerHandle } from '../../drivers/core/driver.js';
 import { driverFor } from '../../drivers/index.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
-import type { ConnectionConfig, GatewayConfig } from '../config/schema.js';
+import type { ConnectionConfig, DeviceConfig, GatewayConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import type { Ingestor } from '../pipeline/ingest.js';
 import type { StalenessTracker } from '../pipeline/staleness.js';
@@ -26,30 +26,55 @@ export interface DriverSetDeps {
   broker?: EmbeddedBrokerHandle;
 }
 
-/** The running drivers, one per connection. */
+/** What a driver is built from: a config, its profiles, and the configured devices of a connection. */
+export interface DriverSource {
+  config: Readonly<GatewayConfig>;
+  profiles: ReadonlyMap<string, Profile>;
+  devices(connectionId: string): { config: DeviceConfig; profile: Profile }[];
+}
+
+/** A source straight from a config (a reload builds its drivers before the registry changes). */
+export function configSource(config: Readonly<GatewayConfig>, profiles: ReadonlyMap<string, Profile>): DriverSource {
+  return {
+    config,
+    profiles,
+    devices: (id) => config.devices.filter((d) => d.enabled && d.connection === id).map((d) => ({ config: d, profile: profiles.get(d.profile) as Profile })),
+  };
+}
+
+/** The running drivers, one per connection, in the order of the config's connections. */
 export class DriverSet {
-  private readonly list: Driver[] = [];
+  private list: Driver[] = [];
 
   constructor(private readonly d: DriverSetDeps) {}
 
-  /** A connection's driver over the registry's devices on it (validates; no I/O). */
-  create(conn: ConnectionConfig): Driver {
+  /** The config in force and the registry's devices. */
+  private running(): DriverSource {
+    return {
+      config: this.d.config(),
+      profiles: this.d.profiles(),
+      // Configured devices; discovered ones are found again by the driver's discovery rules.
+      devices: (id) =>
+        this.d.devices
+          .all()
+          .filter((x) => x.config.connection === id && !x.discovered)
+          .map((x) => ({ config: x.config, profile: x.profile })),
+    };
+  }
+
+  /** A connection's driver (validates; no I/O), by default over the running config and the registry's devices. */
+  create(conn: ConnectionConfig, from: DriverSource = this.running()): Driver {
     const d = this.d;
-    const config = d.config();
+    const config = from.config;
     const factory = driverFor(conn.protocol);
     if (!factory) throw new GatewayError('DRIVER_MISSING', `connection ${conn.id}: no driver for protocol ${conn.protocol}`);
-    // Configured devices; discovered ones are found again by the driver's discovery rules.
-    const devices = d.devices
-      .all()
-      .filter((x) => x.config.connection === conn.id && !x.discovered)
-      .map((x) => ({ config: x.config, profile: x.profile }));
     const discover = config.discover.filter((r) => r.connection === conn.id);
     return factory.create({
       connection: conn,
-      devices,
+      devices: from.devices(conn.id),
       discover,
       config,
-      profiles: d.profiles(),
+      profiles: from.profiles,
       ctx: driverContext({
         connection: conn.id,
         site: config.site.id,
@@ -75,16 +100,19 @@ export class DriverSet {
     }
   }
 
-  /** Stop the drivers of these connections, then start `fresh` ones (built with `create`). */
-  async replace(connectionIds: readonly string[], fresh: readonly Driver[]): Promise<void> {
+  /**
+   * Stop the drivers of these connections, then start `fresh` ones (built with `create`), listed
+   * in `order` (connection ids). A start that fails leaves the fresh drivers listed: the caller
+   * undoes it with another replace (runtime/reconfigure.ts).
+   */
+  async replace(connectionIds: readonly string[], fresh: readonly Driver[], order: readonly string[]): Promise<void> {
     for (const old of this.list.filter((x) => connectionIds.includes(x.connectionId)).reverse()) {
       this.list.splice(this.list.indexOf(old), 1);
       await old.stop().catch((err: unknown) => this.d.log.warn({ err, connection: old.connectionId }, 'error while stopping a connection'));
     }
-    for (const driver of fresh) {
-      this.list.push(driver);
-      await driver.start();
-    }
+    const rank = (d: Driver) => (order.includes(d.connectionId) ? order.indexOf(d.connectionId) : order.length);
+    this.list = [...this.list, ...fresh].sort((a, b) => rank(a) - rank(b));
+    for (const driver of fresh) await driver.start();
   }
 
   /** Stop every driver, the last started first; `step` reports what fails. */

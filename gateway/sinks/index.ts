@@ -11,7 +11,7 @@ import { influxdb1Writer } from './influxdb1.js';
 import { influxdb2Writer } from './influxdb2.js';
 import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
-import { SinkRunner, type SinkHealth } from './runner.js';
+import { SINK_CONSUMER_PREFIX, SinkRunner, type SinkHealth } from './runner.js';
 import type { SinkWriter } from './types.js';
 
 export type { SinkHealth } from './runner.js';
@@ -61,7 +61,7 @@ export const sinkId = (s: SinkConfig): string => s.id ?? s.type;
 export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps: SinkDeps): Sinks {
   const metrics = new SinkMetrics(deps.registry);
   let deadLetters: DeadLetters | undefined;
-  const letters = () => (deadLetters ??= new DeadLetters(store.db));
+  const letters = () => (deadLetters ??= new DeadLetters(store));
   const owned: MqttClient[] = [];
   const alertOutlets: ((site: string, payload: string) => void)[] = [];
   const runners: SinkRunner[] = [];
@@ -127,11 +127,11 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       }
       // A cursor of a sink no longer configured (or disabled) still holds back retention.
       const live = new Set(runners.map((r) => r.consumer));
-      const orphans = store.listCursors().filter((c) => c.consumer.startsWith('sink:') && !live.has(c.consumer));
+      const orphans = store.listCursors().filter((c) => c.consumer.startsWith(SINK_CONSUMER_PREFIX) && !live.has(c.consumer));
       if (orphans.length) {
         deps.log.warn(
           { cursors: orphans.map((c) => c.consumer) },
-          "the cursors of sinks that are not running keep what they have not sent from retention (up to max_disk); for a sink removed for good: DELETE FROM cursors WHERE consumer = 'sink:ID'",
+          "the cursors of sinks that are not running keep what they have not sent from retention (up to max_disk); for a sink removed for good, remove its row (consumer sink:ID) from the store's cursors table while the gateway is stopped",
         );
       }
     },

@@ -42,6 +42,10 @@ interface Entry {
 }
 
 /** The cursor a sink without one starts from (config `start_from`). */
+/** A sink's name in the store's cursors table (the one place it is spelled). */
+export const SINK_CONSUMER_PREFIX = 'sink:';
+export const sinkConsumer = (id: string): string => `${SINK_CONSUMER_PREFIX}${id}`;
+
 export function initialCursor(store: Store, startFrom: string): Cursor {
   if (startFrom === 'earliest') return { samples: 0, events: 0 };
   if (startFrom === 'now') return store.maxSeq();
@@ -79,7 +83,7 @@ export class SinkRunner {
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.id = o.id;
-    this.consumer = `sink:${o.id}`;
+    this.consumer = sinkConsumer(o.id);
     this.policy = backoffPolicy(o.config.backoff_max);
     this.pollMs = Math.max(10, Math.min(250, Math.floor(o.config.flush_interval / 4)));
     // Events get a share of every batch, so a long sample backlog cannot starve them.

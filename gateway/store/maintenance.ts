@@ -1,3 +1,5 @@
+import type Database from 'better-sqlite3';
+import { QUALITY_CODE } from './schema.js';
 import type { Store } from './store.js';
 
 /**
@@ -6,7 +8,8 @@ import type { Store } from './store.js';
  * and then it is counted and reported.
  */
 
-const ROLLUP_CONSUMER = 'rollup';
+/** The rollups' name in the cursors table: rollups hold every sample up to its position. */
+export const ROLLUP_CONSUMER = 'rollup';
 const CHUNK = 50_000;
 
 interface Agg {
@@ -22,12 +25,22 @@ interface Agg {
 
 /** Fold new samples into the 1-minute and 1-hour rollups. Returns how many samples were read. */
 export function updateRollups(store: Store, maxRows = 500_000): number {
+  return store.updateRollups(maxRows);
+}
+
+/** What enforceRetention does, on the store's connection (Store.enforceRetention). */
+export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
+  return store.enforceRetention(policy);
+}
+
+/** updateRollups on the store's connection (called by the store). */
+export function foldRollups(db: Database.Database, store: Store, maxRows: number): number {
   const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
-  const select = store.db.prepare(
+  const select = db.prepare(
     'SELECT seq, series_id, ts, value, quality FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   const upsert = (table: string) =>
-    store.db.prepare(
+    db.prepare(
       `INSERT INTO ${table} (series_id, bucket, count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
          min = min(min, excluded.min), max = max(max, excluded.max),
@@ -47,12 +60,12 @@ export function updateRollups(store: Store, maxRows = 500_000): number {
     const h1 = new Map<string, Agg>();
     for (const r of rows) {
       // Only numbers (and booleans stored 0/1) of usable quality go into aggregates.
-      if (typeof r.value !== 'number' || r.quality === 2) continue;
+      if (typeof r.value !== 'number' || r.quality === QUALITY_CODE.bad) continue;
       fold(m1, r.series_id, r.ts - (r.ts % 60_000), r.value, r.ts);
       fold(h1, r.series_id, r.ts - (r.ts % 3_600_000), r.value, r.ts);
     }
     const last = rows[rows.length - 1] as { seq: number };
-    store.db.transaction(() => {
+    db.transaction(() => {
       for (const a of m1.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
       for (const a of h1.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
       store.setCursor(ROLLUP_CONSUMER, { samples: last.seq });
@@ -107,8 +120,8 @@ export interface RetentionResult {
 }
 
 /** The lowest position every consumer (sinks, rollups) has passed. */
-function minCursor(store: Store): { samples: number; events: number } {
-  const row = store.db.prepare('SELECT min(samples) AS s, min(events) AS e FROM cursors').get() as {
+function minCursor(db: Database.Database, store: Store): { samples: number; events: number } {
+  const row = db.prepare('SELECT min(samples) AS s, min(events) AS e FROM cursors').get() as {
     s: number | null;
     e: number | null;
   };
@@ -116,9 +129,10 @@ function minCursor(store: Store): { samples: number; events: number } {
   return { samples: row.s ?? max.samples, events: row.e ?? max.events };
 }
 
-export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
+/** enforceRetention on the store's connection (called by the store). */
+export function applyRetention(db: Database.Database, store: Store, policy: RetentionPolicy): RetentionResult {
   const now = store.clock.now();
-  const safe = minCursor(store);
+  const safe = minCursor(db, store);
   const res: RetentionResult = {
     expiredSamples: 0,
     expiredEvents: 0,
@@ -130,7 +144,7 @@ export function enforceRetention(store: Store, policy: RetentionPolicy): Retenti
     overCap: false,
     sizeBytes: 0,
   };
-  const delSamples = store.db.prepare(
+  const delSamples = db.prepare(
     'DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
   );
   for (;;) {
@@ -138,11 +152,11 @@ export function enforceRetention(store: Store, policy: RetentionPolicy): Retenti
     res.expiredSamples += n;
     if (n === 0) break;
   }
-  res.expiredEvents = store.db
+  res.expiredEvents = db
     .prepare('DELETE FROM events WHERE seq <= ? AND ts < ?')
     .run(safe.events, now - policy.eventsMs).changes;
-  store.db.prepare('DELETE FROM rollup_1m WHERE bucket < ?').run(now - Math.min(policy.rollupsMs, 35 * 86_400_000));
-  store.db.prepare('DELETE FROM rollup_1h WHERE bucket < ?').run(now - policy.rollupsMs);
+  db.prepare('DELETE FROM rollup_1m WHERE bucket < ?').run(now - Math.min(policy.rollupsMs, 35 * 86_400_000));
+  db.prepare('DELETE FROM rollup_1h WHERE bucket < ?').run(now - policy.rollupsMs);
 
   res.sizeBytes = store.sizeBytes();
   if (res.sizeBytes > policy.maxDiskBytes) {
@@ -152,8 +166,8 @@ export function enforceRetention(store: Store, policy: RetentionPolicy): Retenti
       // consumer already has (samples, then events), then, only if that is not enough, unsent
       // samples and events: the cap wins, loudly.
       const dropper = (table: 'samples' | 'events') => {
-        const del = store.db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ?)`);
-        const count = store.db.prepare(`SELECT count(*) AS n FROM ${table} WHERE seq <= ?`);
+        const del = db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ?)`);
+        const count = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE seq <= ?`);
         return (upTo: number, rounds: number): number => {
           let dropped = 0;
           for (let i = 0; i < rounds && store.sizeBytes() > policy.maxDiskBytes * 0.9; i++) {

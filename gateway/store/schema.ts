@@ -1,6 +1,10 @@
 /** SQLite schema. The append-only `samples` table is also the sinks' outbox (seq = log position). */
 export const SCHEMA_VERSION = 1;
 
+/** How a sample's quality is stored (the only place these numbers are written down). */
+export const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
+export const QUALITY_NAME = ['good', 'uncertain', 'bad'] as const;
+
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 
@@ -23,6 +27,10 @@ CREATE TABLE IF NOT EXISTS samples (
   reason TEXT
 );
 CREATE UNIQUE INDEX IF NOT EXISTS samples_series_ts ON samples (series_id, ts);
+-- Only uncertain samples (counter resets and rollovers among them): it costs writes next to
+-- nothing and lets long KPI windows find counter drops without reading raw data. (Named for the
+-- KPI module, which created it before the store did: a new name would rebuild it on every store.)
+CREATE INDEX IF NOT EXISTS kpi_samples_flagged ON samples (series_id, ts) WHERE quality = ${QUALITY_CODE.uncertain};
 
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -77,5 +85,5 @@ CREATE TABLE IF NOT EXISTS rollup_1h (
 ) WITHOUT ROWID;
 `;
 
-export const QUALITY_CODE = { good: 0, uncertain: 1, bad: 2 } as const;
-export const QUALITY_NAME = ['good', 'uncertain', 'bad'] as const;
+/** The store's own tables: no other part may name them (Store.ownTables). */
+export const STORE_TABLES: ReadonlySet<string> = new Set([...SCHEMA_SQL.matchAll(/CREATE TABLE IF NOT EXISTS (\w+)/g)].map((m) => m[1] as string));

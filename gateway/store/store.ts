@@ -6,7 +6,12 @@ import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
 import { WalCheckpointer } from './checkpointer.js';
-import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
+import { StoreError } from './errors.js';
+import { KpiReads } from './kpi-reads.js';
+import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
+import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
+import { StoreReads } from './queries.js';
+import { QUALITY_CODE, SCHEMA_SQL, SCHEMA_VERSION, STORE_TABLES } from './schema.js';
 
 export type StoredSample = Sample & { seq: number };
 export type StoredEvent = GatewayEvent & { seq: number };
@@ -30,9 +35,11 @@ export interface StoreOptions {
   log?: Logger;
   /** Run WAL checkpoints on a worker thread instead of inside commits (the gateway does). */
   checkpointThread?: boolean;
+  /** Open an existing store file to read only (a report next to a running gateway): no schema, no writes. */
+  readOnly?: boolean;
 }
 
-interface SeriesInfo {
+export interface SeriesInfo {
   id: number;
   device: string;
   cls: string;
@@ -42,20 +49,31 @@ interface SeriesInfo {
 /**
  * The embedded store: samples, events, latest values, devices, rollups and consumer cursors in
  * one SQLite file (WAL). A transaction committed here survives a kill -9 of the process.
+ *
+ * The connection is private: the store alone issues SQL on its tables. Other parts read through
+ * `reads` (API, activity) and `kpiReads()` (KPIs), and keep tables of their own in the same file
+ * through `ownTables` (KPI state, dead letters).
  */
 export class Store {
-  readonly db: Database.Database;
+  private readonly db: Database.Database;
   readonly site: string;
   readonly path: string;
   readonly clock: Clock;
   private readonly seriesByKey = new Map<string, SeriesInfo>();
   private readonly seriesById = new Map<number, SeriesInfo>();
   private readonly tagCache = new Map<string, Record<string, string>>();
+  private newestSeries = 0;
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
   private closed = false;
   /** Off the commit path: the WAL checkpoint thread, when asked for. */
   readonly checkpointer: WalCheckpointer | undefined;
+  readonly readOnly: boolean;
+  /** Reads for the API, the dashboard, runtime/activity. */
+  readonly reads: StoreReads;
+  private kpi: KpiReads | undefined;
+  /** Which part owns which of the other tables in the file. */
+  private readonly owners = new Map<string, string>();
 
   static open(opts: StoreOptions): Store {
     return new Store(opts);
@@ -65,18 +83,24 @@ export class Store {
     this.site = opts.site;
     this.path = opts.path;
     this.clock = opts.clock ?? systemClock;
-    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL in WAL: a committed transaction survives a process crash (not a power cut) at a fraction of FULL's cost.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.pragma('cache_size = -32000');
-    this.db.pragma('temp_store = MEMORY');
-    this.db.exec(SCHEMA_SQL);
-    if (opts.checkpointThread) this.checkpointer = WalCheckpointer.start(this.db, opts.path, opts.log ? { log: opts.log } : {});
-    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-    this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('site', opts.site);
+    this.readOnly = opts.readOnly === true;
+    if (this.readOnly) {
+      this.db = new Database(opts.path, { readonly: true, fileMustExist: true });
+      this.db.pragma('busy_timeout = 5000');
+    } else {
+      if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
+      this.db = new Database(opts.path);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL in WAL: a committed transaction survives a process crash (not a power cut) at a fraction of FULL's cost.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 5000');
+      this.db.pragma('cache_size = -32000');
+      this.db.pragma('temp_store = MEMORY');
+      this.db.exec(SCHEMA_SQL);
+      if (opts.checkpointThread) this.checkpointer = WalCheckpointer.start(this.db, opts.path, opts.log ? { log: opts.log } : {});
+      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
+      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('site', opts.site);
+    }
 
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (device, class, metric) VALUES (?, ?, ?)'),
@@ -111,16 +135,10 @@ export class Store {
            profile = excluded.profile, tags = excluded.tags, discovered = excluded.discovered`,
       ),
       deviceTags: this.db.prepare('SELECT tags FROM devices WHERE id = ?'),
+      seriesSince: this.db.prepare('SELECT id, device, class, metric FROM series WHERE id > ? ORDER BY id'),
     };
-
-    for (const r of this.db.prepare('SELECT id, device, class, metric FROM series').all() as {
-      id: number;
-      device: string;
-      class: string;
-      metric: string;
-    }[]) {
-      this.remember({ id: r.id, device: r.device, cls: r.class, metric: r.metric });
-    }
+    this.reads = new StoreReads(this.db, this);
+    this.refreshSeries();
 
     this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]) => {
       const now = this.clock.now();
@@ -140,7 +158,56 @@ export class Store {
     });
   }
 
+  /** Learn series written by another connection since (a read-only store next to a running gateway). */
+  refreshSeries(): void {
+    for (const r of this.stmt.seriesSince.all(this.newestSeries) as { id: number; device: string; class: string; metric: string }[]) {
+      this.remember({ id: r.id, device: r.device, cls: r.class, metric: r.metric });
+    }
+  }
+
+  /** The reads the KPI module needs (one instance per store: its statements are prepared once). */
+  kpiReads(): KpiReads {
+    this.kpi ??= new KpiReads(this.db, this);
+    return this.kpi;
+  }
+
+  /**
+   * Tables another part owns in this file: its schema is run and its statements prepared, after
+   * checking that they name only its own tables (never the store's, nor another owner's).
+   */
+  ownTables<S extends Record<string, Sql<unknown>>>(spec: TableSpec<S>): OwnedTables<S> {
+    if (this.readOnly) throw new StoreError('STORE_READ_ONLY', `${spec.owner}: the store is open read-only`);
+    checkSpec(spec, STORE_TABLES, this.owners);
+    return prepareOwned(this.db, spec);
+  }
+
+  /** Run `fn` in one transaction of the store's connection (nested calls join the outer one). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  /** Fold new samples into the rollups, at most `maxRows` of them; returns how many were read. */
+  updateRollups(maxRows = 500_000): number {
+    return foldRollups(this.db, this, maxRows);
+  }
+
+  /** Expire and, at the disk cap, drop what the policy says (maintenance.ts). */
+  enforceRetention(policy: RetentionPolicy): RetentionResult {
+    return applyRetention(this.db, this, policy);
+  }
+
+  /** SQLite's integrity check: 'ok', or what is wrong. */
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string;
+  }
+
+  /** Pages after which a commit checkpoints the WAL itself (0 while the checkpoint thread runs). */
+  walAutocheckpoint(): number {
+    return this.db.pragma('wal_autocheckpoint', { simple: true }) as number;
+  }
+
   private remember(info: SeriesInfo): void {
+    if (info.id > this.newestSeries) this.newestSeries = info.id;
     this.seriesByKey.set(`${info.device}\u0000${info.metric}`, info);
     this.seriesById.set(info.id, info);
   }
@@ -289,8 +356,8 @@ export class Store {
   markStale(device: string): number {
     return this.db
       .prepare(
-        `UPDATE latest SET quality = max(quality, 1), reason = 'stale'
-         WHERE series_id IN (SELECT id FROM series WHERE device = ?) AND quality < 2`,
+        `UPDATE latest SET quality = max(quality, ${QUALITY_CODE.uncertain}), reason = 'stale'
+         WHERE series_id IN (SELECT id FROM series WHERE device = ?) AND quality < ${QUALITY_CODE.bad}`,
       )
       .run(device).changes;
   }
@@ -327,7 +394,7 @@ export class Store {
     this.closed = true;
     void this.checkpointer?.stop();
     try {
-      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      if (!this.readOnly) this.db.pragma('wal_checkpoint(TRUNCATE)');
     } finally {
       this.db.close();
     }

@@ -20,7 +20,7 @@ describe('fcgw start as a process', () => {
       expect(await gw.exited).toEqual({ code: 0, signal: null });
       expect(gw.stdout()).toContain('"msg":"gateway stopped"');
       const store = Store.open({ path: db, site: 'proc-test' });
-      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(store.integrityCheck()).toBe('ok');
       store.close();
     } finally {
       cleanup();
@@ -48,7 +48,7 @@ describe('fcgw start as a process', () => {
       expect(fatal[0]?.err.stack).toContain('inject.mjs');
       expect(gw.stdout()).toContain('"msg":"gateway stopped"');
       const store = Store.open({ path: db, site: 'crash-test' });
-      expect(store.db.pragma('integrity_check', { simple: true })).toBe('ok');
+      expect(store.integrityCheck()).toBe('ok');
       store.close();
     } finally {
       cleanup();

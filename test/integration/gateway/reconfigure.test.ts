@@ -8,6 +8,7 @@ import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
 import { waterMeterServer } from '../modbus/harness.js';
 import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { rawSeries } from '../../../gateway/store/queries.js';
 
 /**
  * A reload applied per connection (LESSONS.md: "validate the whole new config first; apply per
@@ -53,8 +54,7 @@ sinks: ${sinks}
   const gw = Gateway.create({ config: config({}), log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 's'.repeat(32) } });
   await gw.start();
   cleanup(() => gw.stop());
-  const count = (device: string, metric: string) =>
-    (gw.store.db.prepare('SELECT count(*) AS n FROM samples s JOIN series x ON x.id = s.series_id WHERE x.device = ? AND x.metric = ?').get(device, metric) as { n: number }).n;
+  const count = (device: string, metric: string) => rawSeries(gw.store, device, metric, 0, Number.MAX_SAFE_INTEGER).length;
   return { gw, server, config, mqttPort, count };
 }
 

@@ -8,6 +8,7 @@ import { createLogger } from '../../../gateway/runtime/log.js';
 import { Store } from '../../../gateway/store/store.js';
 import { cleanupsAfterEach } from '../../helpers/cleanups.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { rawSeries } from '../../../gateway/store/queries.js';
 
 /**
  * A device keeps publishing (QoS 1) to the embedded broker while the gateway stops. Every
@@ -75,7 +76,7 @@ sinks: [{ id: north, type: mqtt, connection: local, topic_prefix: "fc/{site}", f
     const store = Store.open({ path: db, site: 'stopwin' });
     try {
       const stored = new Set(
-        (store.db.prepare("SELECT s.ts FROM samples s JOIN series x ON x.id = s.series_id WHERE x.device = 'meter-1' AND x.metric = 'power'").all() as { ts: number }[]).map((r) => r.ts),
+        rawSeries(store, 'meter-1', 'power', 0, Number.MAX_SAFE_INTEGER).map(([ts]) => ts),
       );
       const lost = [...acked].filter((ts) => !stored.has(ts));
       expect(lost).toEqual([]);

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions, createKpiEngine } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { communityReadings, DEVICES, flows } from './community.js';
@@ -15,7 +14,7 @@ let fx: Fixture | undefined;
 afterEach(() => fx?.close());
 
 function one(f: Fixture, kpi: string, device: string | undefined, w = DAY1, now = MARCH_1 + 3 * DAY, wrapOf?: (d: string, m: string) => number | undefined) {
-  const pass = new KpiPass(new KpiQueries(f.store.db), now, calculatorOptions(testConfig(), wrapOf));
+  const pass = new KpiPass(f.store.kpiReads(), now, calculatorOptions(testConfig(), wrapOf));
   const [r] = pass.compute(w, device ? { device } : { site: true }, [kpi]);
   if (!r) throw new Error(`no ${kpi}`);
   return r;

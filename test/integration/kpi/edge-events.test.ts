@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import type { EventReading } from '../../../gateway/model/types.js';
 import { Fixture, testConfig } from './fixtures.js';
@@ -43,7 +42,7 @@ fx.write(
 );
 
 function kpis(window: 'day' | 'month', local: string, now: number) {
-  const pass = new KpiPass(new KpiQueries(fx.store.db), now, calculatorOptions(testConfig()));
+  const pass = new KpiPass(fx.store.kpiReads(), now, calculatorOptions(testConfig()));
   return new Map(pass.compute(windowAt(window, at(local), TZ), { site: true }, ['car_retrieval_within_5min', 'car_retrieval_time_p95', 'door_forced_count']).map((r) => [r.kpi, r]));
 }
 

@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createKpiEngine, type KpiEngine, type KpiRow } from '../../../gateway/kpi/index.js';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { community, flows, truth } from './community.js';
@@ -54,7 +53,7 @@ describe('energy KPIs over a closed day', () => {
         ...counterReadings('b3', 'volume_total', () => 1, ...span, { start: 500, resolution: 0.001 }),
         ...counterReadings('rec', 'volume_total', () => 0.5, ...span, { start: 80, resolution: 0.001 }),
       ]);
-      const pass = new KpiPass(new KpiQueries(f.store.db), MARCH_1 + 2 * DAY, calculatorOptions(testConfig()));
+      const pass = new KpiPass(f.store.kpiReads(), MARCH_1 + 2 * DAY, calculatorOptions(testConfig()));
       const rows = new Map(pass.compute(windowAt('day', MARCH_1, 'Asia/Shanghai'), { site: true }, ['water_per_capita', 'non_traditional_water_ratio']).map((r) => [r.kpi, r]));
       // 4 m³/h through the master for 24 h, 200 residents: 480 L each, b3's 1 m³/h is part of it.
       expect(rows.get('water_per_capita')?.value).toBeCloseTo(480, 0);
@@ -85,7 +84,7 @@ describe('energy KPIs over a closed day', () => {
   });
 
   it('scopes: one device, a group of devices by tag', () => {
-    const pass = new KpiPass(new KpiQueries(fx.store.db), clock.now(), calculatorOptions(testConfig()));
+    const pass = new KpiPass(fx.store.kpiReads(), clock.now(), calculatorOptions(testConfig()));
     const day = windowAt('day', MARCH_1, 'Asia/Shanghai');
     const [spf2] = pass.compute(day, { device: 'hp-2' }, ['heat_pump_spf']);
     expect(spf2?.value).toBeCloseTo(3.6, 3);

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { KpiPass, type KpiResult } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { KpiStateDb } from '../../../gateway/kpi/state-db.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { updateRollups } from '../../../gateway/store/maintenance.js';
@@ -22,7 +21,7 @@ const cfg = testConfig();
 
 function computeAll(): { rows: Map<string, KpiResult>; ms: number; scoped: (device: string) => KpiResult | undefined } {
   const t0 = performance.now();
-  const pass = new KpiPass(new KpiQueries(fx.store.db), now, calculatorOptions(cfg));
+  const pass = new KpiPass(fx.store.kpiReads(), now, calculatorOptions(cfg));
   const rows = new Map(pass.compute(month, { site: true }).map((r) => [r.kpi, r]));
   const ms = performance.now() - t0;
   return { rows, ms, scoped: (device) => pass.compute(month, { device }, ['grid_import'])[0] };
@@ -57,7 +56,7 @@ describe('a month from raw samples and from rollups', () => {
     raw = computeAll(); // no rollup consumer has run: everything is read raw
     updateRollups(fx.store, 5_000_000);
     rolled = computeAll(); // drops between hours found by comparing neighbouring hours
-    new KpiStateDb(fx.store.db); // as the engine does: the partial index on flagged samples
+    new KpiStateDb(fx.store); // as the engine does: the partial index on flagged samples
     flagged = computeAll();
   }, 60_000);
 

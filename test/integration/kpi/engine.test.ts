@@ -42,7 +42,7 @@ const live: AlertView[] = [];
 const clock = new ManualClock(at(10));
 const log = pino({ level: 'info' }, { write: (s: string) => void logged.push(JSON.parse(s) as { msg: string }) });
 
-function engineOn(store: { db: Store['db'] }): KpiEngine {
+function engineOn(store: Store): KpiEngine {
   return createKpiEngine({
     config: cfg,
     store,

@@ -1,7 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions, createKpiEngine } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { DAY, Fixture, HOUR, MARCH_1, MIN, silentLog, testConfig } from './fixtures.js';
@@ -14,7 +13,7 @@ let fx: Fixture | undefined;
 afterEach(() => fx?.close());
 
 function compute(f: Fixture, now: number, names?: string[]) {
-  const pass = new KpiPass(new KpiQueries(f.store.db), now, calculatorOptions(testConfig()));
+  const pass = new KpiPass(f.store.kpiReads(), now, calculatorOptions(testConfig()));
   return new Map(pass.compute(DAY1, { site: true }, names).map((r) => [r.kpi, r]));
 }
 

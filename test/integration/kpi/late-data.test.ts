@@ -79,7 +79,7 @@ describe('late and out-of-order samples', () => {
       const target = { kpi: 'water_loss_ratio', window: 'day' as const, max: 0.1 };
       const c = new ManualClock(MARCH_1 + 7 * HOUR);
       const e = createKpiEngine({ config: testConfig({ targets: [target] }), store: f.store, clock: c, log: silentLog });
-      const verdict = () => new KpiStateDb(f.store.db).window(targetKey({ ...target, scope: { site: true } }), MARCH_1);
+      const verdict = () => new KpiStateDb(f.store).window(targetKey({ ...target, scope: { site: true } }), MARCH_1);
 
       e.evaluate();
       expect(e.kpis('day').find((r) => r.target)).toMatchObject({ status: 'met' });

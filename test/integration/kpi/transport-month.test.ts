@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt, type KpiWindowSpan } from '../../../gateway/kpi/windows.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { DAY, Fixture, HOUR, testConfig } from './fixtures.js';
@@ -47,7 +46,7 @@ async function run(r: TransportRig, to: number): Promise<void> {
 }
 
 function compute(w: KpiWindowSpan, names?: string[]) {
-  const pass = new KpiPass(new KpiQueries(fx.store.db), END + HOUR, calculatorOptions(testConfig()));
+  const pass = new KpiPass(fx.store.kpiReads(), END + HOUR, calculatorOptions(testConfig()));
   return new Map(pass.compute(w, { site: true }, names).map((x) => [x.kpi, x]));
 }
 

@@ -1,7 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import { AcceleratedClock } from '../../../gateway/model/clock.js';
 import { Fixture, HOUR, testConfig } from './fixtures.js';
@@ -30,7 +29,7 @@ describe('transport simulators → MQTT → store → KPIs', () => {
 
     const truth = rig.truth();
     const day = windowAt('day', start, 'Asia/Shanghai');
-    const pass = new KpiPass(new KpiQueries(fx.store.db), day.end + HOUR, calculatorOptions(testConfig()));
+    const pass = new KpiPass(fx.store.kpiReads(), day.end + HOUR, calculatorOptions(testConfig()));
     const got = new Map(pass.compute(day, { site: true }).map((r) => [r.kpi, r]));
 
     const rs = truth.garage.retrievals.filter((r) => r.requested >= day.start && r.requested < day.end);

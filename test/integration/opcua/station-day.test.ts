@@ -5,12 +5,12 @@ import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { KpiPass } from '../../../gateway/kpi/compute.js';
 import { calculatorOptions } from '../../../gateway/kpi/engine.js';
-import { KpiQueries } from '../../../gateway/kpi/queries.js';
 import { windowAt } from '../../../gateway/kpi/windows.js';
 import type { Clock } from '../../../gateway/model/clock.js';
 import type { StationGroup, Totals } from '../../../simulators/opcua/index.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
 import { station, stationScenario } from './harness.js';
+import { rawSeries } from '../../../gateway/store/queries.js';
 
 /**
  * A simulated day at the energy station, through the whole gateway: the simulator runs a day in
@@ -92,10 +92,7 @@ afterAll(async () => {
 
 /** The newest stored timestamp of a series. */
 function newest(device: string, metric: string): number {
-  const s = gw.store.series(device, metric);
-  if (!s) return 0;
-  const row = gw.store.db.prepare('SELECT MAX(ts) AS ts FROM samples WHERE series_id = ?').get(s.id) as { ts: number | null };
-  return row.ts ?? 0;
+  return rawSeries(gw.store, device, metric, 0, Number.MAX_SAFE_INTEGER).at(-1)?.[0] ?? 0;
 }
 
 describe('the energy station over a simulated day', () => {
@@ -115,7 +112,7 @@ describe('the energy station over a simulated day', () => {
     expect(truth).toBeGreaterThan(2);
     expect(truth).toBeLessThan(6);
 
-    const pass = new KpiPass(new KpiQueries(gw.store.db), Date.now(), calculatorOptions(gw.config));
+    const pass = new KpiPass(gw.store.kpiReads(), Date.now(), calculatorOptions(gw.config));
     const [fleet] = pass.compute(day, { site: true }, ['heat_pump_spf']);
     expect(fleet?.value).not.toBeNull();
     expect(Math.abs((fleet?.value as number) - truth)).toBeLessThanOrEqual(truth * 0.005);
@@ -130,7 +127,7 @@ describe('the energy station over a simulated day', () => {
   it("the heat meter's GJ counter arrives in Wh and matches the heat the station delivered that day", () => {
     const s = gw.store.series('st-heat', 'thermal_total');
     expect(s).toBeDefined();
-    const at = (ts: number) => (gw.store.db.prepare('SELECT value FROM samples WHERE series_id = ? AND ts = ?').get(s?.id, ts) as { value: number } | undefined)?.value;
+    const at = (ts: number) => rawSeries(gw.store, 'st-heat', 'thermal_total', ts, ts + 1)[0]?.[1];
     const v0 = at(day.start);
     const v1 = at(day.end);
     expect(v0).toBeTypeOf('number');

@@ -7,21 +7,22 @@ import { relocatedDemo } from '../../helpers/demo.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
 import { startVictoriaMetrics, VICTORIA_METRICS, type VictoriaMetrics } from '../../helpers/servers.js';
 import { dayStart, memoryLog, type SeriesStat } from './fixtures.js';
+import { inspectStore } from '../../helpers/store-file.js';
 
 const SPEED = 720;
 
 /** Per `${class}_${metric}|${device}`: samples that carry a value, and events (count = sum). */
 function expectedFromStore(store: Store): Map<string, SeriesStat> {
   const out = new Map<string, SeriesStat>();
-  const rows = store.db
+  const rows = inspectStore(store, (db) => db
     .prepare(
       `SELECT s.class AS cls, s.metric, s.device, count(*) AS n,
               total(CASE WHEN typeof(x.value) IN ('integer', 'real') THEN x.value ELSE 0 END) AS sum
        FROM samples x JOIN series s ON s.id = x.series_id WHERE x.value IS NOT NULL GROUP BY s.id`,
     )
-    .all() as { cls: string; metric: string; device: string; n: number; sum: number }[];
+    .all()) as { cls: string; metric: string; device: string; n: number; sum: number }[];
   for (const r of rows) out.set(`${r.cls}_${r.metric}|${r.device}`, { count: r.n, sum: Math.round(r.sum * 100) / 100 });
-  const ev = store.db.prepare('SELECT class AS cls, type, device, count(*) AS n FROM events GROUP BY class, type, device').all() as { cls: string; type: string; device: string; n: number }[];
+  const ev = inspectStore(store, (db) => db.prepare('SELECT class AS cls, type, device, count(*) AS n FROM events GROUP BY class, type, device').all()) as { cls: string; type: string; device: string; n: number }[];
   for (const r of ev) out.set(`${r.cls}_${r.type}|${r.device}`, { count: r.n, sum: r.n });
   return out;
 }

@@ -8,6 +8,7 @@ import { systemClock } from '../../../gateway/model/clock.js';
 import { createSinks, type Sinks } from '../../../gateway/sinks/index.js';
 import type { Store } from '../../../gateway/store/store.js';
 import type { ExportedSeries, Influxdb1 } from '../../helpers/servers.js';
+import { inspectStore } from '../../helpers/store-file.js';
 
 export const DAY = 86_400_000;
 
@@ -85,16 +86,16 @@ export interface SeriesStat {
 
 /** Per series `${class}_${metric}|${device}` (the VictoriaMetrics name): count and sum of numbers/booleans. */
 export function storeSeries(store: Store): Map<string, SeriesStat> {
-  const rows = store.db
+  const rows = inspectStore(store, (db) => db
     .prepare(
       `SELECT s.class AS cls, s.metric, s.device, count(*) AS n,
               total(CASE WHEN typeof(x.value) IN ('integer', 'real') THEN x.value ELSE 0 END) AS sum
        FROM samples x JOIN series s ON s.id = x.series_id GROUP BY s.id`,
     )
-    .all() as { cls: string; metric: string; device: string; n: number; sum: number }[];
+    .all()) as { cls: string; metric: string; device: string; n: number; sum: number }[];
   const out = new Map<string, SeriesStat>();
   for (const r of rows) out.set(`${r.cls}_${r.metric}|${r.device}`, { count: r.n, sum: r.sum });
-  const ev = store.db.prepare('SELECT class AS cls, type, device, count(*) AS n FROM events GROUP BY class, type, device').all() as {
+  const ev = inspectStore(store, (db) => db.prepare('SELECT class AS cls, type, device, count(*) AS n FROM events GROUP BY class, type, device').all()) as {
     cls: string;
     type: string;
     device: string;

@@ -29,7 +29,7 @@ describe('ingestor', () => {
   let store: Store;
   let metrics: GatewayMetrics;
   let out: ReturnType<typeof capture>;
-  const make = (maxRows = 1000, queueMax = 100_000, maxDelayMs = 0) =>
+  const make = (maxRows = 1000, queueMax = 100_000, maxDelayMs = 0, deviceClass = (d: string) => (d.startsWith('m') ? 'grid_meter' : undefined)) =>
     new Ingestor({
       store,
       metrics,
@@ -39,7 +39,7 @@ describe('ingestor', () => {
       maxDelayMs,
       normalise: {
         site: 't',
-        deviceClass: (d) => (d.startsWith('m') ? 'grid_meter' : undefined),
+        deviceClass,
         counters: new CounterState(),
         dedupe: new Dedupe(),
         pseudo: new Pseudonymiser(Buffer.alloc(32, 3)),
@@ -127,6 +127,40 @@ describe('ingestor', () => {
     reject('d7');
     expect(out.lines.find((l) => l['key'] === 'wrong_type')).toMatchObject({ suppressed: 280, msg: '280 more like this were not logged' });
     expect(out.lines.filter((l) => l['reason'] === 'wrong_type')).toHaveLength(21);
+  });
+
+  it('refuses a producer that was waiting for room when close() came, and stores nothing of it', async () => {
+    const ing = make(10_000, 100);
+    const a = ing.submit({ readings: Array.from({ length: 100 }, (_, i) => reading(i)) });
+    const b = ing.submit({ readings: [reading(500)] }).catch((e: unknown) => e);
+    expect(ing.depth()).toBe(100); // b waits outside the queue
+    ing.close();
+    await a;
+    const err = await b;
+    expect(err).toBeInstanceOf(IngestError);
+    expect(err).toMatchObject({ code: 'INGEST_CLOSED', message: expect.stringMatching(/ingest is closed/) });
+    await new Promise((r) => setImmediate(r));
+    expect(store.counts().samples).toBe(100);
+    expect(ing.depth()).toBe(0);
+    // And a new submit after close is refused at once.
+    await expect(ing.submit({ readings: [reading(600)] })).rejects.toMatchObject({ code: 'INGEST_CLOSED' });
+  });
+
+  it('gives a normaliser exception its own code, counts it, and still commits the other producers', async () => {
+    const ing = make(1000, 100_000, 0, (d) => {
+      if (d === 'mboom') throw new TypeError('cannot read properties of undefined');
+      return d.startsWith('m') ? 'grid_meter' : undefined;
+    });
+    const good = ing.submit({ readings: [reading(1)] });
+    const bad = ing.submit({ readings: [reading(2, 'mboom'), reading(3, 'mboom')] }).catch((e: unknown) => e);
+    await good;
+    const err = await bad;
+    expect(err).toBeInstanceOf(IngestError);
+    expect(err).toMatchObject({ code: 'NORMALISE_FAILED', retryable: false, message: expect.stringMatching(/cannot read properties/) });
+    expect(store.counts().samples).toBe(1);
+    const rej = await metrics.rejections.get();
+    expect(rej.values).toEqual([expect.objectContaining({ labels: { reason: 'normalise_failed' }, value: 2 })]);
+    expect(out.lines.find((l) => l['reason'] === 'normalise_failed')).toMatchObject({ device: 'mboom', msg: 'normalise failed; the batch is refused' });
   });
 
   it('rejects every waiting producer with a retryable error when the store cannot write', async () => {

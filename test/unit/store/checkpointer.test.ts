@@ -20,7 +20,7 @@ describe('WAL checkpoint thread', () => {
     const path = join(t.dir, 'gw.db');
     const store = Store.open({ path, site: 't', checkpointThread: true });
     try {
-      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+      expect(store.walAutocheckpoint()).toBe(0);
       const initial = statSync(path).size;
       for (let b = 0; b < 20; b++) store.write(rows(b * 5_000, 5_000));
       // Only the thread can have copied pages into the database file: the store's connection never checkpoints.
@@ -31,7 +31,7 @@ describe('WAL checkpoint thread', () => {
       // The thread dies: the store takes automatic checkpoints back, so the WAL cannot grow unbounded.
       await (store.checkpointer as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
       await waitFor(() => store.checkpointer?.running === false, 5_000);
-      expect(store.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+      expect(store.walAutocheckpoint()).toBe(1000);
     } finally {
       store.close();
     }
@@ -39,7 +39,7 @@ describe('WAL checkpoint thread', () => {
     expect(existsSync(`${path}-wal`) ? statSync(`${path}-wal`).size : 0).toBe(0);
     expect(store.walBytes()).toBe(0);
     const again = Store.open({ path, site: 't' });
-    expect(again.db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(again.integrityCheck()).toBe('ok');
     expect(again.counts().samples).toBe(100_000);
     again.close();
   }, 30_000);
@@ -52,7 +52,7 @@ describe('WAL checkpoint thread', () => {
     cleanup = t.cleanup;
     const plain = Store.open({ path: join(t.dir, 'gw.db'), site: 't' });
     expect(plain.checkpointer).toBeUndefined();
-    expect(plain.db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+    expect(plain.walAutocheckpoint()).toBe(1000);
     plain.close();
   });
 });

@@ -1,11 +1,26 @@
 import type Database from 'better-sqlite3';
-import type { HourBucket } from './rollups.js';
+import type { Quality } from '../model/types.js';
+import { decodeQuality } from './codec.js';
+import { ROLLUP_CONSUMER } from './maintenance.js';
+import { QUALITY_CODE } from './schema.js';
+import type { Store } from './store.js';
 
 /**
- * Every SQL statement the KPI module runs against the store's tables (series, samples, events,
- * devices, rollup_1h, cursors). Read-only, so a report can open the store file while the gateway
- * runs. The KPI module's own tables live in state-db.ts.
+ * The reads the KPI module needs from the store's tables (series, samples, events, devices,
+ * rollup_1h, cursors), shaped for its long windows. Read-only, so a report can run them on a
+ * store opened read-only while the gateway runs. The KPI module's own tables are its own
+ * (kpi/state-db.ts, through Store.ownTables).
  */
+
+/** One hourly rollup: count, min, max and last of the hour's usable numbers. */
+export interface HourBucket {
+  start: number;
+  count: number;
+  min: number;
+  max: number;
+  last: number;
+  lastTs: number;
+}
 
 export interface DeviceInfo {
   id: string;
@@ -16,7 +31,7 @@ export interface DeviceInfo {
 export interface RawRow {
   ts: number;
   value: unknown;
-  quality: number;
+  quality: Quality;
   reason: string | null;
 }
 
@@ -45,32 +60,32 @@ export interface EventRow {
   attributes: Record<string, string | number | boolean>;
 }
 
-/** Partial index over flagged (uncertain) samples: tiny, and it finds counter resets without reading a month. */
-export const FLAG_INDEX = 'kpi_samples_flagged';
-
-/** The store's rollup consumer (gateway/store/maintenance.ts): rollups hold every sample up to its cursor. */
-const ROLLUP_CONSUMER = 'rollup';
+/** The partial index over flagged (uncertain) samples (schema.ts): tiny, and it finds counter resets without reading a month. */
+const FLAG_INDEX = 'kpi_samples_flagged';
 /** Past this many samples not yet folded into rollups, finding the hours they touch costs more than reading raw. */
 const MAX_ROLLUP_BACKLOG = 200_000;
 
-export class KpiQueries {
-  private series = new Map<string, number>();
+/** Usable quality in SQL: good or uncertain (the value column is what was measured). */
+const USABLE = `quality < ${QUALITY_CODE.bad}`;
+
+export class KpiReads {
   private readonly s: ReturnType<typeof prepareAll>;
 
-  constructor(readonly db: Database.Database) {
+  /** Built by the store (Store.kpiReads), which holds the connection. */
+  constructor(
+    private readonly db: Database.Database,
+    private readonly store: Store,
+  ) {
     this.s = prepareAll(db);
-    this.refresh();
   }
 
-  /** Reload the series map (new devices appear while the gateway runs). */
+  /** Pick up series written since (a store opened read-only next to a running gateway). */
   refresh(): void {
-    const next = new Map<string, number>();
-    for (const r of this.s.series.all() as { id: number; device: string; metric: string }[]) next.set(`${r.device}\u0000${r.metric}`, r.id);
-    this.series = next;
+    this.store.refreshSeries();
   }
 
   seriesId(device: string, metric: string): number | undefined {
-    return this.series.get(`${device}\u0000${metric}`);
+    return this.store.series(device, metric)?.id;
   }
 
   /** Devices from the devices table, plus any that only appear in series (class from there, no tags). */
@@ -87,15 +102,17 @@ export class KpiQueries {
 
   /** Usable samples (good or uncertain) of a series in [from, to), oldest first. */
   raw(sid: number, from: number, to: number): RawRow[] {
-    return this.s.raw.all(sid, from, to) as RawRow[];
+    return (this.s.raw.all(sid, from, to) as StoredRow[]).map(decodeRow);
   }
 
   before(sid: number, ts: number): RawRow | undefined {
-    return this.s.before.get(sid, ts) as RawRow | undefined;
+    const r = this.s.before.get(sid, ts) as StoredRow | undefined;
+    return r && decodeRow(r);
   }
 
   atOrAfter(sid: number, ts: number): RawRow | undefined {
-    return this.s.atOrAfter.get(sid, ts) as RawRow | undefined;
+    const r = this.s.atOrAfter.get(sid, ts) as StoredRow | undefined;
+    return r && decodeRow(r);
   }
 
   /** Timestamps of the newest `n` samples before `ts` (to estimate the sampling interval). */
@@ -210,6 +227,14 @@ export class KpiQueries {
   }
 }
 
+type StoredRow = Omit<RawRow, 'quality'> & { quality: number | Quality };
+
+/** The quality code becomes its name in place (a month of raw rows: no second object per row). */
+function decodeRow(r: StoredRow): RawRow {
+  r.quality = decodeQuality(r.quality as number);
+  return r as RawRow;
+}
+
 function parseTags(text: string): Record<string, string> {
   try {
     const v = JSON.parse(text) as unknown;
@@ -235,15 +260,14 @@ function parseAttributes(text: string): EventRow['attributes'] {
 function prepareAll(db: Database.Database) {
   const p = (sql: string) => db.prepare(sql);
   return {
-    series: p('SELECT id, device, metric FROM series'),
     devices: p('SELECT id, class, tags FROM devices'),
     seriesDevices: p('SELECT DISTINCT device, class FROM series'),
-    raw: p('SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND quality < 2 ORDER BY ts'),
+    raw: p(`SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND ${USABLE} ORDER BY ts`),
     before: p(
-      'SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts < ? AND quality < 2 AND value IS NOT NULL ORDER BY ts DESC LIMIT 1',
+      `SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts < ? AND ${USABLE} AND value IS NOT NULL ORDER BY ts DESC LIMIT 1`,
     ),
     atOrAfter: p(
-      'SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND quality < 2 AND value IS NOT NULL ORDER BY ts LIMIT 1',
+      `SELECT ts, value, quality, reason FROM samples WHERE series_id = ? AND ts >= ? AND ${USABLE} AND value IS NOT NULL ORDER BY ts LIMIT 1`,
     ),
     recentTs: p('SELECT ts FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT ?'),
     // A self-join on the next hour finds drops between hours (a window function costs ~8× more).
@@ -251,9 +275,9 @@ function prepareAll(db: Database.Database) {
     chainSkip: p(chainSql('AND bucket NOT IN (SELECT value FROM json_each(@skip))')),
     oldest: p('SELECT min(ts) AS ts FROM samples WHERE series_id = ?'),
     hasIndex: p("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"),
-    // "quality = 1" must appear as such for SQLite to use the partial index.
+    // "quality = 1" must appear as such (a literal, as in the index) for SQLite to use the partial index.
     flagged: p(
-      "SELECT count(*) AS n FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND quality = 1 AND reason IN ('counter_reset', 'counter_rollover')",
+      `SELECT count(*) AS n FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? AND quality = ${QUALITY_CODE.uncertain} AND reason IN ('counter_reset', 'counter_rollover')`,
     ),
     crossDrops: p(
       `SELECT sum(CASE WHEN b.min < a.last - abs(a.last) * 1e-9 THEN 1 ELSE 0 END) AS n
