@@ -74,7 +74,7 @@ export function messageFields(topicNames: readonly string[], envelope: keyof typ
     add(r.timestamp?.path);
   }
   for (const e of p.events) for (const a of Object.values(e.attributes)) if ('path' in a) add(a.path);
-  return [...topicNames, ...ENVELOPE_FIELDS[envelope], ...paths];
+  return [...new Set([...topicNames, ...ENVELOPE_FIELDS[envelope], ...paths])];
 }
 
 function fits(name: string, fields: readonly string[]): boolean {
