@@ -1,4 +1,5 @@
 import { REPORT_USAGE, runReport } from '../kpi/index.js';
+import { loadSite, SiteFacts, siteOrThrow } from '../site/index.js';
 import { DEFAULT_CONFIG, fail, type Command } from './common.js';
 
 /** `fcgw report --kpi`: KPIs of a window from the store. Exit 1 means a target was missed. */
@@ -9,10 +10,14 @@ export const reportCommand: Command = {
       process.stderr.write(`fcgw report: say what to report (--kpi)\n${REPORT_USAGE}\n`);
       return 2;
     }
+    const file = opts.config ?? DEFAULT_CONFIG;
     let res;
     try {
+      // Device facts (counter maxima, register ranges) come from the resolved site, as in the gateway.
+      const facts = new SiteFacts(siteOrThrow(loadSite(file), file));
       res = runReport({
-        config: opts.config ?? DEFAULT_CONFIG,
+        config: file,
+        wrapOf: (device, metric) => facts.wrapOf(device, metric),
         ...(opts.window ? { window: opts.window } : {}),
         ...(opts.from ? { from: opts.from } : {}),
         ...(opts.to ? { to: opts.to } : {}),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
-import { configSchema, type GatewayConfig } from './schema.js';
+import { configSchema, crossSectionProblems, type GatewayConfig } from './schema.js';
 
 /** One thing wrong with a config, located in its file. */
 export interface ConfigProblem {
@@ -160,10 +160,16 @@ export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.e
   return { config: deepFreeze(res.data), problems: [], lineOf: y.lineOf };
 }
 
-/** Parse and validate config text (the config schema only). Throws ConfigError listing every problem. */
+/**
+ * Parse and validate config text: the schema and the cross-section rules, not the drivers'
+ * (for tools that open no connection, such as `fcgw report`; gateway/site's `loadSite` does it
+ * all). Throws ConfigError listing every problem.
+ */
 export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
   const r = parseConfigText(text, env);
   if (!r.config) throw new ConfigError(file, r.problems);
+  const cross = crossSectionProblems(r.config).map((p) => ({ path: dotted(p.path), line: r.lineOf(p.path), message: p.message }));
+  if (cross.length) throw new ConfigError(file, cross);
   return r.config;
 }
 
