@@ -32,7 +32,10 @@ export function seriesFacts(device: DeviceConfig, points: ReadonlyMap<string, Po
       const declared = device.options[key];
       if (declared !== undefined) {
         const max = counterMax(declared, p.unit ?? def.unit, def.unit as CatalogUnit);
-        if (typeof max === 'string') problems.push({ key, message: max });
+        // `counter_max` applies to every counter: its problem is said once.
+        if (typeof max === 'string') {
+          if (!problems.some((p) => p.key === key && p.message === max)) problems.push({ key, message: max });
+        }
         else f.counterMax = max;
       }
     }
