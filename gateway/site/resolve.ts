@@ -1,4 +1,4 @@
-import type { DriverFactory, DriverProblem } from '../../drivers/core/driver.js';
+import type { DriverCheckInput, DriverFactory, DriverProblem } from '../../drivers/core/driver.js';
 import type { ProfileProblem } from '../../drivers/profiles/load.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
 import { dotted, deepFreeze, zodProblems, type ConfigProblem, type ParsedYaml } from '../config/load.js';
@@ -24,6 +24,7 @@ export interface SiteInput {
 export type SiteResult = { ok: true; site: ResolvedSite } | { ok: false; problems: ConfigProblem[] };
 
 type Path = (string | number)[];
+type Bound = DriverCheckInput<ConnectionConfig, Profile>;
 
 /**
  * The one validation: a parsed config, the loaded profiles and the registered drivers become a
@@ -89,8 +90,13 @@ export function resolveSite(input: SiteInput): SiteResult {
   };
 
   const devices = new Map<string, ResolvedDevice>();
-  const perDriver = new Map<DriverFactory, { devices: { index: number; config: (typeof config.devices)[number]; profile: Profile; connection: ConnectionConfig }[]; discover: { index: number; rule: (typeof config.discover)[number]; profile: Profile; connection: ConnectionConfig }[] }>();
-  const slot = (d: DriverFactory) => perDriver.get(d) ?? (perDriver.set(d, { devices: [], discover: [] }).get(d) as NonNullable<ReturnType<typeof perDriver.get>>);
+  /** What each driver's `check` sees: its devices and rules that resolved. */
+  const perDriver = new Map<DriverFactory, { devices: Bound['devices'][number][]; discover: Bound['discover'][number][] }>();
+  const slot = (d: DriverFactory) => {
+    let s = perDriver.get(d);
+    if (!s) perDriver.set(d, (s = { devices: [], discover: [] }));
+    return s;
+  };
 
   config.devices.forEach((d, i) => {
     const conn = connections.get(d.connection);
