@@ -19,8 +19,9 @@ import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { GatewayError } from './runtime/errors.js';
-import { resolveProfiles, type ReconfigureResult } from './runtime/reload-plan.js';
+import type { ReconfigureResult } from './runtime/reload-plan.js';
 import { reconfigure, type Reloadable } from './runtime/reconfigure.js';
+import { SiteFacts, siteOf, siteOrThrow, type ResolvedSite } from './site/index.js';
 import { DriverSet } from './runtime/driver-set.js';
 import { healthReport } from './runtime/health.js';
 import { explainDevice, probeDevice } from './runtime/explain.js';
@@ -30,7 +31,10 @@ import { createSinks, type Sinks } from './sinks/index.js';
 import { Store } from './store/store.js';
 
 export interface GatewayOptions {
+  /** A config parsed by the config schema; it is resolved here (gateway/site) unless `site` is given. */
   config: Readonly<GatewayConfig>;
+  /** The resolved site of `config` (fcgw start resolved it already, with YAML lines). */
+  site?: ResolvedSite;
   log: Logger;
   /** Default: the system clock, or the simulators' accelerated clock when they run faster than real time. */
   clock?: Clock;
@@ -55,6 +59,9 @@ export type { ReconfigureResult } from './runtime/reload-plan.js';
  */
 export class Gateway {
   private current: Readonly<GatewayConfig>;
+  /** The resolved site in force: device facts reach the pipeline and the KPIs from here only. */
+  private site: ResolvedSite;
+  private facts: SiteFacts;
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
@@ -82,9 +89,12 @@ export class Gateway {
   }
 
   private constructor(private readonly opts: GatewayOptions) {
-    this.current = opts.config;
+    // The one validation; a config with a problem never builds a gateway.
+    this.site = opts.site ?? siteOrThrow(siteOf(opts.config));
+    this.facts = new SiteFacts(this.site);
+    this.current = this.site.config;
     this.log = opts.log;
-    const sim = opts.config.simulators;
+    const sim = this.current.simulators;
     this.clock =
       opts.clock ??
       (sim.enabled && (sim.speed !== 1 || sim.start)
@@ -92,7 +102,7 @@ export class Gateway {
         : systemClock);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
-    this.profiles = resolveProfiles(this.config, this.log);
+    this.profiles = new Map(this.site.profiles);
     // Poll periods run on wall-clock timers; under an accelerated clock three of them span
     // `rate` times more clock time, so a polled device is not called quiet between two polls.
     this.staleness = new StalenessTracker((id) => {
@@ -141,6 +151,7 @@ export class Gateway {
           site: cfg.site.id,
           deviceClass: (id) => this.devices.classOf(id),
           counters: new CounterState(),
+          counterFacts: (device, metric) => this.facts.counter(device, metric),
           dedupe: new Dedupe(),
           pseudo: new Pseudonymiser(secret),
           now: () => this.clock.now(),
@@ -253,6 +264,7 @@ export class Gateway {
         if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
       },
       onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+      wrapOf: (device, metric) => this.facts.wrapOf(device, metric),
     });
   }
 
@@ -262,9 +274,10 @@ export class Gateway {
    * was (runtime/reconfigure.ts). A change that cannot be applied in place says so and the
    * caller restarts the gateway.
    */
-  async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
+  async reconfigure(nextConfig: Readonly<GatewayConfig> | ResolvedSite): Promise<ReconfigureResult> {
     if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
-    return reconfigure(this.reloadable(), next);
+    const site = 'profiles' in nextConfig && nextConfig.profiles instanceof Map ? (nextConfig as ResolvedSite) : siteOrThrow(siteOf(nextConfig as Readonly<GatewayConfig>));
+    return reconfigure(this.reloadable(), site);
   }
 
   /** The parts a reload swaps, as the reload sees them. */
@@ -289,6 +302,10 @@ export class Gateway {
       set profiles(p) {
         gw.profiles = p;
       },
+      get site() {
+        return gw.site;
+      },
+      useSite: (site) => this.useSite(site),
       get sinks() {
         return gw.sinks;
       },
@@ -305,6 +322,12 @@ export class Gateway {
       buildSinks: (cfg) => this.sinksFor(cfg),
       buildKpi: (cfg) => this.kpiFor(cfg),
     };
+  }
+
+  /** The site in force, and the device facts the pipeline and the KPIs read from it. */
+  private useSite(site: ResolvedSite): void {
+    this.site = site;
+    this.facts = new SiteFacts(site);
   }
 
   /** Start sinks, each from its durable cursor; running ones first send what they can within 2 s and stop. */

@@ -27,7 +27,7 @@ export interface KpiEngineDeps {
   publish?: (topic: string, payload: string) => void | Promise<void>;
   /** Every alert transition (the app forwards it to the live stream). */
   onAlert?: (alert: AlertView) => void;
-  /** Counter wrap value of a series from its profile, when declared (catalog units). */
+  /** Where a counter series wraps (catalog units), from the resolved site (gateway/site SiteFacts). */
   wrapOf?: (device: string, metric: string) => number | undefined;
 }
 
@@ -81,19 +81,16 @@ export function effectiveTargets(config: Readonly<GatewayConfig>): TargetConfig[
   return list;
 }
 
+/**
+ * `wrapOf` is where each counter series wraps, in catalog units: what the device declares
+ * (`options.counter_max` / `<metric>_max`) and its profile's register range, resolved once by
+ * gateway/site (`SiteFacts.wrapOf`); the app and `fcgw report` pass it.
+ */
 export function calculatorOptions(config: Readonly<GatewayConfig>, wrapOf?: (device: string, metric: string) => number | undefined): CalculatorOptions {
-  const options = new Map(config.devices.map((d) => [d.id, d.options]));
   return {
     settings: settingsOf(config),
     configDevices: config.devices.map((d) => ({ id: d.id, class: d.class, tags: d.tags })),
-    // A device may declare where its counters wrap: options.counter_max, or <metric>_max.
-    wrapOf: (device, metric) => {
-      const fromProfile = wrapOf?.(device, metric);
-      if (fromProfile !== undefined) return fromProfile;
-      const o = options.get(device);
-      const v = o?.[`${metric}_max`] ?? o?.['counter_max'];
-      return typeof v === 'number' && v > 0 ? v : undefined;
-    },
+    ...(wrapOf ? { wrapOf } : {}),
   };
 }
 

@@ -26,6 +26,8 @@ export interface ReportArgs {
   format?: string;
   /** Evaluation time (tests); default: the system clock. */
   now?: number;
+  /** Where each counter series wraps (catalog units), from the resolved site (the CLI passes it). */
+  wrapOf?: (device: string, metric: string) => number | undefined;
 }
 
 export interface ReportResult {
@@ -61,7 +63,7 @@ export function runReport(args: ReportArgs): ReportResult {
 
   const store = Store.open({ path, site: config.site.id, readOnly: true });
   try {
-    const lines = collect(store.kpiReads(), config, kind, from, to, now);
+    const lines = collect(store.kpiReads(), config, kind, from, to, now, args.wrapOf);
     const missed = lines.some((l) => l.status === 'missed');
     const site = config.site.name ? `${config.site.name} (${config.site.id})` : config.site.id;
     return { text: render(lines, format, { site, tz: config.site.timezone, now }), exitCode: missed ? 1 : 0 };
@@ -76,9 +78,9 @@ function parseTime(s: string, name: string): number {
   return t;
 }
 
-export function collect(q: KpiReads, config: Readonly<GatewayConfig>, kind: KpiWindow, from: number, to: number, now: number): ReportLine[] {
+export function collect(q: KpiReads, config: Readonly<GatewayConfig>, kind: KpiWindow, from: number, to: number, now: number, wrapOf?: (device: string, metric: string) => number | undefined): ReportLine[] {
   const tz = config.site.timezone;
-  const pass = new KpiPass(q, now, calculatorOptions(config));
+  const pass = new KpiPass(q, now, calculatorOptions(config, wrapOf));
   const targets = effectiveTargets(config).filter((t) => t.window === kind);
   const windows = from === to ? windowsBetween(kind, from, from + 1, tz, 1) : windowsBetween(kind, from, to, tz, 400);
   const lines: ReportLine[] = [];

@@ -73,7 +73,6 @@ export class DriverSet {
       connection: conn,
       devices: from.devices(conn.id),
       discover,
-      config,
       profiles: from.profiles,
       ctx: driverContext({
         connection: conn.id,

@@ -7,7 +7,8 @@ import type { Sinks } from '../sinks/index.js';
 import type { DeviceRegistry, RegisteredDevice } from './devices.js';
 import { configSource, type DriverSet } from './driver-set.js';
 import { GatewayError } from './errors.js';
-import { planReload, resolveProfiles, type ReconfigureResult } from './reload-plan.js';
+import type { ResolvedSite } from '../site/index.js';
+import { planReload, type ReconfigureResult } from './reload-plan.js';
 
 /** What a reload reads and swaps in the running gateway (app.ts hands these over). */
 export interface Reloadable {
@@ -19,6 +20,9 @@ export interface Reloadable {
   broker?: { hold(): void; open(): void } | undefined;
   config: Readonly<GatewayConfig>;
   profiles: Map<string, Profile>;
+  /** The resolved site in force (device facts for the pipeline and the KPIs) and its swap. */
+  readonly site: ResolvedSite;
+  useSite(site: ResolvedSite): void;
   sinks: Sinks | undefined;
   kpi: KpiEngine | undefined;
   /** The consumers in the store's cursors table (a new sink adds its own when it starts). */
@@ -51,10 +55,13 @@ interface Step {
  * is lost in between. A change to any other section cannot be applied in place: the result
  * says so and the caller restarts the gateway.
  */
-export async function reconfigure(gw: Reloadable, next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
+export async function reconfigure(gw: Reloadable, site: ResolvedSite): Promise<ReconfigureResult> {
   const old = gw.config;
   const oldProfiles = gw.profiles;
-  const profiles = resolveProfiles(next, gw.log);
+  const oldSite = gw.site;
+  // Validated already (gateway/site: the one validation); its profiles are the ones it checked.
+  const next = site.config;
+  const profiles = new Map(site.profiles);
   const plan = planReload(old, next, oldProfiles, profiles);
   if ('reason' in plan) return { applied: false, reason: plan.reason };
   const { changed, unchanged, kpi, sinks } = plan;
@@ -77,6 +84,8 @@ export async function reconfigure(gw: Reloadable, next: Readonly<GatewayConfig>)
     steps.push({
       name: 'drivers',
       apply: async () => {
+        // The device facts (counter maxima, wraps) the new drivers' readings are judged by.
+        gw.useSite(site);
         gw.devices.swap(removed, added);
         await gw.drivers.replace(changed, freshDrivers, order(next));
       },
@@ -84,6 +93,7 @@ export async function reconfigure(gw: Reloadable, next: Readonly<GatewayConfig>)
         // The running drivers were stopped: the same ones are built again from the running config.
         const back = old.connections.filter((c) => isChanged(c.id)).map((c) => gw.drivers.create(c, configSource(old, oldProfiles)));
         gw.devices.swap(added, removed);
+        gw.useSite(oldSite);
         await gw.drivers.replace(changed, back, order(old));
       },
     });
@@ -100,6 +110,7 @@ export async function reconfigure(gw: Reloadable, next: Readonly<GatewayConfig>)
 
   gw.config = next;
   gw.profiles = profiles;
+  gw.useSite(site);
   // A device that is gone is not "quiet".
   for (const d of removed) if (!gw.devices.get(d.config.id)) gw.staleness.forget(d.config.id);
   if (!kpi) gw.kpi?.setDevices(next);

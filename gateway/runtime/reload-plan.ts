@@ -1,9 +1,5 @@
-import type { Logger } from 'pino';
-import { DRIVERS, driverFor } from '../../drivers/index.js';
-import { loadProfiles } from '../../drivers/profiles/load.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
 import type { GatewayConfig } from '../config/schema.js';
-import { GatewayError } from './errors.js';
 
 /** What `Gateway.reconfigure` did: applied in place, or not (the caller restarts the gateway). */
 export type ReconfigureResult = { applied: true; restarted: string[]; unchanged: string[]; kpi: boolean; sinks: boolean } | { applied: false; reason: string };
@@ -60,28 +56,4 @@ function connectionSignature(config: Readonly<GatewayConfig>, profiles: Readonly
     discover,
     profiles: used.map((p) => profiles.get(p) ?? null),
   });
-}
-
-/**
- * Load the profiles and check the ones a config needs. A broken profile stops the gateway only
- * when a device or a discovery rule needs it; otherwise it is a warning.
- */
-export function resolveProfiles(config: Readonly<GatewayConfig>, log: Logger): Map<string, Profile> {
-  const { profiles, problems } = loadProfiles(DRIVERS);
-  const needed = new Set([...config.devices.map((d) => d.profile), ...config.discover.map((r) => r.profile)]);
-  const fatal: string[] = [];
-  for (const p of problems) {
-    const line = `${p.file}: ${p.path} (line ${p.line ?? '?'}): ${p.message}`;
-    const id = p.file.replace(/^.*\//, '').replace(/\.ya?ml$/, '');
-    if (needed.has(id)) fatal.push(line);
-    else log.warn({ file: p.file }, `profile ignored: ${line}`);
-  }
-  if (fatal.length) throw new GatewayError('PROFILE_INVALID', fatal.join('\n'));
-  for (const id of needed) {
-    if (!profiles.has(id)) throw new GatewayError('PROFILE_UNKNOWN', `no profile "${id}" in drivers/profiles (known: ${[...profiles.keys()].join(', ') || 'none'})`);
-  }
-  for (const c of config.connections) {
-    if (!driverFor(c.protocol)) throw new GatewayError('DRIVER_MISSING', `connection ${c.id}: no driver for protocol ${c.protocol}`);
-  }
-  return profiles;
 }

@@ -147,10 +147,10 @@ describe('config reload applied per connection', () => {
     const { gw, config, count } = await setup();
     await waitFor(() => count('wm-1', 'volume_total') >= 1, 10_000);
     const running = gw.config;
-    // A class its profile does not serve passes the schema but not the Modbus driver.
+    // A class its profile does not serve passes the schema but not the one validation (gateway/site).
     const bad = config({});
     const broken = { ...bad, devices: bad.devices.map((d) => (d.id === 'wm-1' ? { ...d, class: 'heat_pump' } : d)) } as typeof bad;
-    await expect(gw.reconfigure(broken)).rejects.toThrow(/device wm-1: class heat_pump is not one of profile modbus-water-meter's/);
+    await expect(gw.reconfigure(broken)).rejects.toThrow(/devices\[\d\]\.class: profile "modbus-water-meter" serves water_meter, not heat_pump/);
     expect(gw.config).toBe(running);
     expect(gw.devices.get('wm-1')?.config.class).toBe('water_meter');
     expect(gw.driver('plant')?.health().devices.map((d) => d.id)).toEqual(['wm-1']);

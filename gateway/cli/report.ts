@@ -1,0 +1,33 @@
+import { REPORT_USAGE, runReport } from '../kpi/index.js';
+import { loadSite, SiteFacts, siteOrThrow } from '../site/index.js';
+import { DEFAULT_CONFIG, fail, type Command } from './common.js';
+
+/** `fcgw report --kpi`: KPIs of a window from the store. Exit 1 means a target was missed. */
+export const reportCommand: Command = {
+  usage: REPORT_USAGE,
+  run(opts) {
+    if (!opts.kpi) {
+      process.stderr.write(`fcgw report: say what to report (--kpi)\n${REPORT_USAGE}\n`);
+      return 2;
+    }
+    const file = opts.config ?? DEFAULT_CONFIG;
+    let res;
+    try {
+      // Device facts (counter maxima, register ranges) come from the resolved site, as in the gateway.
+      const facts = new SiteFacts(siteOrThrow(loadSite(file), file));
+      res = runReport({
+        config: file,
+        wrapOf: (device, metric) => facts.wrapOf(device, metric),
+        ...(opts.window ? { window: opts.window } : {}),
+        ...(opts.from ? { from: opts.from } : {}),
+        ...(opts.to ? { to: opts.to } : {}),
+        ...(opts.format ? { format: opts.format } : {}),
+      });
+    } catch (err) {
+      // Exit 1 means "a target was missed" (runs are gated on it): any failure to report is 2.
+      return fail(err, opts.verbose ?? false, 2);
+    }
+    process.stdout.write(res.text.endsWith('\n') ? res.text : `${res.text}\n`);
+    return res.exitCode;
+  },
+};
