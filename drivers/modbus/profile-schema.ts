@@ -67,6 +67,14 @@ export const sunspecPoint = z.strictObject({
   sf: z.number().int().min(0).max(65535).optional(),
   /** A point of a repeating block (e.g. each MPPT module): combine the blocks. */
   aggregate: z.enum(['sum', 'avg', 'max', 'min']).optional(),
+  /** The SunSpec point's name in the model definition (checked against it by the table test). */
+  name: z.string().optional(),
+  /** Nameplate data: read once per connection (after discovery and after each reconnect), not every poll. */
+  once: z.boolean().optional(),
+  /** Repeating block only: take the block when the uint16 at this block offset is one of `values` (714 PrtTyp). */
+  when: z.strictObject({ offset: z.number().int().min(0), values: z.array(z.number().int()).min(1) }).optional(),
+  /** Repeating block only: leave the block out when its string at this block offset starts with `prefix` (160 IDStr). */
+  unless_prefix: z.strictObject({ offset: z.number().int().min(0), length: z.number().int().min(1).max(16), prefix: z.string().min(1) }).optional(),
 });
 
 export const sunspecModel = z.strictObject({

@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, metricDef } from '../../../gateway/model/catalog.js';
+import { CATALOG, DEVICE_FACTS, metricDef } from '../../../gateway/model/catalog.js';
 import { catalogUnitOf } from '../../../gateway/model/units.js';
 import { decodeDevice, RegisterImage } from '../../../drivers/modbus/decode.js';
 import { newMemory, plan, spansOf } from '../../../drivers/modbus/planner.js';
@@ -28,6 +28,9 @@ const LAYOUTS: Record<string, number[][]> = { pv_inverter: [[103, 160], [101]], 
 type Mapping = { metric: string; class?: string | undefined; unit?: string | undefined; map?: Record<string, string | number | boolean> | undefined; bit?: number | undefined; below?: number | undefined };
 
 function problemsOf(cls: string, p: Mapping): string[] {
+  // Nameplate facts (rated_power) are plausibility input, not catalog metrics.
+  const fact = DEVICE_FACTS[p.metric];
+  if (fact !== undefined) return catalogUnitOf(p.unit ?? fact) === fact ? [] : [`${p.metric}: unit ${p.unit} does not convert to ${fact}`];
   const def = metricDef(cls, p.metric);
   if (!def) return [`${p.metric} is not a metric of ${cls}`];
   const out: string[] = [];
