@@ -158,7 +158,7 @@ function passes(c: BlockCondition, image: RegisterImage): boolean {
   if (!w) return c.kind === 'not_prefix';
   if (c.kind === 'in') return c.values.includes(w[0] ?? -1);
   const text = decodeWords('string', w, { length: c.words, sentinel: false }).value;
-  return !String(text).startsWith(c.prefix);
+  return !c.prefixes.some((x) => String(text).startsWith(x));
 }
 
 function toReading(p: Point, r: Outcome, o: DecodeOptions): Reading {

@@ -35,10 +35,10 @@ export interface Point {
   cond?: BlockCondition;
 }
 
-/** `in`: a uint16 is one of `values`; `not_prefix`: a string does not start with `prefix`. */
+/** `in`: a uint16 is one of `values`; `not_prefix`: a string starts with none of `prefixes`. */
 export type BlockCondition =
   | { kind: 'in'; address: number; words: 1; values: readonly number[] }
-  | { kind: 'not_prefix'; address: number; words: number; prefix: string };
+  | { kind: 'not_prefix'; address: number; words: number; prefixes: readonly string[] };
 
 export interface DevicePoints {
   points: Point[];
@@ -144,7 +144,7 @@ export function modelPoints(def: SunSpecModelDef, m: FoundModel): Point[] {
       if (p.aggregate) point.aggregate = p.aggregate;
       if (p.once) point.once = true;
       if (def.repeat && p.when) point.cond = { kind: 'in', address: base + p.when.offset, words: 1, values: p.when.values };
-      if (def.repeat && p.unless_prefix) point.cond = { kind: 'not_prefix', address: base + p.unless_prefix.offset, words: p.unless_prefix.length, prefix: p.unless_prefix.prefix };
+      if (def.repeat && p.unless_prefix) point.cond = { kind: 'not_prefix', address: base + p.unless_prefix.offset, words: p.unless_prefix.length, prefixes: p.unless_prefix.prefixes };
       copyMapping(point, p);
       out.push(point);
     }

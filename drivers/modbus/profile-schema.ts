@@ -73,8 +73,8 @@ export const sunspecPoint = z.strictObject({
   once: z.boolean().optional(),
   /** Repeating block only: take the block when the uint16 at this block offset is one of `values` (714 PrtTyp). */
   when: z.strictObject({ offset: z.number().int().min(0), values: z.array(z.number().int()).min(1) }).optional(),
-  /** Repeating block only: leave the block out when its string at this block offset starts with `prefix` (160 IDStr). */
-  unless_prefix: z.strictObject({ offset: z.number().int().min(0), length: z.number().int().min(1).max(16), prefix: z.string().min(1) }).optional(),
+  /** Repeating block only: leave the block out when its string at this block offset starts with one of `prefixes` (160 IDStr). */
+  unless_prefix: z.strictObject({ offset: z.number().int().min(0), length: z.number().int().min(1).max(16), prefixes: z.array(z.string().min(1)).min(1) }).optional(),
 });
 
 export const sunspecModel = z.strictObject({
