@@ -13,7 +13,8 @@ import type { Quality, Reading } from '../model/types.js';
  *   it for coarse registers: a kWh-resolution meter steps 1000 Wh at once) is `implausible` the same
  *   way. The state keeps the last plausible value, so one corrupt reading does not make the next
  *   good one look like a reset; a counter that stays at its new level for REBASE_AFTER readings was
- *   really set there (a meter swapped) and is taken as a reset from then on.
+ *   really set there (a meter swapped) and is taken as a reset from then on (REBASE_AFTER readings
+ *   over at least REBASE_MIN_MS).
  * The raw value is kept; the pipeline sets quality and reason and counts it by reason.
  */
 
@@ -22,8 +23,13 @@ export const DEFAULT_MARGIN = 0.1;
 export const BAD_RATIO = 1.5;
 /** Headroom of a counter step, in hours at the rated power, for registers of coarse resolution. */
 export const SLACK_H = 0.25;
-/** Consecutive readings at a new level (consistent with each other) that make it a reset. */
+/**
+ * Readings at a new level (consistent with each other, at distinct times, over at least
+ * REBASE_MIN_MS) that make it a reset. The same reading polled again while the clock stands still
+ * counts once: it is one observation, and its quality must not change between two copies.
+ */
 export const REBASE_AFTER = 3;
+export const REBASE_MIN_MS = 60_000;
 
 export type Verdict = { quality: Exclude<Quality, 'good'>; reason: 'implausible' | 'counter_reset' } | undefined;
 
@@ -65,7 +71,7 @@ interface CounterMemo {
   ts: number;
   value: number;
   /** Readings at a new level that did not fit the last plausible value. */
-  pending?: { ts: number; value: number; n: number };
+  pending?: { first: number; ts: number; value: number; n: number };
 }
 
 export interface PlausibilityDeps {
@@ -132,14 +138,15 @@ export class Plausibility {
       return undefined;
     }
     const pend = memo.pending;
-    const consistent = pend !== undefined && ts >= pend.ts && judgeStep(value - pend.value, ts - pend.ts, rate, margin) === undefined && value >= pend.value;
-    const n = consistent ? pend.n + 1 : 1;
-    if (n >= REBASE_AFTER) {
+    if (pend && ts === pend.ts && value === pend.value) return verdict;
+    const consistent = pend !== undefined && ts > pend.ts && value >= pend.value && judgeStep(value - pend.value, ts - pend.ts, rate, margin) === undefined;
+    const next = consistent ? { first: pend.first, ts, value, n: pend.n + 1 } : { first: ts, ts, value, n: 1 };
+    if (next.n >= REBASE_AFTER && ts - next.first >= REBASE_MIN_MS) {
       // It stayed there: a new meter or a counter set on purpose. From here on, the new level.
       this.remember(key, { ts, value });
       return { quality: 'uncertain', reason: 'counter_reset' };
     }
-    memo.pending = { ts, value, n };
+    memo.pending = next;
     return verdict;
   }
 

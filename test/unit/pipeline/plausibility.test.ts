@@ -77,16 +77,24 @@ describe('plausibility: state', () => {
     expect(p.judge('inv', 'energy_total', energy, T0 + 10_000, 5_000_020)).toBeUndefined();
   });
 
-  it(`a counter that stays at its new level for ${REBASE_AFTER} readings was set there: a reset`, () => {
+  it(`a counter that stays at its new level for ${REBASE_AFTER} readings over a minute was set there: a reset`, () => {
     const p = make({ inv: { ratedPower: 10_000 } });
     p.judge('inv', 'energy_total', energy, T0, 1000);
-    const got = [1, 2, 3, 4].map((i) => p.judge('inv', 'energy_total', energy, T0 + i * 5000, 9e8 + i * 10));
+    const got = [1, 2, 3, 4, 5].map((i) => p.judge('inv', 'energy_total', energy, T0 + i * 30_000, 9e8 + i * 10));
     expect(got).toEqual([
       { quality: 'bad', reason: 'implausible' },
       { quality: 'bad', reason: 'implausible' },
       { quality: 'uncertain', reason: 'counter_reset' },
       undefined,
+      undefined,
     ]);
+  });
+
+  it('the same reading polled again while the clock stands still is one observation, judged the same', () => {
+    const p = make({ inv: { ratedPower: 10_000 } });
+    p.judge('inv', 'energy_total', energy, T0, 1000);
+    const got = [1, 2, 3, 4, 5].map(() => p.judge('inv', 'energy_total', energy, T0 + 5000, 1e9));
+    expect(got.every((v) => v?.quality === 'bad' && v.reason === 'implausible')).toBe(true);
   });
 });
 
