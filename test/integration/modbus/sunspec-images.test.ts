@@ -120,4 +120,31 @@ describe.skipIf(!PY)('SunSpec images from the model definitions, served by pymod
     const explain = d.explain('inv').join('\n');
     expect(explain).not.toMatch(/40084|40101/); // 103's W and DCW
   });
+
+  it('quirks: SunSpec on unit 126 (SMA), models padded beyond their definition, no end marker', async () => {
+    const img = await serveSunSpecImage(PY as string, await freePort(), {
+      126: {
+        end: false,
+        models: [
+          common(),
+          { id: 103, pad: 4, values: { W: 2345, W_SF: 1, WH: 7654321, WH_SF: 0, DCW: 2400, DCW_SF: 1, St: 5 } },
+          { id: 160, values: { DCW_SF: 0 }, blocks: [{ ID: 1, IDStr: 'A', DCW: 11_000 }, { ID: 2, IDStr: 'B', DCW: 12_500 }] },
+          { id: 203, pad: 2, values: { W: 150, W_SF: 1, TotWhExp: 1234, TotWhImp: 5678, TotWh_SF: 2 } },
+        ],
+      },
+    });
+    stops.push(() => img.stop());
+    // The image as pymodbus laid it out: 103 has L = 50 + 4, 203 has L = 105 + 2, nothing after 203.
+    const layout = img.units['126'] ?? [];
+    expect(layout.map((m) => [m.id, m.length])).toEqual([[1, 66], [103, 54], [160, 48], [203, 107]]);
+    const c = collect();
+    const d = driverFor(connection(img.port, { timeout: 1000 }), [device('inv', 'pv_inverter', 'sunspec', 126, 200), device('meter', 'grid_meter', 'sunspec', 126, 200)], c.ctx);
+    stops.push(() => d.stop());
+    await d.start();
+    await waitFor(() => c.last('inv', 'energy_total') && c.last('meter', 'import_total'), 8000);
+    expect(valuesOf(c.readings, 'inv')).toEqual({ ac_power: 23450, energy_total: 7654321, dc_power: 23500, state: 'throttled' });
+    expect(valuesOf(c.readings, 'meter')).toEqual({ power: 1500, export_total: 123400, import_total: 567800 });
+    expect(c.readings.filter((r) => r.quality !== undefined)).toEqual([]);
+    expect(d.explain('inv').join('\n')).toContain('SunSpec at 40000: 1@40002 L=66, 103@40070 L=54, 160@40126 L=48, 203@40176 L=107');
+  });
 });
