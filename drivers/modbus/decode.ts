@@ -104,6 +104,8 @@ export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined
   else v = Number(raw) * p.scale * 10 ** sf + p.add;
   // 10^-n multiplications leave binary noise (0.1 * 3 = 0.30000000000000004); round it off.
   if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(15));
+  // A negative scale (a meter counting the other way round) turns 0 into -0: a zero is a zero.
+  if (v === 0) v = 0;
   if (p.below !== undefined) return { value: Number(v) < p.below, ts };
   // A scaled 64-bit value beyond 2^53 cannot be exact as a double: say so, never round silently.
   if (typeof raw === 'bigint' && typeof v === 'number' && (raw > MAX_SAFE || raw < -MAX_SAFE)) return { value: v, ts, uncertain: 'precision_loss' };

@@ -65,6 +65,7 @@ export function resolvePlain(profile: ModbusProfile, p: PlainPoint): Point {
   };
   if (p.length !== undefined) out.length = p.length;
   if (p.scale_factor !== undefined) out.sf = { fn, address: p.scale_factor };
+  if (p.once) out.once = true;
   copyMapping(out, p);
   return out;
 }

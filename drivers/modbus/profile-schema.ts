@@ -46,6 +46,8 @@ const mapping = {
   slow: z.boolean().optional(),
   /** When the device option `invert: true` is set: negate the value, or report it as this other metric. */
   on_invert: z.string().optional(),
+  /** Nameplate data: read once per connection (after discovery and after each reconnect), not every poll. */
+  once: z.boolean().optional(),
 };
 
 export const plainPoint = z.strictObject({
@@ -69,8 +71,6 @@ export const sunspecPoint = z.strictObject({
   aggregate: z.enum(['sum', 'avg', 'max', 'min']).optional(),
   /** The SunSpec point's name in the model definition (checked against it by the table test). */
   name: z.string().optional(),
-  /** Nameplate data: read once per connection (after discovery and after each reconnect), not every poll. */
-  once: z.boolean().optional(),
   /** Repeating block only: take the block when the uint16 at this block offset is one of `values` (714 PrtTyp). */
   when: z.strictObject({ offset: z.number().int().min(0), values: z.array(z.number().int()).min(1) }).optional(),
   /** Repeating block only: leave the block out when its string at this block offset starts with one of `prefixes` (160 IDStr). */
