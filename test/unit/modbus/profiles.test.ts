@@ -23,7 +23,11 @@ const profiles = [...PROFILES.values()].filter((p) => p.protocol === 'modbus').m
 const golden = new Set(readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')));
 
 /** SunSpec models a simulated unit of each class carries. */
-const LAYOUTS: Record<string, number[][]> = { pv_inverter: [[103, 160], [101]], grid_meter: [[203]], battery: [[802], [124]] };
+const LAYOUTS: Record<string, number[][]> = {
+  pv_inverter: [[103, 160], [101], [113, 120], [701, 702, 160]],
+  grid_meter: [[203], [213]],
+  battery: [[802], [124], [713]],
+};
 
 type Mapping = { metric: string; class?: string | undefined; unit?: string | undefined; map?: Record<string, string | number | boolean> | undefined; bit?: number | undefined; below?: number | undefined };
 
@@ -91,7 +95,8 @@ async function readBack(profile: ModbusProfile, image: UnitImage, cls: string): 
     reg.set(r.fn, r.address, words ?? [], 1);
   }
   const out: Record<string, unknown> = {};
-  for (const r of decodeDevice(pts.points, pts.derived, reg, { device: 'x' })) out[r.metric] = r.quality ? r.reason : r.value;
+  // 64-bit registers (701's TotWhInj) decode exactly as bigint; the sample values here are small.
+  for (const r of decodeDevice(pts.points, pts.derived, reg, { device: 'x' })) out[r.metric] = r.quality ? r.reason : typeof r.value === 'bigint' ? Number(r.value) : r.value;
   return out;
 }
 
