@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { wordsOf } from '../../../drivers/modbus/codecs.js';
 import { sunspecModel, type ModbusProfile, type SunSpecModelDef, type SunSpecPointDef } from '../../../drivers/modbus/profile-schema.js';
+import { MODEL_LENGTH } from '../../../simulators/servers/modbus-image.js';
 import { PROFILES } from '../../integration/modbus/harness.js';
 import { modelDef, UNIT_OF, type DefPoint, type ModelDef } from '../../helpers/sunspec-defs.js';
 
@@ -89,6 +90,11 @@ describe('SunSpec table against the Alliance definitions', () => {
     const p = sunspecProfiles.find((x) => x.id === 'sunspec');
     const ids = new Set(p?.sunspec?.models.flatMap((m) => m.ids));
     expect(REQUIRED.filter((id) => !ids.has(id))).toEqual([]);
+  });
+
+  it('the simulator builds every model with the L of its definition', () => {
+    const wrong = Object.entries(MODEL_LENGTH).filter(([id, l]) => modelDef(Number(id))?.length !== l);
+    expect(wrong).toEqual([]);
   });
 
   it('fails a model listed under another layout, an unknown model, a wrong sf or unit', () => {
