@@ -209,6 +209,12 @@ export class ModbusDevice {
     }
   }
 
+  /** The link went down: offline (unless quarantined), and the nameplate is read again on the next connection. */
+  connectionLost(): void {
+    if (this.state !== 'quarantined') this.state = 'offline';
+    this.onceDue = true;
+  }
+
   private onAnswer(): void {
     this.state = 'online';
     this.failures = 0;

@@ -30,7 +30,8 @@ export interface SunSpecImage {
   units: Record<string, { id: number; address: number; length: number }[]>;
   /** Rewrite one point (`block`: index of a repeating block); resolves once the server has it. */
   set(unit: number, model: number, point: string, value: number | string | null, block?: number): Promise<void>;
-  stop(): void;
+  /** SIGTERM, resolved once the process has exited (its port is free again). */
+  stop(): Promise<void>;
 }
 
 /** Debian's python3 with pymodbus, or undefined (the test is skipped; in CI it fails). */
@@ -72,7 +73,10 @@ export async function serveSunSpecImage(py: string, port: number, units: Record<
       await ack;
     },
     stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
       child.kill('SIGTERM');
+      return exited;
     },
   };
 }

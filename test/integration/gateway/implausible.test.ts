@@ -83,7 +83,7 @@ devices:
       metricsText = await gw.metrics.registry.metrics();
     } finally {
       await gw.stop();
-      img.stop();
+      await img.stop();
     }
     const counted = /fcgw_ingest_flagged_samples_total\{class="pv_inverter",reason="implausible"\} (\d+)/.exec(metricsText);
     expect(Number(counted?.[1])).toBeGreaterThanOrEqual(2);

@@ -147,4 +147,26 @@ describe.skipIf(!PY)('SunSpec images from the model definitions, served by pymod
     expect(c.readings.filter((r) => r.quality !== undefined)).toEqual([]);
     expect(d.explain('inv').join('\n')).toContain('SunSpec at 40000: 1@40002 L=66, 103@40070 L=54, 160@40126 L=48, 203@40176 L=107');
   });
+
+  it('nameplate data is read once per connection: again after the link came back', async () => {
+    const port = await freePort();
+    let img = await serveSunSpecImage(PY as string, port, FRONIUS);
+    stops.push(() => img.stop());
+    const c = collect();
+    const d = driverFor(connection(port, { timeout: 500, reconnect_min: 100, reconnect_max: 200 }), [device('inv', 'pv_inverter', 'sunspec', 1, 100)], c.ctx);
+    stops.push(() => d.stop());
+    await d.start();
+    await waitFor(() => c.readings.filter((r) => r.device === 'inv' && r.metric === 'ac_power').length >= 3, 8000);
+    const rated = () => c.readings.filter((r) => r.device === 'inv' && r.metric === 'rated_power').map((r) => r.value);
+    expect(rated()).toEqual([10000]);
+    // The inverter is swapped for a bigger one while the link is down.
+    await img.stop();
+    const bigger = structuredClone(FRONIUS);
+    const nameplate = bigger[1]?.models.find((m) => m.id === 120);
+    if (nameplate?.values) nameplate.values['WRtg'] = 1500;
+    await waitFor(() => d.health().state !== 'connected', 5000);
+    img = await serveSunSpecImage(PY as string, port, bigger);
+    await waitFor(() => rated().length >= 2, 10_000);
+    expect(rated()).toEqual([10000, 15000]);
+  }, 20_000);
 });
