@@ -10,8 +10,8 @@ import type { Quality, Reading } from '../model/types.js';
  *   `rated_power`, times the catalog's `ratedFactor`; without either, the catalog's `max`) by more
  *   than the margin is `implausible`: `uncertain` up to BAD_RATIO × that limit, `bad` beyond.
  * - A counter step larger than that power × the time elapsed (plus the margin, plus SLACK_H hours of
- *   it for coarse registers: a kWh-resolution meter steps 1000 Wh at once) is `implausible` the same
- *   way. The state keeps the last plausible value, so one corrupt reading does not make the next
+ *   it for coarse registers: a kWh-resolution meter steps 1000 Wh at once) is `implausible` and
+ *   `bad`. The state keeps the last plausible value, so one corrupt reading does not make the next
  *   good one look like a reset; a counter that stays at its new level for REBASE_AFTER readings was
  *   really set there (a meter swapped) and is taken as a reset from then on (REBASE_AFTER readings
  *   over at least REBASE_MIN_MS).
@@ -58,13 +58,15 @@ export function judgeGauge(value: number, limit: number | undefined, margin: num
   return { quality: ratio <= BAD_RATIO ? 'uncertain' : 'bad', reason: 'implausible' };
 }
 
-/** A counter step (same unit as the rate × hours) against the largest rate over the elapsed time. */
+/**
+ * A counter step (same unit as the rate × hours) against the largest rate over the elapsed time.
+ * Always `bad` when beyond: a counter's value carries every step before it, and the store's hourly
+ * rollups (which long-window KPIs read) take uncertain values in.
+ */
 export function judgeStep(step: number, elapsedMs: number, rate: number | undefined, margin: number): Verdict {
   if (rate === undefined || !(rate > 0) || step <= 0) return undefined;
   const allowed = rate * (1 + margin) * (Math.max(0, elapsedMs) / 3_600_000 + SLACK_H);
-  const ratio = step / allowed;
-  if (ratio <= 1) return undefined;
-  return { quality: ratio <= BAD_RATIO ? 'uncertain' : 'bad', reason: 'implausible' };
+  return step > allowed ? { quality: 'bad', reason: 'implausible' } : undefined;
 }
 
 interface CounterMemo {
