@@ -14,6 +14,7 @@ import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { CounterState } from './pipeline/counters.js';
 import { Ingestor } from './pipeline/ingest.js';
 import { Dedupe } from './pipeline/normalise.js';
+import { limitsOf, Plausibility } from './pipeline/plausibility.js';
 import { loadSiteSecret, Pseudonymiser } from './pipeline/pseudonymise.js';
 import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
@@ -155,6 +156,7 @@ export class Gateway {
           dedupe: new Dedupe(),
           pseudo: new Pseudonymiser(secret),
           now: () => this.clock.now(),
+          plausibility: new Plausibility({ limits: (id) => limitsOf(this.devices.get(id)?.config.options) }),
         },
       });
       this.ingestor.onCommit((samples, events) => {

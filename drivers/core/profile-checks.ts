@@ -1,4 +1,4 @@
-import { CATALOG, metricDef } from '../../gateway/model/catalog.js';
+import { CATALOG, DEVICE_FACTS, metricDef } from '../../gateway/model/catalog.js';
 import { catalogUnitOf, NATIVE_UNITS } from '../../gateway/model/units.js';
 import { didYouMean } from '../../gateway/config/suggest.js';
 import type { DriverProblem } from './driver.js';
@@ -24,6 +24,13 @@ export function classProblems(classes: readonly string[]): DriverProblem[] {
  */
 export function mappingProblems(classes: readonly string[], m: Mapping, path: (string | number)[]): DriverProblem[] {
   const out: DriverProblem[] = [];
+  // A device fact (a nameplate rating) is not a series: it goes to the pipeline's plausibility
+  // limits, never to the store; its unit must convert to the fact's.
+  const fact = DEVICE_FACTS[m.metric];
+  if (fact !== undefined) {
+    const to = m.unit === undefined ? fact : catalogUnitOf(m.unit);
+    return to === fact ? [] : [{ path: [...path, 'unit'], message: `unit "${m.unit}" does not convert to ${fact} (${m.metric} is a device fact)` }];
+  }
   for (const cls of classes) {
     if (!CATALOG[cls]) continue;
     const def = metricDef(cls, m.metric);

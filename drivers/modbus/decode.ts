@@ -1,7 +1,7 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { CodecError, decodeWords, type RawValue } from './codecs.js';
 import type { DerivedPoint, ModbusFunction } from './profile-schema.js';
-import type { Point } from './points.js';
+import type { BlockCondition, Point } from './points.js';
 
 /**
  * Register image → readings, by profile. Pure: the same words always give the same readings,
@@ -104,6 +104,8 @@ export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined
   else v = Number(raw) * p.scale * 10 ** sf + p.add;
   // 10^-n multiplications leave binary noise (0.1 * 3 = 0.30000000000000004); round it off.
   if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(15));
+  // A negative scale (a meter counting the other way round) turns 0 into -0: a zero is a zero.
+  if (v === 0) v = 0;
   if (p.below !== undefined) return { value: Number(v) < p.below, ts };
   // A scaled 64-bit value beyond 2^53 cannot be exact as a double: say so, never round silently.
   if (typeof raw === 'bigint' && typeof v === 'number' && (raw > MAX_SAFE || raw < -MAX_SAFE)) return { value: v, ts, uncertain: 'precision_loss' };
@@ -116,6 +118,7 @@ export function decodeDevice(points: readonly Point[], derived: readonly Derived
   const groups = new Map<string, { p: Point; values: number[]; ts: number; bad?: string }>();
   const numeric = new Map<string, { v: number; ts: number }>();
   for (const p of points) {
+    if (p.cond && !passes(p.cond, image)) continue;
     const r = decodePoint(p, image);
     if (!r) continue;
     if (o.since !== undefined && r.ts < o.since) continue;
@@ -146,6 +149,18 @@ export function decodeDevice(points: readonly Point[], derived: readonly Derived
     if (r) out.push(r);
   }
   return out;
+}
+
+/**
+ * A repeating block's condition (714 port type, 160 module IDStr). Unread registers fail a
+ * port-type test (the type is unknown) and pass a prefix exclusion (a module is PV unless it says otherwise).
+ */
+function passes(c: BlockCondition, image: RegisterImage): boolean {
+  const w = image.get('holding', c.address, c.words);
+  if (!w) return c.kind === 'not_prefix';
+  if (c.kind === 'in') return c.values.includes(w[0] ?? -1);
+  const text = decodeWords('string', w, { length: c.words, sentinel: false }).value;
+  return !c.prefixes.some((x) => String(text).startsWith(x));
 }
 
 function toReading(p: Point, r: Outcome, o: DecodeOptions): Reading {

@@ -48,6 +48,10 @@ export class ModbusDevice {
   private points: DevicePoints | undefined;
   private spans: Span[] = [];
   private reads: PlannedRead[] = [];
+  /** Nameplate points (`once`): read at the first poll after discovery and after each reconnect. */
+  private onceSpans: Span[] = [];
+  private onceReads: PlannedRead[] = [];
+  private onceDue = true;
   private readonly memory = newMemory();
   private readonly image = new RegisterImage();
   private readonly reported = new Set<string>();
@@ -83,8 +87,14 @@ export class ModbusDevice {
 
   private setPoints(p: DevicePoints): void {
     this.points = p;
-    this.spans = spansOf(p.points);
+    this.spans = spansOf(p.points.filter((x) => !x.once));
+    this.onceSpans = spansOf(p.points.filter((x) => x.once));
+    this.replan();
+  }
+
+  private replan(): void {
     this.reads = plan(this.spans, this.limits, this.memory);
+    this.onceReads = plan(this.onceSpans, this.limits, this.memory);
   }
 
   /** One poll. Returns the readings, or throws nothing: failures become device state. */
@@ -120,7 +130,8 @@ export class ModbusDevice {
     }
     const slowDue = this.polls % this.profile.defaults.slow_every === 0;
     this.polls++;
-    const queue = this.reads.filter((r) => slowDue || !r.slow);
+    const queue = [...(this.onceDue ? this.onceReads : []), ...this.reads.filter((r) => slowDue || !r.slow)];
+    this.onceDue = false;
     const unsupported: Point[] = [];
     let first = true;
     while (queue.length) {
@@ -135,12 +146,13 @@ export class ModbusDevice {
         // Exception 2: a hole inside the block. Split it, remember, and read the halves now.
         // Exceptions 1/3 (function/value refused): that span cannot be read this way at all.
         this.env.count(`exception_${err.exception}`, this.id);
-        const replacement = err.exception === 2 ? splitRead(r, this.spans, this.limits, this.memory) : [];
-        if (err.exception !== 2) for (const s of this.spans) if (s.fn === r.fn && s.address >= r.address && s.address < r.address + r.count) this.memory.unsupported.add(spanKey(s));
+        const spans = this.onceReads.includes(r) ? this.onceSpans : this.spans;
+        const replacement = err.exception === 2 ? splitRead(r, spans, this.limits, this.memory) : [];
+        if (err.exception !== 2) for (const s of spans) if (s.fn === r.fn && s.address >= r.address && s.address < r.address + r.count) this.memory.unsupported.add(spanKey(s));
         queue.unshift(...replacement);
-        this.reads = plan(this.spans, this.limits, this.memory);
+        this.replan();
         for (const p of this.points?.points ?? []) {
-          if (!this.reported.has(p.metric) && isUnsupported(p, this.memory, this.spans)) {
+          if (!this.reported.has(p.metric) && isUnsupported(p, this.memory, p.once ? this.onceSpans : this.spans)) {
             this.reported.add(p.metric);
             unsupported.push(p);
           }
@@ -197,6 +209,12 @@ export class ModbusDevice {
     }
   }
 
+  /** The link went down: offline (unless quarantined), and the nameplate is read again on the next connection. */
+  connectionLost(): void {
+    if (this.state !== 'quarantined') this.state = 'offline';
+    this.onceDue = true;
+  }
+
   private onAnswer(): void {
     this.state = 'online';
     this.failures = 0;
@@ -206,6 +224,7 @@ export class ModbusDevice {
 
   private onFailure(kind: string): void {
     this.failures++;
+    this.onceDue = true;
     this.env.count(kind, this.id);
     const { min, max } = this.env.quarantine;
     const base = Math.min(max, min * 2 ** Math.min(this.failures - 1, 30));
@@ -235,6 +254,7 @@ export class ModbusDevice {
     }
     if (this.sunspec) lines.push(`  SunSpec at ${this.sunspec.base}: ${this.sunspec.models.map((m) => `${m.id}@${m.address} L=${m.length}`).join(', ')}`);
     for (const r of this.reads) lines.push(`  ${describeRead(r, this.resolvedPoints)}`);
+    for (const r of this.onceReads) lines.push(`  ${describeRead(r, this.resolvedPoints)} (once per connection)`);
     if (this.memory.unsupported.size) lines.push(`  unsupported: ${[...this.memory.unsupported].join(', ')}`);
     return lines;
   }

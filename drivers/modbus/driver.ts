@@ -77,7 +77,7 @@ export class ModbusDriver implements Driver {
     if (this.started) return;
     this.started = true;
     this.link.onState((s) => {
-      if (s !== 'connected') for (const d of this.devices) if (d.state !== 'quarantined') d.state = 'offline';
+      if (s !== 'connected') for (const d of this.devices) d.connectionLost();
     });
     await this.link.start();
     const t0 = performance.now();

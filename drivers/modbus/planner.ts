@@ -45,6 +45,7 @@ export function spansOf(points: readonly Point[]): Span[] {
   const sfSlow = new Map<string, boolean>();
   for (const p of points) {
     raw.push({ fn: p.fn, address: p.address, count: p.words, slow: p.slow });
+    if (p.cond) raw.push({ fn: p.fn, address: p.cond.address, count: p.cond.words, slow: p.slow });
     if (p.sf) {
       const k = barrierKey(p.sf.fn, p.sf.address);
       // A scale factor shared by fast and slow points is read with the fast ones.

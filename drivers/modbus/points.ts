@@ -29,7 +29,16 @@ export interface Point {
   onInvert?: string;
   /** Points of repeating blocks combined into one metric. */
   aggregate?: 'sum' | 'avg' | 'max' | 'min';
+  /** Read once per connection (nameplate data), not every poll. */
+  once?: boolean;
+  /** A block condition: the point counts only when the registers at `address` pass it. */
+  cond?: BlockCondition;
 }
+
+/** `in`: a uint16 is one of `values`; `not_prefix`: a string starts with none of `prefixes`. */
+export type BlockCondition =
+  | { kind: 'in'; address: number; words: 1; values: readonly number[] }
+  | { kind: 'not_prefix'; address: number; words: number; prefixes: readonly string[] };
 
 export interface DevicePoints {
   points: Point[];
@@ -56,6 +65,7 @@ export function resolvePlain(profile: ModbusProfile, p: PlainPoint): Point {
   };
   if (p.length !== undefined) out.length = p.length;
   if (p.scale_factor !== undefined) out.sf = { fn, address: p.scale_factor };
+  if (p.once) out.once = true;
   copyMapping(out, p);
   return out;
 }
@@ -133,6 +143,9 @@ export function modelPoints(def: SunSpecModelDef, m: FoundModel): Point[] {
       if (p.length !== undefined) point.length = p.length;
       if (p.sf !== undefined && m.address + p.sf < end) point.sf = { fn: 'holding', address: m.address + p.sf };
       if (p.aggregate) point.aggregate = p.aggregate;
+      if (p.once) point.once = true;
+      if (def.repeat && p.when) point.cond = { kind: 'in', address: base + p.when.offset, words: 1, values: p.when.values };
+      if (def.repeat && p.unless_prefix) point.cond = { kind: 'not_prefix', address: base + p.unless_prefix.offset, words: p.unless_prefix.length, prefixes: p.unless_prefix.prefixes };
       copyMapping(point, p);
       out.push(point);
     }

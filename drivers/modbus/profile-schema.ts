@@ -46,6 +46,8 @@ const mapping = {
   slow: z.boolean().optional(),
   /** When the device option `invert: true` is set: negate the value, or report it as this other metric. */
   on_invert: z.string().optional(),
+  /** Nameplate data: read once per connection (after discovery and after each reconnect), not every poll. */
+  once: z.boolean().optional(),
 };
 
 export const plainPoint = z.strictObject({
@@ -69,6 +71,12 @@ export const sunspecPoint = z.strictObject({
   sf: z.number().int().min(0).max(65535).optional(),
   /** A point of a repeating block (e.g. each MPPT module): combine the blocks. */
   aggregate: z.enum(['sum', 'avg', 'max', 'min']).optional(),
+  /** The SunSpec point's name in the model definition (checked against it by the table test). */
+  name: z.string().optional(),
+  /** Repeating block only: take the block when the uint16 at this block offset is one of `values` (714 PrtTyp). */
+  when: z.strictObject({ offset: z.number().int().min(0), values: z.array(z.number().int()).min(1) }).optional(),
+  /** Repeating block only: leave the block out when its string at this block offset starts with one of `prefixes` (160 IDStr). */
+  unless_prefix: z.strictObject({ offset: z.number().int().min(0), length: z.number().int().min(1).max(16), prefixes: z.array(z.string().min(1)).min(1) }).optional(),
 });
 
 export const sunspecModel = z.strictObject({

@@ -3,8 +3,8 @@ import type { RawRow } from '../store/kpi-reads.js';
 
 /** Stored rows → the points the pure maths takes. */
 
-/** Uncertain samples whose value is not a fresh reading. */
-const UNUSABLE = new Set(['stale', 'device_offline']);
+/** Uncertain samples whose value is not a fresh reading, or not one the device can produce. */
+const UNUSABLE = new Set(['stale', 'device_offline', 'implausible']);
 
 export function usable(r: RawRow): boolean {
   return r.quality === 'good' || (r.quality === 'uncertain' && !UNUSABLE.has(r.reason ?? ''));

@@ -17,7 +17,29 @@ export interface MetricDef {
   min?: number;
   max?: number;
   description: string;
+  /** What a device can physically produce (gateway/pipeline/plausibility.ts); beyond it: `implausible`. */
+  plausible?: PlausibleDef;
 }
+
+/**
+ * Plausibility bounds of a metric. A gauge is bounded by the device's rated power (its nameplate
+ * fact `rated_power`, or the device option `rated_power`) times `ratedFactor`, else by `max`; a
+ * counter's step by that power (per hour, in the counter's unit) times the time elapsed, else by
+ * `maxRate`. `margin` (fraction) is the headroom before a value is called implausible; per device,
+ * the options `rated_power` and `plausibility_margin` override.
+ */
+export interface PlausibleDef {
+  /** Bounded by the device's rated power × this factor (gauges: |value|; counters: rate). */
+  ratedFactor?: number;
+  /** Without a rating: the largest |value| any device of the class in a community produces. */
+  max?: number;
+  /** Without a rating, counters: the largest rate, in the counter's unit per hour. */
+  maxRate?: number;
+  margin?: number;
+}
+
+/** Facts a device reports about itself (nameplate), in catalog units: plausibility input, never samples. */
+export const DEVICE_FACTS: Readonly<Record<string, CatalogUnit>> = { rated_power: 'W' };
 
 export interface EventAttributeDef {
   type: 'string' | 'number' | 'bool';
@@ -57,6 +79,15 @@ const choice = (values: readonly string[], description: string): MetricDef => ({
   values,
   description,
 });
+/** Power and energy bounded by the nameplate; without one, by what the class can reach (`max`, W). */
+// The fallbacks are generous on purpose (a central inverter, a community's grid connection): they
+// catch a decoding error or a corrupt register (10⁹ Wh in one poll), not a mis-sized device.
+const rated = (d: MetricDef, max: number, ratedFactor = 1): MetricDef => ({
+  ...d,
+  plausible: d.kind === 'counter' ? { ratedFactor, maxRate: max } : { ratedFactor, max },
+});
+/** A physical bound without a rating (flows, heat): |value| or, for a counter, its rate per hour. */
+const bounded = (d: MetricDef, max: number): MetricDef => ({ ...d, plausible: d.kind === 'counter' ? { maxRate: max } : { max } });
 const pct = (description: string): MetricDef => gauge('%', description, { min: 0, max: 100 });
 const temp = (description: string): MetricDef => gauge('°C', description, { min: -60, max: 150 });
 
@@ -68,9 +99,10 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   pv_inverter: {
     description: 'PV inverter',
     metrics: {
-      ac_power: gauge('W', 'AC output power', { min: 0 }),
-      energy_total: counter('Wh', 'lifetime AC energy produced'),
-      dc_power: gauge('W', 'DC input power', { min: 0 }),
+      ac_power: rated(gauge('W', 'AC output power', { min: 0 }), 5e6),
+      energy_total: rated(counter('Wh', 'lifetime AC energy produced'), 5e6),
+      // DC arrays are often 1.3–1.5 × the AC rating.
+      dc_power: rated(gauge('W', 'DC input power', { min: 0 }), 7.5e6, 1.5),
       state: choice(
         ['off', 'sleeping', 'starting', 'mppt', 'throttled', 'shutting_down', 'fault', 'standby'],
         'operating state',
@@ -81,11 +113,11 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   battery: {
     description: 'battery energy storage',
     metrics: {
-      power: gauge('W', '+ charging, − discharging'),
+      power: rated(gauge('W', '+ charging, − discharging'), 5e6),
       soc: pct('state of charge'),
       soh: pct('state of health'),
-      charged_total: counter('Wh', 'energy charged'),
-      discharged_total: counter('Wh', 'energy discharged'),
+      charged_total: rated(counter('Wh', 'energy charged'), 5e6),
+      discharged_total: rated(counter('Wh', 'energy discharged'), 5e6),
       capacity: gauge('Wh', 'rated usable energy', { min: 0 }),
       state: choice(['off', 'empty', 'discharging', 'charging', 'full', 'holding', 'fault'], 'operating state'),
     },
@@ -94,19 +126,19 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   grid_meter: {
     description: "the community's point of connection, or a sub-meter",
     metrics: {
-      power: gauge('W', '+ import from grid, − export to grid'),
-      import_total: counter('Wh', 'energy imported'),
-      export_total: counter('Wh', 'energy exported'),
+      power: rated(gauge('W', '+ import from grid, − export to grid'), 5e7),
+      import_total: rated(counter('Wh', 'energy imported'), 5e7),
+      export_total: rated(counter('Wh', 'energy exported'), 5e7),
     },
     events: {},
   },
   heat_pump: {
     description: 'heat pump',
     metrics: {
-      electric_power: gauge('W', 'electrical input power', { min: 0 }),
-      thermal_power: gauge('W', 'heat (or cold) delivered'),
-      electric_total: counter('Wh', 'electrical energy consumed'),
-      thermal_total: counter('Wh', 'thermal energy delivered'),
+      electric_power: rated(gauge('W', 'electrical input power', { min: 0 }), 2e6),
+      thermal_power: bounded(gauge('W', 'heat (or cold) delivered'), 1e7),
+      electric_total: rated(counter('Wh', 'electrical energy consumed'), 2e6),
+      thermal_total: bounded(counter('Wh', 'thermal energy delivered'), 1e7),
       supply_temp: temp('supply (flow) temperature'),
       return_temp: temp('return temperature'),
       outdoor_temp: temp('outdoor temperature'),
@@ -128,11 +160,11 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   heat_meter: {
     description: 'heat meter (热量表): heat delivered by an energy station or to a building',
     metrics: {
-      thermal_power: gauge('W', 'heat flow'),
-      thermal_total: counter('Wh', 'heat delivered'),
+      thermal_power: bounded(gauge('W', 'heat flow'), 5e7),
+      thermal_total: bounded(counter('Wh', 'heat delivered'), 5e7),
       supply_temp: temp('supply (flow) temperature'),
       return_temp: temp('return temperature'),
-      flow: gauge('m³/h', 'water flow'),
+      flow: bounded(gauge('m³/h', 'water flow'), 2000),
     },
     events: {},
   },
@@ -153,8 +185,8 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
         ],
         'OCPP 1.6 connector status',
       ),
-      power: gauge('W', 'charging power', { min: 0 }),
-      energy_total: counter('Wh', 'energy delivered (Energy.Active.Import.Register)'),
+      power: rated(gauge('W', 'charging power', { min: 0 }), 1e6),
+      energy_total: rated(counter('Wh', 'energy delivered (Energy.Active.Import.Register)'), 1e6),
     },
     events: {},
   },
@@ -224,9 +256,9 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
   water_meter: {
     description: 'water meter (potable, reclaimed, rain, hot)',
     metrics: {
-      volume_total: counter('m³', 'forward volume'),
-      reverse_total: counter('m³', 'backflow volume'),
-      flow: gauge('m³/h', 'flow rate'),
+      volume_total: bounded(counter('m³', 'forward volume'), 2000),
+      reverse_total: bounded(counter('m³', 'backflow volume'), 2000),
+      flow: bounded(gauge('m³/h', 'flow rate'), 2000),
       leak: flag('leak alarm'),
       burst: flag('burst alarm'),
       backflow: flag('backflow alarm'),

@@ -150,9 +150,15 @@ export class Ingestor {
     this.deps.metrics.ingestBatches.inc();
     // prom-client hashes labels on every inc: count per label set first, then inc once each.
     const bySampleLabels = new Map<string, number>();
+    const flagged = new Map<string, number>();
     for (const s of samples) {
       const k = `${s.class}\u0000${s.quality}`;
       bySampleLabels.set(k, (bySampleLabels.get(k) ?? 0) + 1);
+      if (s.quality !== 'good') flagged.set(`${s.class}\u0000${s.reason ?? ''}`, (flagged.get(`${s.class}\u0000${s.reason ?? ''}`) ?? 0) + 1);
+    }
+    for (const [k, n] of flagged) {
+      const [cls, reason] = k.split('\u0000') as [string, string];
+      this.deps.metrics.samplesFlagged.inc({ class: cls, reason }, n);
     }
     for (const [k, n] of bySampleLabels) {
       const [cls, quality] = k.split('\u0000') as [string, string];

@@ -2,6 +2,7 @@ import { CATALOG, metricDef, type MetricDef } from '../model/catalog.js';
 import { convert } from '../model/units.js';
 import type { EventAttributes, EventReading, GatewayEvent, Reading, Rejection, Sample, SampleValue } from '../model/types.js';
 import type { CounterFacts, CounterState } from './counters.js';
+import type { Plausibility } from './plausibility.js';
 import type { Pseudonymiser } from './pseudonymise.js';
 
 /**
@@ -21,6 +22,8 @@ export interface NormaliseDeps {
   counterFacts?(device: string, metric: string): CounterFacts | undefined;
   /** A declared maximum alone (catalog units), for callers without a site. */
   rolloverAt?(device: string, metric: string): number | undefined;
+  /** Nameplate facts and physical bounds: a value beyond them is `implausible` (plausibility.ts). */
+  plausibility?: Plausibility;
 }
 
 export interface NormaliseResult {
@@ -49,6 +52,7 @@ export function normalise(
       out.rejections.push({ device: r.device, reason: 'unknown_device', detail: `no device "${r.device}"` });
       continue;
     }
+    if (deps.plausibility?.learn(r)) continue;
     const def = metricDef(cls, r.metric);
     if (!def) {
       out.rejections.push({ device: r.device, reason: 'unknown_metric', detail: `${cls} has no metric "${r.metric}"` });
@@ -142,6 +146,8 @@ function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps):
       if ((def.min !== undefined && converted < def.min) || (def.max !== undefined && converted > def.max)) {
         return { ...s, quality: 'bad', reason: 'out_of_range' };
       }
+      const implausible = deps.plausibility?.judge(r.device, r.metric, def, s.ts, converted);
+      if (implausible) return { ...s, quality: worst(s.quality, implausible.quality), reason: implausible.reason };
       if (def.kind === 'counter') {
         const facts = deps.counterFacts?.(r.device, r.metric) ?? { max: deps.rolloverAt?.(r.device, r.metric) };
         // Wrap inference looks at the value as the device reported it (before unit conversion).

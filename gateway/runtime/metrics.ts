@@ -9,6 +9,7 @@ export class GatewayMetrics {
   readonly samplesIngested: Counter<'class' | 'quality'>;
   readonly eventsIngested: Counter<'class' | 'type'>;
   readonly rejections: Counter<'reason'>;
+  readonly samplesFlagged: Counter<'class' | 'reason'>;
   readonly duplicates: Counter;
   readonly ingestBatches: Counter;
   readonly commitSeconds: Histogram;
@@ -45,6 +46,12 @@ export class GatewayMetrics {
       name: 'fcgw_ingest_rejections_total',
       help: 'Inputs rejected, by reason',
       labelNames: ['reason'],
+      registers,
+    });
+    this.samplesFlagged = new Counter({
+      name: 'fcgw_ingest_flagged_samples_total',
+      help: 'Samples committed with quality uncertain or bad, by reason (implausible, out_of_range, not_implemented…)',
+      labelNames: ['class', 'reason'],
       registers,
     });
     this.duplicates = new Counter({ name: 'fcgw_ingest_duplicates_total', help: 'Identical samples dropped', registers });

@@ -35,9 +35,10 @@ export interface SunSpecLayout {
   serial?: string;
 }
 
-/** L of the models we build (SunSpec information model). */
+/** L of the models we build (the SunSpec model definitions in drivers/modbus/sunspec-models/). */
 export const MODEL_LENGTH: Readonly<Record<number, number>> = {
-  1: 66, 101: 50, 102: 50, 103: 50, 111: 60, 112: 60, 113: 60, 124: 24, 201: 105, 202: 105, 203: 105, 204: 105, 802: 62,
+  1: 66, 101: 50, 102: 50, 103: 50, 111: 60, 112: 60, 113: 60, 120: 26, 124: 24, 201: 105, 202: 105, 203: 105, 204: 105,
+  211: 124, 212: 124, 213: 124, 214: 124, 701: 153, 702: 50, 713: 7, 802: 62,
 };
 
 /** Preferred scale factors (resolution) per metric, before widening to fit the rating. */
@@ -189,6 +190,7 @@ function clamp(raw: number, p: Point): number {
   const max = typeMax(p);
   const min = p.type.startsWith('int') ? -max - 1 : 0;
   // An accumulator wraps like the real register does; everything else saturates.
-  if (p.type.startsWith('acc') || p.type.startsWith('uint')) return ((raw % (max + 1)) + (max + 1)) % (max + 1);
+  // (Only when out of range: at 64 bits, max + 1 as a double swallows a small value.)
+  if (p.type.startsWith('acc') || p.type.startsWith('uint')) return raw >= 0 && raw <= max ? raw : ((raw % (max + 1)) + (max + 1)) % (max + 1);
   return Math.max(min, Math.min(max, raw));
 }

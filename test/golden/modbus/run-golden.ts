@@ -58,5 +58,7 @@ export async function runCase(profile: ModbusProfile, c: GoldenCase): Promise<Om
   const readings = decodeDevice(points.points, points.derived, image, { device: 'golden', invert: c.options?.['invert'] === true, options: c.options ?? {} });
   return readings
     .map(({ device: _d, ts: _t, ...r }) => r)
+    // 64-bit registers decode exactly (bigint); YAML numbers compare with those within 2^53.
+    .map((r) => (typeof r.value === 'bigint' && r.value <= BigInt(Number.MAX_SAFE_INTEGER) && r.value >= -BigInt(Number.MAX_SAFE_INTEGER) ? { ...r, value: Number(r.value) } : r))
     .sort((a, b) => a.metric.localeCompare(b.metric));
 }

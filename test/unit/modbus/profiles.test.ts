@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CATALOG, metricDef } from '../../../gateway/model/catalog.js';
+import { CATALOG, DEVICE_FACTS, metricDef } from '../../../gateway/model/catalog.js';
 import { catalogUnitOf } from '../../../gateway/model/units.js';
 import { decodeDevice, RegisterImage } from '../../../drivers/modbus/decode.js';
 import { newMemory, plan, spansOf } from '../../../drivers/modbus/planner.js';
@@ -23,11 +23,18 @@ const profiles = [...PROFILES.values()].filter((p) => p.protocol === 'modbus').m
 const golden = new Set(readdirSync(GOLDEN_DIR).filter((f) => f.endsWith('.yaml')).map((f) => f.replace(/\.yaml$/, '')));
 
 /** SunSpec models a simulated unit of each class carries. */
-const LAYOUTS: Record<string, number[][]> = { pv_inverter: [[103, 160], [101]], grid_meter: [[203]], battery: [[802], [124]] };
+const LAYOUTS: Record<string, number[][]> = {
+  pv_inverter: [[103, 160], [101], [113, 120], [701, 702, 160]],
+  grid_meter: [[203], [213]],
+  battery: [[802], [124], [713]],
+};
 
 type Mapping = { metric: string; class?: string | undefined; unit?: string | undefined; map?: Record<string, string | number | boolean> | undefined; bit?: number | undefined; below?: number | undefined };
 
 function problemsOf(cls: string, p: Mapping): string[] {
+  // Nameplate facts (rated_power) are plausibility input, not catalog metrics.
+  const fact = DEVICE_FACTS[p.metric];
+  if (fact !== undefined) return catalogUnitOf(p.unit ?? fact) === fact ? [] : [`${p.metric}: unit ${p.unit} does not convert to ${fact}`];
   const def = metricDef(cls, p.metric);
   if (!def) return [`${p.metric} is not a metric of ${cls}`];
   const out: string[] = [];
@@ -88,7 +95,8 @@ async function readBack(profile: ModbusProfile, image: UnitImage, cls: string): 
     reg.set(r.fn, r.address, words ?? [], 1);
   }
   const out: Record<string, unknown> = {};
-  for (const r of decodeDevice(pts.points, pts.derived, reg, { device: 'x' })) out[r.metric] = r.quality ? r.reason : r.value;
+  // 64-bit registers (701's TotWhInj) decode exactly as bigint; the sample values here are small.
+  for (const r of decodeDevice(pts.points, pts.derived, reg, { device: 'x' })) out[r.metric] = r.quality ? r.reason : typeof r.value === 'bigint' ? Number(r.value) : r.value;
   return out;
 }
 
