@@ -84,3 +84,26 @@ describe('a DL/T 645 bus through a serial-device server (TCP)', () => {
     expect(link.state).not.toBe('connected');
   });
 });
+
+describe('a DL/T 645 meter on a real serial line (a pseudo-terminal pair, 2400 8E1)', () => {
+  it('reads a meter through the serial port', async () => {
+    const { spawn } = await import('node:child_process');
+    const server = await startMeterBus({ protocol: 'dlt645', meters: [{ address: '000000000161', edition: '2007', read: () => 0.26 }] }, { faults: { wakeUp: 2 } });
+    cleanups.push(() => server.close());
+    const bridge = spawn('python3', [new URL('../../fixtures/pty-bridge.py', import.meta.url).pathname, String(server.port)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    cleanups.push(async () => {
+      bridge.stdin.end();
+      bridge.kill();
+    });
+    const path = await new Promise<string>((resolve, reject) => {
+      bridge.stdout.once('data', (d: Buffer) => resolve(d.toString().trim()));
+      bridge.once('exit', (code) => reject(new Error(`pty bridge exited ${code}`)));
+    });
+    expect(path).toMatch(/^\/dev\/pts\//);
+    const link = new BusLink({ kind: 'serial', path, baud: 2400, parity: 'even', dataBits: 8, stopBits: 1 }, { gapMs: 0, reconnectMinMs: 50, reconnectMaxMs: 500, connectTimeoutMs: 1000 }, log);
+    cleanups.push(() => link.stop());
+    await link.start();
+    expect(link.state).toBe('connected');
+    expect(await link.exchange(dlt.readRequest('000000000161', '00010000', '2007'), energyRead('000000000161'), 1000)).toBe(0.26);
+  });
+});
