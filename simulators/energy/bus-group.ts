@@ -90,6 +90,7 @@ export class MeterBusGroup implements SimulatorGroup {
   }
 
   groundTruth(): Record<string, unknown> {
-    return this.community.groundTruth(this.bus.meters.map((m) => m.device.id));
+    const ids = this.bus.meters.map((m) => m.device.id);
+    return { ...this.community.groundTruth(ids), hourly: this.community.marks(ids), bus: this.server ? { ...this.server.stats } : {} };
   }
 }
