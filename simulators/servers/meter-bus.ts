@@ -74,6 +74,8 @@ export async function startMeterBus(spec: MeterBusSpec, opts: { host?: string; p
           rx = rx.subarray(r.start);
           return;
         }
+        // Every byte up to the frame's end crossed the wire (wake-up bytes too).
+        const requestBytes = r.end;
         rx = rx.subarray(r.end);
         if (r.kind === 'error') {
           stats.errors++;
@@ -82,10 +84,10 @@ export async function startMeterBus(spec: MeterBusSpec, opts: { host?: string; p
         const reply = answer(r.frame);
         if (!reply) continue;
         // The request's own time on the wire, then the answer's: a half-duplex line at `baud`.
-        const now = performance.now();
-        const start = Math.max(now, busyUntil) + r.frame.length * byteMs;
-        busyUntil = start + reply.length * byteMs;
         const out = Buffer.concat([Buffer.alloc(server.faults.wakeUp ?? 0, 0xfe), reply]);
+        const now = performance.now();
+        const start = Math.max(now, busyUntil) + requestBytes * byteMs;
+        busyUntil = start + out.length * byteMs;
         if (busyUntil - now < 1) socket.write(out);
         else setTimeout(() => socket.writable && socket.write(out), busyUntil - now);
       }
