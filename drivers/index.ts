@@ -5,14 +5,16 @@ import { opcuaDriverFactory } from './opcua/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
- * (other than core and profiles) is missing from this list.
+ * (other than core and profiles) is missing from this list. Each factory is typed over its own
+ * connection and profile types; the list holds them by the common contract (gateway/site parses
+ * every connection and profile with its own driver's schema before a driver sees it).
  */
 export const DRIVERS: readonly DriverFactory[] = [
-  mqttDriverFactory,
-  modbusDriverFactory,
-  opcuaDriverFactory,
+  mqttDriverFactory as unknown as DriverFactory,
+  modbusDriverFactory as unknown as DriverFactory,
+  opcuaDriverFactory as unknown as DriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {
-  return DRIVERS.find((d) => (d.protocols as readonly string[]).includes(protocol));
+  return DRIVERS.find((d) => d.protocols.includes(protocol));
 }

@@ -19,7 +19,8 @@ import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { GatewayError } from './runtime/errors.js';
-import { planReload, resolveProfiles, type ReconfigureResult } from './runtime/reload-plan.js';
+import { planReload, type ReconfigureResult } from './runtime/reload-plan.js';
+import { SiteFacts, siteOf, siteOrThrow, type ResolvedSite } from './site/index.js';
 import { DriverSet } from './runtime/driver-set.js';
 import { healthReport } from './runtime/health.js';
 import { explainDevice, probeDevice } from './runtime/explain.js';
@@ -29,7 +30,10 @@ import { createSinks, type Sinks } from './sinks/index.js';
 import { Store } from './store/store.js';
 
 export interface GatewayOptions {
+  /** A config parsed by the config schema; it is resolved here (gateway/site) unless `site` is given. */
   config: Readonly<GatewayConfig>;
+  /** The resolved site of `config` (fcgw start resolved it already, with YAML lines). */
+  site?: ResolvedSite;
   log: Logger;
   /** Default: the system clock, or the simulators' accelerated clock when they run faster than real time. */
   clock?: Clock;
@@ -52,6 +56,9 @@ export type { ReconfigureResult } from './runtime/reload-plan.js';
  */
 export class Gateway {
   private current: Readonly<GatewayConfig>;
+  /** The resolved site in force: device facts reach the pipeline and the KPIs from here only. */
+  private site: ResolvedSite;
+  private facts: SiteFacts;
   readonly log: Logger;
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
@@ -79,9 +86,12 @@ export class Gateway {
   }
 
   private constructor(private readonly opts: GatewayOptions) {
-    this.current = opts.config;
+    // The one validation; a config with a problem never builds a gateway.
+    this.site = opts.site ?? siteOrThrow(siteOf(opts.config));
+    this.facts = new SiteFacts(this.site);
+    this.current = this.site.config;
     this.log = opts.log;
-    const sim = opts.config.simulators;
+    const sim = this.current.simulators;
     this.clock =
       opts.clock ??
       (sim.enabled && (sim.speed !== 1 || sim.start)
@@ -89,7 +99,7 @@ export class Gateway {
         : systemClock);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
-    this.profiles = resolveProfiles(this.config, this.log);
+    this.profiles = new Map(this.site.profiles);
     // Poll periods run on wall-clock timers; under an accelerated clock three of them span
     // `rate` times more clock time, so a polled device is not called quiet between two polls.
     this.staleness = new StalenessTracker((id) => {
@@ -138,6 +148,7 @@ export class Gateway {
           site: cfg.site.id,
           deviceClass: (id) => this.devices.classOf(id),
           counters: new CounterState(),
+          counterFacts: (device, metric) => this.facts.counter(device, metric),
           dedupe: new Dedupe(),
           pseudo: new Pseudonymiser(secret),
           now: () => this.clock.now(),
@@ -241,6 +252,7 @@ export class Gateway {
         if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
       },
       onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+      wrapOf: (device, metric) => this.facts.wrapOf(device, metric),
     });
     kpi.start();
     this.kpi = kpi;
@@ -257,10 +269,12 @@ export class Gateway {
    * result says so and the caller restarts the gateway.
    * Validation (profiles, driver options) happens before anything is stopped.
    */
-  async reconfigure(next: Readonly<GatewayConfig>): Promise<ReconfigureResult> {
+  async reconfigure(nextConfig: Readonly<GatewayConfig> | ResolvedSite): Promise<ReconfigureResult> {
     if (this.state !== 'running') return { applied: false, reason: `the gateway is ${this.state}` };
     const old = this.config;
-    const profiles = resolveProfiles(next, this.log);
+    const site = 'profiles' in nextConfig && nextConfig.profiles instanceof Map ? (nextConfig as ResolvedSite) : siteOrThrow(siteOf(nextConfig as Readonly<GatewayConfig>));
+    const next = site.config;
+    const profiles = new Map(site.profiles);
     const plan = planReload(old, next, this.profiles, profiles);
     if ('reason' in plan) return { applied: false, reason: plan.reason };
     const { changed, unchanged, kpi, sinks } = plan;
@@ -270,8 +284,10 @@ export class Gateway {
       if (freshSinks) await this.replaceSinks(freshSinks);
       if (kpi) this.startKpi(next);
     };
+    const previousSite = this.site;
     if (!changed.length) {
       this.current = next;
+      this.useSite(site);
       await rest();
       return { applied: true, restarted: [], unchanged, kpi, sinks };
     }
@@ -283,6 +299,7 @@ export class Gateway {
     const added = next.devices.filter((d) => d.enabled && isChanged(d.connection)).map((d) => ({ config: d, profile: profiles.get(d.profile) as Profile, discovered: false }));
     this.devices.swap(removed, added);
     this.current = next;
+    this.useSite(site);
     const previousProfiles = this.profiles;
     this.profiles = profiles;
     let fresh: Driver[];
@@ -291,6 +308,7 @@ export class Gateway {
     } catch (err) {
       this.devices.swap(added, removed);
       this.current = old;
+      this.useSite(previousSite);
       this.profiles = previousProfiles;
       throw err;
     }
@@ -308,6 +326,12 @@ export class Gateway {
     await rest();
     if (!kpi) this.kpi?.setDevices(next);
     return { applied: true, restarted: changed, unchanged, kpi, sinks };
+  }
+
+  /** The site in force, and the device facts the pipeline and the KPIs read from it. */
+  private useSite(site: ResolvedSite): void {
+    this.site = site;
+    this.facts = new SiteFacts(site);
   }
 
   /** Start sinks, each from its durable cursor; running ones first send what they can within 2 s and stop. */

@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Clock } from '../../gateway/model/clock.js';
 import type { EventReading, Reading, Rejection } from '../../gateway/model/types.js';
-import type { ConnectionConfig, DeviceConfig, DiscoverConfig, GatewayConfig } from '../../gateway/config/schema.js';
+import type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
 import type { Profile } from '../profiles/schema.js';
 
 /**
@@ -35,10 +35,10 @@ export interface DriverHealth {
   counters?: Record<string, number>;
 }
 
-/** A device bound to its resolved profile. */
-export interface BoundDevice {
+/** A device bound to its resolved profile (typed as its driver's profile schema infers it). */
+export interface BoundDevice<P extends Profile = Profile> {
   config: DeviceConfig;
-  profile: Profile;
+  profile: P;
 }
 
 /** What the gateway gives a driver. Everything a driver touches outside itself comes through here. */
@@ -69,6 +69,8 @@ export interface DriverContext {
    * socket client; `url` and `internalUser` are there for clients that need a real connection.
    */
   embeddedBroker?: EmbeddedBrokerHandle;
+  /** Where the configured embedded broker listens, for a driver built while it is not running (`fcgw explain`). */
+  embeddedBrokerAddress?: { host: string; port: number };
 }
 
 export interface EmbeddedBrokerHandle {
@@ -92,17 +94,60 @@ export interface DriverMetrics {
   messages(n?: number): void;
 }
 
-export interface DriverFactory {
+/** A problem a driver finds in the config or a profile: where (path from the config or profile root) and what. */
+export interface DriverProblem {
+  path: (string | number)[];
+  message: string;
+}
+
+/** What a driver's cross-checks see: its own connections, devices and discovery rules, already shape-checked. */
+export interface DriverCheckInput<C extends ConnectionConfig, P extends Profile> {
+  /** Connections of this driver, parsed by its `connectionSchema`, with their index in `connections`. */
+  connections: readonly { index: number; connection: C }[];
+  /** Devices on those connections whose profile this driver reads (profile class already checked). */
+  devices: readonly { index: number; config: DeviceConfig; profile: P; connection: C }[];
+  /** Discovery rules on those connections. */
+  discover: readonly { index: number; rule: DiscoverConfig; profile: P; connection: C }[];
+  /** Facts of the rest of the config a driver may need to judge its own settings. */
+  site: { embeddedBroker: boolean };
+}
+
+/** What a profile says about one metric of a device, for the pipeline and the KPIs (gateway/site). */
+export interface PointFacts {
+  /** Unit the driver reports the value in (before the pipeline converts it). */
+  unit?: string;
+  /** Reported value = raw register value × scale (+ offset); known only for fixed scales. */
+  scale?: number;
+  /** Largest raw value + 1 that the register can hold (uint16: 65536): where a raw counter wraps. */
+  rawRange?: number;
+}
+
+/**
+ * A driver registers this (drivers/index.ts, one line). It owns everything protocol-specific the
+ * gateway's one validation (gateway/site) needs: the connection schema for its protocols, the
+ * profile schema, the checks that span its connections, devices, discovery rules and profiles,
+ * and the facts a profile declares about each series. The gateway core knows no protocol.
+ */
+export interface DriverFactory<C extends ConnectionConfig = ConnectionConfig, P extends Profile = Profile> {
   /** The connection protocols this driver serves. */
-  readonly protocols: readonly ConnectionConfig['protocol'][];
+  readonly protocols: readonly string[];
+  /** The `connections[]` entries of those protocols (id and protocol included). Types come from it. */
+  readonly connectionSchema: ZodType<C>;
   /** The `protocol:` value of the profiles this driver reads, and their zod schema (whole profile). */
   readonly profileProtocol: string;
-  readonly profileSchema: ZodType;
+  readonly profileSchema: ZodType<Omit<P, 'file'>>;
+  /** Whether `discover` rules may name this driver's connections. */
+  readonly discovers?: boolean;
+  /** Checks of one profile beyond its schema (catalog metrics and units, overlapping registers). */
+  checkProfile?(profile: P): DriverProblem[];
+  /** Checks across this driver's connections, devices and rules (paths from the config root). */
+  check?(input: DriverCheckInput<C, P>): DriverProblem[];
+  /** What the profile declares about each metric a device of `cls` reports, by metric. */
+  pointFacts?(profile: P, cls: string): ReadonlyMap<string, PointFacts>;
   create(args: {
-    connection: ConnectionConfig;
-    devices: BoundDevice[];
+    connection: C;
+    devices: BoundDevice<P>[];
     discover: DiscoverConfig[];
-    config: Readonly<GatewayConfig>;
     /** Every loaded profile by id (discovery rules name theirs). */
     profiles: ReadonlyMap<string, Profile>;
     ctx: DriverContext;
@@ -111,5 +156,5 @@ export interface DriverFactory {
    * Walk a live server to help write a profile (`fcgw explain --browse`): from the device's place
    * in it when a device is given, else from the top. Optional; does I/O.
    */
-  browse?(args: { connection: ConnectionConfig; dataDir: string; device?: DeviceConfig; profile?: Profile; depth?: number }): Promise<string[]>;
+  browse?(args: { connection: C; dataDir: string; device?: DeviceConfig; profile?: P; depth?: number }): Promise<string[]>;
 }

@@ -1,9 +1,8 @@
-import type { GatewayConfig } from '../../gateway/config/schema.js';
-import { CATALOG } from '../../gateway/model/catalog.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
 import { encodeWords } from './codecs.js';
 import { ModbusDevice } from './device.js';
 import { Link, PRIORITY } from './link.js';
+import type { Loaded } from '../profiles/schema.js';
 import type { ModbusProfile } from './profile-schema.js';
 import { discoverSunSpec, type SunSpecMap } from './sunspec.js';
 import { ModbusError, type ModbusConnection } from './transport.js';
@@ -19,8 +18,8 @@ export class ModbusDriverError extends Error {
 
 export interface ModbusDriverArgs {
   connection: ModbusConnection;
-  devices: readonly BoundDevice[];
-  config?: Readonly<GatewayConfig>;
+  /** Devices with their profiles, as the site resolved them (class and profile already agree). */
+  devices: readonly BoundDevice<Loaded<ModbusProfile>>[];
   ctx: DriverContext;
   /** Seeded randomness for backoff jitter (tests); default Math.random. */
   random?: () => number;
@@ -53,13 +52,7 @@ export class ModbusDriver implements Driver {
     this.link = new Link(c, ctx.log, this.random);
     for (const b of args.devices) {
       if (!b.config.enabled) continue;
-      // The profile loader validated it against modbusProfileSchema (durations are ms by now).
-      if (b.profile.protocol !== 'modbus')
-        throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: profile ${b.profile.id} is not a modbus profile`);
-      const profile = b.profile as unknown as ModbusProfile;
-      if (!profile.classes.includes(b.config.class))
-        throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: class ${b.config.class} is not one of profile ${profile.id}'s (${profile.classes.join(', ')})`);
-      if (!CATALOG[b.config.class]) throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `device ${b.config.id}: unknown class ${b.config.class}`);
+      const profile = b.profile;
       const num = (k: string, d: number) => (typeof b.config.options[k] === 'number' ? (b.config.options[k] as number) : d);
       const limits = {
         max_registers: Math.min(125, num('max_registers', profile.limits.max_registers)),

@@ -1,19 +1,25 @@
 import type { DriverFactory } from '../core/driver.js';
-import { ModbusDriver, ModbusDriverError } from './driver.js';
-import { modbusProfileSchema } from './profile-schema.js';
-import type { ModbusConnection } from './transport.js';
+import type { Loaded } from '../profiles/schema.js';
+import { checkModbus, checkModbusProfile, modbusPointFacts } from './checks.js';
+import { modbusConnectionSchema, type ModbusConnection } from './connection-schema.js';
+import { ModbusDriver } from './driver.js';
+import { modbusProfileSchema, type ModbusProfile } from './profile-schema.js';
 
 export { ModbusDriver, ModbusDriverError } from './driver.js';
 export { modbusProfileSchema, type ModbusProfile } from './profile-schema.js';
+export { modbusConnectionSchema, type ModbusConnection } from './connection-schema.js';
 export { CODECS, decodeWords, encodeWords, WORD_ORDERS, POINT_TYPES } from './codecs.js';
 
 /** Modbus TCP, Modbus RTU (serial) and Modbus RTU over TCP (RS-485 gateways). */
-export const modbusDriverFactory: DriverFactory = {
+export const modbusDriverFactory: DriverFactory<ModbusConnection, Loaded<ModbusProfile>> = {
   protocols: ['modbus-tcp', 'modbus-rtu', 'modbus-rtu-over-tcp'],
+  connectionSchema: modbusConnectionSchema,
   profileProtocol: 'modbus',
   profileSchema: modbusProfileSchema,
-  create({ connection, devices, config, ctx }) {
-    if (!connection.protocol.startsWith('modbus')) throw new ModbusDriverError('MODBUS_CONFIG_INVALID', `connection ${connection.id} is not modbus`);
-    return new ModbusDriver({ connection: connection as ModbusConnection, devices, config, ctx });
+  checkProfile: checkModbusProfile,
+  check: checkModbus,
+  pointFacts: modbusPointFacts,
+  create({ connection, devices, ctx }) {
+    return new ModbusDriver({ connection, devices, ctx });
   },
 };

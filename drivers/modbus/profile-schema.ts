@@ -55,6 +55,8 @@ export const plainPoint = z.strictObject({
   offset: z.number().optional(),
   /** Address of an int16 scale-factor register (same function): value × 10^sf. */
   scale_factor: z.number().int().min(0).max(65535).optional(),
+  /** This point reads registers another point also reads, on purpose (one word decoded two ways). */
+  overlap: z.boolean().optional(),
 });
 
 export const sunspecPoint = z.strictObject({

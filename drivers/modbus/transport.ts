@@ -1,12 +1,12 @@
 import Modbus from 'modbus-serial';
-import type { ConnectionConfig } from '../../gateway/config/schema.js';
+import type { ModbusConnection } from './connection-schema.js';
 import type { ModbusFunction } from './profile-schema.js';
 
 // modbus-serial is CommonJS; its class is module.exports, which also sets `.default` to itself.
 const ModbusRTU = Modbus.default;
 type ModbusRTU = InstanceType<typeof ModbusRTU>;
 
-export type ModbusConnection = Extract<ConnectionConfig, { protocol: 'modbus-tcp' | 'modbus-rtu' | 'modbus-rtu-over-tcp' }>;
+export type { ModbusConnection } from './connection-schema.js';
 
 /** Why an exchange failed, in the words the quarantine and the metrics use. */
 export type FailureKind = 'timeout' | 'exception' | 'disconnect' | 'bad_frame';

@@ -124,7 +124,6 @@ export function compileDecoder(profile: MqttProfile, cls: string): Decoder {
   const problems: string[] = [];
   const classDef = CATALOG[cls];
   if (!classDef) throw new ProfileError(`profile ${profile.id}: unknown class "${cls}"`);
-  if (!profile.classes.includes(cls)) problems.push(`is not for class "${cls}" (classes: ${profile.classes.join(', ')})`);
 
   const readings: CompiledReading[] = [];
   profile.readings.forEach((r, i) => {

@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import type { IPublishPacket } from 'mqtt-packet';
-import type { ConnectionConfig, DiscoverConfig, GatewayConfig } from '../../gateway/config/schema.js';
+import type { DiscoverConfig } from '../../gateway/config/schema.js';
 import type { EventReading, Reading } from '../../gateway/model/types.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth, IngestBatch, LinkState } from '../core/driver.js';
-import type { Profile } from '../profiles/schema.js';
+import type { Loaded, Profile } from '../profiles/schema.js';
+import type { MqttConnection } from './connection-schema.js';
+import type { MqttProfile } from './profile-schema.js';
 import { explainDevice } from './explain.js';
 import { decodeInput, prepare } from './message.js';
 import { Router } from './router.js';
@@ -11,7 +13,7 @@ import { forget, refusal, remember, type DeviceRuntime, type Remembered } from '
 import { Session, type SessionOptions } from './session.js';
 import { dialHost } from '../../gateway/config/hosts.js';
 
-export type MqttConnection = Extract<ConnectionConfig, { protocol: 'mqtt' }>;
+export type { MqttConnection } from './connection-schema.js';
 
 export class MqttDriverError extends Error {
   constructor(
@@ -24,9 +26,8 @@ export class MqttDriverError extends Error {
 
 export interface MqttDriverArgs {
   connection: MqttConnection;
-  devices: readonly BoundDevice[];
+  devices: readonly BoundDevice<Loaded<MqttProfile>>[];
   discover: readonly DiscoverConfig[];
-  config: Readonly<GatewayConfig>;
   profiles: ReadonlyMap<string, Profile>;
   ctx: DriverContext;
 }
@@ -67,16 +68,15 @@ export class MqttDriver implements Driver {
   private onFirstOutcome: (() => void) | undefined;
 
   constructor(private readonly args: MqttDriverArgs) {
-    const { connection: c, config, ctx } = args;
+    const { connection: c, ctx } = args;
     this.connectionId = c.id;
     this.router = new Router(args.devices, args.discover, args.profiles);
     let username = c.username;
     let password = c.password;
     if (c.url === 'embedded') {
-      const emb = config.broker.embedded;
-      if (!ctx.embeddedBroker && !emb) throw new MqttDriverError('MQTT_CONFIG_INVALID', `connection ${c.id}: url "embedded" needs broker.embedded in the config`);
+      // The site checked that broker.embedded is configured; `fcgw explain` builds drivers without starting it.
       this.intercepting = ctx.embeddedBroker !== undefined;
-      this.url = ctx.embeddedBroker?.url ?? `mqtt://${dialHost(emb?.host ?? '127.0.0.1')}:${emb?.port ?? 1883}`;
+      this.url = ctx.embeddedBroker?.url ?? `mqtt://${dialHost(ctx.embeddedBrokerAddress?.host ?? '127.0.0.1')}:${ctx.embeddedBrokerAddress?.port ?? 1883}`;
       if (username === undefined && ctx.embeddedBroker) ({ username, password } = ctx.embeddedBroker.internalUser);
     } else {
       this.intercepting = false;
@@ -100,7 +100,7 @@ export class MqttDriver implements Driver {
     };
     this.session = {
       url,
-      clientId: c.client_id ?? `fcgw-${config.site.id}-${c.id}`,
+      clientId: c.client_id ?? `fcgw-${ctx.site}-${c.id}`,
       clean: c.clean,
       keepaliveS: Math.max(1, Math.round(c.keepalive / 1000)),
       protocolVersion: c.protocol_version,

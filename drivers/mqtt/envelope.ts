@@ -61,6 +61,16 @@ function runCodec(codec: Codec | undefined, b64: unknown, fPort: unknown): Codec
   return { ok: true, data: out.data };
 }
 
+/**
+ * The envelope fields `unwrap` puts in `meta` (id and tag templates and `$meta.` paths read them);
+ * `tags.<name>` reads a device tag the network server keeps. Kept beside `unwrap`, which fills them.
+ */
+export const ENVELOPE_FIELDS: Readonly<Record<EnvelopeKind, readonly string[]>> = {
+  json: [],
+  chirpstack: ['devEui', 'deviceName', 'applicationId', 'tenantId', 'deviceProfileName', 'tags.*', 'fPort', 'fCnt', 'deduplicationId'],
+  ttn: ['deviceId', 'devEui', 'applicationId', 'fPort', 'fCnt', 'tags.*'],
+};
+
 export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefined, preferDecoded: boolean): UnwrapResult {
   if (!isObject(msg)) return fail('wrong_type', 'the message is not a JSON object');
   switch (kind) {

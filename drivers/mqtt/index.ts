@@ -1,18 +1,26 @@
 import type { DriverFactory } from '../core/driver.js';
-import { MqttDriver, MqttDriverError, type MqttConnection } from './driver.js';
-import { mqttProfileSchema } from './profile-schema.js';
+import type { Loaded } from '../profiles/schema.js';
+import { checkMqtt, checkMqttProfile } from './checks.js';
+import { mqttConnectionSchema, type MqttConnection } from './connection-schema.js';
+import { MqttDriver } from './driver.js';
+import { mqttProfileSchema, type MqttProfile } from './profile-schema.js';
 
 export { MqttDriver, MqttDriverError } from './driver.js';
 export { mqttProfileSchema, type MqttProfile } from './profile-schema.js';
+export { mqttConnectionSchema, mqttUrlProblem, type MqttConnection } from './connection-schema.js';
 export { CODECS, getCodec } from './codecs/index.js';
 
 /** MQTT (plain JSON, ChirpStack v4, The Things Stack v3) over an external broker or the embedded one. */
-export const mqttDriverFactory: DriverFactory = {
+export const mqttDriverFactory: DriverFactory<MqttConnection, Loaded<MqttProfile>> = {
   protocols: ['mqtt'],
+  connectionSchema: mqttConnectionSchema,
   profileProtocol: 'mqtt',
   profileSchema: mqttProfileSchema,
-  create({ connection, devices, discover, config, profiles, ctx }) {
-    if (connection.protocol !== 'mqtt') throw new MqttDriverError('MQTT_CONFIG_INVALID', `connection ${connection.id} is not mqtt`);
-    return new MqttDriver({ connection: connection as MqttConnection, devices, discover, config, profiles, ctx });
+  discovers: true,
+  checkProfile: checkMqttProfile,
+  check: checkMqtt,
+  pointFacts: (p) => new Map(p.readings.map((r) => [r.metric, r.unit !== undefined ? { unit: r.unit } : {}])),
+  create({ connection, devices, discover, profiles, ctx }) {
+    return new MqttDriver({ connection, devices, discover, profiles, ctx });
   },
 };

@@ -1,6 +1,6 @@
 import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
 import type { BoundDevice } from '../core/driver.js';
-import type { Profile } from '../profiles/schema.js';
+import type { Loaded, Profile } from '../profiles/schema.js';
 import { compileDecoder, ProfileError, type Decoder } from './decode.js';
 import type { EnvelopeKind } from './envelope.js';
 import { compilePath, getPath, type CompiledPath } from './json-path.js';
@@ -18,7 +18,7 @@ import type { Codec } from './codecs/index.js';
 export interface DiscoveryRule {
   rule: DiscoverConfig;
   template: TopicTemplate;
-  source: Profile;
+  source: Loaded<MqttProfile>;
   profile: MqttProfile;
   decoder: Decoder;
   envelope: EnvelopeKind;
@@ -44,7 +44,7 @@ export class Router {
   readonly filters: string[];
   readonly topics = new Map<string, string>();
 
-  constructor(devices: readonly BoundDevice[], discover: readonly DiscoverConfig[], profiles: ReadonlyMap<string, Profile>) {
+  constructor(devices: readonly BoundDevice<Loaded<MqttProfile>>[], discover: readonly DiscoverConfig[], profiles: ReadonlyMap<string, Profile>) {
     const problems: string[] = [];
     for (const d of devices) {
       if (!d.config.enabled) continue;
@@ -70,13 +70,12 @@ export class Router {
       try {
         const source = profiles.get(rule.profile);
         if (!source) throw new ProfileError(`no profile "${rule.profile}"`);
-        if (source.protocol !== 'mqtt') throw new ProfileError(`profile "${rule.profile}" is not an mqtt profile`);
         const profile = asMqttProfile(source);
         const template = compileTopic(rule.topic);
         this.rules.push({
           rule,
           template,
-          source,
+          source: profile,
           profile,
           decoder: compileDecoder(profile, rule.class),
           envelope: ruleEnvelope(rule, profile),

@@ -1,9 +1,9 @@
 import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
-import type { Profile } from '../profiles/schema.js';
+import type { Loaded, Profile } from '../profiles/schema.js';
 import { getCodec, type Codec } from './codecs/index.js';
 import { compileDecoder, ProfileError, type Decoder } from './decode.js';
 import type { EnvelopeKind } from './envelope.js';
-import { mqttProfileSchema, type MqttProfile } from './profile-schema.js';
+import type { MqttProfile } from './profile-schema.js';
 
 /** A device as the MQTT driver sees it at run time: its compiled decoder and ordering state. */
 export interface DeviceRuntime {
@@ -11,7 +11,7 @@ export interface DeviceRuntime {
   cls: string;
   profile: MqttProfile;
   /** The profile as loaded (for ctx.addDevice). */
-  source: Profile;
+  source: Loaded<MqttProfile>;
   decoder: Decoder;
   envelope: EnvelopeKind;
   codec: Codec | undefined;
@@ -23,17 +23,13 @@ export interface DeviceRuntime {
   recent: { ts: number; payload: Buffer }[];
 }
 
-const cache = new WeakMap<Profile, MqttProfile>();
-
-/** The MQTT body of a loaded profile (validated once; the loader already applied the schema). */
-export function asMqttProfile(p: Profile): MqttProfile {
-  const hit = cache.get(p);
-  if (hit) return hit;
-  const { file: _file, ...rest } = p;
-  const res = mqttProfileSchema.safeParse(rest);
-  if (!res.success) throw new ProfileError(`profile ${p.id} (${p.file}): ${res.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  cache.set(p, res.data);
-  return res.data;
+/**
+ * A discovery rule's profile from the registry of every loaded profile. The loader parsed each
+ * with its own driver's schema, and the site checked the rule names an mqtt profile.
+ */
+export function asMqttProfile(p: Profile): Loaded<MqttProfile> {
+  if (p.protocol !== 'mqtt') throw new ProfileError(`profile ${p.id} is a ${p.protocol} profile, not an mqtt one`);
+  return p as Loaded<MqttProfile>;
 }
 
 export function codecOf(profile: MqttProfile): Codec | undefined {
@@ -43,8 +39,8 @@ export function codecOf(profile: MqttProfile): Codec | undefined {
   return c;
 }
 
-export function deviceRuntime(config: Pick<DeviceConfig, 'id' | 'class'>, source: Profile, discovered: boolean, envelope?: EnvelopeKind): DeviceRuntime {
-  const profile = asMqttProfile(source);
+export function deviceRuntime(config: Pick<DeviceConfig, 'id' | 'class'>, source: Loaded<MqttProfile>, discovered: boolean, envelope?: EnvelopeKind): DeviceRuntime {
+  const profile = source;
   return {
     id: config.id,
     cls: config.class,

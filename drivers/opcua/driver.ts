@@ -1,14 +1,15 @@
-import { CATALOG } from '../../gateway/model/catalog.js';
 import type { Reading } from '../../gateway/model/types.js';
 import type { BoundDevice, DeviceState, Driver, DriverContext, DriverHealth, LinkState } from '../core/driver.js';
-import { describeNode, OpcuaConfigError, planDevice, type PlannedNode } from './nodes.js';
+import { describeNode, planDevice, type PlannedNode } from './nodes.js';
+import type { Loaded } from '../profiles/schema.js';
 import type { OpcuaProfile } from './profile-schema.js';
 import { toReading } from './quality.js';
 import { UaLink, type OpcuaConnection, type ResolvedNode } from './session.js';
 
 export interface OpcuaDriverArgs {
   connection: OpcuaConnection;
-  devices: readonly BoundDevice[];
+  /** Devices with their profiles, as the site resolved them (class, profile and metrics already agree). */
+  devices: readonly BoundDevice<Loaded<OpcuaProfile>>[];
   ctx: DriverContext;
 }
 
@@ -52,20 +53,9 @@ export class OpcuaDriver implements Driver {
     this.connectionId = args.connection.id;
     for (const b of args.devices) {
       if (!b.config.enabled) continue;
-      if (b.profile.protocol !== 'opcua')
-        throw new OpcuaConfigError('OPCUA_CONFIG_INVALID', `device ${b.config.id}: profile ${b.profile.id} is not an opcua profile`);
-      const profile = b.profile as unknown as OpcuaProfile;
-      if (!profile.classes.includes(b.config.class))
-        throw new OpcuaConfigError('OPCUA_CONFIG_INVALID', `device ${b.config.id}: class ${b.config.class} is not one of profile ${profile.id}'s (${profile.classes.join(', ')})`);
-      const def = CATALOG[b.config.class];
-      const nodes = planDevice(b.config, profile);
-      for (const n of nodes)
-        if (!def?.metrics[n.metric]) throw new OpcuaConfigError('OPCUA_CONFIG_INVALID', `device ${b.config.id}: profile ${profile.id} maps a node to "${n.metric}", not a ${b.config.class} metric`);
+      const nodes = planDevice(b.config, b.profile);
       this.devices.set(b.config.id, { id: b.config.id, nodes, state: 'unknown', missing: new Map() });
     }
-    const c = args.connection;
-    if ((c.security_mode === 'None') !== (c.security_policy === 'None'))
-      throw new OpcuaConfigError('OPCUA_CONFIG_INVALID', `connection ${c.id}: security_mode ${c.security_mode} needs a security_policy ${c.security_mode === 'None' ? 'None' : 'other than None'}`);
   }
 
   async start(): Promise<void> {

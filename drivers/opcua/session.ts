@@ -1,5 +1,5 @@
 import type { ClientSession, ClientSubscription, DataValue, OPCUACertificateManager, OPCUAClient, OPCUAClientOptions, UserIdentityInfo } from 'node-opcua';
-import type { ConnectionConfig } from '../../gateway/config/schema.js';
+import type { OpcuaConnection } from './connection-schema.js';
 import { APPLICATION_NAME, APPLICATION_URI, clientCertificateManager } from './certificates.js';
 import type { Logger } from 'pino';
 import { routeNodeOpcuaLogs } from './logs.js';
@@ -7,7 +7,7 @@ import { resolveNodeId, type PlannedNode } from './nodes.js';
 import type { NodeMapping } from './quality.js';
 import { unitFromEu } from './units.js';
 
-export type OpcuaConnection = Extract<ConnectionConfig, { protocol: 'opcua' }>;
+export type { OpcuaConnection } from './connection-schema.js';
 
 /** A planned node found on the server: its node id there and the unit its values are in. */
 export interface ResolvedNode extends PlannedNode {

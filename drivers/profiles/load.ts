@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseYaml, zodProblems, type ConfigProblem } from '../../gateway/config/load.js';
+import { dotted, parseYaml, zodProblems, type ConfigProblem } from '../../gateway/config/load.js';
+import type { ConnectionConfig } from '../../gateway/config/schema.js';
 import type { DriverFactory } from '../core/driver.js';
 import type { Profile } from './schema.js';
 
@@ -13,7 +14,8 @@ export interface ProfileProblem extends ConfigProblem {
 
 /**
  * Load and validate every profile YAML in `dirs`. Each file is one device model; its
- * `protocol:` picks the driver whose schema validates it. Problems carry file and line.
+ * `protocol:` picks the driver whose schema validates it, then the driver's own checks run
+ * (`checkProfile`). A profile with a problem is left out; problems carry file and line.
  */
 export function loadProfiles(
   drivers: readonly DriverFactory[],
@@ -48,18 +50,32 @@ export function loadProfiles(
         problems.push(...zodProblems(res.error.issues, y.lineOf).map((p) => ({ ...p, file })));
         continue;
       }
-      const profile = { ...(res.data as object), protocol, file } as Profile;
+      const profile: Profile = { ...(res.data as Omit<Profile, 'file'>), protocol: driver.profileProtocol, file };
       const stem = basename(f).replace(/\.ya?ml$/, '');
       if (profile.id !== stem) {
         problems.push({ file, path: 'id', line: y.lineOf(['id']), message: `id "${profile.id}" must match the file name "${stem}"` });
         continue;
       }
       if (profiles.has(profile.id)) {
-        problems.push({ file, path: 'id', line: y.lineOf(['id']), message: `profile "${profile.id}" is defined twice` });
+        problems.push({ file, path: 'id', line: y.lineOf(['id']), message: `profile "${profile.id}" is defined twice (also ${profiles.get(profile.id)?.file ?? '?'})` });
+        continue;
+      }
+      // The driver's own checks: catalog metrics and units, registers that overlap…
+      const own = driver.checkProfile?.(profile) ?? [];
+      if (own.length) {
+        problems.push(...own.map((p) => ({ file, path: dotted(p.path), line: y.lineOf(p.path), message: p.message })));
         continue;
       }
       profiles.set(profile.id, profile);
     }
   }
   return { profiles, problems };
+}
+
+/**
+ * The loaded profiles one driver reads, typed as its schema infers them. The loader parsed each
+ * with that driver's schema (picked by `protocol:`), so the protocol says what the type is.
+ */
+export function profilesOf<C extends ConnectionConfig, P extends Profile>(profiles: ReadonlyMap<string, Profile>, driver: DriverFactory<C, P>): Map<string, P> {
+  return new Map([...profiles].filter(([, p]) => p.protocol === driver.profileProtocol) as [string, P][]);
 }

@@ -15,16 +15,21 @@ export const profileBase = {
   source: z.string().optional(),
 };
 
-/** Registered per protocol by the driver folders (see drivers/index.ts). */
-export const profileSchemas = new Map<string, z.ZodType>();
-
+/**
+ * What every loaded profile has, whatever its protocol. A driver sees its own profiles typed as
+ * its schema infers them (`ModbusProfile`, `MqttProfile`, `OpcuaProfile`: `Loaded<z.infer<…>>`),
+ * never as an untyped bag.
+ */
 export interface Profile {
   id: string;
   description: string;
   classes: string[];
   protocol: string;
+  vendor?: string | undefined;
+  source?: string | undefined;
   /** File it was loaded from. */
   file: string;
-  /** The validated protocol-specific body (shape owned by the driver). */
-  [key: string]: unknown;
 }
+
+/** A profile body as its driver's schema parses it, plus the file it came from. */
+export type Loaded<T> = T & { file: string };

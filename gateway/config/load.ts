@@ -6,8 +6,10 @@ import { configSchema, type GatewayConfig } from './schema.js';
 /** One thing wrong with a config, located in its file. */
 export interface ConfigProblem {
   path: string;
-  line?: number;
+  line?: number | undefined;
   message: string;
+  /** Set when the problem is in another file than the config (a device profile). */
+  file?: string | undefined;
 }
 
 export class ConfigError extends Error {
@@ -21,7 +23,7 @@ export class ConfigError extends Error {
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.path || '(top level)'}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message}`;
+  return `${p.file ? `${p.file}: ` : ''}${p.path || '(top level)'}${p.line !== undefined ? ` (line ${p.line})` : ''}: ${p.message}`;
 }
 
 export interface ParsedYaml {
@@ -133,10 +135,20 @@ function issueMessage(iss: z.core.$ZodIssue): string {
   return iss.message;
 }
 
-/** Parse and validate config text. Throws ConfigError listing every problem. */
-export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
+/** A config text parsed against the config schema: the config, or its problems; and where each path is. */
+export interface ParsedConfig {
+  config?: Readonly<GatewayConfig>;
+  problems: ConfigProblem[];
+  lineOf: ParsedYaml['lineOf'];
+}
+
+/**
+ * YAML, `${ENV}` and the config schema (sections that need no protocol knowledge). The rest of
+ * the validation, drivers and profiles included, is gateway/site's `resolveSite`.
+ */
+export function parseConfigText(text: string, env: NodeJS.ProcessEnv = process.env): ParsedConfig {
   const y = parseYaml(text);
-  if (y.problems.length) throw new ConfigError(file, y.problems);
+  if (y.problems.length) return { problems: y.problems, lineOf: y.lineOf };
   const envProblems: { path: (string | number)[]; message: string }[] = [];
   const raw = interpolateEnv(y.value, env, [], envProblems);
   const res = configSchema.safeParse(raw);
@@ -144,8 +156,15 @@ export function parseConfig(text: string, file = '<config>', env: NodeJS.Process
     ...envProblems.map((p) => ({ path: dotted(p.path), line: y.lineOf(p.path), message: p.message })),
     ...(res.success ? [] : zodProblems(res.error.issues, y.lineOf)),
   ];
-  if (problems.length || !res.success) throw new ConfigError(file, problems);
-  return deepFreeze(res.data);
+  if (problems.length || !res.success) return { problems, lineOf: y.lineOf };
+  return { config: deepFreeze(res.data), problems: [], lineOf: y.lineOf };
+}
+
+/** Parse and validate config text (the config schema only). Throws ConfigError listing every problem. */
+export function parseConfig(text: string, file = '<config>', env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {
+  const r = parseConfigText(text, env);
+  if (!r.config) throw new ConfigError(file, r.problems);
+  return r.config;
 }
 
 export function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Readonly<GatewayConfig> {

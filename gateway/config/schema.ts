@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { DEVICE_CLASSES, WATER_TYPES } from '../model/catalog.js';
 import { KPI_NAMES, KPI_WINDOWS } from '../kpi/names.js';
 import { didYouMean } from './suggest.js';
-import { duration, isLoopback, port, size, slug, strict } from './zod-helpers.js';
+import { duration, isLoopback, size, slug, strict } from './zod-helpers.js';
 
 /** The whole config file of spec/interfaces.md. Types come from here (z.infer), never written twice. */
 
@@ -78,72 +78,14 @@ const privacy = strict({
   secret_file: z.string().optional(),
 });
 
-const modbusCommon = {
-  id: slug,
-  timeout: duration('1s'),
-  /** Pause between the end of one exchange and the next request on this link. */
-  gap: duration('20ms'),
-  retries: z.number().int().min(0).max(10).default(1),
-  reconnect_min: duration('500ms'),
-  reconnect_max: duration('30s'),
-  /** Quarantine of a device that stops answering: first delay and cap. */
-  quarantine_min: duration('2s'),
-  quarantine_max: duration('5m'),
-};
+/**
+ * A connection: its id and protocol only. The rest of an entry belongs to the driver of that
+ * protocol, whose own schema (drivers/<protocol>/connection-schema.ts) gateway/site applies.
+ */
+const connection = z.looseObject({ id: slug, protocol: z.string() });
 
-const tls = strict({
-  ca: z.string().optional(),
-  cert: z.string().optional(),
-  key: z.string().optional(),
-  reject_unauthorized: z.boolean().default(true),
-});
-
-const connection = z.discriminatedUnion('protocol', [
-  strict({ ...modbusCommon, protocol: z.literal('modbus-tcp'), host: z.string(), port: port.default(502) }),
-  strict({
-    ...modbusCommon,
-    protocol: z.literal('modbus-rtu-over-tcp'),
-    host: z.string(),
-    port: port.default(502),
-  }),
-  strict({
-    ...modbusCommon,
-    protocol: z.literal('modbus-rtu'),
-    path: z.string(),
-    baud: z.number().int().positive().default(9600),
-    parity: z.enum(['none', 'even', 'odd']).default('none'),
-    data_bits: z.union([z.literal(7), z.literal(8)]).default(8),
-    stop_bits: z.union([z.literal(1), z.literal(2)]).default(1),
-  }),
-  strict({
-    id: slug,
-    protocol: z.literal('mqtt'),
-    /** `embedded` connects to the gateway's own broker. */
-    url: z.string().default('embedded'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    client_id: z.string().optional(),
-    protocol_version: z.union([z.literal(4), z.literal(5)]).default(4),
-    clean: z.boolean().default(false),
-    keepalive: duration('30s'),
-    reconnect_min: duration('500ms'),
-    reconnect_max: duration('30s'),
-    tls: tls.optional(),
-  }),
-  strict({
-    id: slug,
-    protocol: z.literal('opcua'),
-    endpoint: z.string().regex(/^opc\.tcp:\/\//, 'must start with opc.tcp://'),
-    security_mode: z.enum(['None', 'Sign', 'SignAndEncrypt']).default('None'),
-    security_policy: z.enum(['None', 'Basic256Sha256', 'Aes128_Sha256_RsaOaep', 'Aes256_Sha256_RsaPss']).default('None'),
-    username: z.string().optional(),
-    password: z.string().optional(),
-    /** Server certificates (PEM/DER files) to trust. */
-    trusted_certificates: z.array(z.string()).default([]),
-    timeout: duration('10s'),
-    reconnect_max: duration('30s'),
-  }),
-]);
+/** Directories of device profiles of one's own, besides drivers/profiles (relative to the config file). */
+const profiles = strict({ dirs: z.array(z.string()).default([]) });
 
 const device = strict({
   id: slug,
@@ -279,6 +221,7 @@ export const configSchema = strict({
   logging: logging.default(logging.parse({})),
   pipeline: pipeline.default(pipeline.parse({})),
   privacy: privacy.default(privacy.parse({})),
+  profiles: profiles.default({ dirs: [] }),
   connections: list(connection),
   devices: list(device),
   discover: list(discover),
@@ -287,7 +230,7 @@ export const configSchema = strict({
   targets: list(target),
   kpi: kpi.default(kpi.parse({})),
   simulators: simulators.default(simulators.parse({})),
-}).superRefine(crossCheck);
+});
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type ConnectionConfig = GatewayConfig['connections'][number];
@@ -295,11 +238,25 @@ export type DeviceConfig = GatewayConfig['devices'][number];
 export type DiscoverConfig = GatewayConfig['discover'][number];
 export type SinkConfig = GatewayConfig['sinks'][number];
 export type TargetConfig = GatewayConfig['targets'][number];
-export type Protocol = ConnectionConfig['protocol'];
 
 type Raw = z.output<typeof configSchema>;
 
-/** Rules that span sections: references resolve, ids are unique, auth off loopback. */
+/**
+ * The cross-section rules of a config that passed the schema (paths from the config root).
+ * gateway/site's `resolveSite` runs them together with the drivers' and sinks' own checks, so
+ * one pass reports every problem.
+ */
+export function crossSectionProblems(c: Readonly<GatewayConfig>): { path: (string | number)[]; message: string }[] {
+  const out: { path: (string | number)[]; message: string }[] = [];
+  const ctx = { addIssue: (i: { path?: PropertyKey[]; message?: string }) => out.push({ path: (i.path ?? []) as (string | number)[], message: i.message ?? '' }) };
+  crossCheck(c as Raw, ctx as unknown as z.RefinementCtx);
+  return out;
+}
+
+/**
+ * Rules that span sections and need no protocol: references resolve, ids are unique, auth off
+ * loopback. What a protocol needs is checked by its driver, in gateway/site.
+ */
 function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
   const problem = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
 
@@ -307,16 +264,6 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
   c.connections.forEach((conn, i) => {
     if (connIds.has(conn.id)) problem(['connections', i, 'id'], `duplicate connection id "${conn.id}"`);
     connIds.set(conn.id, conn);
-  });
-
-  // A device that accepts one TCP connection is broken by a second one: one connection per endpoint.
-  const endpoints = new Map<string, string>();
-  c.connections.forEach((conn, i) => {
-    if (conn.protocol !== 'modbus-tcp' && conn.protocol !== 'modbus-rtu-over-tcp') return;
-    const key = `${conn.host}:${conn.port}`;
-    const other = endpoints.get(key);
-    if (other) problem(['connections', i, 'host'], `${key} is already opened by connection "${other}"; put both devices on one connection`);
-    endpoints.set(key, conn.id);
   });
 
   const deviceIds = new Set<string>();
@@ -327,16 +274,13 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
       problem(['devices', i, 'class'], `unknown device class "${d.class}"${didYouMean(d.class, DEVICE_CLASSES)}`);
     const conn = connIds.get(d.connection);
     if (!conn) problem(['devices', i, 'connection'], `no connection "${d.connection}"${didYouMean(d.connection, connIds.keys())}`);
-    if (conn?.protocol.startsWith('modbus') && d.unit === undefined)
-      problem(['devices', i, 'unit'], 'a Modbus device needs a unit id');
     const wt = d.tags['water_type'];
     if (wt !== undefined && !(WATER_TYPES as readonly string[]).includes(wt))
       problem(['devices', i, 'tags', 'water_type'], `water_type must be one of ${WATER_TYPES.join(', ')}`);
   });
 
   c.discover.forEach((r, i) => {
-    if (!connIds.has(r.connection)) problem(['discover', i, 'connection'], `no connection "${r.connection}"`);
-    else if (connIds.get(r.connection)?.protocol !== 'mqtt') problem(['discover', i, 'connection'], 'discovery needs an mqtt connection');
+    if (!connIds.has(r.connection)) problem(['discover', i, 'connection'], `no connection "${r.connection}"${didYouMean(r.connection, connIds.keys())}`);
     if (!DEVICE_CLASSES.includes(r.class)) problem(['discover', i, 'class'], `unknown device class "${r.class}"${didYouMean(r.class, DEVICE_CLASSES)}`);
   });
 
@@ -345,8 +289,6 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
     const id = s.id ?? s.type;
     if (sinkIds.has(id)) problem(['sinks', i, 'id'], `two sinks are called "${id}": give each an id`);
     sinkIds.add(id);
-    if (s.type === 'mqtt' && connIds.get(s.connection)?.protocol !== 'mqtt')
-      problem(['sinks', i, 'connection'], `no mqtt connection "${s.connection}"`);
     if (s.start_from !== 'now' && s.start_from !== 'earliest' && Number.isNaN(Date.parse(s.start_from)))
       problem(['sinks', i, 'start_from'], 'must be "now", "earliest" or an ISO time');
   });

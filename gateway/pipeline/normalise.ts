@@ -1,7 +1,7 @@
 import { CATALOG, metricDef, type MetricDef } from '../model/catalog.js';
 import { convert } from '../model/units.js';
 import type { EventAttributes, EventReading, GatewayEvent, Reading, Rejection, Sample, SampleValue } from '../model/types.js';
-import type { CounterState } from './counters.js';
+import type { CounterFacts, CounterState } from './counters.js';
 import type { Pseudonymiser } from './pseudonymise.js';
 
 /**
@@ -17,7 +17,9 @@ export interface NormaliseDeps {
   pseudo: Pseudonymiser;
   /** Readings stamped further than this into the future are rejected (device clock wrong). */
   now(): number;
-  /** Rollover maximum of a counter series, when its profile declares one (catalog units). */
+  /** What the resolved site knows about a counter series: declared maximum, scale, register range (gateway/site). */
+  counterFacts?(device: string, metric: string): CounterFacts | undefined;
+  /** A declared maximum alone (catalog units), for callers without a site. */
   rolloverAt?(device: string, metric: string): number | undefined;
 }
 
@@ -141,7 +143,9 @@ function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps):
         return { ...s, quality: 'bad', reason: 'out_of_range' };
       }
       if (def.kind === 'counter') {
-        const verdict = deps.counters.check(`${r.device}\u0000${r.metric}`, s.ts, converted, deps.rolloverAt?.(r.device, r.metric));
+        const facts = deps.counterFacts?.(r.device, r.metric) ?? { max: deps.rolloverAt?.(r.device, r.metric) };
+        // Wrap inference looks at the value as the device reported it (before unit conversion).
+        const verdict = deps.counters.check(`${r.device}\u0000${r.metric}`, s.ts, converted, facts, n);
         if (verdict !== 'ok') {
           s.quality = worst(s.quality, 'uncertain');
           s.reason = verdict;

@@ -48,7 +48,6 @@ export class DriverSet {
       connection: conn,
       devices,
       discover,
-      config,
       profiles: d.profiles(),
       ctx: driverContext({
         connection: conn.id,

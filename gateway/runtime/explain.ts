@@ -26,10 +26,10 @@ function soloDriver(deviceId: string, env: ExplainEnv, onIngest: (n: number) => 
     connection: conn,
     devices: [{ config: device, profile }],
     discover: [],
-    config,
     profiles,
     ctx: {
       site: config.site.id,
+      ...(config.broker.embedded ? { embeddedBrokerAddress: { host: config.broker.embedded.host, port: config.broker.embedded.port } } : {}),
       clock: env.clock,
       log: env.log,
       dataDir: env.dataDir,

@@ -13,10 +13,12 @@ import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
 import { SinkRunner, type SinkHealth } from './runner.js';
 import type { SinkWriter } from './types.js';
+import type { MqttConnection } from '../../drivers/mqtt/connection-schema.js';
 
 export type { SinkHealth } from './runner.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
 export type { EmbeddedBrokerInfo } from './mqtt.js';
+export { checkSinks } from './checks.js';
 
 export interface SinkDeps {
   clock: Clock;
@@ -88,9 +90,10 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
           start() {
             client = deps.mqttClientFor?.(s.connection);
             if (client) return;
+            // The site checked it is an mqtt connection, parsed by the mqtt driver's schema.
             const conn = config.connections.find((c) => c.id === s.connection);
             if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
-            const own = connectMqtt(conn, id, deps.embeddedBroker);
+            const own = connectMqtt(conn as MqttConnection, id, deps.embeddedBroker);
             own.on('error', (err) => deps.log.warn({ sink: id, err: err.message }, 'northbound mqtt error'));
             owned.push(own);
             client = own;

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
-import type { ConnectionConfig, SinkConfig } from '../config/schema.js';
+import type { SinkConfig } from '../config/schema.js';
+import type { MqttConnection } from '../../drivers/mqtt/connection-schema.js';
 import { SinkWriteError } from './errors.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
 type MqttSinkConfig = Extract<SinkConfig, { type: 'mqtt' }>;
-type MqttConnection = Extract<ConnectionConfig, { protocol: 'mqtt' }>;
 
 export interface MqttMessage {
   topic: string;

@@ -3,7 +3,7 @@ import { readGoldenFiles } from '../../helpers/golden.js';
 import type { EventReading, Reading } from '../../../gateway/model/types.js';
 import type { Profile } from '../../../drivers/profiles/schema.js';
 import { decodeInput, prepare } from '../../../drivers/mqtt/message.js';
-import { deviceRuntime, refusal, remember } from '../../../drivers/mqtt/runtime.js';
+import { asMqttProfile, deviceRuntime, refusal, remember } from '../../../drivers/mqtt/runtime.js';
 import { compileTopic } from '../../../drivers/mqtt/topic.js';
 
 /**
@@ -84,7 +84,7 @@ export interface Outcome {
 export function runGolden(g: GoldenFile, profiles: ReadonlyMap<string, Profile>): { name: string; got: Outcome; want: Outcome }[] {
   const profile = profiles.get(g.profile);
   if (!profile) throw new Error(`${g.file}: no profile ${g.profile}`);
-  const rt = deviceRuntime({ id: g.device, class: g.class }, profile, false);
+  const rt = deviceRuntime({ id: g.device, class: g.class }, asMqttProfile(profile), false);
   const template = compileTopic(rt.profile.topic ?? '#', { device: g.device });
   return g.cases.map((c) => {
     const reader = c.ttn ? { ...rt, envelope: 'ttn' as const } : rt;

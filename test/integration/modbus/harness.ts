@@ -7,7 +7,8 @@ import { DRIVERS } from '../../../drivers/index.js';
 import { ModbusDriver } from '../../../drivers/modbus/driver.js';
 import type { ModbusProfile } from '../../../drivers/modbus/profile-schema.js';
 import type { ModbusConnection } from '../../../drivers/modbus/transport.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import { modbusDriverFactory } from '../../../drivers/modbus/index.js';
 import { UnitImage } from '../../../simulators/servers/modbus-image.js';
 import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
 import { SimUnits } from '../../../simulators/servers/modbus-units.js';
@@ -16,11 +17,12 @@ import type { Profile } from '../../../drivers/profiles/schema.js';
 
 /** Profiles as the gateway loads them (the real YAML files). */
 export const PROFILES: ReadonlyMap<string, Profile> = loadProfiles(DRIVERS).profiles;
+const MODBUS_PROFILES = profilesOf(PROFILES, modbusDriverFactory);
 
 export function modbusProfile(id: string): ModbusProfile {
-  const p = PROFILES.get(id);
+  const p = MODBUS_PROFILES.get(id);
   if (!p) throw new Error(`no profile ${id}`);
-  return p as unknown as ModbusProfile;
+  return p;
 }
 
 export interface Collected {
@@ -85,7 +87,7 @@ export function driverFor(conn: ModbusConnection, devices: DeviceConfig[], ctx: 
   return new ModbusDriver({
     connection: conn,
     devices: devices.map((config) => {
-      const profile = PROFILES.get(config.profile);
+      const profile = MODBUS_PROFILES.get(config.profile);
       if (!profile) throw new Error(`no profile ${config.profile}`);
       return { config, profile };
     }),

@@ -7,8 +7,10 @@ import type { GatewayConfig } from '../../../gateway/config/schema.js';
 import { systemClock, type Clock } from '../../../gateway/model/clock.js';
 import type { EventReading, Reading, Rejection } from '../../../gateway/model/types.js';
 import type { DriverContext } from '../../../drivers/core/driver.js';
-import type { Profile } from '../../../drivers/profiles/schema.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import type { Loaded } from '../../../drivers/profiles/schema.js';
+import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import { mqttConnectionSchema } from '../../../drivers/mqtt/connection-schema.js';
+import type { MqttProfile } from '../../../drivers/mqtt/profile-schema.js';
 import { mqttDriverFactory } from '../../../drivers/mqtt/index.js';
 import { freePort } from '../../helpers/peers.js';
 
@@ -61,13 +63,13 @@ export function collector(opts: { clock?: Clock; commitDelayMs?: number; failIng
   return { ctx, readings, events, rejections, logText: () => log, added };
 }
 
-let profileCache: Map<string, Profile> | undefined;
-export function mqttProfiles(): Map<string, Profile> {
+let profileCache: Map<string, Loaded<MqttProfile>> | undefined;
+export function mqttProfiles(): Map<string, Loaded<MqttProfile>> {
   if (!profileCache) {
     const { profiles, problems } = loadProfiles([mqttDriverFactory]);
     const mine = problems.filter((p) => !/unknown or missing protocol/.test(p.message));
     if (mine.length) throw new Error(`profile problems: ${JSON.stringify(mine, null, 2)}`);
-    profileCache = profiles;
+    profileCache = profilesOf(profiles, mqttDriverFactory);
   }
   return profileCache;
 }
@@ -78,15 +80,15 @@ export function config(yaml: string): Readonly<GatewayConfig> {
 
 /** Build a driver for the first mqtt connection of a config snippet. */
 export function driverFor(cfg: Readonly<GatewayConfig>, ctx: DriverContext) {
-  const connection = cfg.connections[0];
-  if (!connection) throw new Error('no connection');
+  if (!cfg.connections[0]) throw new Error('no connection');
+  const connection = mqttConnectionSchema.parse(cfg.connections[0]);
   const profiles = mqttProfiles();
   const devices = cfg.devices.map((d) => {
     const profile = profiles.get(d.profile);
     if (!profile) throw new Error(`no profile ${d.profile}`);
     return { config: d, profile };
   });
-  return mqttDriverFactory.create({ connection, devices, discover: cfg.discover, config: cfg, profiles, ctx });
+  return mqttDriverFactory.create({ connection, devices, discover: cfg.discover, profiles, ctx });
 }
 
 /** A real aedes broker on a free loopback port. */

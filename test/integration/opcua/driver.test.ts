@@ -1,7 +1,7 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { main } from '../../../gateway/cli.js';
+import { main } from '../../../gateway/cli/index.js';
 import { AcceleratedClock } from '../../../gateway/model/clock.js';
 import { pkiDir } from '../../../drivers/opcua/index.js';
 import type { StationGroup } from '../../../simulators/opcua/index.js';

@@ -1,6 +1,5 @@
 import pino from 'pino';
 import type { DeviceConfig } from '../../../gateway/config/schema.js';
-import { configSchema } from '../../../gateway/config/schema.js';
 import { ManualClock, systemClock, type Clock } from '../../../gateway/model/clock.js';
 import type { Reading } from '../../../gateway/model/types.js';
 import type { DriverContext } from '../../../drivers/core/driver.js';
@@ -8,11 +7,15 @@ import { DRIVERS } from '../../../drivers/index.js';
 import { OpcuaDriver } from '../../../drivers/opcua/driver.js';
 import type { OpcuaConnection } from '../../../drivers/opcua/session.js';
 import { loadProfiles } from '../../../drivers/profiles/load.js';
-import type { Profile } from '../../../drivers/profiles/schema.js';
+import type { Loaded } from '../../../drivers/profiles/schema.js';
+import { profilesOf } from '../../../drivers/profiles/load.js';
+import { opcuaConnectionSchema } from '../../../drivers/opcua/connection-schema.js';
+import { opcuaDriverFactory } from '../../../drivers/opcua/index.js';
+import type { OpcuaProfile } from '../../../drivers/opcua/profile-schema.js';
 import { StationGroup, stationSchema, type StationScenario } from '../../../simulators/opcua/index.js';
 
-export const PROFILES: ReadonlyMap<string, Profile> = loadProfiles(DRIVERS).profiles;
-export const STATION_PROFILE = PROFILES.get('energy-station') as Profile;
+export const PROFILES = profilesOf(loadProfiles(DRIVERS).profiles, opcuaDriverFactory);
+export const STATION_PROFILE = PROFILES.get('energy-station') as Loaded<OpcuaProfile>;
 
 /** The station of the demo scenario, on `port`, with overrides. */
 /** The test station as written in a scenario file (before validation). */
@@ -59,8 +62,7 @@ export function stationDevices(conn: string, over: Partial<DeviceConfig> = {}): 
 }
 
 export function opcuaConnection(port: number, over: Record<string, unknown> = {}): OpcuaConnection {
-  const cfg = configSchema.parse({ version: 1, site: { id: 't' }, connections: [{ id: 'station', protocol: 'opcua', endpoint: `opc.tcp://127.0.0.1:${port}`, timeout: '3s', reconnect_max: '2s', ...over }] });
-  return cfg.connections[0] as OpcuaConnection;
+  return opcuaConnectionSchema.parse({ id: 'station', protocol: 'opcua', endpoint: `opc.tcp://127.0.0.1:${port}`, timeout: '3s', reconnect_max: '2s', ...over });
 }
 
 export interface Collected {
@@ -100,12 +102,12 @@ export function collect(dataDir: string, clock: Clock = systemClock): Collected 
 }
 
 /** The shipped profile publishing every `publishMs` (tests wait less than at the profile's 1 s). */
-export function fastProfile(publishMs = 200): Profile {
-  const p = STATION_PROFILE as Profile & { defaults: Record<string, unknown> };
+export function fastProfile(publishMs = 200): Loaded<OpcuaProfile> {
+  const p = STATION_PROFILE;
   return { ...p, defaults: { ...p.defaults, publishing_interval: publishMs } };
 }
 
-export function driver(connection: OpcuaConnection, devices: DeviceConfig[], c: Collected, profile: Profile = fastProfile()): OpcuaDriver {
+export function driver(connection: OpcuaConnection, devices: DeviceConfig[], c: Collected, profile: Loaded<OpcuaProfile> = fastProfile()): OpcuaDriver {
   return new OpcuaDriver({ connection, devices: devices.map((config) => ({ config, profile })), ctx: c.ctx });
 }
 

@@ -2,20 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from '../../../gateway/config/load.js';
+import { parseConfig, parseConfigText } from '../../../gateway/config/load.js';
+import { siteOf } from '../../../gateway/site/index.js';
 import { formatDuration, parseDuration, parseSize } from '../../../gateway/config/units.js';
 import { tempDir } from '../../helpers/peers.js';
 
 const minimal = 'version: 1\nsite: { id: test-site }\n';
 
+/** The one validation (gateway/site) of a config text: its problems as check-config prints them. */
 function problems(text: string, env: NodeJS.ProcessEnv = {}): string[] {
-  try {
-    parseConfig(text, 'x.yaml', env);
-  } catch (err) {
-    if (err instanceof ConfigError) return err.problems.map((p) => `${p.path} (line ${p.line}): ${p.message}`);
-    throw err;
-  }
-  return [];
+  const parsed = parseConfigText(text, env);
+  const r = parsed.config ? siteOf(parsed.config, { lineOf: parsed.lineOf }) : { ok: false as const, problems: parsed.problems };
+  return r.ok ? [] : r.problems.map((p) => `${p.path} (line ${p.line}): ${p.message}`);
 }
 
 describe('durations and sizes', () => {

@@ -1,3 +1,4 @@
+import { siteOf } from '../../../gateway/site/index.js';
 import { describe, expect, it } from 'vitest';
 import { collector, config, driverFor } from '../../integration/mqtt/harness.js';
 
@@ -27,17 +28,19 @@ discover:
     ]);
   });
 
-  it('refuses configuration problems in create', () => {
-    const bad = config(`
+  it('configuration problems are the one validation\'s (gateway/site), with their lines', () => {
+    const problemsOf = (yaml: string) => {
+      const r = siteOf(config(yaml));
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(problemsOf(`
 connections: [{ id: lora, protocol: mqtt, url: "ws://127.0.0.1:1" }]
 devices: [{ id: wm-7, class: water_meter, connection: lora, profile: generic-json }]
-`);
-    expect(() => driverFor(bad, collector().ctx)).toThrow(/ws:\/\/ is not supported/);
-    const wrongClass = config(`
+`)).toEqual(['connections[0].url: ws:// is not a scheme this driver speaks (use mqtt://, mqtts://, tcp://, ssl://, tls://)']);
+    expect(problemsOf(`
 connections: [{ id: lora, protocol: mqtt, url: "mqtt://127.0.0.1:1" }]
 devices: [{ id: gate, class: parking_garage, connection: lora, profile: parking-sensor, topic: "x/y" }]
-`);
-    expect(() => driverFor(wrongClass, collector().ctx)).toThrow(/device gate: profile parking-sensor: is not for class "parking_garage"/);
+`)).toEqual(['devices[0].class: profile "parking-sensor" serves parking_space, not parking_garage']);
   });
 
   it('reports its health before it starts', () => {

@@ -1,20 +1,23 @@
 import pino from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../../gateway/config/schema.js';
-import { configSchema } from '../../../gateway/config/schema.js';
+import { parseConfig } from '../../../gateway/config/load.js';
+import { resolveSite } from '../../../gateway/site/index.js';
+import { checkOpcuaProfile } from '../../../drivers/opcua/checks.js';
+import { opcuaConnectionSchema } from '../../../drivers/opcua/connection-schema.js';
+import { opcuaDriverFactory } from '../../../drivers/opcua/index.js';
 import { CATALOG } from '../../../gateway/model/catalog.js';
 import { isKnownUnit } from '../../../gateway/model/units.js';
 import { DRIVERS } from '../../../drivers/index.js';
 import { OpcuaDriver } from '../../../drivers/opcua/driver.js';
 import { describeNode, planDevice, resolveNodeId } from '../../../drivers/opcua/nodes.js';
 import { opcuaProfileSchema, type OpcuaProfile } from '../../../drivers/opcua/profile-schema.js';
-import type { OpcuaConnection } from '../../../drivers/opcua/session.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
-import type { Profile } from '../../../drivers/profiles/schema.js';
+import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import type { Loaded, Profile } from '../../../drivers/profiles/schema.js';
 import { StationModel, stationSchema } from '../../../simulators/opcua/index.js';
 
 const { profiles } = loadProfiles(DRIVERS);
-const opcua = [...profiles.values()].filter((p) => p.protocol === 'opcua') as unknown as (OpcuaProfile & Profile)[];
+const opcua = [...profilesOf(profiles, opcuaDriverFactory).values()];
 const dev = (cls: string, options: DeviceConfig['options'] = {}, over: Partial<DeviceConfig> = {}): DeviceConfig => ({ id: 'd1', class: cls, connection: 'c', profile: 'p', tags: {}, options, enabled: true, ...over });
 
 describe('OPC UA profiles', () => {
@@ -82,9 +85,9 @@ describe('OPC UA profiles', () => {
 
 describe('OPC UA driver configuration (no I/O)', () => {
   const conn = (over: Record<string, unknown> = {}) =>
-    configSchema.parse({ version: 1, site: { id: 't' }, connections: [{ id: 'st', protocol: 'opcua', endpoint: 'opc.tcp://127.0.0.1:4840', ...over }] }).connections[0] as OpcuaConnection;
+    opcuaConnectionSchema.parse({ id: 'st', protocol: 'opcua', endpoint: 'opc.tcp://127.0.0.1:4840', ...over });
   const ctx = { site: 't', clock: { now: () => 0 }, log: pino({ level: 'silent' }), dataDir: '/tmp', ingest: async () => undefined, reject: () => undefined, metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined } };
-  const station = profiles.get('energy-station') as Profile;
+  const station = opcua.find((p) => p.id === 'energy-station') as Loaded<OpcuaProfile>;
 
   it('explains the nodes a device will monitor', () => {
     const d = new OpcuaDriver({ connection: conn({ security_mode: 'SignAndEncrypt', security_policy: 'Basic256Sha256', username: 'op' }), devices: [{ config: dev('heat_pump', { folder: 'HP1' }, { id: 'hp-1' }), profile: station }], ctx });
@@ -95,10 +98,16 @@ describe('OPC UA driver configuration (no I/O)', () => {
     expect(d.health()).toMatchObject({ state: 'stopped', devices: [{ id: 'hp-1', state: 'unknown' }] });
   });
 
-  it('refuses a security mode without a policy, a class the profile lacks, a metric outside the class', () => {
-    expect(() => new OpcuaDriver({ connection: conn({ security_mode: 'Sign' }), devices: [], ctx })).toThrow(/security_policy/);
-    expect(() => new OpcuaDriver({ connection: conn(), devices: [{ config: dev('water_meter', { folder: 'X' }), profile: station }], ctx })).toThrow(/not one of profile/);
-    const odd = { ...station, classes: ['heat_pump', 'battery'] } as Profile;
-    expect(() => new OpcuaDriver({ connection: conn(), devices: [{ config: dev('battery', { folder: 'X' }), profile: { ...odd, nodes: [{ metric: 'mode', path: 'M' }] } as Profile }], ctx })).toThrow(/not a battery metric/);
+  it('refuses (in the one validation) a security mode without a policy, a class the profile lacks, a metric outside the class', () => {
+    const site = (connection: string, device: string, extra: Profile[] = []) => {
+      const config = parseConfig(`version: 1\nsite: { id: t }\nconnections:\n  - { id: st, protocol: opcua, endpoint: "opc.tcp://127.0.0.1:4840"${connection} }\ndevices:\n  - { id: d1, connection: st, ${device} }\n`);
+      const all = new Map<string, Profile>([...profiles, ...extra.map((p) => [p.id, p] as [string, Profile])]);
+      const r = resolveSite({ config, profiles: all, profileProblems: [], drivers: DRIVERS });
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(site(', security_mode: Sign', 'class: heat_pump, profile: energy-station, options: { folder: HP1 }')).toEqual([expect.stringMatching(/^connections\[0\]\.security_policy: .*security_policy other than None/)]);
+    expect(site('', 'class: water_meter, profile: energy-station, options: { folder: X }')).toEqual([expect.stringMatching(/^devices\[0\]\.class: profile "energy-station" serves .*not water_meter/)]);
+    const odd = { ...station, id: 'odd', classes: ['heat_pump', 'battery'], nodes: [{ metric: 'mode', path: 'M' }] } as Loaded<OpcuaProfile>;
+    expect(checkOpcuaProfile(odd)).toEqual([{ path: ['nodes', 0, 'metric'], message: expect.stringMatching(/"mode" is not a metric of battery/) }]);
   });
 });

@@ -1,8 +1,10 @@
-import { dialHost } from './config/hosts.js';
-import { startConfiguredSimulators } from '../simulators/index.js';
-import type { GatewayConfig } from './config/schema.js';
-import { AcceleratedClock } from './model/clock.js';
-import { createLogger } from './runtime/log.js';
+import { loadSite, siteOrThrow } from '../site/index.js';
+import { DEFAULT_CONFIG, type Command } from './common.js';
+import { dialHost } from '../config/hosts.js';
+import { startConfiguredSimulators } from '../../simulators/index.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { AcceleratedClock } from '../model/clock.js';
+import { createLogger } from '../runtime/log.js';
 
 /** `fcgw simulate`: only the simulated devices, speaking to a gateway (or broker) elsewhere. */
 export async function runSimulate(opts: { config: Readonly<GatewayConfig>; speed?: number; seed?: number; mqtt?: string }): Promise<number> {
@@ -24,3 +26,14 @@ export async function runSimulate(opts: { config: Readonly<GatewayConfig>; speed
   });
   return 0;
 }
+
+export const simulateCommand: Command = {
+  usage: 'fcgw simulate [-c FILE] [--speed N] [--seed N] [--mqtt URL]\n  Run only the simulated devices, for a gateway elsewhere.',
+  run: (opts) =>
+    runSimulate({
+      config: siteOrThrow(loadSite(opts.config ?? DEFAULT_CONFIG), opts.config ?? DEFAULT_CONFIG).config,
+      ...(opts.speed ? { speed: Number(opts.speed) } : {}),
+      ...(opts.seed ? { seed: Number(opts.seed) } : {}),
+      ...(opts.mqtt ? { mqtt: opts.mqtt } : {}),
+    }),
+};

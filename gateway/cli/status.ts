@@ -1,5 +1,7 @@
-import { dialHost } from './config/hosts.js';
-import type { GatewayConfig } from './config/schema.js';
+import { loadConfig } from '../config/load.js';
+import { DEFAULT_CONFIG, type Command } from './common.js';
+import { dialHost } from '../config/hosts.js';
+import type { GatewayConfig } from '../config/schema.js';
 
 /**
  * `fcgw status`: a running gateway's health in a few lines, from its own HTTP API, for the
@@ -92,3 +94,22 @@ function size(bytes: number): string {
   if (bytes >= 1e6) return `${(bytes / 1e6).toFixed(1)} MB`;
   return `${Math.round(bytes / 1e3)} KB`;
 }
+
+export const statusCommand: Command = {
+  usage: STATUS_USAGE,
+  async run(opts) {
+    const config = opts.url ? undefined : loadConfig(opts.config ?? DEFAULT_CONFIG);
+    const token = config?.api.tokens[0] ?? process.env['FCGW_API_TOKEN'];
+    try {
+      const res = await runStatus({ url: opts.url ?? apiUrlOf(config as GatewayConfig), ...(token ? { token } : {}), json: opts.json === true });
+      process.stdout.write(`${res.text}\n`);
+      return res.exitCode;
+    } catch (err) {
+      if (err instanceof StatusError) {
+        process.stderr.write(`fcgw status: ${err.message}\n`);
+        return 2;
+      }
+      throw err;
+    }
+  },
+};

@@ -1,0 +1,21 @@
+import { loadSite } from '../site/index.js';
+import { problemsText, type Command } from './common.js';
+
+/** `fcgw check-config FILE`: the one validation (gateway/site), nothing started. */
+export const checkConfigCommand: Command = {
+  usage: 'fcgw check-config FILE\n  Validate a config and every profile it names. Exit 0 valid, 2 invalid.',
+  run(opts, positionals) {
+    const file = positionals[0] ?? opts.config;
+    if (!file) {
+      process.stderr.write(`${this.usage}\n`);
+      return 2;
+    }
+    const r = loadSite(file);
+    if (!r.ok) {
+      process.stderr.write(problemsText(file, r.problems));
+      return 2;
+    }
+    process.stdout.write(`${file}: valid\n`);
+    return 0;
+  },
+};
