@@ -1,6 +1,6 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { decodeBcd, type BcdFormat } from '../core/bcd.js';
-import type { Awaited, BusLink } from '../core/bus-link.js';
+import { BusError, type Awaited, type BusLink } from '../core/bus-link.js';
 import { withRetries, type MeterDevice } from '../core/meter-bus-driver.js';
 import { readReply, readRequest, scan, type Edition, type ReplyResult } from './frame.js';
 import { IDENTIFIERS_1997, IDENTIFIERS_2007, type DiFormat } from './identifiers.js';
@@ -36,6 +36,7 @@ export class Dlt645Device implements MeterDevice {
   /** Identifiers the meter said it does not have (error reply): reported once, not asked again. */
   private readonly unsupported = new Set<string>();
   private polls = 0;
+  private readonly lastRead = new Map<string, number>();
 
   constructor(
     private readonly config: Dlt645DeviceConfig,
@@ -60,8 +61,18 @@ export class Dlt645Device implements MeterDevice {
     const out: Reading[] = [];
     const n = this.polls++;
     for (const p of this.points) {
-      if (this.unsupported.has(p.di) || n % p.every !== 0) continue;
-      const reply = await withRetries(opts.retries, () => link.exchange(readRequest(this.config.address, p.di, this.profile.edition), this.awaited(p.di), opts.timeoutMs));
+      // Due when never read or `every` polls since it was last read (a failed poll does not shift it).
+      const last = this.lastRead.get(p.di);
+      if (this.unsupported.has(p.di) || (last !== undefined && n - last < p.every)) continue;
+      let reply: ReplyResult;
+      try {
+        reply = await withRetries(opts.retries, () => link.exchange(readRequest(this.config.address, p.di, this.profile.edition), this.awaited(p.di), opts.timeoutMs));
+      } catch (err) {
+        // It answered earlier in this poll: alive but flaky; keep what it said, try the rest next time.
+        if (out.length > 0 && err instanceof BusError && err.code === 'BUS_TIMEOUT') return out;
+        throw err;
+      }
+      this.lastRead.set(p.di, n);
       const ts = opts.now();
       if (reply.kind === 'error_reply') {
         this.unsupported.add(p.di);
