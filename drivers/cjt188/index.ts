@@ -5,7 +5,8 @@ import { MeterBusDriver } from '../core/meter-bus-driver.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkCjt188, checkCjt188Profile, cjt188PointFacts } from './checks.js';
 import { Cjt188Device } from './device.js';
-import { METER_TYPE, type MeterType } from './frame.js';
+import { findAddress } from '../core/find-address.js';
+import { METER_TYPE, readReply, readRequest, scan, WILDCARD_ADDRESS, type MeterType } from './frame.js';
 import { cjt188ProfileSchema, type Cjt188Profile } from './profile-schema.js';
 
 export { cjt188ProfileSchema, type Cjt188Profile } from './profile-schema.js';
@@ -32,5 +33,11 @@ export const cjt188DriverFactory: DriverFactory<BusConnection, Loaded<Cjt188Prof
         return new Cjt188Device({ id: d.config.id, address: d.config.address ?? '', poll: d.config.poll }, profile);
       });
     return new MeterBusDriver(connection.id, 'cjt188', link, meters, busSettings(connection), ctx);
+  },
+  findAddress({ connection, log }) {
+    // A metering-data read to AA×7 with meter type 0xAA (any type), as handheld readers do:
+    // a lone meter answers with its own address and type.
+    const request = readRequest({ type: 0xaa, address: WILDCARD_ADDRESS, seq: 0 });
+    return findAddress(connection, request, { scan, match: (f) => { const r = readReply(f, { address: WILDCARD_ADDRESS }); return r.kind === 'data' ? { ok: true, value: r.address } : { ok: false, why: r.kind }; } }, log);
   },
 };

@@ -5,6 +5,8 @@ import { MeterBusDriver } from '../core/meter-bus-driver.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkDlt645, checkDlt645Profile, dlt645PointFacts } from './checks.js';
 import { Dlt645Device } from './device.js';
+import { findAddress } from '../core/find-address.js';
+import { addressReply, readAddressRequest, scan } from './frame.js';
 import { dlt645ProfileSchema, type Dlt645Profile } from './profile-schema.js';
 
 export { dlt645ProfileSchema, type Dlt645Profile } from './profile-schema.js';
@@ -27,5 +29,9 @@ export const dlt645DriverFactory: DriverFactory<BusConnection, Loaded<Dlt645Prof
       .filter((d) => d.config.enabled)
       .map((d) => new Dlt645Device({ id: d.config.id, address: d.config.address ?? '', poll: d.config.poll, options: d.config.options }, d.profile));
     return new MeterBusDriver(connection.id, 'dlt645', link, meters, busSettings(connection), ctx);
+  },
+  findAddress({ connection, log }) {
+    // C = 0x13 to AA×6: "read communication address", answered only by a lone meter.
+    return findAddress(connection, readAddressRequest(), { scan, match: (f) => { const a = addressReply(f); return a ? { ok: true, value: a } : { ok: false, why: 'not an address reply' }; } }, log);
   },
 };
