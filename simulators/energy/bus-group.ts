@@ -81,7 +81,8 @@ export class MeterBusGroup implements SimulatorGroup {
   async start(): Promise<void> {
     const silent = new Set(this.bus.meters.filter((m) => m.silent).map((m) => m.address));
     const spec = this.bus.protocol === 'dlt645' ? { protocol: 'dlt645' as const, meters: this.dltMeters() } : { protocol: 'cjt188' as const, meters: this.cjtMeters() };
-    this.server = await startMeterBus(spec, { host: this.bus.host, port: this.bus.port, baud: this.bus.baud, faults: { silent, wakeUp: 2 } });
+    const badChecksum = new Set(this.bus.meters.filter((m) => m.bad_checksum).map((m) => m.address));
+    this.server = await startMeterBus(spec, { host: this.bus.host, port: this.bus.port, baud: this.bus.baud, faults: { silent, badChecksum, wakeUp: 2 } });
   }
 
   async stop(): Promise<void> {

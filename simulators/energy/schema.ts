@@ -56,6 +56,8 @@ const busMeter = z.strictObject({
   device: device,
   /** This meter never answers (a dead meter on the bus). */
   silent: z.boolean().default(false),
+  /** Its answers carry a wrong check byte (a noisy line or a failing transceiver). */
+  bad_checksum: z.boolean().default(false),
 });
 
 const bus = z.strictObject({
