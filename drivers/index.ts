@@ -2,6 +2,8 @@ import type { DriverFactory } from './core/driver.js';
 import { mqttDriverFactory } from './mqtt/index.js';
 import { modbusDriverFactory } from './modbus/index.js';
 import { opcuaDriverFactory } from './opcua/index.js';
+import { dlt645DriverFactory } from './dlt645/index.js';
+import { cjt188DriverFactory } from './cjt188/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
@@ -13,6 +15,8 @@ export const DRIVERS: readonly DriverFactory[] = [
   mqttDriverFactory as unknown as DriverFactory,
   modbusDriverFactory as unknown as DriverFactory,
   opcuaDriverFactory as unknown as DriverFactory,
+  dlt645DriverFactory as unknown as DriverFactory,
+  cjt188DriverFactory as unknown as DriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {

@@ -157,4 +157,10 @@ export interface DriverFactory<C extends ConnectionConfig = ConnectionConfig, P 
    * in it when a device is given, else from the top. Optional; does I/O.
    */
   browse?(args: { connection: C; dataDir: string; device?: DeviceConfig; profile?: P; depth?: number }): Promise<string[]>;
+  /**
+   * Ask the one device on a bus for its address (a wildcard read: `fcgw explain --probe` on a
+   * connection), for a meter whose label cannot be read. Optional; does I/O. Lines to print, and
+   * whether a single device answered.
+   */
+  findAddress?(args: { connection: C; log: import('pino').Logger }): Promise<{ lines: string[]; address?: string }>;
 }

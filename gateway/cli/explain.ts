@@ -4,7 +4,7 @@ import { loadSite, siteOrThrow } from '../site/index.js';
 import { DEFAULT_CONFIG, type Command } from './common.js';
 
 const USAGE =
-  'fcgw explain -c FILE DEVICE [--probe | --browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --probe talks to the device once first, so what only it can tell is filled in (a SunSpec model chain, absolute addresses); exit 1 if it does not answer.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.';
+  'fcgw explain -c FILE DEVICE [--probe | --browse [--depth N]]\n  Show how a device will be read: Modbus requests as planned, MQTT topics, OPC UA nodes.\n  --probe talks to the device once first, so what only it can tell is filled in (a SunSpec model chain, absolute addresses); exit 1 if it does not answer. Given a DL/T 645 or CJ/T 188 connection instead of a device, it asks the one meter on that bus for its address.\n  --browse walks the live OPC UA server from the device\'s folder (or, given a connection id, from Objects) to help write a profile.';
 
 /** A gateway built (not started) over the resolved site of a config file. */
 function gatewayOf(file: string): Gateway {
@@ -22,6 +22,16 @@ export const explainCommand: Command = {
       return 2;
     }
     if (opts.browse) return browse(file, target, opts.depth ? Number(opts.depth) : undefined);
+    if (opts.probe === true) {
+      // A connection to a bus of meters: find the address of the one meter on it.
+      const site = siteOrThrow(loadSite(file), file);
+      const conn = site.connections.get(target);
+      if (conn?.driver.findAddress) {
+        const { lines, address } = await conn.driver.findAddress({ connection: conn.config, log: createLogger({ level: 'warn' }) });
+        process.stdout.write(`${lines.join('\n')}\n`);
+        return address ? 0 : 1;
+      }
+    }
     const gw = gatewayOf(file);
     if (opts.probe === true && gw.config.devices.some((d) => d.id === target)) {
       const { lines, ok } = await gw.probeDevice(target);

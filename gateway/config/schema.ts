@@ -127,6 +127,8 @@ const device = strict({
   profile: z.string(),
   /** Modbus unit id (slave address). */
   unit: z.number().int().min(0).max(255).optional(),
+  /** A meter's address on an RS-485 bus, as on its label (DL/T 645: 12 digits, CJ/T 188: 14). */
+  address: z.string().optional(),
   poll: duration().optional(),
   /** Silence after which this device's values are marked stale (default: pipeline.stale_after or 3 polls). */
   stale_after: duration().optional(),

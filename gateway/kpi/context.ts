@@ -101,12 +101,16 @@ export function ofClass(ctx: KpiContext, cls: string): DeviceInfo[] {
  * point of connection: where the scope holds one, the masters are the total and every other
  * meter of the same class (for water, of the same water_type) is behind them, tagged `sub` or
  * not; adding an untagged building or household meter to its master would count it twice.
+ * A meter tagged `sub` is behind a meter the scope may not hold (a household meter behind the
+ * community's connection): it is the total only of a scope that holds no other meter of its kind
+ * (a building's own scope), never added to one that does.
  */
 export function totalling(ctx: KpiContext, cls: string): DeviceInfo[] {
   const list = ofClass(ctx, cls);
   const group = (d: DeviceInfo) => (cls === 'water_meter' ? (d.tags['water_type'] ?? '') : '');
   const mastered = new Set(list.filter((d) => d.tags['role'] === 'master').map(group));
-  return list.filter((d) => !mastered.has(group(d)) || d.tags['role'] === 'master');
+  const unmetered = new Set(list.filter((d) => d.tags['role'] !== 'sub').map(group));
+  return list.filter((d) => (mastered.has(group(d)) ? d.tags['role'] === 'master' : d.tags['role'] !== 'sub' || !unmetered.has(group(d))));
 }
 
 /** Energy from a device's counter, or its integrated rate where it has no counter. */

@@ -47,6 +47,7 @@ export class EnergyCommunity {
   private readonly pumps: HeatPump[] = [];
   private readonly tanks: ThermalTank[] = [];
   private readonly water: WaterDraw[] = [];
+  private readonly households: CommunityLoad[] = [];
   private readonly entries = new Map<string, Entry>();
   private readonly hourly: HourMark[] = [];
   private gridW = 0;
@@ -61,7 +62,7 @@ export class EnergyCommunity {
     this.t = o.start;
     this.sun = new Sun({ latitude: o.latitude, longitude: o.longitude, seed: seedOf(o.seed, 'sun'), cloudiness: s.cloudiness });
     this.load = new CommunityLoad(s.load_kw * 1000, o.timezone, seedOf(o.seed, 'load'));
-    const devices = s.endpoints.flatMap((e) => e.units.flatMap((u) => u.devices));
+    const devices = [...s.endpoints.flatMap((e) => e.units.flatMap((u) => u.devices)), ...s.buses.flatMap((b) => b.meters.map((m) => m.device))];
     // Tanks first, so that each heat pump knows its tank.
     for (const d of devices.filter((x) => x.model === 'tank')) this.addTank(d);
     for (const d of devices.filter((x) => x.model !== 'tank')) this.add(d);
@@ -142,6 +143,8 @@ export class EnergyCommunity {
     else this.exportWh += -this.gridW * h;
     // Water meters draw their own seeded noise: adding one never changes the energy balance.
     for (const w of this.water) w.step(ts, dt);
+    // Households' sub-meters likewise: their own curves, outside the community balance.
+    for (const hh of this.households) hh.step(ts, dt);
   }
 
   private counter(d: EnergyDevice, exact: number, base: number): number {
@@ -218,6 +221,13 @@ export class EnergyCommunity {
       this.entries.set(d.id, {
         values: () => ({ volume_total: this.counter(d, w.drawnM3, (seed % 5000) + 100), reverse_total: 0, flow: w.flowM3h, dry: false, low_battery: false }),
         truth: () => ({ drawn_m3: w.drawnM3 }),
+      });
+    } else if (d.model === 'household') {
+      const hh = new CommunityLoad(d.mean_kw * 1000, this.o.timezone, seed);
+      this.households.push(hh);
+      this.entries.set(d.id, {
+        values: () => ({ power: Math.round(hh.power), import_total: this.counter(d, hh.consumedWh, base / 100), export_total: 0 }),
+        truth: () => ({ imported_wh: hh.consumedWh, exported_wh: 0 }),
       });
     }
   }

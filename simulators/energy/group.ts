@@ -9,13 +9,14 @@ import type { EnergyCommunity } from './community.js';
 import type { EnergyDevice, EnergyEndpoint, EnergyModelKind } from './schema.js';
 
 /** Catalog class of each model. */
-const CLASS_OF: Readonly<Record<EnergyModelKind, string>> = {
+export const CLASS_OF: Readonly<Record<EnergyModelKind, string>> = {
   pv: 'pv_inverter',
   grid: 'grid_meter',
   battery: 'battery',
   heat_pump: 'heat_pump',
   tank: 'thermal_storage',
   water: 'water_meter',
+  household: 'grid_meter',
 };
 
 /** Largest magnitudes, so that SunSpec scale factors fit for the unit's whole life. */

@@ -4,6 +4,7 @@ import { loadProfiles } from '../../drivers/profiles/load.js';
 import { parseSection, type SimulatorSectionFactory } from '../core.js';
 import { EnergyCommunity } from './community.js';
 import { EnergyGroup } from './group.js';
+import { MeterBusGroup } from './bus-group.js';
 import { energySchema } from './schema.js';
 
 export { EnergyCommunity } from './community.js';
@@ -21,11 +22,12 @@ export function modbusProfiles(): Map<string, ModbusProfile> {
 /**
  * The energy scene over Modbus: PV inverters, batteries and the grid meter (SunSpec), heat pumps
  * with their buffer tank, Modbus water meters — one coupled, seeded community model served by
- * Modbus TCP and RTU-over-TCP endpoints on loopback.
+ * Modbus TCP and RTU-over-TCP endpoints on loopback, and buses of DL/T 645 and CJ/T 188 meters
+ * behind simulated serial-device servers.
  */
 export const energySection: SimulatorSectionFactory = (section, ctx) => {
   const s = parseSection('energy', energySchema, section);
   const community = new EnergyCommunity(s, { start: ctx.clock.now(), seed: ctx.seed, latitude: ctx.latitude, longitude: ctx.longitude, timezone: ctx.timezone });
   const profiles = modbusProfiles();
-  return s.endpoints.map((e) => new EnergyGroup(e, community, profiles, ctx.clock, s.load_kw));
+  return [...s.endpoints.map((e) => new EnergyGroup(e, community, profiles, ctx.clock, s.load_kw)), ...s.buses.map((b) => new MeterBusGroup(b, community, ctx.clock))];
 };

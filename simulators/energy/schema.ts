@@ -4,7 +4,7 @@ import { modbusFaultSchema } from '../servers/modbus-units.js';
 
 /** The `energy:` section of a scenario: Modbus endpoints, the units behind them, and the physics. */
 
-const ENERGY_MODELS = ['pv', 'grid', 'battery', 'heat_pump', 'tank', 'water'] as const;
+const ENERGY_MODELS = ['pv', 'grid', 'battery', 'heat_pump', 'tank', 'water', 'household'] as const;
 export type EnergyModelKind = (typeof ENERGY_MODELS)[number];
 
 const device = z.strictObject({
@@ -18,6 +18,8 @@ const device = z.strictObject({
   volume_m3: z.number().positive().default(5),
   m3_per_day: z.number().positive().default(50),
   kind: z.enum(['potable', 'reclaimed', 'rainwater', 'hot']).default('potable'),
+  /** A household (or a building's) sub-meter: its mean load, kW, on a daily curve of its own. */
+  mean_kw: z.number().positive().default(0.8),
   /** Mounted the other way round: the registers carry the opposite sign (the gateway config says `invert: true`). */
   invert: z.boolean().default(false),
   /** Counters start here (lifetime before the simulation) and wrap at `counter_modulo` (rollover). */
@@ -43,6 +45,31 @@ const endpoint = z.strictObject({
   units: z.array(unit).min(1),
 });
 
+/**
+ * An RS-485 bus of Chinese-standard meters behind a serial-device server (transparent TCP): DL/T
+ * 645 electricity meters or CJ/T 188 water meters, each addressed by the number on its label.
+ */
+const busMeter = z.strictObject({
+  address: z.string(),
+  /** CJ/T 188 meter type (cold_water, hot_water, drinking_water, reclaimed_water, heat…). */
+  meter_type: z.string().default('cold_water'),
+  device: device,
+  /** This meter never answers (a dead meter on the bus). */
+  silent: z.boolean().default(false),
+  /** Its answers carry a wrong check byte (a noisy line or a failing transceiver). */
+  bad_checksum: z.boolean().default(false),
+});
+
+const bus = z.strictObject({
+  name: z.string(),
+  protocol: z.enum(['dlt645', 'cjt188']),
+  host: z.string().default('127.0.0.1'),
+  port: z.number().int().min(1).max(65535),
+  /** Wire time of the bus (11 bits a byte); 0 answers at once. */
+  baud: z.number().int().min(0).default(2400),
+  meters: z.array(busMeter).min(1),
+});
+
 export const energySchema = z.strictObject({
   /** Longest simulated integration step. */
   step: duration('5s'),
@@ -50,8 +77,10 @@ export const energySchema = z.strictObject({
   load_kw: z.number().min(0).default(150),
   cloudiness: z.number().min(0).max(1).default(0.3),
   endpoints: z.array(endpoint).default([]),
+  buses: z.array(bus).default([]),
 });
 
 export type EnergyScenario = z.infer<typeof energySchema>;
 export type EnergyDevice = z.infer<typeof device>;
 export type EnergyEndpoint = z.infer<typeof endpoint>;
+export type EnergyBus = z.infer<typeof bus>;

@@ -1,0 +1,178 @@
+import type { Reading } from '../../gateway/model/types.js';
+import { BusError, type BusLink } from './bus-link.js';
+import type { DeviceState, Driver, DriverContext, DriverHealth } from './driver.js';
+
+/**
+ * The polling half shared by the drivers of meters on an RS-485 bus (DL/T 645, CJ/T 188): each
+ * meter on its own absolute schedule, its reads queued on the one bus link; a meter that stops
+ * answering is quarantined with exponential backoff and jitter and probed once per period
+ * without retries, so a dead meter costs its neighbours one timeout. The protocol lives in the
+ * `MeterDevice` each driver builds.
+ */
+export interface MeterDevice {
+  readonly id: string;
+  /** Poll period (ms). */
+  readonly period: number;
+  /** One poll through the link. Rejects with a BusError when the meter does not answer. */
+  poll(link: BusLink, opts: { retries: number; timeoutMs: number; now: () => number }): Promise<Reading[]>;
+  explain(): string[];
+}
+
+export interface MeterBusSettings {
+  timeoutMs: number;
+  retries: number;
+  quarantineMinMs: number;
+  quarantineMaxMs: number;
+}
+
+interface DeviceSlot {
+  device: MeterDevice;
+  state: DeviceState;
+  error?: string;
+  lastSeen?: number;
+  failures: number;
+  quarantineUntil: number;
+}
+
+const SPREAD = 0.9;
+
+export class MeterBusDriver implements Driver {
+  private readonly slots: DeviceSlot[];
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly running = new Set<string>();
+  private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
+  private started = false;
+
+  constructor(
+    readonly connectionId: string,
+    private readonly protocol: string,
+    readonly link: BusLink,
+    devices: readonly MeterDevice[],
+    private readonly settings: MeterBusSettings,
+    private readonly ctx: DriverContext,
+    private readonly random: () => number = Math.random,
+  ) {
+    this.slots = devices.map((device) => ({ device, state: 'unknown', failures: 0, quarantineUntil: 0 }));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    this.started = true;
+    this.link.onState((s) => {
+      if (s !== 'connected') for (const d of this.slots) if (d.state !== 'quarantined') d.state = 'offline';
+    });
+    await this.link.start();
+    const t0 = performance.now();
+    this.slots.forEach((d, i) => this.schedule(d, t0 + (SPREAD * d.device.period * i) / Math.max(1, this.slots.length)));
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    await this.link.stop();
+  }
+
+  health(): DriverHealth {
+    const h: DriverHealth = {
+      connection: this.connectionId,
+      protocol: this.protocol,
+      state: this.link.state,
+      devices: this.slots.map((d) => ({ id: d.device.id, state: d.state, ...(d.error !== undefined ? { error: d.error } : {}), ...(d.lastSeen !== undefined ? { lastSeen: d.lastSeen } : {}) })),
+      counters: { ...this.counters, ...this.link.counters, queued: this.link.queued },
+    };
+    if (this.link.lastError !== undefined) h.error = this.link.lastError;
+    return h;
+  }
+
+  explain(deviceId: string): string[] {
+    const d = this.slots.find((s) => s.device.id === deviceId);
+    if (!d) return [`${deviceId}: not a device of connection ${this.connectionId}`];
+    const s = this.settings;
+    return [`bus ${this.connectionId}: ${this.protocol} on ${this.link.describe()}, timeout ${s.timeoutMs} ms, retries ${s.retries}`, ...d.device.explain()];
+  }
+
+  private schedule(d: DeviceSlot, at: number): void {
+    if (!this.started) return;
+    this.timers.set(d.device.id, setTimeout(() => this.due(d, at), Math.max(0, at - performance.now())));
+  }
+
+  private due(d: DeviceSlot, at: number): void {
+    let next = at + d.device.period;
+    const now = performance.now();
+    if (next < now) next += Math.ceil((now - next) / d.device.period) * d.device.period;
+    this.schedule(d, next);
+    if (this.running.has(d.device.id)) {
+      this.count('overruns');
+      return;
+    }
+    if (d.state === 'quarantined' && now < d.quarantineUntil) return;
+    if (this.link.state !== 'connected') {
+      if (d.state !== 'quarantined') d.state = 'offline';
+      return;
+    }
+    this.running.add(d.device.id);
+    void this.run(d).finally(() => this.running.delete(d.device.id));
+  }
+
+  private async run(d: DeviceSlot): Promise<void> {
+    const t = performance.now();
+    const probing = d.state === 'quarantined';
+    let readings: Reading[];
+    try {
+      readings = await d.device.poll(this.link, { retries: probing ? 0 : this.settings.retries, timeoutMs: this.settings.timeoutMs, now: () => this.ctx.clock.now() });
+    } catch (err) {
+      this.onFailure(d, err);
+      return;
+    } finally {
+      this.count('polls');
+    }
+    d.state = 'online';
+    d.failures = 0;
+    d.error = undefined;
+    d.lastSeen = this.ctx.clock.now();
+    this.ctx.metrics.pollLatency(d.device.id, (performance.now() - t) / 1000);
+    if (!readings.length) return;
+    this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
+    try {
+      await this.ctx.ingest({ readings });
+    } catch (err) {
+      this.count('ingest_failures');
+      this.ctx.log.warn({ err, device: d.device.id }, 'meter readings not committed');
+    }
+  }
+
+  private onFailure(d: DeviceSlot, err: unknown): void {
+    if (err instanceof BusError && (err.code === 'BUS_DISCONNECTED' || err.code === 'BUS_STOPPED' || err.code === 'BUS_QUEUE_FULL')) {
+      // The bus, not the meter: no quarantine.
+      if (d.state !== 'quarantined') d.state = 'offline';
+      d.error = err.message;
+      return;
+    }
+    const kind = err instanceof BusError ? 'timeout' : 'internal';
+    if (kind === 'internal') this.ctx.log.warn({ err, device: d.device.id }, 'meter poll failed');
+    d.failures++;
+    this.count(kind);
+    this.ctx.metrics.linkError(kind, d.device.id);
+    const { quarantineMinMs: min, quarantineMaxMs: max } = this.settings;
+    const base = Math.min(max, min * 2 ** Math.min(d.failures - 1, 30));
+    d.state = 'quarantined';
+    d.error = err instanceof Error ? err.message : String(err);
+    d.quarantineUntil = performance.now() + Math.min(max, base * (0.8 + 0.4 * this.random()));
+  }
+
+  private count(kind: string): void {
+    this.counters[kind] = (this.counters[kind] ?? 0) + 1;
+  }
+}
+
+/** One exchange with the link's retries on timeouts (none while probing a quarantined meter). */
+export async function withRetries<T>(retries: number, fn: () => Promise<T>): Promise<T> {
+  for (let left = retries; ; left--) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof BusError) || err.code !== 'BUS_TIMEOUT' || left <= 0) throw err;
+    }
+  }
+}
