@@ -4,6 +4,7 @@ import { DRIVERS, driverFor } from '../drivers/index.js';
 import { loadProfiles } from '../drivers/profiles/load.js';
 import { Gateway } from './app.js';
 import { hashPassword } from './broker/passwords.js';
+import { urlCredentialWarnings } from './config/credentials.js';
 import { ConfigError, formatProblem, loadConfig } from './config/load.js';
 import type { GatewayConfig } from './config/schema.js';
 import { createLogger } from './runtime/log.js';
@@ -283,6 +284,9 @@ function checkConfig(file: string | undefined): number {
     return 2;
   }
   process.stdout.write(`${file}: valid\n`);
+  // Warnings, not problems: the config works as written (see config/credentials.ts for why).
+  const warnings = urlCredentialWarnings(loadConfig(file));
+  if (warnings.length) process.stderr.write(`${warnings.map((w) => `warning: ${w}`).join('\n')}\n`);
   return 0;
 }
 
