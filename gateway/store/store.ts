@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
 import { WalCheckpointer } from './checkpointer.js';
+import { prepareStorePath, storeOpenError } from './files.js';
 import { SCHEMA_SQL, SCHEMA_VERSION } from './schema.js';
 
 export type StoredSample = Sample & { seq: number };
@@ -65,9 +65,14 @@ export class Store {
     this.site = opts.site;
     this.path = opts.path;
     this.clock = opts.clock ?? systemClock;
-    if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-    this.db = new Database(opts.path);
-    this.db.pragma('journal_mode = WAL');
+    const { tightened } = prepareStorePath(opts.path);
+    if (tightened.length) opts.log?.warn({ files: tightened }, 'store files were readable by others: now 0600');
+    try {
+      this.db = new Database(opts.path);
+      this.db.pragma('journal_mode = WAL');
+    } catch (err) {
+      throw storeOpenError(opts.path, err);
+    }
     // NORMAL in WAL: a committed transaction survives a process crash (not a power cut) at a fraction of FULL's cost.
     this.db.pragma('synchronous = NORMAL');
     this.db.pragma('busy_timeout = 5000');
