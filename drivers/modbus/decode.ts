@@ -104,6 +104,8 @@ export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined
   else v = Number(raw) * p.scale * 10 ** sf + p.add;
   // 10^-n multiplications leave binary noise (0.1 * 3 = 0.30000000000000004); round it off.
   if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(15));
+  // A float register holding NaN or ±Infinity (or a scale that overflows) is no measurement.
+  if (typeof v === 'number' && !Number.isFinite(v)) return { bad: 'decode_error', ts };
   if (p.below !== undefined) return { value: Number(v) < p.below, ts };
   // A scaled 64-bit value beyond 2^53 cannot be exact as a double: say so, never round silently.
   if (typeof raw === 'bigint' && typeof v === 'number' && (raw > MAX_SAFE || raw < -MAX_SAFE)) return { value: v, ts, uncertain: 'precision_loss' };
@@ -185,5 +187,7 @@ function derive(d: DerivedPoint, values: ReadonlyMap<string, { v: number; ts: nu
   const wh = 1163 * param('volume_m3', 1) * (mean - param('reference_c', 20));
   const reading: Reading = { device: o.device, metric: d.metric, value: Math.round(Math.max(0, wh)), ts: Math.max(...ins.map((x) => x.ts)) };
   if (d.unit) reading.unit = d.unit;
+  // A non-numeric or infinite parameter in the device options: say so instead of storing NaN.
+  if (!Number.isFinite(reading.value)) Object.assign(reading, { value: null, quality: 'bad', reason: 'decode_error' });
   return reading;
 }
