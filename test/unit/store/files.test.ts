@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { spawn, execFileSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
@@ -83,6 +83,20 @@ describe('store files: paths that cannot hold a database fail fast, naming the p
     expect(() => Store.open({ path: fifo, site: 't' })).toThrow(`store path ${fifo}: ${fifo} is a pipe, not a database file`);
     const under = join(dir.dir, 'afile', 'sub', 'gw.db');
     expect(() => Store.open({ path: under, site: 't' })).toThrow(new RegExp(`^store path ${join(dir.dir, 'afile')}.*(not a directory|ENOTDIR)`));
+  });
+
+  // Root passes every permission check; run the gateway as nobody to meet a directory it cannot write.
+  const asNobody = process.getuid?.() === 0 && existsSync('/usr/sbin/runuser');
+  it.skipIf(!asNobody)('a store directory the process may not write: the error names the path and the directory', () => {
+    const locked = join(dir.dir, 'locked');
+    mkdirSync(locked, { mode: 0o700 });
+    const cfg = join(dir.dir, 'c.yaml');
+    writeFileSync(cfg, `version: 1\nsite: { id: pt }\nstore: { path: ${locked}/gw.db }\napi: { host: 127.0.0.1, port: 0 }\n`);
+    chmodSync(dir.dir, 0o755);
+    chmodSync(cfg, 0o644);
+    const r = spawnSync('/usr/sbin/runuser', ['-u', 'nobody', '--', process.execPath, join(import.meta.dirname, '../../../bin/fcgw.js'), 'start', '-c', cfg], { encoding: 'utf8', timeout: 30_000 });
+    expect(r.stderr).toContain(`store path ${locked}/gw.db: the directory ${locked} is not writable by this process (EACCES`);
+    expect(r.status).not.toBe(0);
   });
 
   it('fcgw start with the store under /proc exits at once with the path, and never spins', async () => {
