@@ -65,7 +65,10 @@ function redactValue(v: unknown, depth: number): unknown {
     if (v.stack) copy.stack = redactSecrets(v.stack);
     return copy;
   }
-  if (depth < 0 || v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+  if (depth < 0 || v === null || typeof v !== 'object') return v;
+  // Plain objects only: a Buffer or a typed array would be walked byte by byte.
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return v;
   let copy: Record<string, unknown> | undefined;
   for (const [k, x] of Object.entries(v)) {
     const r = redactValue(x, depth - 1);
