@@ -6,6 +6,7 @@ import type { EnvelopeKind } from '../../../drivers/mqtt/envelope.js';
 import { mqttDriverFactory } from '../../../drivers/mqtt/index.js';
 import { compilePath, getPath, JsonPathError } from '../../../drivers/mqtt/json-path.js';
 import { decodeInput, prepare, type Prepared } from '../../../drivers/mqtt/message.js';
+import { compileTopic, expandTemplate, toSlug } from '../../../drivers/mqtt/topic.js';
 import { asMqttProfile, codecOf } from '../../../drivers/mqtt/runtime.js';
 import { toMetricValue, toTimestamp } from '../../../drivers/mqtt/values.js';
 import { loadProfiles } from '../../../drivers/profiles/load.js';
@@ -136,6 +137,25 @@ describe('MQTT decode path under arbitrary input', () => {
         if (out.data) expect(finite(out.data)).toBe(true);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('topics and ids: any topic matches a profile template or not, without throwing; ids from any payload field are slugs', () => {
+    const templates = [...new Set(PROFILES.flatMap((p) => (p.topic ? [p.topic] : [])))].map((t) => compileTopic(t));
+    const level = fc.oneof(fc.string({ maxLength: 6 }), fc.constantFrom('+', '#', '$SYS', '', 'devices', 'up', 'application', 'device', 'event', '__proto__'));
+    fc.assert(
+      fc.property(fc.constantFrom(...templates), fc.array(level, { minLength: 1, maxLength: 8 }), (t, levels) => {
+        const vars = t.match(levels.join('/'));
+        if (vars && levels[0]?.startsWith('$')) expect(t.exact || !t.filter.startsWith('+')).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+    fc.assert(
+      fc.property(fc.string({ maxLength: 30 }), json, (tpl, meta) => {
+        const id = expandTemplate(`dev-{x}-${tpl.replace(/[{}]/g, '')}`, () => meta);
+        if (id !== undefined) expect(toSlug(id)).toMatch(/^([a-z0-9][a-z0-9._-]{0,63})?$/);
+      }),
+      { numRuns: 1000 },
     );
   });
 
