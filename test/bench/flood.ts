@@ -13,13 +13,12 @@
 // Writes test/bench/results/flood.json.
 //   node --import tsx test/bench/flood.ts      (FLOOD_SECONDS=30 by default)
 import Database from 'better-sqlite3';
-import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { connect as netConnect, type Socket } from 'node:net';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
-import mqttPacket from 'mqtt-packet';
 import { hashPassword } from '../../gateway/broker/passwords.js';
+import { badLogins, hugePreConnect, percentile, rssMb, sleep, slowHeaders, unauthenticatedConnects, unreadLiveStreams, type Target } from '../helpers/flood-attacks.js';
 import { startGatewayProcess, type RunningGateway } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/peers.js';
 
@@ -28,49 +27,6 @@ const IDLE_MS = 5_000;
 const RECOVER_MS = 10_000;
 const TOKEN = 'flood-bench-token-0123456789abcdef';
 const DEVICE = { username: 'meter-1', password: 'meter-1-good-password' };
-const BIG_BYTES = 250 * 1024 * 1024;
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function rssMb(pid: number): number {
-  try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Math.round(Number(m[1]) / 1024) : NaN;
-  } catch {
-    return NaN;
-  }
-}
-
-function pct(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
-}
-
-/** A socket that resolves once connected (or failed), bounded by `ms`. */
-function open(port: number, ms = 5_000): Promise<Socket | undefined> {
-  return new Promise((resolve) => {
-    const s = netConnect({ host: '127.0.0.1', port });
-    s.on('error', () => undefined);
-    const t = setTimeout(() => (s.destroy(), resolve(undefined)), ms);
-    s.once('connect', () => (clearTimeout(t), resolve(s)));
-    s.once('error', () => (clearTimeout(t), resolve(undefined)));
-  });
-}
-
-/** Track whether the peer closed a socket, and when. */
-function watch(s: Socket): { closedByPeer: () => boolean } {
-  let peer = false;
-  let mine = false;
-  s.on('error', () => undefined);
-  s.once('end', () => (peer = !mine));
-  s.once('close', () => (peer = peer || !mine));
-  const destroy = s.destroy.bind(s);
-  s.destroy = (err?: Error) => {
-    mine = true;
-    return destroy(err);
-  };
-  return { closedByPeer: () => peer };
-}
 
 // ---------------------------------------------------------------------------------------------
 
@@ -165,152 +121,23 @@ logging: { level: warn, pretty: false }
       return s;
     };
 
-    // 1,000 unauthenticated connects: 500 silent, 500 CONNECT without a user name.
-    const unauth = { opened: 0, closedByPeer: 0, connackRefused: 0 };
-    const unauthWatch: (() => boolean)[] = [];
-    const unauthPhase = (async () => {
-      for (let batch = 0; batch < 10 && Date.now() < deadline; batch++) {
-        await Promise.all(
-          Array.from({ length: 100 }, async (_, k) => {
-            const s = await open(brokerPort);
-            if (!s) return;
-            unauth.opened++;
-            keep(s);
-            unauthWatch.push(watch(s).closedByPeer);
-            if ((batch * 100 + k) % 2 === 1) {
-              s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `anon-${batch}-${k}`, clean: true, keepalive: 0 }));
-              s.once('data', (b: Buffer) => {
-                if (b[0] === 0x20 && (b[3] ?? 0) !== 0) unauth.connackRefused++;
-              });
-            }
-          }),
-        );
-      }
-    })();
-
-    // 100 parallel bad logins, each reconnecting as soon as it is refused, for the whole phase.
-    const bad = { attempts: 0, refused: 0, timeouts: 0, latencyMs: [] as number[] };
-    const badLogin = async (k: number) => {
-      while (Date.now() < deadline) {
-        const s = await open(brokerPort);
-        if (!s) {
-          await sleep(200);
-          continue;
-        }
-        keep(s);
-        bad.attempts++;
-        const t0 = performance.now();
-        const answer = await new Promise<'refused' | 'other' | 'timeout'>((resolve) => {
-          const t = setTimeout(() => resolve('timeout'), Math.max(100, Math.min(10_000, deadline - Date.now())));
-          s.once('data', (b: Buffer) => (clearTimeout(t), resolve(b[0] === 0x20 && (b[3] ?? 0) !== 0 ? 'refused' : 'other')));
-          s.once('close', () => (clearTimeout(t), resolve('refused')));
-          s.on('error', () => undefined);
-          s.write(mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: `bad-${k}`, clean: true, keepalive: 0, username: DEVICE.username, password: Buffer.from(`wrong-${k}-${bad.attempts}`) }));
-        });
-        if (answer === 'refused') bad.refused++;
-        else if (answer === 'timeout') bad.timeouts++;
-        bad.latencyMs.push(performance.now() - t0);
-        s.destroy();
-        // At most ten attempts a second per worker: a gateway that refuses fast must not turn
-        // the bench into a CPU flood of its own on a two-core machine.
-        await sleep(Math.max(0, 100 - (performance.now() - t0)));
-      }
-    };
-    const badPhase = Promise.all(Array.from({ length: 100 }, (_, k) => badLogin(k)));
-
-    // 200 slow-header HTTP sockets: the request line, then one header byte every 5 s.
-    const slow = { opened: 0, watchers: [] as (() => boolean)[] };
-    const slowPhase = (async () => {
-      await Promise.all(
-        Array.from({ length: 200 }, async (_, k) => {
-          const s = await open(apiPort);
-          if (!s) return;
-          slow.opened++;
-          keep(s);
-          slow.watchers.push(watch(s).closedByPeer);
-          s.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${apiPort}\r\nX-Slow-${k}: `);
-          const t = setInterval(() => (s.destroyed ? clearInterval(t) : s.write('a')), 5_000);
-          timers.push(t);
-        }),
-      );
-    })();
-
-    // 1,000 /api/live streams that never read (authorised, so each is a real stream).
-    const live = { opened: 0, status: new Map<number, number>(), errors: 0, watchers: [] as (() => boolean)[] };
-    const livePhase = (async () => {
-      for (let batch = 0; batch < 10 && Date.now() < deadline; batch++) {
-        await Promise.all(
-          Array.from(
-            { length: 100 },
-            () =>
-              new Promise<void>((resolve) => {
-                const req = request({ host: '127.0.0.1', port: apiPort, path: '/api/live', agent: false, headers: { ...auth, host: `127.0.0.1:${apiPort}` } });
-                const t = setTimeout(() => (req.destroy(), resolve()), 5_000);
-                req.on('response', (res) => {
-                  clearTimeout(t);
-                  live.opened++;
-                  live.status.set(res.statusCode ?? 0, (live.status.get(res.statusCode ?? 0) ?? 0) + 1);
-                  // Never read: the body stays in the kernel's and the gateway's buffers.
-                  res.pause();
-                  const s = res.socket;
-                  s.pause();
-                  keep(s);
-                  live.watchers.push(watch(s).closedByPeer);
-                  resolve();
-                });
-                req.on('error', () => (clearTimeout(t), live.errors++, resolve()));
-                req.end();
-              }),
-          ),
-        );
-      }
-    })();
-
-    // 4 × 250 MB pre-CONNECT packets, pumped with backpressure from one reused 64 kB buffer.
-    const big = { sent: [0, 0, 0, 0], closedByPeer: [false, false, false, false] };
-    const header = Buffer.from([0x10, 0x80 | (BIG_BYTES & 0x7f), 0x80 | ((BIG_BYTES >> 7) & 0x7f), 0x80 | ((BIG_BYTES >> 14) & 0x7f), (BIG_BYTES >> 21) & 0x7f]);
-    const chunk = Buffer.alloc(64 * 1024);
-    const bigPhase = Promise.all(
-      [0, 1, 2, 3].map(async (k) => {
-        const s = await open(brokerPort);
-        if (!s) return;
-        keep(s);
-        const w = watch(s);
-        s.write(header);
-        let sent = 0;
-        while (sent < BIG_BYTES && !s.destroyed && Date.now() < deadline) {
-          const ok = s.write(chunk);
-          sent += chunk.length;
-          big.sent[k] = sent;
-          if (!ok) {
-            await new Promise<void>((r) => {
-              const done = () => {
-                clearTimeout(t);
-                s.off('drain', done);
-                s.off('close', done);
-                r();
-              };
-              const t = setTimeout(done, 2_000);
-              s.once('drain', done);
-              s.once('close', done);
-            });
-          }
-        }
-        big.closedByPeer[k] = w.closedByPeer();
+    const target: Target = { brokerPort, apiPort, deadline, keep, timers };
+    const badPhase = badLogins(target, DEVICE.username);
+    const [unauth, slow, live, big] = await Promise.race([
+      Promise.all([unauthenticatedConnects(target), slowHeaders(target), unreadLiveStreams(target, auth), hugePreConnect(target)]),
+      sleep(FLOOD_MS + 60_000).then(() => {
+        throw new Error('an attack did not end within its deadline');
       }),
-    );
-
-    await Promise.race([Promise.all([unauthPhase, slowPhase, livePhase, bigPhase]), sleep(FLOOD_MS + 5_000)]);
+    ]);
     const remaining = deadline - Date.now();
     if (remaining > 0) await sleep(remaining);
-    await Promise.race([badPhase, sleep(12_000)]);
+    const bad = await Promise.race([badPhase, sleep(15_000).then(() => ({ attempts: NaN, refused: NaN, timeouts: NaN, latencyMs: [] as number[] }))]);
 
-    const stillOpen = {
-      unauth: unauthWatch.filter((c) => !c()).length,
-      slow: slow.watchers.filter((c) => !c()).length,
-      live: live.watchers.filter((c) => !c()).length,
-    };
-    console.log(`flood over: unauth ${unauth.opened} opened, ${stillOpen.unauth} still open; slow ${slow.opened} opened, ${stillOpen.slow} still open; live ${live.opened} answered ${JSON.stringify(Object.fromEntries(live.status))}, ${stillOpen.live} still open; big packets sent MB ${big.sent.map((b) => Math.round(b / 1048576)).join('/')}`);
+    const stillOpen = { unauth: unauth.stillOpen(), slow: slow.stillOpen(), live: live.stillOpen() };
+    console.log(
+      `flood over: unauth ${unauth.opened} opened, ${stillOpen.unauth} still open; slow ${slow.opened} opened, ${stillOpen.slow} still open; ` +
+        `live ${live.answered} answered ${JSON.stringify(live.status)}, ${stillOpen.live} still open; pre-CONNECT MB sent ${big.sentMb.join('/')}`,
+    );
 
     // --- recovery ------------------------------------------------------------------------------
     phase = 'recover';
@@ -342,7 +169,7 @@ logging: { level: warn, pretty: false }
     const summary = (p: string) => {
       const all = lat(p);
       const ms = all.map((l) => l.ms).sort((a, b) => a - b);
-      return { polls: all.length, failed: all.filter((l) => !l.ok).length, p50_ms: Math.round(pct(ms, 50)), p99_ms: Math.round(pct(ms, 99)), max_ms: Math.round(ms[ms.length - 1] ?? NaN) };
+      return { polls: all.length, failed: all.filter((l) => !l.ok).length, p50_ms: Math.round(percentile(ms, 50)), p99_ms: Math.round(percentile(ms, 99)), max_ms: Math.round(ms[ms.length - 1] ?? NaN) };
     };
     const peak = Math.max(...rss.map((r) => r.mb).filter((x) => Number.isFinite(x)));
     const badSorted = bad.latencyMs.sort((a, b) => a - b);
@@ -356,11 +183,11 @@ logging: { level: warn, pretty: false }
       health_recover: summary('recover'),
       rss_mb: { idle: rssIdle, peak, after: rssAfter, peak_over_idle: peak - rssIdle, after_over_idle: rssAfter - rssIdle },
       device: { sent: devSent, acked: acked.size, stored_of_acked: acked.size - lost, lost, errors: devErrors },
-      unauth_connects: { opened: unauth.opened, refused_connack: unauth.connackRefused, still_open_at_end: stillOpen.unauth },
-      bad_logins: { attempts: bad.attempts, refused: bad.refused, timeouts: bad.timeouts, p50_ms: Math.round(pct(badSorted, 50)), p99_ms: Math.round(pct(badSorted, 99)) },
+      unauth_connects: { opened: unauth.opened, refused_connack: unauth.refused, still_open_at_end: stillOpen.unauth },
+      bad_logins: { attempts: bad.attempts, refused: bad.refused, timeouts: bad.timeouts, p50_ms: Math.round(percentile(badSorted, 50)), p99_ms: Math.round(percentile(badSorted, 99)) },
       slow_headers: { opened: slow.opened, still_open_at_end: stillOpen.slow },
-      live_streams: { answered: live.opened, status: Object.fromEntries(live.status), errors: live.errors, still_open_at_end: stillOpen.live },
-      big_packets_mb: { sent: big.sent.map((b) => Math.round(b / 1048576)), closed_by_gateway: big.closedByPeer },
+      live_streams: { answered: live.answered, status: live.status, errors: live.errors, still_open_at_end: stillOpen.live },
+      pre_connect_mb: { sent: big.sentMb, closed_by_gateway: big.closedByGateway },
       gateway_exit: exit ?? 'killed',
     };
     mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
