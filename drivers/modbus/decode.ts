@@ -106,6 +106,8 @@ export function decodePoint(p: Point, image: RegisterImage): Outcome | undefined
   if (typeof v === 'number' && !Number.isInteger(v)) v = Number(v.toPrecision(15));
   // A negative scale (a meter counting the other way round) turns 0 into -0: a zero is a zero.
   if (v === 0) v = 0;
+  // A float register holding NaN or ±Infinity (or a scale that overflows) is no measurement.
+  if (typeof v === 'number' && !Number.isFinite(v)) return { bad: 'decode_error', ts };
   if (p.below !== undefined) return { value: Number(v) < p.below, ts };
   // A scaled 64-bit value beyond 2^53 cannot be exact as a double: say so, never round silently.
   if (typeof raw === 'bigint' && typeof v === 'number' && (raw > MAX_SAFE || raw < -MAX_SAFE)) return { value: v, ts, uncertain: 'precision_loss' };
@@ -200,5 +202,7 @@ function derive(d: DerivedPoint, values: ReadonlyMap<string, { v: number; ts: nu
   const wh = 1163 * param('volume_m3', 1) * (mean - param('reference_c', 20));
   const reading: Reading = { device: o.device, metric: d.metric, value: Math.round(Math.max(0, wh)), ts: Math.max(...ins.map((x) => x.ts)) };
   if (d.unit) reading.unit = d.unit;
+  // A non-numeric or infinite parameter in the device options: say so instead of storing NaN.
+  if (!Number.isFinite(reading.value)) Object.assign(reading, { value: null, quality: 'bad', reason: 'decode_error' });
   return reading;
 }

@@ -2,7 +2,7 @@ import { CATALOG, type EventDef, type MetricDef } from '../../gateway/model/cata
 import { catalogUnitOf } from '../../gateway/model/units.js';
 import type { EventAttributes, EventReading, Reading } from '../../gateway/model/types.js';
 import type { Problem } from './envelope.js';
-import { compilePath, getPath, type CompiledPath } from './json-path.js';
+import { compilePath, getPath, matchText, type CompiledPath } from './json-path.js';
 import type { Condition, EventMap, MqttProfile, ReadingMap, TimestampSpec } from './profile-schema.js';
 import { passthroughEvents, passthroughValues } from './passthrough.js';
 import { toAttribute, toMetricValue, toTimestamp, type Converted } from './values.js';
@@ -69,8 +69,8 @@ function compileWhen(when: Condition | Condition[] | undefined): Test {
     return (d, input) => {
       const v = get(d, input);
       if (c.exists !== undefined && (v !== undefined && v !== null) !== c.exists) return false;
-      if (c.equals !== undefined && String(v) !== String(c.equals)) return false;
-      if (c.in !== undefined && !c.in.some((x) => String(x) === String(v))) return false;
+      if (c.equals !== undefined && matchText(v) !== String(c.equals)) return false;
+      if (c.in !== undefined && !c.in.some((x) => String(x) === matchText(v))) return false;
       return c.exists !== undefined || c.equals !== undefined || c.in !== undefined ? true : v !== undefined;
     };
   });

@@ -12,6 +12,7 @@ import { Router } from './router.js';
 import { forget, refusal, remember, type DeviceRuntime, type Remembered } from './runtime.js';
 import { Session, type SessionOptions } from './session.js';
 import { dialHost } from '../../gateway/config/hosts.js';
+import { redactSecrets, withoutCredentials } from '../../gateway/model/redact.js';
 
 export type { MqttConnection } from './connection-schema.js';
 
@@ -54,6 +55,7 @@ interface Accepted {
 export class MqttDriver implements Driver {
   readonly connectionId: string;
   private readonly router: Router;
+  /** For logs, health and explain: the configured URL with any password in it redacted. */
   private readonly url: string;
   private readonly intercepting: boolean;
   private readonly session: Omit<SessionOptions, 'filters'>;
@@ -80,14 +82,21 @@ export class MqttDriver implements Driver {
       if (username === undefined && ctx.embeddedBroker) ({ username, password } = ctx.embeddedBroker.internalUser);
     } else {
       this.intercepting = false;
-      this.url = c.url;
+      this.url = redactSecrets(c.url);
     }
     let url: URL;
     try {
-      url = new URL(this.url);
+      url = new URL(c.url === 'embedded' ? this.url : c.url);
     } catch {
       throw new MqttDriverError('MQTT_CONFIG_INVALID', `connection ${c.id}: "${this.url}" is not a URL (use mqtt://host:1883 or mqtts://host:8883)`);
     }
+    // Credentials in the URL (check-config warns about them) are used when the separate fields
+    // are absent, as mqtt.js would; the session itself only ever sees the bare URL.
+    if (username === undefined && url.username) {
+      username = decodeURIComponent(url.username);
+      if (password === undefined && url.password) password = decodeURIComponent(url.password);
+    }
+    url = withoutCredentials(url);
     if (!['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:'].includes(url.protocol))
       throw new MqttDriverError('MQTT_CONFIG_INVALID', `connection ${c.id}: ${url.protocol}// is not supported (use mqtt:// or mqtts://)`);
     const read = (what: string, file: string | undefined) => {
@@ -158,8 +167,8 @@ export class MqttDriver implements Driver {
     if (this.current !== s || !this.running) return;
     this.current = undefined;
     if (err) {
-      this.lastError = err.message;
-      this.args.ctx.log.warn({ url: this.url, code: (err as { code?: string }).code, err: err.message }, 'MQTT connection lost');
+      this.lastError = redactSecrets(err.message);
+      this.args.ctx.log.warn({ url: this.url, code: (err as { code?: string }).code, err: this.lastError }, 'MQTT connection lost');
     }
     this.args.ctx.metrics.linkError(err && 'code' in err ? String(err.code).toLowerCase() : 'disconnect');
     this.state = 'backoff';

@@ -27,13 +27,26 @@ export function compilePath(path: string): CompiledPath {
   return steps;
 }
 
+/**
+ * `String(v)` for matching a field against configured text, without throwing: a JSON object
+ * with its own `toString` or `valueOf` key (`{"toString": 1}`) makes `String()` throw, and the
+ * payload is the sender's to choose. Such a value matches nothing.
+ */
+export function matchText(v: unknown): string {
+  try {
+    return String(v);
+  } catch {
+    return '\u0000unprintable';
+  }
+}
+
 export function getPath(value: unknown, path: CompiledPath): unknown {
   let v = value;
   for (const step of path) {
     if (v === null || typeof v !== 'object') return undefined;
     if (typeof step === 'object') {
       if (!Array.isArray(v)) return undefined;
-      v = v.find((el) => el !== null && typeof el === 'object' && String((el as Record<string, unknown>)[step.key]) === step.equals);
+      v = v.find((el) => el !== null && typeof el === 'object' && matchText((el as Record<string, unknown>)[step.key]) === step.equals);
     } else {
       v = (v as Record<string | number, unknown>)[step];
     }

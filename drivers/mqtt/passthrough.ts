@@ -14,7 +14,8 @@ export function passthroughValues(out: Decoded, device: string, cls: string, val
   if (!isObject(values)) return fail('wrong_type', 'values: expected an object of metric → value');
   const metrics = CATALOG[cls]?.metrics ?? {};
   for (const [metric, raw] of Object.entries(values)) {
-    const def = metrics[metric];
+    // Own names only: "constructor" or "toString" must not find Object.prototype's.
+    const def = Object.hasOwn(metrics, metric) ? metrics[metric] : undefined;
     if (!def) return fail('unknown_metric', `"${metric.slice(0, 40)}" is not a metric of ${cls}`);
     const v = toMetricValue(raw, {}, def, metric);
     if (!v.ok) return v;
@@ -29,7 +30,7 @@ export function passthroughEvents(out: Decoded, device: string, cls: string, lis
   const defs = CATALOG[cls]?.events ?? {};
   for (const e of list) {
     if (!isObject(e) || typeof e['type'] !== 'string') return fail('wrong_type', 'events[]: expected {type, attributes}');
-    const def = defs[e['type']];
+    const def = Object.hasOwn(defs, e['type']) ? defs[e['type']] : undefined;
     if (!def) return fail('unknown_event', `"${e['type'].slice(0, 40)}" is not an event of ${cls}`);
     let ets = ts;
     if (e['ts'] !== undefined) {

@@ -1,6 +1,7 @@
 import type { EventAttributeDef, MetricDef } from '../../gateway/model/catalog.js';
 import type { SampleValue } from '../../gateway/model/types.js';
 import type { Problem } from './envelope.js';
+import { matchText } from './json-path.js';
 import type { TimestampSpec } from './profile-schema.js';
 
 /** Value and timestamp conversions shared by the profile decoder. Pure. */
@@ -18,7 +19,7 @@ export interface ValueRule {
 
 function mapped(raw: unknown, map: ValueRule['map']): { hit: boolean; value: unknown } {
   if (!map) return { hit: false, value: raw };
-  const key = String(raw);
+  const key = matchText(raw);
   return Object.hasOwn(map, key) ? { hit: true, value: map[key] } : { hit: false, value: raw };
 }
 
@@ -43,7 +44,10 @@ export function toMetricValue(raw: unknown, rule: ValueRule, def: MetricDef, wha
       if (rule.scale !== undefined) n *= rule.scale;
       if (rule.offset !== undefined) n += rule.offset;
       // Round away binary noise from the scale (0.1 × 3 = 0.30000000000000004).
-      return { ok: true, value: rule.scale !== undefined || rule.offset !== undefined ? Number(n.toPrecision(15)) : n };
+      if (rule.scale !== undefined || rule.offset !== undefined) n = Number(n.toPrecision(15));
+      // Near 1.8e308 a scale, an offset or that rounding overflows to Infinity: not a reading.
+      if (!Number.isFinite(n)) return bad('out_of_range', `${what}: the value scaled is not a finite number`);
+      return { ok: true, value: n };
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { ClientSession, ReferenceDescription } from 'node-opcua';
+import { redactSecrets } from '../../gateway/model/redact.js';
 import { clientCertificateManager } from './certificates.js';
 import { parsePath } from './nodes.js';
 import { createClient, identityOf, type OpcuaConnection } from './session.js';
@@ -46,7 +47,7 @@ export async function browseServer(o: BrowseOptions): Promise<string[]> {
       const found: Found[] = [];
       await walk(ua, session, start, '', o.depth ?? 4, o.limit ?? 2000, found);
       await describeVariables(ua, session, found);
-      const lines = [`${c.endpoint} from ${o.root ?? 'Objects'}: ${found.length} nodes (namespaces: ${namespaces.map((u, i) => `${i}=${u}`).join(', ')})`];
+      const lines = [`${redactSecrets(c.endpoint)} from ${o.root ?? 'Objects'}: ${found.length} nodes (namespaces: ${namespaces.map((u, i) => `${i}=${u}`).join(', ')})`];
       for (const f of found) lines.push(`  ${f.path}  ${f.cls} ${f.id}${f.dataType ? ` ${f.dataType}` : ''}${f.unit ? ` [${f.unit}]` : ''}${f.value !== undefined ? ` = ${f.value}` : ''}`);
       const vars = found.filter((f) => f.cls === 'Variable' && !f.path.endsWith('EngineeringUnits') && !f.path.endsWith('EURange'));
       if (vars.length) lines.push('profile nodes (fill in the metrics):', ...vars.map((f) => `  - { metric: ?, path: ${f.path}${f.unit ? '' : ', unit: ?'} }`));

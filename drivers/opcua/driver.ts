@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../gateway/model/redact.js';
 import type { Reading } from '../../gateway/model/types.js';
 import type { BoundDevice, DeviceState, Driver, DriverContext, DriverHealth, LinkState } from '../core/driver.js';
 import { describeNode, planDevice, type PlannedNode } from './nodes.js';
@@ -131,7 +132,7 @@ export class OpcuaDriver implements Driver {
         },
         backoff: (attempt, err) => {
           this.state = 'backoff';
-          this.lastError = err?.message ?? `reconnecting (attempt ${attempt})`;
+          this.lastError = redactSecrets(err?.message ?? `reconnecting (attempt ${attempt})`);
         },
       },
       () => this.args.ctx.clock.now(),
@@ -144,7 +145,7 @@ export class OpcuaDriver implements Driver {
       this.failures = 0;
       this.counters['sessions'] = (this.counters['sessions'] ?? 0) + 1;
       this.onRestored();
-      this.args.ctx.log.info({ endpoint: this.args.connection.endpoint, nodes: link.resolved.length, polled: link.polled.length }, 'opcua session ready');
+      this.args.ctx.log.info({ endpoint: redactSecrets(this.args.connection.endpoint), nodes: link.resolved.length, polled: link.polled.length }, 'opcua session ready');
     } catch (err) {
       if (this.link === link) this.retry((err as Error).message);
     }
@@ -159,10 +160,10 @@ export class OpcuaDriver implements Driver {
     this.failures++;
     this.state = 'backoff';
     // node-opcua's messages span lines; health and logs want one.
-    this.lastError = reason.replace(/\s+/g, ' ').trim();
+    this.lastError = redactSecrets(reason.replace(/\s+/g, ' ').trim());
     this.markDevices('offline', this.lastError);
     this.args.ctx.metrics.linkError('session');
-    this.args.ctx.log.warn({ endpoint: this.args.connection.endpoint, err: this.lastError, attempt: this.failures }, 'opcua connection failed; retrying');
+    this.args.ctx.log.warn({ endpoint: redactSecrets(this.args.connection.endpoint), err: this.lastError, attempt: this.failures }, 'opcua connection failed; retrying');
     const max = this.args.connection.reconnect_max;
     const delay = Math.min(max, RETRY_MIN_MS * 2 ** Math.min(this.failures - 1, 20)) * (0.8 + 0.4 * Math.random());
     this.retryTimer = setTimeout(() => {

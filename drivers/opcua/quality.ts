@@ -64,17 +64,23 @@ export function toReading(device: string, m: NodeMapping, dv: DataValueLike, rec
   const quality = severity(code);
   const base: Reading = { device, metric: m.metric, ts, value: null };
   if (m.unit !== undefined && m.map === undefined) base.unit = m.unit;
-  if (quality === 'bad') return { ...base, quality, reason: dv.statusCode?.name ?? `Bad (0x${code.toString(16)})` };
+  // `||`: an empty status name is no reason either.
+  if (quality === 'bad') return { ...base, quality, reason: dv.statusCode?.name || `Bad (0x${code.toString(16)})` };
   const raw = plainValue(dv.value);
-  const reading: Reading = quality === 'good' ? base : { ...base, quality, reason: dv.statusCode?.name ?? 'Uncertain' };
+  const reading: Reading = quality === 'good' ? base : { ...base, quality, reason: dv.statusCode?.name || 'Uncertain' };
   if (raw === undefined) return { ...reading, quality: 'bad', reason: 'decode_error' };
   if (m.map) {
-    const mapped = m.map[String(raw)];
+    // Own keys only: a server string such as "constructor" must not find Object.prototype's.
+    const key = String(raw);
+    const mapped = Object.hasOwn(m.map, key) ? m.map[key] : undefined;
     return mapped === undefined ? { ...reading, quality: 'bad', reason: 'out_of_range', value: null } : { ...reading, value: mapped };
   }
+  // NaN or ±Infinity (a float node, an invalid DateTime) is no measurement.
+  if (typeof raw === 'number' && !Number.isFinite(raw)) return { ...reading, quality: 'bad', reason: 'decode_error' };
   if (m.scale === undefined && m.offset === undefined) return { ...reading, value: raw };
   const n = typeof raw === 'bigint' ? Number(raw) : typeof raw === 'number' ? raw : Number.NaN;
   if (!Number.isFinite(n)) return { ...reading, quality: 'bad', reason: 'decode_error' };
   // Round away binary noise of the factor (0.1 × 3 = 0.30000000000000004).
-  return { ...reading, value: Number((n * (m.scale ?? 1) + (m.offset ?? 0)).toPrecision(15)) };
+  const scaled = Number((n * (m.scale ?? 1) + (m.offset ?? 0)).toPrecision(15));
+  return Number.isFinite(scaled) ? { ...reading, value: scaled } : { ...reading, quality: 'bad', reason: 'out_of_range' };
 }

@@ -1,3 +1,4 @@
+import { urlCredentialWarnings } from '../config/credentials.js';
 import { loadSite } from '../site/index.js';
 import { problemsText, type Command } from './common.js';
 
@@ -16,6 +17,9 @@ export const checkConfigCommand: Command = {
       return 2;
     }
     process.stdout.write(`${file}: valid\n`);
+    // Warnings, not problems: the config works as written (see config/credentials.ts for why).
+    const warnings = urlCredentialWarnings(r.site.config);
+    if (warnings.length) process.stderr.write(`${warnings.map((w) => `warning: ${w}`).join('\n')}\n`);
     return 0;
   },
 };

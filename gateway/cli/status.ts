@@ -2,6 +2,7 @@ import { loadConfig } from '../config/load.js';
 import { DEFAULT_CONFIG, type Command } from './common.js';
 import { dialHost } from '../config/hosts.js';
 import type { GatewayConfig } from '../config/schema.js';
+import { redactSecrets } from '../model/redact.js';
 
 /**
  * `fcgw status`: a running gateway's health in a few lines, from its own HTTP API, for the
@@ -38,9 +39,9 @@ export async function runStatus(opts: { url: string; token?: string; json?: bool
         signal: AbortSignal.timeout(opts.timeoutMs ?? 5_000),
       });
     } catch (err) {
-      throw new StatusError(`no gateway answers at ${opts.url} (${(err as Error).message})`);
+      throw new StatusError(redactSecrets(`no gateway answers at ${opts.url} (${(err as Error).message})`));
     }
-    if (!res.ok) throw new StatusError(`${opts.url}${path} answered ${res.status}${res.status === 401 ? ' (a token is needed: api.tokens in the config)' : ''}`);
+    if (!res.ok) throw new StatusError(`${redactSecrets(opts.url)}${path} answered ${res.status}${res.status === 401 ? ' (a token is needed: api.tokens in the config)' : ''}`);
     return (await res.json()) as T;
   };
   const [health, devices, alerts] = await Promise.all([
@@ -52,7 +53,7 @@ export async function runStatus(opts: { url: string; token?: string; json?: bool
   const byStatus = new Map<string, number>();
   for (const d of devices) byStatus.set(d.status, (byStatus.get(d.status) ?? 0) + 1);
   if (opts.json) {
-    return { text: JSON.stringify({ ...health, devices: Object.fromEntries(byStatus), alerts_active: alerts.active }, null, 2), exitCode };
+    return { text: redactSecrets(JSON.stringify({ ...health, devices: Object.fromEntries(byStatus), alerts_active: alerts.active }, null, 2)), exitCode };
   }
   const lines: string[] = [];
   lines.push(`${health.site_name ?? health.site} (${health.site}): ${health.status.toUpperCase()}, up ${duration(health.uptime_s)}`);
@@ -78,7 +79,8 @@ export async function runStatus(opts: { url: string; token?: string; json?: bool
   const counts = [...byStatus].sort(([a], [b]) => order.indexOf(a) - order.indexOf(b)).map(([k, n]) => `${n} ${k}`);
   lines.push(`devices   ${devices.length}${counts.length ? `: ${counts.join(', ')}` : ''}`);
   lines.push(`alerts    ${alerts.active} active`);
-  return { text: lines.join('\n'), exitCode };
+  // A gateway of an older release may still show a URL's password in an error: never print it.
+  return { text: redactSecrets(lines.join('\n')), exitCode };
 }
 
 function duration(s: number): string {

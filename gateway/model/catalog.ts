@@ -286,10 +286,14 @@ export const PII_ATTRIBUTE_NAMES: ReadonlySet<string> = new Set(
   ),
 );
 
+// Own keys only: names arrive from devices, and "constructor" or "toString" must not find
+// Object.prototype's members.
 export function metricDef(cls: string, metric: string): MetricDef | undefined {
-  return CATALOG[cls]?.metrics[metric];
+  const c = Object.hasOwn(CATALOG, cls) ? CATALOG[cls] : undefined;
+  return c && Object.hasOwn(c.metrics, metric) ? c.metrics[metric] : undefined;
 }
 
 export function eventDef(cls: string, type: string): EventDef | undefined {
-  return CATALOG[cls]?.events[type];
+  const c = Object.hasOwn(CATALOG, cls) ? CATALOG[cls] : undefined;
+  return c && Object.hasOwn(c.events, type) ? c.events[type] : undefined;
 }

@@ -48,12 +48,13 @@ const CONVERSIONS: Record<string, Conversion> = {
 export const NATIVE_UNITS = Object.keys(CONVERSIONS);
 
 export function isKnownUnit(unit: string): boolean {
-  return unit in CONVERSIONS;
+  // Own keys only: "constructor" or "toString" (a device's unit text) are not units.
+  return Object.hasOwn(CONVERSIONS, unit);
 }
 
 /** The catalog unit a native unit converts to, or undefined if the unit is unknown. */
 export function catalogUnitOf(unit: string): CatalogUnit | undefined {
-  return CONVERSIONS[unit]?.to;
+  return Object.hasOwn(CONVERSIONS, unit) ? CONVERSIONS[unit]?.to : undefined;
 }
 
 /**
@@ -61,7 +62,7 @@ export function catalogUnitOf(unit: string): CatalogUnit | undefined {
  * Returns undefined when the units are incompatible (kWh into a °C metric, say).
  */
 export function convert(value: number, from: string, target: CatalogUnit): number | undefined {
-  const c = CONVERSIONS[from];
+  const c = Object.hasOwn(CONVERSIONS, from) ? CONVERSIONS[from] : undefined;
   if (!c || c.to !== target) return undefined;
   const out = value * c.factor + (c.offset ?? 0);
   // Round away binary noise from the factor (0.1 × 1000 = 100.00000000000001).

@@ -4,6 +4,7 @@ import type { EmbeddedBroker } from '../broker/embedded.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Ingestor } from '../pipeline/ingest.js';
 import type { SinkHealth } from '../sinks/runner.js';
+import { redactSecrets } from '../model/redact.js';
 import type { Store } from '../store/store.js';
 import type { Maintenance } from './maintenance.js';
 
@@ -31,8 +32,9 @@ export function healthReport(p: {
     site_name: config.site.name ?? config.site.id,
     timezone: config.site.timezone,
     uptime_s: Math.round(p.uptimeMs / 1000),
-    drivers,
-    sinks,
+    // Drivers and sinks redact already; this is the last door before the network.
+    drivers: drivers.map((d) => (d.error === undefined ? d : { ...d, error: redactSecrets(d.error) })),
+    sinks: sinks.map((s) => (s.lastError === null ? s : { ...s, lastError: redactSecrets(s.lastError) })),
     store: {
       path: config.store.path,
       bytes: m?.lastSize ?? 0,
@@ -44,6 +46,6 @@ export function healthReport(p: {
       ingest_queue: p.ingestor?.depth() ?? 0,
       last_seq: store?.isOpen ? store.maxSeq() : null,
     },
-    ...(p.broker ? { broker: { url: p.broker.url, clients: p.broker.connectedClients() } } : {}),
+    ...(p.broker ? { broker: { url: redactSecrets(p.broker.url), clients: p.broker.connectedClients() } } : {}),
   };
 }

@@ -1,4 +1,5 @@
-import pino, { type DestinationStream, type Logger } from 'pino';
+import pino, { type DestinationStream, type Logger, type LogFn } from 'pino';
+import { redactSecrets } from '../model/redact.js';
 
 /** Secrets never reach the log, wherever they appear in a logged object. */
 export const REDACT_PATHS = [
@@ -31,6 +32,7 @@ export function createLogger(opts: LogOptions = {}): Logger {
   const base = {
     level: opts.level ?? 'info',
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    hooks: { logMethod: redactUrlsInArgs },
     base: { app: 'fcgw' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
@@ -43,6 +45,38 @@ export function createLogger(opts: LogOptions = {}): Logger {
     });
   }
   return pino(base);
+}
+
+/**
+ * Paths cannot catch a password inside a URL (`mqtt://user:pass@host`) or an error message that
+ * repeats one: the message and the logged object's string fields (one level deep) are
+ * redacted too. Logging is not a hot path; the check is a substring test when nothing matches.
+ */
+function redactUrlsInArgs(this: Logger, args: Parameters<LogFn>, method: LogFn): void {
+  const out = (args as unknown[]).map((a) => redactValue(a, 1));
+  (method as (...a: unknown[]) => void).apply(this, out);
+}
+
+function redactValue(v: unknown, depth: number): unknown {
+  if (typeof v === 'string') return redactSecrets(v);
+  if (v instanceof Error) {
+    const message = redactSecrets(v.message);
+    if (message === v.message) return v;
+    const copy = new Error(message);
+    copy.name = v.name;
+    if (v.stack) copy.stack = redactSecrets(v.stack);
+    return copy;
+  }
+  if (depth < 0 || v === null || typeof v !== 'object') return v;
+  // Plain objects only: a Buffer or a typed array would be walked byte by byte.
+  const proto = Object.getPrototypeOf(v) as unknown;
+  if (proto !== Object.prototype && proto !== null) return v;
+  let copy: Record<string, unknown> | undefined;
+  for (const [k, x] of Object.entries(v)) {
+    const r = redactValue(x, depth - 1);
+    if (r !== x) (copy ??= { ...(v as Record<string, unknown>) })[k] = r;
+  }
+  return copy ?? v;
 }
 
 /**

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { GatewayConfig, SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
+import { redactSecrets } from '../model/redact.js';
 import type { Store } from '../store/store.js';
 import { DeadLetters } from './dead-letters.js';
 import { SinkWriteError } from './errors.js';
@@ -94,7 +95,7 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
             const conn = config.connections.find((c) => c.id === s.connection);
             if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
             const own = connectMqtt(conn as MqttConnection, id, deps.embeddedBroker);
-            own.on('error', (err) => deps.log.warn({ sink: id, err: err.message }, 'northbound mqtt error'));
+            own.on('error', (err) => deps.log.warn({ sink: id, err: redactSecrets(err.message) }, 'northbound mqtt error'));
             owned.push(own);
             client = own;
           },

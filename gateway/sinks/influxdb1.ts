@@ -1,5 +1,6 @@
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
+import { withoutCredentials } from '../model/redact.js';
 import { httpError, transportError } from './errors.js';
 import { LineEncoder } from './line-protocol.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
@@ -12,13 +13,18 @@ type Influx1Config = Extract<SinkConfig, { type: 'influxdb1' }>;
  * points of the request were written, and the runner isolates the refused ones.
  */
 export function influxdb1Writer(cfg: Influx1Config, deps: { deviceTags: (device: string) => Record<string, string>; clock: Clock }): SinkWriter<string> {
-  const url = new URL('write', cfg.url.endsWith('/') ? cfg.url : `${cfg.url}/`);
+  const given = new URL('write', cfg.url.endsWith('/') ? cfg.url : `${cfg.url}/`);
+  // fetch refuses a URL with credentials (and its error repeats the URL): they become basic auth
+  // when the separate fields are absent, and the request URL never carries them.
+  const username = cfg.username ?? (given.username ? decodeURIComponent(given.username) : undefined);
+  const password = cfg.password ?? (cfg.username === undefined && given.password ? decodeURIComponent(given.password) : undefined);
+  const url = withoutCredentials(given);
   url.searchParams.set('db', cfg.database);
   if (cfg.retention_policy) url.searchParams.set('rp', cfg.retention_policy);
   url.searchParams.set('precision', 'ms');
   const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
-  if (cfg.username !== undefined) {
-    headers['authorization'] = `Basic ${Buffer.from(`${cfg.username}:${cfg.password ?? ''}`).toString('base64')}`;
+  if (username !== undefined) {
+    headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
   const encoder = new LineEncoder(deps.deviceTags);
   return {

@@ -2,6 +2,7 @@ import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
+import { redactSecrets } from '../model/redact.js';
 import type { Cursor, Store } from '../store/store.js';
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
 import type { DeadLetters } from './dead-letters.js';
@@ -258,19 +259,20 @@ export class SinkRunner {
     const e = transportError(err, this.o.config.timeout);
     if (e.code === 'SINK_ABORTED') return;
     this.failures++;
-    this.lastError = `${e.code}: ${e.message}`;
+    this.lastError = redactSecrets(`${e.code}: ${e.message}`);
     this.state = 'backoff';
     this.o.metrics.errors.inc({ sink: this.id, code: e.code });
     const delay = backoffDelay(this.failures, this.policy, this.o.random, e.retryAfterMs);
     // First failure and then every tenth: a long outage must not flood the log.
     if (this.failures === 1 || this.failures % 10 === 0) {
-      this.o.log.warn({ sink: this.id, code: e.code, status: e.status, failures: this.failures, retryInMs: delay }, `sink cannot deliver: ${e.message}`);
+      this.o.log.warn({ sink: this.id, code: e.code, status: e.status, failures: this.failures, retryInMs: delay }, `sink cannot deliver: ${redactSecrets(e.message)}`);
     }
     this.observe();
     await this.sleep(delay);
   }
 
   private deadLetter(item: SinkItem, payload: string, reason: string, status?: number): void {
+    reason = redactSecrets(reason);
     this.o.deadLetters.add(this.id, item, payload, reason, status, this.o.clock.now());
     this.o.metrics.deadLetters.inc({ sink: this.id });
     this.o.log.warn({ sink: this.id, log: item.log, seq: item.record.seq, status }, `sink dead-lettered a record: ${reason}`);

@@ -1,11 +1,11 @@
 import Database from 'better-sqlite3';
-import { mkdirSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
 import { WalCheckpointer } from './checkpointer.js';
+import { prepareStorePath, storeOpenError } from './files.js';
 import { StoreError } from './errors.js';
 import { KpiReads } from './kpi-reads.js';
 import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
@@ -85,12 +85,21 @@ export class Store {
     this.clock = opts.clock ?? systemClock;
     this.readOnly = opts.readOnly === true;
     if (this.readOnly) {
-      this.db = new Database(opts.path, { readonly: true, fileMustExist: true });
+      try {
+        this.db = new Database(opts.path, { readonly: true, fileMustExist: true });
+      } catch (err) {
+        throw storeOpenError(opts.path, err);
+      }
       this.db.pragma('busy_timeout = 5000');
     } else {
-      if (opts.path !== ':memory:') mkdirSync(dirname(opts.path), { recursive: true });
-      this.db = new Database(opts.path);
-      this.db.pragma('journal_mode = WAL');
+      const { tightened } = prepareStorePath(opts.path);
+      if (tightened.length) opts.log?.warn({ files: tightened }, 'store files were readable by others: now 0600');
+      try {
+        this.db = new Database(opts.path);
+        this.db.pragma('journal_mode = WAL');
+      } catch (err) {
+        throw storeOpenError(opts.path, err);
+      }
       // NORMAL in WAL: a committed transaction survives a process crash (not a power cut) at a fraction of FULL's cost.
       this.db.pragma('synchronous = NORMAL');
       this.db.pragma('busy_timeout = 5000');

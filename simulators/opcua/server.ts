@@ -66,6 +66,9 @@ export class StationServer {
     const users = this.o.users;
     const server = new ua.OPCUAServer({
       port: this.o.port,
+      // `hostname` only names the advertised endpoint; `host` is where the socket binds (node-opcua
+      // listens on every interface without it, and this server offers security None).
+      host: this.o.host,
       hostname: this.o.host,
       serverCertificateManager: certificateManager,
       // The compact form of the standard nodeset loads in half the time of the XML.
