@@ -1,8 +1,12 @@
 /**
  * Layers of the data path (ARCHITECTURE.md): imports follow the data, never against it.
  * `npm run lint` runs this; test/unit/lint/layers.test.ts proves a wrong import fails it.
+ *
+ * The metrics registry and the logger (gateway/runtime/metrics.ts, log.ts) are leaves that every
+ * part of the gateway reports to (they import nothing of the project): the rules below let any
+ * gateway part import them, and nothing else of the runtime.
  */
-const upstreamOfStore = '^gateway/(pipeline|store|model)/';
+const observability = '^gateway/runtime/(metrics|log)\\.ts$';
 module.exports = {
   forbidden: [
     {
@@ -29,16 +33,16 @@ module.exports = {
     {
       name: 'drivers-stay-in-their-folder',
       severity: 'error',
-      comment: 'A driver imports drivers/core and its own folder (the registry drivers/index.ts wires them).',
+      comment: 'A driver imports drivers/core, the profile envelope and its own folder (the registry drivers/index.ts wires them).',
       from: { path: '^drivers/([^/]+)/', pathNot: '^drivers/index\\.ts$' },
-      to: { path: '^drivers/', pathNot: ['^drivers/core/', '^drivers/$1/'] },
+      to: { path: '^drivers/', pathNot: ['^drivers/core/', '^drivers/$1/', '^drivers/profiles/schema\\.ts$'] },
     },
     {
       name: 'pipeline-before-store',
       severity: 'error',
       comment: 'pipeline is pure: it sees the model only (the store is handed in by the composition root).',
       from: { path: '^gateway/pipeline/' },
-      to: { path: '^(gateway/(?!(model|pipeline)/)|drivers/)' },
+      to: { path: '^(gateway/(?!(model|pipeline)/)|drivers/)', pathNot: observability },
     },
     {
       name: 'store-never-reaches-back',
@@ -50,23 +54,24 @@ module.exports = {
     {
       name: 'consumers-do-not-import-each-other-upwards',
       severity: 'error',
-      comment: 'sinks and kpi consume the store; neither knows the API, the runtime, the CLI or the app.',
+      comment:
+        'sinks and kpi consume the store; neither knows the API, the runtime, the CLI or the app. An mqtt sink borrows an mqtt connection, so a sink may read a driver\'s connection schema, and nothing else of a driver.',
       from: { path: '^gateway/(sinks|kpi)/' },
-      to: { path: '^gateway/(api|runtime|cli|broker|web)/|^gateway/app\\.ts$|^drivers/' },
+      to: { path: '^gateway/(api|runtime|cli|broker|web)/|^gateway/app\\.ts$|^drivers/', pathNot: [observability, '^drivers/[^/]+/connection-schema\\.ts$'] },
     },
     {
       name: 'api-below-runtime',
       severity: 'error',
       comment: 'The API serves what it is handed; the runtime and app wire it, not the other way.',
       from: { path: '^gateway/api/' },
-      to: { path: '^gateway/(runtime|cli)/|^gateway/app\\.ts$|^drivers/' },
+      to: { path: '^gateway/(runtime|cli)/|^gateway/app\\.ts$|^drivers/', pathNot: observability },
     },
     {
       name: 'nothing-imports-the-runtime-but-app-and-cli',
       severity: 'error',
       comment: 'runtime is the supervisor: only the composition root and the CLI use it.',
       from: { path: '^(gateway/(model|pipeline|store|sinks|kpi|api|broker|config)/|drivers/)' },
-      to: { path: '^gateway/runtime/' },
+      to: { path: '^gateway/runtime/', pathNot: observability },
     },
   ],
   options: {

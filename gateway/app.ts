@@ -8,7 +8,8 @@ import { buildApi, type ApiPlugin, type DeviceView, type HealthReport } from './
 import { LiveHub } from './api/live.js';
 import { webPlugin } from './api/static.js';
 import { EmbeddedBroker } from './broker/embedded.js';
-import { createKpiEngine, kpiApiPlugin, type KpiEngine } from './kpi/index.js';
+import { kpiApiPlugin } from './api/kpi-routes.js';
+import { createKpiEngine, type KpiEngine } from './kpi/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { CounterState } from './pipeline/counters.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, port, slug, strict } from '../../gateway/config/zod-helpers.js';
+import { duration, port, slug, strict } from '../../gateway/model/zod-helpers.js';
 import type { BusEndpoint, BusOptions } from './bus-link.js';
 import type { MeterBusSettings } from './meter-bus-driver.js';
 

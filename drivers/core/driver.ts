@@ -1,8 +1,8 @@
 import type { Logger } from 'pino';
 import type { ZodType } from 'zod';
 import type { Clock } from '../../gateway/model/clock.js';
-import type { EventReading, Reading, Rejection } from '../../gateway/model/types.js';
-import type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
+import type { IngestBatch, Rejection } from '../../gateway/model/types.js';
+import type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../../gateway/model/site-config.js';
 import type { Profile } from '../profiles/schema.js';
 
 /**
@@ -79,10 +79,7 @@ export interface EmbeddedBrokerHandle {
   intercept(fn: (topic: string, payload: Buffer, clientId: string) => Promise<void> | void): () => void;
 }
 
-export interface IngestBatch {
-  readings?: Reading[];
-  events?: EventReading[];
-}
+export type { IngestBatch } from '../../gateway/model/types.js';
 
 /** Metrics a driver may report; the gateway turns them into Prometheus series. */
 export interface DriverMetrics {

@@ -1,6 +1,6 @@
 import { CATALOG, DEVICE_FACTS, metricDef } from '../../gateway/model/catalog.js';
 import { catalogUnitOf, NATIVE_UNITS } from '../../gateway/model/units.js';
-import { didYouMean } from '../../gateway/config/suggest.js';
+import { didYouMean } from '../../gateway/model/suggest.js';
 import type { DriverProblem } from './driver.js';
 
 /** How a profile entry maps a value onto the catalog (a Modbus point, an MQTT reading, an OPC UA node). */

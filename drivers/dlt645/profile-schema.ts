@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../gateway/config/zod-helpers.js';
+import { duration } from '../../gateway/model/zod-helpers.js';
 import { profileBase } from '../profiles/schema.js';
 
 /**

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, port, slug, strict } from '../../gateway/config/zod-helpers.js';
+import { duration, port, slug, strict } from '../../gateway/model/zod-helpers.js';
 
 /**
  * A Modbus connection (`connections[]` with protocol modbus-tcp, modbus-rtu-over-tcp or

@@ -1,5 +1,5 @@
 import type { DeviceState } from '../core/driver.js';
-import type { DeviceConfig } from '../../gateway/config/schema.js';
+import type { DeviceConfig } from '../../gateway/model/site-config.js';
 import type { Reading } from '../../gateway/model/types.js';
 import { decodeDevice, RegisterImage } from './decode.js';
 import { PRIORITY, type Link } from './link.js';

@@ -1,5 +1,5 @@
 import { CATALOG } from '../../gateway/model/catalog.js';
-import { didYouMean } from '../../gateway/config/suggest.js';
+import { didYouMean } from '../../gateway/model/suggest.js';
 import type { DriverCheckInput, DriverProblem } from '../core/driver.js';
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, slug, strict } from '../../gateway/config/zod-helpers.js';
+import { duration, slug, strict } from '../../gateway/model/zod-helpers.js';
 
 /** Schemes mqtt.js dials for a broker connection (ws/wss are not offered: no use here yet). */
 export const MQTT_SCHEMES = ['mqtt:', 'mqtts:', 'tcp:', 'ssl:', 'tls:'] as const;

@@ -1,6 +1,6 @@
 import { CATALOG, type EventDef, type MetricDef } from '../../gateway/model/catalog.js';
 import { catalogUnitOf } from '../../gateway/model/units.js';
-import type { EventAttributes, EventReading, Reading } from '../../gateway/model/types.js';
+import type { EventAttributes, Reading } from '../../gateway/model/types.js';
 import type { Problem } from './envelope.js';
 import { compilePath, getPath, matchText, type CompiledPath } from './json-path.js';
 import type { Condition, EventMap, MqttProfile, ReadingMap, TimestampSpec } from './profile-schema.js';
@@ -25,13 +25,8 @@ export interface MessageInput {
   receivedAt: number;
 }
 
-export interface Decoded {
-  /** The message's timestamp (source time when it has one, else receive time). */
-  ts: number;
-  hasSourceTs: boolean;
-  readings: Reading[];
-  events: EventReading[];
-}
+import type { Decoded } from './decoded.js';
+export type { Decoded } from './decoded.js';
 
 export type DecodeResult = { ok: true; value: Decoded } | { ok: false; problem: Problem };
 

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IPublishPacket } from 'mqtt-packet';
-import type { DiscoverConfig } from '../../gateway/config/schema.js';
+import type { DiscoverConfig } from '../../gateway/model/site-config.js';
 import type { EventReading, Reading } from '../../gateway/model/types.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth, IngestBatch, LinkState } from '../core/driver.js';
 import type { Loaded, Profile } from '../profiles/schema.js';
@@ -11,7 +11,7 @@ import { decodeInput, prepare } from './message.js';
 import { Router } from './router.js';
 import { forget, refusal, remember, type DeviceRuntime, type Remembered } from './runtime.js';
 import { Session, type SessionOptions } from './session.js';
-import { dialHost } from '../../gateway/config/hosts.js';
+import { dialHost } from '../../gateway/model/hosts.js';
 import { redactSecrets, withoutCredentials } from '../../gateway/model/redact.js';
 
 export type { MqttConnection } from './connection-schema.js';

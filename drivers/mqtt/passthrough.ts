@@ -1,6 +1,6 @@
 import { CATALOG } from '../../gateway/model/catalog.js';
 import type { EventAttributes } from '../../gateway/model/types.js';
-import type { Decoded } from './decode.js';
+import type { Decoded } from './decoded.js';
 import type { Problem } from './envelope.js';
 import { toAttribute, toMetricValue, toTimestamp } from './values.js';
 

@@ -1,4 +1,4 @@
-import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
+import type { DeviceConfig, DiscoverConfig } from '../../gateway/model/site-config.js';
 import type { BoundDevice } from '../core/driver.js';
 import type { Loaded, Profile } from '../profiles/schema.js';
 import { compileDecoder, ProfileError, type Decoder } from './decode.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration, slug, strict } from '../../gateway/config/zod-helpers.js';
+import { duration, slug, strict } from '../../gateway/model/zod-helpers.js';
 
 /** An OPC UA connection: one client session to one server endpoint. */
 export const opcuaConnectionSchema = strict({

@@ -1,4 +1,4 @@
-import type { DeviceConfig } from '../../gateway/config/schema.js';
+import type { DeviceConfig } from '../../gateway/model/site-config.js';
 import type { OpcuaProfile } from './profile-schema.js';
 
 /**

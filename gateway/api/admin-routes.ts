@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from './params.js';
-import type { ApiContext } from './server.js';
+import type { ApiContext } from './context.js';
 
 /** Routes that change the running gateway (registered in the context that needs an admin token). */
 export function registerAdminRoutes(app: FastifyInstance, ctx: ApiContext): void {

@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { metricDef } from '../model/catalog.js';
 import { latest, queryEvents, rawSeries, rollupSeries } from '../store/queries.js';
 import { ApiError, eventsQuery, latestQuery, parseQuery, seriesQuery } from './params.js';
-import type { ApiContext } from './server.js';
+import type { ApiContext } from './context.js';
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { ApiContext } from './server.js';
+import type { ApiContext } from './context.js';
 import type { LiveMessage } from './live.js';
 import { ApiError, liveQuery, parseQuery } from './params.js';
 import { RateLimitedLog } from '../runtime/log.js';

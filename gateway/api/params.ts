@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../model/suggest.js';
 import { CATALOG } from '../model/catalog.js';
 
 /** Query parameters shared by the routes; bad ones become 400 {error: {code, message}}. */

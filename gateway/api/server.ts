@@ -1,70 +1,14 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
-import type { Logger } from 'pino';
-import { apiSchema, type ApiConfig } from '../config/schema.js';
-import type { Clock } from '../model/clock.js';
-import type { GatewayMetrics } from '../runtime/metrics.js';
+import type { ApiContext, ApiPlugin, ApiRoute, DeviceView } from './context.js';
+import { apiSchema } from '../config/schema.js';
 import { deviceActivity } from '../store/queries.js';
-import type { Store } from '../store/store.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ApiGuard, pathOf, type Access, type Scope } from './auth.js';
 import { registerDataRoutes } from './data-routes.js';
 import { registerLive } from './live-route.js';
-import type { LiveHub } from './live.js';
 import { ApiError } from './params.js';
 
-export interface DeviceView {
-  id: string;
-  name?: string;
-  class: string;
-  connection: string;
-  profile: string;
-  tags: Record<string, string>;
-  status: 'online' | 'offline' | 'stale' | 'quarantined' | 'unknown';
-  lastSeen: string | null;
-  quality: string | null;
-  error?: string;
-}
-
-export interface HealthReport {
-  status: 'ok' | 'degraded' | 'down';
-  site: string;
-  site_name?: string;
-  timezone?: string;
-  uptime_s: number;
-  drivers: unknown[];
-  sinks: unknown[];
-  store: Record<string, unknown>;
-  broker?: Record<string, unknown>;
-}
-
-export interface ApiContext {
-  store: Store;
-  metrics: GatewayMetrics;
-  clock: Clock;
-  log: Logger;
-  live: LiveHub;
-  /** Tokens of scope read (api.tokens). */
-  tokens: readonly string[];
-  /** The rest of the api section (admin tokens, allowed hosts, limits); its defaults where absent. */
-  api?: Partial<Pick<ApiConfig, 'host' | 'admin_tokens' | 'allowed_hosts' | 'limits'>>;
-  /** What POST /api/reload (admin) triggers: the same reload as SIGHUP. Absent: the route answers 503. */
-  reload?: () => unknown;
-  health(): HealthReport;
-  devices(): DeviceView[];
-}
-
-/**
- * A route module added by another part of the gateway (KPIs, the dashboard). Its routes need a
- * read token unless it says otherwise: `access = 'public'` only for modules that serve no data.
- */
-export type ApiPlugin = ((app: FastifyInstance) => void | Promise<void>) & { access?: Access };
-
-/** A registered route and the access it needs (for tests and for the startup check below). */
-export interface ApiRoute {
-  method: string;
-  url: string;
-  access: Access;
-}
+export type { ApiContext, ApiPlugin, ApiRoute, DeviceView, HealthReport } from './context.js';
 
 const ROUTES = new WeakMap<FastifyInstance, ApiRoute[]>();
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import { verifyPassword } from './passwords.js';
 import { topicMatches } from './topics.js';
-import { dialHost } from '../config/hosts.js';
+import { dialHost } from '../model/hosts.js';
 
 type EmbeddedConfig = NonNullable<GatewayConfig['broker']['embedded']>;
 

@@ -1,6 +1,6 @@
 import { loadSite, siteOrThrow } from '../site/index.js';
 import { DEFAULT_CONFIG, type Command } from './common.js';
-import { dialHost } from '../config/hosts.js';
+import { dialHost } from '../model/hosts.js';
 import { startConfiguredSimulators } from '../../simulators/index.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { AcceleratedClock } from '../model/clock.js';

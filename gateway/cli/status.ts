@@ -1,6 +1,6 @@
 import { loadConfig } from '../config/load.js';
 import { DEFAULT_CONFIG, type Command } from './common.js';
-import { dialHost } from '../config/hosts.js';
+import { dialHost } from '../model/hosts.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { redactSecrets } from '../model/redact.js';
 

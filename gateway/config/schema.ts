@@ -1,8 +1,9 @@
 import { z } from 'zod';
 import { DEVICE_CLASSES, WATER_TYPES } from '../model/catalog.js';
 import { KPI_NAMES, KPI_WINDOWS } from '../kpi/names.js';
-import { didYouMean } from './suggest.js';
-import { duration, isLoopback, size, slug, strict } from './zod-helpers.js';
+import { didYouMean } from '../model/suggest.js';
+import { duration, isLoopback, size, slug, strict } from '../model/zod-helpers.js';
+import { connectionEntry as connection, deviceSchema as device, discoverSchema as discover, type ConnectionConfig } from '../model/site-config.js';
 
 /** The whole config file of spec/interfaces.md. Types come from here (z.infer), never written twice. */
 
@@ -110,51 +111,8 @@ const privacy = strict({
   secret_file: z.string().optional(),
 });
 
-/**
- * A connection: its id and protocol only. The rest of an entry belongs to the driver of that
- * protocol, whose own schema (drivers/<protocol>/connection-schema.ts) gateway/site applies.
- */
-const connection = z.looseObject({ id: slug, protocol: z.string() });
-
 /** Directories of device profiles of one's own, besides drivers/profiles (relative to the config file). */
 const profiles = strict({ dirs: z.array(z.string()).default([]) });
-
-const device = strict({
-  id: slug,
-  name: z.string().optional(),
-  class: z.string(),
-  connection: slug,
-  profile: z.string(),
-  /** Modbus unit id (slave address). */
-  unit: z.number().int().min(0).max(255).optional(),
-  /** A meter's address on an RS-485 bus, as on its label (DL/T 645: 12 digits, CJ/T 188: 14). */
-  address: z.string().optional(),
-  poll: duration().optional(),
-  /** Silence after which this device's values are marked stale (default: pipeline.stale_after or 3 polls). */
-  stale_after: duration().optional(),
-  /** MQTT: topic override for this device (else the profile's template). */
-  topic: z.string().optional(),
-  /** Static tags carried on every series (building, water_type, role…). */
-  tags: z.record(z.string(), z.string()).default({}),
-  /** Profile options (e.g. `invert: true` for a meter with the opposite sign). */
-  options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
-  enabled: z.boolean().default(true),
-});
-
-const discover = strict({
-  connection: slug,
-  topic: z.string(),
-  envelope: z.enum(['json', 'chirpstack', 'ttn']).default('json'),
-  profile: z.string(),
-  class: z.string(),
-  /** Device id template from topic fields and payload paths, e.g. "space-{devEui}". */
-  id: z.string(),
-  tags: z.record(z.string(), z.string()).default({}),
-  /** Silence after which a discovered device is stale (LoRaWAN meters often report hourly). */
-  stale_after: duration().optional(),
-  /** Upper bound on devices this rule may create (protects the store from a topic flood). */
-  max_devices: z.number().int().positive().default(10_000),
-});
 
 const sinkCommon = {
   id: slug.optional(),
@@ -268,9 +226,7 @@ export const configSchema = strict({
 
 export type GatewayConfig = z.infer<typeof configSchema>;
 export type ApiConfig = GatewayConfig['api'];
-export type ConnectionConfig = GatewayConfig['connections'][number];
-export type DeviceConfig = GatewayConfig['devices'][number];
-export type DiscoverConfig = GatewayConfig['discover'][number];
+export type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../model/site-config.js';
 export type SinkConfig = GatewayConfig['sinks'][number];
 export type TargetConfig = GatewayConfig['targets'][number];
 

@@ -73,3 +73,9 @@ export interface Rejection {
   reason: string;
   detail: string;
 }
+
+/** What a driver hands the pipeline in one go (ctx.ingest): decoded readings and events. */
+export interface IngestBatch {
+  readings?: Reading[];
+  events?: EventReading[];
+}

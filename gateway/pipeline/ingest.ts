@@ -1,10 +1,13 @@
 import type { Logger } from 'pino';
-import type { GatewayEvent, Rejection, Sample } from '../model/types.js';
+import type { GatewayEvent, IngestBatch, Rejection, Sample } from '../model/types.js';
 import type { GatewayMetrics } from '../runtime/metrics.js';
 import { RateLimitedLog } from '../runtime/log.js';
-import type { Store } from '../store/store.js';
 import { normalise, type NormaliseDeps } from './normalise.js';
-import type { IngestBatch } from '../../drivers/core/driver.js';
+
+/** The one thing the pipeline needs of the store: commit a batch atomically (it throws if it cannot). */
+export interface CommitTarget {
+  write(samples: readonly Sample[], events?: readonly GatewayEvent[]): void;
+}
 
 export type CommitListener = (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
 
@@ -44,7 +47,8 @@ export class Ingestor {
 
   constructor(
     private readonly deps: {
-      store: Store;
+      /** Where accepted samples and events are committed, in one transaction a batch (the store). */
+      store: CommitTarget;
       normalise: NormaliseDeps;
       metrics: GatewayMetrics;
       log: Logger;

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { DriverFactory } from '../../drivers/core/driver.js';
 import { DRIVERS } from '../../drivers/index.js';
-import { loadProfiles, PROFILE_DIR } from '../../drivers/profiles/load.js';
+import { loadProfiles, PROFILE_DIR } from './profiles.js';
 import { ConfigError, parseConfigText, type ConfigProblem, type ParsedYaml } from '../config/load.js';
 import type { GatewayConfig } from '../config/schema.js';
 import { resolveSite, type SiteResult } from './resolve.js';

@@ -1,9 +1,9 @@
 import type { DriverCheckInput, DriverFactory, DriverProblem } from '../../drivers/core/driver.js';
-import type { ProfileProblem } from '../../drivers/profiles/load.js';
+import type { ProfileProblem } from './profiles.js';
 import type { Profile } from '../../drivers/profiles/schema.js';
 import { dotted, deepFreeze, zodProblems, type ConfigProblem, type ParsedYaml } from '../config/load.js';
 import { crossSectionProblems, type ConnectionConfig, type GatewayConfig } from '../config/schema.js';
-import { didYouMean } from '../config/suggest.js';
+import { didYouMean } from '../model/suggest.js';
 import { CATALOG } from '../model/catalog.js';
 import { checkSinks } from '../sinks/checks.js';
 import { seriesFacts } from './facts.js';

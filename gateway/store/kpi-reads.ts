@@ -3,7 +3,7 @@ import type { Quality } from '../model/types.js';
 import { decodeQuality } from './codec.js';
 import { ROLLUP_CONSUMER } from './maintenance.js';
 import { QUALITY_CODE } from './schema.js';
-import type { Store } from './store.js';
+import type { StoreCore } from './core.js';
 
 /**
  * The reads the KPI module needs from the store's tables (series, samples, events, devices,
@@ -74,7 +74,7 @@ export class KpiReads {
   /** Built by the store (Store.kpiReads), which holds the connection. */
   constructor(
     private readonly db: Database.Database,
-    private readonly store: Store,
+    private readonly store: StoreCore,
   ) {
     this.s = prepareAll(db);
   }

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { QUALITY_CODE } from './schema.js';
-import type { Store } from './store.js';
+import type { StoreCore } from './core.js';
 
 /**
  * Background upkeep of the store: rollups (a consumer of the sample log like any sink) and
@@ -24,17 +24,17 @@ interface Agg {
 }
 
 /** Fold new samples into the 1-minute and 1-hour rollups. Returns how many samples were read. */
-export function updateRollups(store: Store, maxRows = 500_000): number {
+export function updateRollups(store: { updateRollups(maxRows: number): number }, maxRows = 500_000): number {
   return store.updateRollups(maxRows);
 }
 
 /** What enforceRetention does, on the store's connection (Store.enforceRetention). */
-export function enforceRetention(store: Store, policy: RetentionPolicy): RetentionResult {
+export function enforceRetention(store: { enforceRetention(p: RetentionPolicy): RetentionResult }, policy: RetentionPolicy): RetentionResult {
   return store.enforceRetention(policy);
 }
 
 /** updateRollups on the store's connection (called by the store). */
-export function foldRollups(db: Database.Database, store: Store, maxRows: number): number {
+export function foldRollups(db: Database.Database, store: StoreCore, maxRows: number): number {
   const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
   const select = db.prepare(
     'SELECT seq, series_id, ts, value, quality FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -120,7 +120,7 @@ export interface RetentionResult {
 }
 
 /** The lowest position every consumer (sinks, rollups) has passed. */
-function minCursor(db: Database.Database, store: Store): { samples: number; events: number } {
+function minCursor(db: Database.Database, store: StoreCore): { samples: number; events: number } {
   const row = db.prepare('SELECT min(samples) AS s, min(events) AS e FROM cursors').get() as {
     s: number | null;
     e: number | null;
@@ -130,7 +130,7 @@ function minCursor(db: Database.Database, store: Store): { samples: number; even
 }
 
 /** enforceRetention on the store's connection (called by the store). */
-export function applyRetention(db: Database.Database, store: Store, policy: RetentionPolicy): RetentionResult {
+export function applyRetention(db: Database.Database, store: StoreCore, policy: RetentionPolicy): RetentionResult {
   const now = store.clock.now();
   const safe = minCursor(db, store);
   const res: RetentionResult = {

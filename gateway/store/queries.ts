@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { GatewayEvent, Quality, SampleValue } from '../model/types.js';
 import { decodeQuality, decodeValue } from './codec.js';
-import type { Store } from './store.js';
+import type { StoreCore } from './core.js';
 
 /**
  * Read queries the API, the dashboard, runtime/activity and reports need, over the store's tables
@@ -47,7 +47,7 @@ export class StoreReads {
   /** Built by the store, which holds the connection. */
   constructor(
     private readonly db: Database.Database,
-    private readonly store: Store,
+    private readonly store: StoreCore,
   ) {}
 
   latest(filter: { device?: string; class?: string } = {}): LatestRow[] {
@@ -169,10 +169,10 @@ export class StoreReads {
   }
 }
 
-export const latest = (store: Store, filter: { device?: string; class?: string } = {}): LatestRow[] => store.reads.latest(filter);
-export const rawSeries = (store: Store, device: string, metric: string, from: number, to: number, limit?: number): Point[] =>
+export const latest = (store: { reads: StoreReads }, filter: { device?: string; class?: string } = {}): LatestRow[] => store.reads.latest(filter);
+export const rawSeries = (store: { reads: StoreReads }, device: string, metric: string, from: number, to: number, limit?: number): Point[] =>
   store.reads.rawSeries(device, metric, from, to, limit);
-export const rollupSeries = (store: Store, device: string, metric: string, from: number, to: number, step: RollupStep): RollupPoint[] =>
+export const rollupSeries = (store: { reads: StoreReads }, device: string, metric: string, from: number, to: number, step: RollupStep): RollupPoint[] =>
   store.reads.rollupSeries(device, metric, from, to, step);
-export const queryEvents = (store: Store, q: EventQuery): (GatewayEvent & { seq: number })[] => store.reads.queryEvents(q);
-export const deviceActivity = (store: Store): Map<string, { lastSeen: number; quality: Quality }> => store.reads.deviceActivity();
+export const queryEvents = (store: { reads: StoreReads }, q: EventQuery): (GatewayEvent & { seq: number })[] => store.reads.queryEvents(q);
+export const deviceActivity = (store: { reads: StoreReads }): Map<string, { lastSeen: number; quality: Quality }> => store.reads.deviceActivity();

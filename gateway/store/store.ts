@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
 import { WalCheckpointer } from './checkpointer.js';
+import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { prepareStorePath, storeOpenError } from './files.js';
 import { StoreError } from './errors.js';
 import { KpiReads } from './kpi-reads.js';
@@ -13,12 +14,9 @@ import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } f
 import { StoreReads } from './queries.js';
 import { QUALITY_CODE, SCHEMA_SQL, SCHEMA_VERSION, STORE_TABLES } from './schema.js';
 
+export type { Cursor, SeriesInfo } from './core.js';
 export type StoredSample = Sample & { seq: number };
 export type StoredEvent = GatewayEvent & { seq: number };
-export interface Cursor {
-  samples: number;
-  events: number;
-}
 export interface DeviceRecord {
   id: string;
   class: string;
@@ -39,12 +37,6 @@ export interface StoreOptions {
   readOnly?: boolean;
 }
 
-export interface SeriesInfo {
-  id: number;
-  device: string;
-  cls: string;
-  metric: string;
-}
 
 /**
  * The embedded store: samples, events, latest values, devices, rollups and consumer cursors in
@@ -54,7 +46,7 @@ export interface SeriesInfo {
  * `reads` (API, activity) and `kpiReads()` (KPIs), and keep tables of their own in the same file
  * through `ownTables` (KPI state, dead letters).
  */
-export class Store {
+export class Store implements StoreCore {
   private readonly db: Database.Database;
   readonly site: string;
   readonly path: string;

@@ -1,6 +1,6 @@
 import { DRIVERS } from '../../drivers/index.js';
 import type { ModbusProfile } from '../../drivers/modbus/profile-schema.js';
-import { loadProfiles } from '../../drivers/profiles/load.js';
+import { loadProfiles } from '../../gateway/site/profiles.js';
 import { parseSection, type SimulatorSectionFactory } from '../core.js';
 import { EnergyCommunity } from './community.js';
 import { EnergyGroup } from './group.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../gateway/config/zod-helpers.js';
+import { duration } from '../../gateway/model/zod-helpers.js';
 import { modbusFaultSchema } from '../servers/modbus-units.js';
 
 /** The `energy:` section of a scenario: Modbus endpoints, the units behind them, and the physics. */

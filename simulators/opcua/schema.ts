@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../../gateway/config/zod-helpers.js';
+import { duration } from '../../gateway/model/zod-helpers.js';
 
 /**
  * The `opcua:` section of a scenario: the district energy station (区域能源站) behind one OPC UA

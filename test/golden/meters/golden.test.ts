@@ -12,7 +12,7 @@ import { Dlt645Device } from '../../../drivers/dlt645/device.js';
 import { LAYOUT as DLT_LAYOUT } from '../../../drivers/dlt645/frame.js';
 import type { Dlt645Profile } from '../../../drivers/dlt645/profile-schema.js';
 import { DRIVERS } from '../../../drivers/index.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 import { readGoldenFiles } from '../../helpers/golden.js';
 
 /**

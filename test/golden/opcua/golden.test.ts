@@ -12,7 +12,7 @@ import { planDevice } from '../../../drivers/opcua/nodes.js';
 import type { OpcuaProfile } from '../../../drivers/opcua/profile-schema.js';
 import { DT, toReading } from '../../../drivers/opcua/quality.js';
 import { unitFromEu, unitIdOf } from '../../../drivers/opcua/units.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 
 /**
  * Golden cases: one OPC UA DataValue (status, value, timestamps, the node's EngineeringUnits) →

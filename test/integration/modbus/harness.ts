@@ -7,7 +7,7 @@ import { DRIVERS } from '../../../drivers/index.js';
 import { ModbusDriver } from '../../../drivers/modbus/driver.js';
 import type { ModbusProfile } from '../../../drivers/modbus/profile-schema.js';
 import type { ModbusConnection } from '../../../drivers/modbus/transport.js';
-import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import { loadProfiles, profilesOf } from '../../../gateway/site/profiles.js';
 import { modbusDriverFactory } from '../../../drivers/modbus/index.js';
 import { UnitImage } from '../../../simulators/servers/modbus-image.js';
 import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';

@@ -8,7 +8,7 @@ import { systemClock, type Clock } from '../../../gateway/model/clock.js';
 import type { EventReading, Reading, Rejection } from '../../../gateway/model/types.js';
 import type { DriverContext } from '../../../drivers/core/driver.js';
 import type { Loaded } from '../../../drivers/profiles/schema.js';
-import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import { loadProfiles, profilesOf } from '../../../gateway/site/profiles.js';
 import { mqttConnectionSchema } from '../../../drivers/mqtt/connection-schema.js';
 import type { MqttProfile } from '../../../drivers/mqtt/profile-schema.js';
 import { mqttDriverFactory } from '../../../drivers/mqtt/index.js';

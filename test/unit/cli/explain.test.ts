@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DRIVERS } from '../../../drivers/index.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { systemClock } from '../../../gateway/model/clock.js';
 import { createLogger } from '../../../gateway/runtime/log.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfig, parseConfigText } from '../../../gateway/config/load.js';
 import { siteOf } from '../../../gateway/site/index.js';
-import { formatDuration, parseDuration, parseSize } from '../../../gateway/config/units.js';
+import { formatDuration, parseDuration, parseSize } from '../../../gateway/model/config-units.js';
 import { tempDir } from '../../helpers/peers.js';
 
 const minimal = 'version: 1\nsite: { id: test-site }\n';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOG } from '../../../gateway/model/catalog.js';
 import { DRIVERS } from '../../../drivers/index.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 
 const driversDir = join(import.meta.dirname, '../../../drivers');
 

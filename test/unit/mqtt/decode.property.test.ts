@@ -9,7 +9,7 @@ import { decodeInput, prepare, type Prepared } from '../../../drivers/mqtt/messa
 import { compileTopic, expandTemplate, toSlug } from '../../../drivers/mqtt/topic.js';
 import { asMqttProfile, codecOf } from '../../../drivers/mqtt/runtime.js';
 import { toMetricValue, toTimestamp } from '../../../drivers/mqtt/values.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 import { CATALOG } from '../../../gateway/model/catalog.js';
 
 /**

@@ -12,7 +12,7 @@ import { DRIVERS } from '../../../drivers/index.js';
 import { OpcuaDriver } from '../../../drivers/opcua/driver.js';
 import { describeNode, planDevice, resolveNodeId } from '../../../drivers/opcua/nodes.js';
 import { opcuaProfileSchema, type OpcuaProfile } from '../../../drivers/opcua/profile-schema.js';
-import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
+import { loadProfiles, profilesOf } from '../../../gateway/site/profiles.js';
 import type { Loaded, Profile } from '../../../drivers/profiles/schema.js';
 import { StationModel, stationSchema } from '../../../simulators/opcua/index.js';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DRIVERS } from '../../../drivers/index.js';
-import { loadProfiles } from '../../../drivers/profiles/load.js';
+import { loadProfiles } from '../../../gateway/site/profiles.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { CounterState } from '../../../gateway/pipeline/counters.js';
 import { Dedupe, normalise, type NormaliseDeps } from '../../../gateway/pipeline/normalise.js';

@@ -1,8 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
-import { parseQuery, time } from '../api/params.js';
-import type { KpiEngine } from './engine.js';
-import { KPI_WINDOWS } from './names.js';
+import { parseQuery, time } from './params.js';
+import type { KpiEngine } from '../kpi/engine.js';
+import { KPI_WINDOWS } from '../kpi/names.js';
 
 /** GET /api/kpis?window=&at= and GET /api/alerts (spec/interfaces.md). */
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { parseDuration, parseSize } from './units.js';
+import { parseDuration, parseSize } from './config-units.js';
 import { didYouMean } from './suggest.js';
 
 /**

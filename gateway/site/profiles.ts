@@ -1,12 +1,13 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { dotted, parseYaml, zodProblems, type ConfigProblem } from '../../gateway/config/load.js';
-import type { ConnectionConfig } from '../../gateway/config/schema.js';
-import type { DriverFactory } from '../core/driver.js';
-import type { Profile } from './schema.js';
+import { dotted, parseYaml, zodProblems, type ConfigProblem } from '../config/load.js';
+import type { ConnectionConfig } from '../config/schema.js';
+import type { DriverFactory } from '../../drivers/core/driver.js';
+import type { Profile } from '../../drivers/profiles/schema.js';
 
-export const PROFILE_DIR = fileURLToPath(new URL('.', import.meta.url));
+/** The built-in profiles: one YAML file per device model in drivers/profiles. */
+export const PROFILE_DIR = fileURLToPath(new URL('../../drivers/profiles/', import.meta.url));
 
 export interface ProfileProblem extends ConfigProblem {
   file: string;
