@@ -14,7 +14,7 @@ import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
 import { SINK_CONSUMER_PREFIX, SinkRunner, type SinkHealth } from './runner.js';
 import type { SinkWriter } from './types.js';
-import type { MqttConnection } from '../../drivers/mqtt/connection-schema.js';
+import { mqttConnectionSchema, type MqttConnection } from '../../drivers/mqtt/connection-schema.js';
 
 export type { SinkHealth } from './runner.js';
 export { DeadLetters, type DeadLetter } from './dead-letters.js';
@@ -91,10 +91,13 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
           start() {
             client = deps.mqttClientFor?.(s.connection);
             if (client) return;
-            // The site checked it is an mqtt connection, parsed by the mqtt driver's schema.
+            // The site checked it is an mqtt connection and the site's config holds it parsed by
+            // the mqtt driver's schema; a config parsed without the site holds it as written, so
+            // it is parsed here (defaults, durations in ms).
             const conn = config.connections.find((c) => c.id === s.connection);
             if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
-            const own = connectMqtt(conn as MqttConnection, id, deps.embeddedBroker);
+            const raw = mqttConnectionSchema.safeParse(conn);
+            const own = connectMqtt(raw.success ? raw.data : (conn as MqttConnection), id, deps.embeddedBroker);
             own.on('error', (err) => deps.log.warn({ sink: id, err: redactSecrets(err.message) }, 'northbound mqtt error'));
             owned.push(own);
             client = own;
