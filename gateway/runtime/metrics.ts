@@ -22,6 +22,9 @@ export class GatewayMetrics {
   readonly linkErrors: Counter<'connection' | 'kind'>;
   readonly driverMessages: Counter<'connection'>;
   readonly liveClients: Gauge;
+  readonly brokerConnectionsRefused: Counter<'reason'>;
+  readonly brokerPublishRefused: Counter<'user' | 'topic' | 'reason'>;
+  readonly brokerSubscribeRefused: Counter<'user'>;
 
   constructor(opts: { defaults?: boolean } = {}) {
     const registers = [this.registry];
@@ -93,5 +96,23 @@ export class GatewayMetrics {
       registers,
     });
     this.liveClients = new Gauge({ name: 'fcgw_live_clients', help: 'Connected /api/live clients', registers });
+    this.brokerConnectionsRefused = new Counter({
+      name: 'fcgw_broker_connections_refused_total',
+      help: 'Embedded broker sockets closed or logins refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.brokerPublishRefused = new Counter({
+      name: 'fcgw_broker_publish_refused_total',
+      help: 'PUBLISH packets the embedded broker refused, by user, topic (the first 1000 pairs; then "(other)") and reason',
+      labelNames: ['user', 'topic', 'reason'],
+      registers,
+    });
+    this.brokerSubscribeRefused = new Counter({
+      name: 'fcgw_broker_subscribe_refused_total',
+      help: 'Subscriptions the embedded broker refused (SUBACK 0x80), by user',
+      labelNames: ['user'],
+      registers,
+    });
   }
 }

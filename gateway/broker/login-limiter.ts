@@ -1,0 +1,47 @@
+/**
+ * Failed logins per source address: after `maxFailures` within `windowMs` (logins still being
+ * checked count too, so a burst cannot slip past), the address is refused without a password
+ * check until its oldest failure leaves the window. Bounded: the least recently failed
+ * addresses are forgotten first.
+ */
+export class LoginLimiter {
+  private readonly entries = new Map<string, { failures: number[]; pending: number }>();
+
+  constructor(
+    private readonly opts: { maxFailures: number; windowMs: number; now: () => number; maxAddresses?: number },
+  ) {}
+
+  /** True: check this login (call `end` after). False: refuse it unchecked. */
+  begin(address: string): boolean {
+    const e = this.entry(address);
+    const since = this.opts.now() - this.opts.windowMs;
+    while (e.failures.length && (e.failures[0] as number) <= since) e.failures.shift();
+    if (e.failures.length + e.pending >= this.opts.maxFailures) return false;
+    e.pending++;
+    return true;
+  }
+
+  end(address: string, ok: boolean): void {
+    const e = this.entry(address);
+    e.pending = Math.max(0, e.pending - 1);
+    if (!ok) {
+      e.failures.push(this.opts.now());
+      // Most recently failed last: the map's order is the eviction order.
+      this.entries.delete(address);
+      this.entries.set(address, e);
+    } else if (e.failures.length === 0 && e.pending === 0) this.entries.delete(address);
+  }
+
+  private entry(address: string): { failures: number[]; pending: number } {
+    let e = this.entries.get(address);
+    if (!e) {
+      if (this.entries.size >= (this.opts.maxAddresses ?? 10_000)) {
+        const oldest = this.entries.keys().next().value;
+        if (oldest !== undefined) this.entries.delete(oldest);
+      }
+      e = { failures: [], pending: 0 };
+      this.entries.set(address, e);
+    }
+    return e;
+  }
+}
