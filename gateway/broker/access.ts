@@ -13,7 +13,7 @@ export interface BrokerUser {
  * so one user cannot take another's id, kick its device or resume its persistent session.
  */
 export class AccessRules {
-  private readonly idPatterns = new Map<string, RegExp[]>();
+  private readonly idPatterns = new Map<string, IdPattern[]>();
 
   constructor(
     private readonly users: ReadonlyMap<string, BrokerUser>,
@@ -35,13 +35,16 @@ export class AccessRules {
   }
 
   /**
-   * The client id is one of the user's patterns, and no user with a longer name also matches it
-   * (with `{username}-*`, user "meter" does not get "meter-2-a" when a user "meter-2" exists).
+   * The client id matches one of the user's patterns, and no other user's pattern matches it
+   * more specifically (more literal characters): with `{username}-*`, user "meter" does not get
+   * "meter-2" or "meter-2-a" when a user "meter-2" exists. Users whose patterns tie share the
+   * ids; the broker then keeps each id with the user that took it first.
    */
   mayUseClientId(username: string, clientId: string): boolean {
-    if (!this.idPatterns.get(username)?.some((re) => re.test(clientId))) return false;
-    for (const [other, res] of this.idPatterns) {
-      if (other !== username && other.length > username.length && res.some((re) => re.test(clientId))) return false;
+    const mine = specificity(this.idPatterns.get(username), clientId);
+    if (mine < 0) return false;
+    for (const [other, patterns] of this.idPatterns) {
+      if (other !== username && specificity(patterns, clientId) > mine) return false;
     }
     return true;
   }
@@ -49,10 +52,21 @@ export class AccessRules {
 
 const expand = (filter: string, username: string) => filter.replaceAll('{username}', username);
 
-function idPattern(pattern: string, username: string): RegExp {
-  const text = expand(pattern, username)
-    .split('*')
-    .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
-    .join('.*');
-  return new RegExp(`^${text}$`);
+interface IdPattern {
+  re: RegExp;
+  /** Literal characters: the more, the more specific. */
+  literal: number;
+}
+
+function idPattern(pattern: string, username: string): IdPattern {
+  const parts = expand(pattern, username).split('*');
+  const text = parts.map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*');
+  return { re: new RegExp(`^${text}$`), literal: parts.join('').length };
+}
+
+/** The most specific of `patterns` matching `id`; -1 when none does. */
+function specificity(patterns: IdPattern[] | undefined, id: string): number {
+  let best = -1;
+  for (const p of patterns ?? []) if (p.literal > best && p.re.test(id)) best = p.literal;
+  return best;
 }
