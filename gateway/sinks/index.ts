@@ -11,6 +11,7 @@ import { influxdb1Writer } from './influxdb1.js';
 import { influxdb2Writer } from './influxdb2.js';
 import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
+import { warnIfUnverified } from './tls.js';
 import { SinkRunner, type SinkHealth } from './runner.js';
 import type { SinkWriter } from './types.js';
 
@@ -71,8 +72,10 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
     const wdeps = { deviceTags: (d: string) => store.deviceTags(d), clock: deps.clock };
     switch (s.type) {
       case 'influxdb2':
+        warnIfUnverified(deps.log, id, s.url, s.tls);
         return influxdb2Writer(s, wdeps) as SinkWriter<unknown>;
       case 'influxdb1':
+        warnIfUnverified(deps.log, id, s.url, s.tls);
         return influxdb1Writer(s, wdeps) as SinkWriter<unknown>;
       case 'mqtt': {
         let client: MqttClient | undefined;
@@ -90,6 +93,7 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
             if (client) return;
             const conn = config.connections.find((c) => c.id === s.connection);
             if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
+            warnIfUnverified(deps.log, id, conn.url, conn.tls);
             const own = connectMqtt(conn, id, deps.embeddedBroker);
             own.on('error', (err) => deps.log.warn({ sink: id, err: err.message }, 'northbound mqtt error'));
             owned.push(own);
