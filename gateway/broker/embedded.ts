@@ -217,7 +217,10 @@ export class EmbeddedBroker {
   private async authenticate(client: FcgwClient, username: string | undefined, password: Buffer | undefined): Promise<ConnectRefusal | undefined> {
     const internal = this.internalUser;
     if (username === internal.username && password && safeEqual(password, internal.password)) return this.bind(client, internal.username);
-    if (this.users.size === 0) return undefined;
+    if (this.users.size === 0) {
+      // Anonymous (loopback only): anyone may connect, but not as one of the gateway's own clients.
+      return this.owners.get(client.id)?.user === internal.username ? this.refusedLogin(client, 'client_id', username) : undefined;
+    }
     const guard = client.conn as unknown as FrameGuard;
     if (guard.certUser !== undefined) {
       // A verified client certificate names its user; a username beside it must be the same.

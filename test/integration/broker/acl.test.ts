@@ -145,6 +145,19 @@ describe('embedded broker: what a user may do', () => {
     expect(metrics).toContain('fcgw_broker_publish_refused_total{user="meter",topic="door/1/event",reason="not_authorised"} 3');
   });
 
+  it("anonymous (no users): $SYS stays closed, and nobody takes the id of the gateway's own client", async () => {
+    const started = await startBroker({});
+    broker = started.broker;
+    const own = broker.internalUser;
+    const sink = await connectAsync(broker.url, { reconnectPeriod: 0, username: own.username, password: own.password, clientId: 'fcgw-sink-north' });
+    clients.push(sink);
+    await expect(connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'fcgw-sink-north' })).rejects.toThrow(/Identifier rejected/i);
+    expect(sink.connected).toBe(true);
+    const anon = await connectAsync(broker.url, { reconnectPeriod: 0, clientId: 'tool' });
+    clients.push(anon);
+    expect(await subscribe(anon, ['$SYS/#', '#'])).toEqual([128, 0]);
+  });
+
   it('MQTT 5 clients are refused at CONNECT by aedes 1.2 (no v5 PUBACK reason codes on the embedded broker)', async () => {
     const started = await startBroker({ users: [user('meter', { publish: ['meters/#'] })] });
     broker = started.broker;
