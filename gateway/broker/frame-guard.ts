@@ -27,7 +27,7 @@ export class FrameGuard extends Duplex {
   certUser: string | undefined;
   private accepted = false;
   private packets = 0;
-  /** -1 between packets; else the fixed header's first byte is read and the length is being read. */
+  /** True while a fixed header's remaining length is being read. */
   private inHeader = false;
   private len = 0;
   private mult = 1;
@@ -36,6 +36,7 @@ export class FrameGuard extends Duplex {
   private bodyLeft = 0;
   /** Bytes that came after the CONNECT before it was accepted. */
   private held: Buffer | undefined;
+  private endAfterHeld = false;
   private deadline: NodeJS.Timeout | undefined;
 
   constructor(
@@ -44,7 +45,11 @@ export class FrameGuard extends Duplex {
   ) {
     super({ allowHalfOpen: false });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('end', () => this.push(null));
+    socket.on('end', () => {
+      // A client may send CONNECT, PUBLISH and its FIN at once: the held packets come first.
+      if (this.held) this.endAfterHeld = true;
+      else this.push(null);
+    });
     socket.on('error', (err) => this.destroy(err));
     socket.on('close', () => this.destroy());
     socket.on('drain', () => this.emit('socketDrain'));
@@ -63,7 +68,8 @@ export class FrameGuard extends Duplex {
     const held = this.held;
     this.held = undefined;
     if (held && !this.forward(held)) return;
-    this.socket.resume();
+    if (this.endAfterHeld) this.push(null);
+    else this.socket.resume();
   }
 
   override _read(): void {

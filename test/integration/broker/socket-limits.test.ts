@@ -114,6 +114,23 @@ describe('embedded broker: limits on the socket', () => {
     expect(seen).toEqual(['dev/pipelined']);
   });
 
+  it('a client that sends CONNECT, PUBLISH and its FIN at once still gets its message through', async () => {
+    const started = await startBroker({});
+    broker = started.broker;
+    const seen: string[] = [];
+    broker.intercept((t) => void seen.push(t));
+    const s = await rawSocket(broker.port);
+    sockets.push(s);
+    s.end(
+      Buffer.concat([
+        mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clientId: 'oneshot', clean: true, keepalive: 30 }),
+        mqttPacket.generate({ cmd: 'publish', topic: 'dev/oneshot', payload: Buffer.from('1'), qos: 0, retain: false, dup: false }),
+      ]),
+    );
+    for (let i = 0; i < 40 && seen.length === 0; i++) await sleep(25);
+    expect(seen).toEqual(['dev/oneshot']);
+  });
+
   it('counts sockets toward max_clients from accept: 80 raw connects against 50 leave 50 open', async () => {
     const started = await startBroker({ max_clients: 50, connect_timeout: '30s' });
     broker = started.broker;

@@ -72,6 +72,13 @@ describe('embedded broker: mqtts listener', () => {
     expect(await counter(started.metrics, 'fcgw_broker_connections_refused_total', { reason: 'bad_login' })).toBe(3);
   });
 
+  it('unreadable TLS files fail the start with a coded error naming the file', async () => {
+    await expect(startBroker({ users, tls: { port: 0, cert: '/nonexistent/broker.crt', key: pki.serverKey } })).rejects.toMatchObject({
+      code: 'BROKER_TLS_FILES',
+      message: expect.stringContaining('/nonexistent/broker.crt'),
+    });
+  });
+
   it('required client certificates: the handshake fails without one', async () => {
     await tlsBroker('require');
     await expect(connect({ ca: readFileSync(pki.ca), username: 'meter', password: 'meter-pass-1', clientId: 'meter' })).rejects.toThrow();
