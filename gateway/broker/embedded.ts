@@ -137,10 +137,7 @@ export class EmbeddedBroker {
       },
       authenticate: (client, username, password, done) => {
         this.authenticate(client as FcgwClient, username ?? undefined, password ?? undefined).then(
-          (refusal) => {
-            if (!refusal) return done(null, true);
-            done(Object.assign(new Error(refusal === 'client_id' ? 'client id not allowed' : 'bad username or password'), { returnCode: refusal === 'client_id' ? (2 as const) : refusal === 'rate_limited' ? (5 as const) : (4 as const) }), false);
-          },
+          (refusal) => (refusal ? done(connackError(refusal), false) : done(null, true)),
           (err: Error) => done(Object.assign(err, { returnCode: 3 as const }), false),
         );
       },
@@ -300,6 +297,13 @@ export class EmbeddedBroker {
     if (aedes) await new Promise<void>((r) => aedes.close(() => r()));
     if (listeners) await listeners.stop();
   }
+}
+
+/** CONNACK codes: 2 identifier rejected, 4 bad username or password, 5 not authorised (address held back). */
+function connackError(refusal: ConnectRefusal): Error & { returnCode: 2 | 4 | 5 } {
+  if (refusal === 'client_id') return Object.assign(new Error('client id not allowed for this user'), { returnCode: 2 as const });
+  if (refusal === 'rate_limited') return Object.assign(new Error('too many failed logins from this address'), { returnCode: 5 as const });
+  return Object.assign(new Error('bad username or password'), { returnCode: 4 as const });
 }
 
 function safeEqual(given: Buffer, expected: string): boolean {

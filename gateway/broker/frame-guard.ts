@@ -107,7 +107,8 @@ export class FrameGuard extends Duplex {
     const n = this.scan(chunk);
     if (n < 0) return false;
     if (n > 0 && !this.push(n === chunk.length ? chunk : chunk.subarray(0, n))) this.socket.pause();
-    if (n < chunk.length) {
+    if (!this.accepted && this.packets > 0) {
+      // The CONNECT is complete (its last byte may end this chunk): hold the rest until accepted.
       this.held = Buffer.from(chunk.subarray(n));
       this.socket.pause();
     }

@@ -84,6 +84,19 @@ describe('frame guard', () => {
     );
   });
 
+  it('holds a PUBLISH that arrives in the read after one that ended exactly with the CONNECT (found by the property above)', async () => {
+    const g = guarded({ connect: 100, packet: 4000 });
+    g.socket.feed(connect);
+    g.socket.feed(publish(2213, 1));
+    await tick();
+    expect(g.refusals).toEqual([]);
+    expect(g.passed().equals(connect)).toBe(true);
+    g.guard.accept();
+    await tick();
+    expect(g.passed().equals(Buffer.concat([connect, publish(2213, 1)]))).toBe(true);
+    g.guard.destroy();
+  });
+
   it('closes on the first header over its limit, having passed nothing of that packet', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 1000 }), { maxLength: 5 }), fc.integer({ min: 1101, max: 200_000 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }), async (sizes, big, cuts) => {
