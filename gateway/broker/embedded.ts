@@ -7,7 +7,7 @@ import type { GatewayMetrics } from '../runtime/metrics.js';
 import { AccessRules } from './access.js';
 import { FrameGuard, type GuardRefusal } from './frame-guard.js';
 import { Listeners } from './listeners.js';
-import { LoginLimiter } from './login-limiter.js';
+import { CheckQueue, LoginLimiter, addressKey } from './login-limiter.js';
 import { dummyHash, verifyPassword } from './passwords.js';
 import { BoundedLabels, RateLimitedLog } from './refusal-log.js';
 import { dialHost } from '../config/hosts.js';
@@ -57,6 +57,8 @@ export class EmbeddedBroker {
   private readonly users: Map<string, EmbeddedConfig['users'][number]>;
   private readonly access: AccessRules;
   private readonly limiter: LoginLimiter;
+  /** Two checks at a time leave half of libuv's pool to files, DNS and gzip. */
+  private readonly checks = new CheckQueue(2);
   private readonly logLimit: RateLimitedLog;
   private readonly labels = new BoundedLabels();
   private readonly dummy = dummyHash();
@@ -224,11 +226,11 @@ export class EmbeddedBroker {
       if ((username !== undefined && username !== guard.certUser) || !this.users.has(guard.certUser)) return this.refusedLogin(client, 'bad_login', guard.certUser);
       return this.bind(client, guard.certUser);
     }
-    const address = guard.remoteAddress ?? 'unknown';
+    const address = addressKey(guard.remoteAddress ?? 'unknown');
     if (!this.limiter.begin(address)) return this.refusedLogin(client, 'rate_limited', username);
     const u = username !== undefined ? this.users.get(username) : undefined;
     // An unknown user is checked against a dummy hash: a refusal costs the same either way.
-    const match = await this.verify(password?.toString() ?? '', u?.password_hash ?? this.dummy);
+    const match = await this.checks.run(() => (client.closed ? Promise.resolve(false) : this.verify(password?.toString() ?? '', u?.password_hash ?? this.dummy)));
     const ok = match && u !== undefined && password !== undefined;
     this.limiter.end(address, ok);
     if (!ok || !u) return this.refusedLogin(client, 'bad_login', username);

@@ -45,3 +45,44 @@ export class LoginLimiter {
     return e;
   }
 }
+
+/**
+ * The limiter's key for an address: IPv4 as is (also when IPv4-mapped), IPv6 by its /64, the
+ * block one host holds (rotating addresses inside it must not reset the count).
+ */
+export function addressKey(address: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
+  if (mapped) return mapped[1] as string;
+  if (!address.includes(':')) return address;
+  const [head = '', tail] = address.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail !== undefined && tail !== '' ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array<string>(Math.max(0, 8 - left.length - right.length)).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((g) => (parseInt(g, 16) || 0).toString(16))
+    .join(':')}::/64`;
+}
+
+/**
+ * At most `max` password checks at once: scrypt runs on libuv's pool (4 threads), which the
+ * gateway's file, DNS and gzip work shares; a flood of logins from many addresses waits here
+ * instead of filling the pool. A login whose socket has gone is skipped when its turn comes.
+ */
+export class CheckQueue {
+  private running = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.running >= this.max) await new Promise<void>((r) => this.waiting.push(r));
+    this.running++;
+    try {
+      return await fn();
+    } finally {
+      this.running--;
+      this.waiting.shift()?.();
+    }
+  }
+}

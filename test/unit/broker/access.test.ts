@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AccessRules } from '../../../gateway/broker/access.js';
-import { LoginLimiter } from '../../../gateway/broker/login-limiter.js';
+import { CheckQueue, LoginLimiter, addressKey } from '../../../gateway/broker/login-limiter.js';
 import { BoundedLabels, RateLimitedLog } from '../../../gateway/broker/refusal-log.js';
 import { filterCovers, topicMatches } from '../../../gateway/broker/topics.js';
 
@@ -89,6 +89,38 @@ describe('login limiter', () => {
     }
     expect(l.begin('10.0.3.231')).toBe(false);
     expect(l.begin('10.0.0.0')).toBe(true);
+  });
+});
+
+describe('limiter keys and the check queue', () => {
+  it.each([
+    ['192.168.1.20', '192.168.1.20'],
+    ['::ffff:192.168.1.20', '192.168.1.20'],
+    ['2001:db8:1:2:aaaa::1', '2001:db8:1:2::/64'],
+    ['2001:db8:1:2:bbbb:cccc:dddd:eeee', '2001:db8:1:2::/64'],
+    ['2001:db8::1', '2001:db8:0:0::/64'],
+    ['::1', '0:0:0:0::/64'],
+    ['fe80::1', 'fe80:0:0:0::/64'],
+  ])('%s counts as %s', (addr, key) => expect(addressKey(addr)).toBe(key));
+
+  it('runs at most max checks at once, the rest in arrival order', async () => {
+    const q = new CheckQueue(2);
+    let running = 0;
+    let most = 0;
+    const order: number[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, (_, i) =>
+        q.run(async () => {
+          running++;
+          most = Math.max(most, running);
+          await new Promise((r) => setTimeout(r, 5));
+          order.push(i);
+          running--;
+        }),
+      ),
+    );
+    expect(most).toBe(2);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
   });
 });
 
