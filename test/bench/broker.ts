@@ -3,7 +3,7 @@
 // process: 4 sockets whose CONNECT declares 250 MB and streams it; 100 parallel logins with
 // wrong passwords; 1,000 sockets that never log in. Meanwhile a QoS 1 device publishes
 // throughout and every acknowledged message must have reached the interceptor (the store's
-// place). Also the QoS 1 rate of one publisher through the broker (the frame guard's cost).
+// place).
 // Writes test/bench/results/broker.json.   node --import tsx test/bench/broker.ts
 import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -113,8 +113,7 @@ async function main(): Promise<void> {
 
   let peak = idleRss;
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const phases = process.env['BENCH_BROKER_RATE_ONLY'] ? [] : ['connect250', 'badlogins', 'raw1000'];
-  for (const phase of phases) {
+  for (const phase of ['connect250', 'badlogins', 'raw1000']) {
     peak = process.memoryUsage().rss;
     const stop = probe(10);
     // A probe request only measures the loop while it runs; the loop's own delay shows a block.
@@ -137,21 +136,9 @@ async function main(): Promise<void> {
   http.close();
   await broker.stop();
 
-  // QoS 1 rate of one publisher (mqtt.js keeps many in flight), through the frame guard; a fresh
-  // broker, as loopback is the address the failed logins above were counted against.
-  const fresh = new EmbeddedBroker(cfg, createLogger({ level: 'silent' }));
-  await fresh.start();
-  const N = Number(process.env['BENCH_BROKER_MESSAGES'] ?? 20_000);
-  const pub = await connectAsync(fresh.url, { username: 'meter', password: 'meter-pass-1', clientId: 'meter-rate', reconnectPeriod: 0 });
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: N }, (_, i) => pub.publishAsync('meters/rate', `r${i}`, { qos: 1 })));
-  result['qos1_msgs_per_s'] = Math.round(N / ((performance.now() - t0) / 1000));
-  await pub.endAsync();
-
   console.log(JSON.stringify(result, null, 2));
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true });
   writeFileSync(join(import.meta.dirname, 'results', 'broker.json'), `${JSON.stringify(result, null, 2)}\n`);
-  await fresh.stop();
 }
 
 await main();
