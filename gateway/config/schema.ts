@@ -400,6 +400,11 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
   const emb = c.broker.embedded;
   if (emb && !isLoopback(emb.host) && emb.users.length === 0)
     problem(['broker', 'embedded', 'users'], `the embedded broker listens on ${emb.host}: users are required off loopback`);
+  // Users once got `#` when they listed no filters; one with none now can do nothing at all.
+  emb?.users.forEach((u, i) => {
+    if (u.publish.length === 0 && u.subscribe.length === 0)
+      problem(['broker', 'embedded', 'users', i], `user "${u.username}" may neither publish nor subscribe: list its topic filters in publish/subscribe (there is no default)`);
+  });
   if (emb?.tls && !isLoopback(emb.tls.host ?? emb.host) && emb.users.length === 0)
     problem(['broker', 'embedded', 'users'], `the embedded broker's mqtts listener is on ${emb.tls.host ?? emb.host}: users are required off loopback`);
   if (emb?.tls && emb.tls.client_certificates !== 'none' && !emb.tls.ca)

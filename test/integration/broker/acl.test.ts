@@ -5,7 +5,8 @@ import { hashPassword } from '../../../gateway/broker/passwords.js';
 import { counter, sleep, startBroker } from './helpers.js';
 
 const pw = hashPassword('pass-1234');
-const user = (username: string, extra: Record<string, unknown> = {}) => ({ username, password_hash: pw, ...extra });
+/** A user; one with no filters at all is a config problem, so by default it may publish to its own data/{username}/#. */
+const user = (username: string, extra: Record<string, unknown> = {}) => ({ username, password_hash: pw, publish: ['data/{username}/#'], ...extra });
 
 describe('embedded broker: what a user may do', () => {
   let broker: EmbeddedBroker | undefined;
@@ -42,8 +43,8 @@ describe('embedded broker: what a user may do', () => {
       });
     });
 
-  it('gives a user without filters nothing: its publish is refused and its subscription gets 0x80', async () => {
-    const started = await startBroker({ users: [user('bare'), user('gate', { publish: ['parking/#'] })] });
+  it('a user gets nothing it does not list: publish and subscribe default to no filters', async () => {
+    const started = await startBroker({ users: [{ username: 'bare', password_hash: pw, subscribe: ['bare/inbox'] }, user('gate', { publish: ['parking/#'] })] });
     broker = started.broker;
     const seen: string[] = [];
     broker.intercept((t) => void seen.push(t));

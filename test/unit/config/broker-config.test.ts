@@ -16,9 +16,9 @@ function problems(text: string): string[] {
 
 describe('broker.embedded config', () => {
   it('users get nothing by default and the new limits have their defaults', () => {
-    const cfg = parseConfig(`${minimal}broker: { embedded: { users: [{ username: meter, password_hash: ${hash} }] } }\n`, 'x.yaml', {});
+    const cfg = parseConfig(`${minimal}broker: { embedded: { users: [{ username: meter, password_hash: ${hash}, publish: ["meters/#"] }] } }\n`, 'x.yaml', {});
     const emb = cfg.broker.embedded;
-    expect(emb?.users[0]).toMatchObject({ publish: [], subscribe: [] });
+    expect(emb?.users[0]).toMatchObject({ publish: ['meters/#'], subscribe: [] });
     expect(emb).toMatchObject({
       max_connect_packet: 8000,
       connect_timeout: 10_000,
@@ -27,6 +27,12 @@ describe('broker.embedded config', () => {
       client_ids: ['{username}', '{username}-*'],
     });
     expect(emb?.tls).toBeUndefined();
+  });
+
+  it('a user with no filters at all (once given #) is a problem, not a silent lock-out', () => {
+    expect(problems(`${minimal}broker: { embedded: { users: [{ username: meter, password_hash: ${hash} }] } }\n`)).toEqual([
+      'broker.embedded.users[0] (line 3): user "meter" may neither publish nor subscribe: list its topic filters in publish/subscribe (there is no default)',
+    ]);
   });
 
   it('an mqtts listener: client certificates need a CA, and off loopback users', () => {
