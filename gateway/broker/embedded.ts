@@ -237,12 +237,17 @@ export class EmbeddedBroker {
     return this.bind(client, u.username);
   }
 
-  /** Bind the client to its user, if its client id is the user's to take. */
+  /**
+   * Bind the client to its user, if its client id is the user's to take. The gateway's own
+   * clients (northbound sinks) always get theirs: no device user can lock a sink out.
+   */
   private bind(client: FcgwClient, user: string): ConnectRefusal | undefined {
     const own = user === this.internalUser.username;
-    if (!own && client.fcgwNamedId !== false && !this.access.mayUseClientId(user, client.id)) return this.refusedLogin(client, 'client_id', user);
-    const owner = this.owners.get(client.id);
-    if (owner && owner.user !== user) return this.refusedLogin(client, 'client_id', user);
+    if (!own) {
+      if (client.fcgwNamedId !== false && !this.access.mayUseClientId(user, client.id)) return this.refusedLogin(client, 'client_id', user);
+      const owner = this.owners.get(client.id);
+      if (owner && owner.user !== user) return this.refusedLogin(client, 'client_id', user);
+    }
     client.fcgwUser = user;
     this.owners.set(client.id, { user, client });
     return undefined;

@@ -159,6 +159,18 @@ describe('embedded broker: what a user may do', () => {
     expect(await subscribe(anon, ['$SYS/#', '#'])).toEqual([128, 0]);
   });
 
+  it("the gateway's own client takes its id back from a device user whose pattern matches it", async () => {
+    const started = await startBroker({ users: [user('fcgw')] });
+    broker = started.broker;
+    const squatter = await connect('fcgw', 'fcgw-sink-north');
+    const own = broker.internalUser;
+    const sink = await connectAsync(broker.url, { reconnectPeriod: 0, username: own.username, password: own.password, clientId: 'fcgw-sink-north' });
+    clients.push(sink);
+    expect(await closed(squatter)).toBe(true);
+    await expect(connect('fcgw', 'fcgw-sink-north')).rejects.toThrow(/Identifier rejected/i);
+    expect(sink.connected).toBe(true);
+  });
+
   it('MQTT 5 clients are refused at CONNECT by aedes 1.2 (no v5 PUBACK reason codes on the embedded broker)', async () => {
     const started = await startBroker({ users: [user('meter', { publish: ['meters/#'] })] });
     broker = started.broker;
