@@ -43,7 +43,8 @@ export class FrameGuard extends Duplex {
     readonly socket: Socket,
     private readonly opts: FrameGuardOptions,
   ) {
-    super({ allowHalfOpen: false });
+    // A socket read is up to 64 kB: a readable buffer of that size takes one without pausing it.
+    super({ allowHalfOpen: false, readableHighWaterMark: 64 * 1024 });
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
     socket.on('end', () => {
       // A client may send CONNECT, PUBLISH and its FIN at once: the held packets come first.
@@ -78,6 +79,16 @@ export class FrameGuard extends Duplex {
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     if (this.socket.write(chunk)) cb();
+    else this.once('socketDrain', () => cb());
+  }
+
+  /** mqtt-packet writes a packet in pieces under cork(): they reach the socket in one go. */
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    this.socket.cork();
+    let ok = true;
+    for (const c of chunks) ok = this.socket.write(c.chunk);
+    this.socket.uncork();
+    if (ok) cb();
     else this.once('socketDrain', () => cb());
   }
 
