@@ -166,7 +166,7 @@ export class Gateway {
       });
 
       if (cfg.broker.embedded) {
-        this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }));
+        this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }), { metrics: this.metrics });
         this.broker.hold();
         await this.broker.start();
       }

@@ -37,9 +37,31 @@ const brokerUser = strict({
   username: z.string().min(1),
   /** scrypt hash from `fcgw hash-password`; never a clear-text password. */
   password_hash: z.string().regex(/^scrypt\$/, 'must be a hash from `fcgw hash-password` (starts with "scrypt$")'),
-  /** Topic filters this user may publish to / subscribe to; `{username}` expands to the user's name. */
-  publish: z.array(z.string()).default(['#']),
-  subscribe: z.array(z.string()).default(['#']),
+  /**
+   * Topic filters this user may publish to / subscribe to; `{username}` expands to the user's
+   * name. Nothing by default: a user gets only what is listed (`#` never covers `$SYS`).
+   */
+  publish: z.array(z.string()).default([]),
+  subscribe: z.array(z.string()).default([]),
+  /** Client ids this user may connect with (overrides broker.embedded.client_ids). */
+  client_ids: z.array(z.string().min(1)).optional(),
+});
+
+const brokerTls = strict({
+  /** Listen address of the mqtts listener (default: broker.embedded.host). */
+  host: z.string().optional(),
+  port: z.number().int().min(0).max(65535).default(8883),
+  /** PEM files: the broker's certificate (chain) and private key. */
+  cert: z.string(),
+  key: z.string(),
+  /** PEM file of the CA that signs client certificates. */
+  ca: z.string().optional(),
+  /**
+   * `none`: passwords only. `optional`: a client certificate signed by `ca` logs in as the user
+   * named by its CN, without a password; clients without one use their password. `require`: the
+   * TLS handshake fails without a valid client certificate.
+   */
+  client_certificates: z.enum(['none', 'optional', 'require']).default('none'),
 });
 
 const broker = strict({
@@ -47,8 +69,20 @@ const broker = strict({
     host: z.string().default('127.0.0.1'),
     port: z.number().int().min(0).max(65535).default(1883),
     users: z.array(brokerUser).default([]),
+    /** Open sockets, counted from accept (logged in or not). */
     max_clients: z.number().int().positive().default(2000),
     max_payload: size('256kB'),
+    /** Largest packet before CONNECT is accepted (CONNECT with its will); bigger closes the socket. */
+    max_connect_packet: size('8kB'),
+    /** A socket that has not completed a valid CONNECT within this time is closed. */
+    connect_timeout: duration('10s'),
+    /** Failed logins from one address within login_failure_window before it is refused outright. */
+    max_login_failures: z.number().int().positive().default(10),
+    login_failure_window: duration('1m'),
+    /** Client ids a user may take (`{username}` expands, `*` any run of characters). */
+    client_ids: z.array(z.string().min(1)).min(1).default(['{username}', '{username}-*']),
+    /** An mqtts listener beside the plain one. */
+    tls: brokerTls.optional(),
   }).optional(),
 });
 
@@ -114,6 +148,17 @@ const privacy = strict({
 /** Directories of device profiles of one's own, besides drivers/profiles (relative to the config file). */
 const profiles = strict({ dirs: z.array(z.string()).default([]) });
 
+/** TLS of an outbound link (mqtts://, https://): the peer's certificate is verified by default. */
+const tls = strict({
+  /** PEM file of the CA that signs the server's certificate (else the system's CAs). */
+  ca: z.string().optional(),
+  /** PEM files of a client certificate and key, for servers that ask for one. */
+  cert: z.string().optional(),
+  key: z.string().optional(),
+  /** `false` turns certificate verification off (logged as a warning at every start): tests only. */
+  reject_unauthorized: z.boolean().default(true),
+});
+
 const sinkCommon = {
   id: slug.optional(),
   batch_size: z.number().int().min(1).max(100_000).default(5000),
@@ -134,6 +179,7 @@ const sink = z.discriminatedUnion('type', [
     org: z.string(),
     bucket: z.string(),
     gzip: z.boolean().default(true),
+    tls: tls.optional(),
   }),
   strict({
     ...sinkCommon,
@@ -143,6 +189,7 @@ const sink = z.discriminatedUnion('type', [
     retention_policy: z.string().optional(),
     username: z.string().optional(),
     password: z.string().optional(),
+    tls: tls.optional(),
   }),
   strict({
     ...sinkCommon,
@@ -293,6 +340,15 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
   const emb = c.broker.embedded;
   if (emb && !isLoopback(emb.host) && emb.users.length === 0)
     problem(['broker', 'embedded', 'users'], `the embedded broker listens on ${emb.host}: users are required off loopback`);
+  // Users once got `#` when they listed no filters; one with none now can do nothing at all.
+  emb?.users.forEach((u, i) => {
+    if (u.publish.length === 0 && u.subscribe.length === 0)
+      problem(['broker', 'embedded', 'users', i], `user "${u.username}" may neither publish nor subscribe: list its topic filters in publish/subscribe (there is no default)`);
+  });
+  if (emb?.tls && !isLoopback(emb.tls.host ?? emb.host) && emb.users.length === 0)
+    problem(['broker', 'embedded', 'users'], `the embedded broker's mqtts listener is on ${emb.tls.host ?? emb.host}: users are required off loopback`);
+  if (emb?.tls && emb.tls.client_certificates !== 'none' && !emb.tls.ca)
+    problem(['broker', 'embedded', 'tls', 'ca'], `client_certificates: ${emb.tls.client_certificates} needs the CA that signs them`);
   if (!isLoopback(c.api.host) && c.api.tokens.length === 0 && c.api.admin_tokens.length === 0)
     problem(['api', 'tokens'], `the API listens on ${c.api.host}: tokens are required off loopback`);
   c.api.admin_tokens.forEach((t, i) => {

@@ -26,6 +26,9 @@ export class GatewayMetrics {
   readonly apiRefused: Counter<'reason'>;
   readonly liveRefused: Counter<'reason'>;
   readonly liveDropped: Counter<'reason'>;
+  readonly brokerConnectionsRefused: Counter<'reason'>;
+  readonly brokerPublishRefused: Counter<'user' | 'topic' | 'reason'>;
+  readonly brokerSubscribeRefused: Counter<'user'>;
 
   constructor(opts: { defaults?: boolean } = {}) {
     const registers = [this.registry];
@@ -119,6 +122,24 @@ export class GatewayMetrics {
       name: 'fcgw_live_dropped_total',
       help: '/api/live streams closed by the gateway: a reader that fell behind its buffer bound (slow_reader)',
       labelNames: ['reason'],
+      registers,
+    });
+    this.brokerConnectionsRefused = new Counter({
+      name: 'fcgw_broker_connections_refused_total',
+      help: 'Embedded broker sockets closed or logins refused, by reason',
+      labelNames: ['reason'],
+      registers,
+    });
+    this.brokerPublishRefused = new Counter({
+      name: 'fcgw_broker_publish_refused_total',
+      help: 'PUBLISH packets the embedded broker refused, by user, topic (the first 1000 pairs; then "(other)") and reason',
+      labelNames: ['user', 'topic', 'reason'],
+      registers,
+    });
+    this.brokerSubscribeRefused = new Counter({
+      name: 'fcgw_broker_subscribe_refused_total',
+      help: 'Subscriptions the embedded broker refused (SUBACK 0x80), by user',
+      labelNames: ['user'],
       registers,
     });
   }

@@ -12,6 +12,7 @@ import { influxdb1Writer } from './influxdb1.js';
 import { influxdb2Writer } from './influxdb2.js';
 import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
+import { warnIfUnverified } from './tls.js';
 import { SINK_CONSUMER_PREFIX, SinkRunner, type SinkHealth } from './runner.js';
 import type { SinkWriter } from './types.js';
 import { mqttConnectionSchema, type MqttConnection } from '../../drivers/mqtt/connection-schema.js';
@@ -74,8 +75,10 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
     const wdeps = { deviceTags: (d: string) => store.deviceTags(d), clock: deps.clock };
     switch (s.type) {
       case 'influxdb2':
+        warnIfUnverified(deps.log, id, s.url, s.tls);
         return influxdb2Writer(s, wdeps) as SinkWriter<unknown>;
       case 'influxdb1':
+        warnIfUnverified(deps.log, id, s.url, s.tls);
         return influxdb1Writer(s, wdeps) as SinkWriter<unknown>;
       case 'mqtt': {
         let client: MqttClient | undefined;
@@ -97,7 +100,9 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
             const conn = config.connections.find((c) => c.id === s.connection);
             if (conn?.protocol !== 'mqtt') throw new SinkWriteError('SINK_CONFIG', `sink ${id}: no mqtt connection "${s.connection}"`);
             const raw = mqttConnectionSchema.safeParse(conn);
-            const own = connectMqtt(raw.success ? raw.data : (conn as MqttConnection), id, deps.embeddedBroker);
+            const mqttConn = raw.success ? raw.data : (conn as MqttConnection);
+            warnIfUnverified(deps.log, id, mqttConn.url, mqttConn.tls);
+            const own = connectMqtt(mqttConn, id, deps.embeddedBroker);
             own.on('error', (err) => deps.log.warn({ sink: id, err: redactSecrets(err.message) }, 'northbound mqtt error'));
             owned.push(own);
             client = own;

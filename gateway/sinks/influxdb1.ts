@@ -2,7 +2,9 @@ import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { withoutCredentials } from '../model/redact.js';
 import { httpError, transportError } from './errors.js';
+import { postText, type PostResult } from './http-post.js';
 import { LineEncoder } from './line-protocol.js';
+import { tlsOptions } from './tls.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
 type Influx1Config = Extract<SinkConfig, { type: 'influxdb1' }>;
@@ -27,27 +29,22 @@ export function influxdb1Writer(cfg: Influx1Config, deps: { deviceTags: (device:
     headers['authorization'] = `Basic ${Buffer.from(`${username}:${password ?? ''}`).toString('base64')}`;
   }
   const encoder = new LineEncoder(deps.deviceTags);
+  const tls = tlsOptions(cfg.tls, `sink ${cfg.id ?? 'influxdb1'}`);
   return {
     type: 'influxdb1',
     encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
     text: (line) => line,
     async send(batch, signal): Promise<ItemRejection[]> {
       if (batch.length === 0) return [];
-      let res: Response;
-      let body: string;
+      let res: PostResult;
       try {
-        res = await fetch(url, {
-          method: 'POST',
-          headers,
-          body: batch.join('\n'),
-          signal: AbortSignal.any([signal, AbortSignal.timeout(cfg.timeout)]),
-        });
-        body = await res.text();
+        res = await postText(url, { headers, body: batch.join('\n'), signal, timeoutMs: cfg.timeout, tls });
       } catch (err) {
         throw transportError(err, cfg.timeout);
       }
-      if (res.ok) return [];
-      throw httpError(res.status, body, res.headers.get('retry-after'), deps.clock.now());
+      if (res.status >= 200 && res.status < 300) return [];
+      const ra = res.headers['retry-after'];
+      throw httpError(res.status, res.body, Array.isArray(ra) ? ra[0] : ra, deps.clock.now());
     },
   };
 }

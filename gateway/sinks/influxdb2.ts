@@ -3,6 +3,7 @@ import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { httpError, transportError } from './errors.js';
 import { LineEncoder } from './line-protocol.js';
+import { tlsOptions } from './tls.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
 type Influx2Config = Extract<SinkConfig, { type: 'influxdb2' }>;
@@ -14,7 +15,9 @@ type Influx2Config = Extract<SinkConfig, { type: 'influxdb2' }>;
  * VictoriaMetrics accepts the same requests.
  */
 export function influxdb2Writer(cfg: Influx2Config, deps: { deviceTags: (device: string) => Record<string, string>; clock: Clock }): SinkWriter<string> {
-  const client = new InfluxDB({ url: cfg.url, token: cfg.token, timeout: cfg.timeout });
+  // The client's node transport hands transportOptions to https.request: CA, client certificate, verification.
+  const tls = tlsOptions(cfg.tls, `sink ${cfg.id ?? 'influxdb2'}`);
+  const client = new InfluxDB({ url: cfg.url, token: cfg.token, timeout: cfg.timeout, ...(tls ? { transportOptions: { ...tls } } : {}) });
   const path = `/api/v2/write?org=${encodeURIComponent(cfg.org)}&bucket=${encodeURIComponent(cfg.bucket)}&precision=ms`;
   const encoder = new LineEncoder(deps.deviceTags);
   return {

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import type { SinkConfig } from '../config/schema.js';
 import type { MqttConnection } from '../../drivers/mqtt/connection-schema.js';
 import { SinkWriteError } from './errors.js';
+import { tlsOptions } from './tls.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
 type MqttSinkConfig = Extract<SinkConfig, { type: 'mqtt' }>;
@@ -125,12 +125,9 @@ export function mqttClientOptions(conn: MqttConnection, sinkId: string, embedded
     if (conn.username !== undefined) options.username = conn.username;
     if (conn.password !== undefined) options.password = conn.password;
   }
-  if (conn.tls) {
-    if (conn.tls.ca) options.ca = readFileSync(conn.tls.ca);
-    if (conn.tls.cert) options.cert = readFileSync(conn.tls.cert);
-    if (conn.tls.key) options.key = readFileSync(conn.tls.key);
-    options.rejectUnauthorized = conn.tls.reject_unauthorized;
-  }
+  // mqtts:// is verified against the system's CAs, or tls.ca, unless tls.reject_unauthorized is false.
+  const tls = tlsOptions(conn.tls, `mqtt connection ${conn.id}`);
+  if (tls) Object.assign(options, tls);
   return { url: isEmbedded && embedded ? embedded.url : conn.url, options };
 }
 

@@ -4,16 +4,17 @@ import { EmbeddedBroker } from '../../../gateway/broker/embedded.js';
 import { hashPassword, verifyPassword } from '../../../gateway/broker/passwords.js';
 import { topicMatches } from '../../../gateway/broker/topics.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
+import { embeddedConfig } from './helpers.js';
 
 const log = createLogger({ level: 'silent' });
 
 describe('passwords and topics', () => {
-  it('hashes with scrypt and verifies only the right password', () => {
+  it('hashes with scrypt and verifies only the right password', async () => {
     const h = hashPassword('correct horse');
     expect(h).toMatch(/^scrypt\$16384\$8\$1\$/);
-    expect(verifyPassword('correct horse', h)).toBe(true);
-    expect(verifyPassword('wrong horse', h)).toBe(false);
-    expect(verifyPassword('x', 'plain')).toBe(false);
+    expect(await verifyPassword('correct horse', h)).toBe(true);
+    expect(await verifyPassword('wrong horse', h)).toBe(false);
+    expect(await verifyPassword('x', 'plain')).toBe(false);
   });
 
   it.each([
@@ -35,7 +36,7 @@ describe('embedded broker', () => {
   });
 
   const start = async (users: { username: string; password_hash: string; publish: string[]; subscribe: string[] }[] = []) => {
-    broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, users, max_clients: 10, max_payload: 1024 }, log);
+    broker = new EmbeddedBroker(embeddedConfig({ users, max_clients: 10, max_payload: '1kB' }), log);
     await broker.start();
     return broker;
   };
@@ -55,7 +56,7 @@ describe('embedded broker', () => {
   });
 
   it('while held, acknowledges nothing; once opened, hands every held message to the interceptor in order', async () => {
-    broker = new EmbeddedBroker({ host: '127.0.0.1', port: 0, users: [], max_clients: 10, max_payload: 1024 }, log);
+    broker = new EmbeddedBroker(embeddedConfig({ max_clients: 10, max_payload: '1kB' }), log);
     broker.hold();
     await broker.start();
     const b = broker;
@@ -96,7 +97,7 @@ describe('embedded broker', () => {
     await expect(connectAsync(b.url, { reconnectPeriod: 0 })).rejects.toThrow();
     const seen: string[] = [];
     b.intercept((topic) => void seen.push(topic));
-    const c = await connectAsync(b.url, { reconnectPeriod: 0, username: 'meter', password: 's3cret-pass' });
+    const c = await connectAsync(b.url, { reconnectPeriod: 0, username: 'meter', password: 's3cret-pass', clientId: 'meter' });
     clients.push(c);
     await c.publishAsync('meters/meter/reading', '1', { qos: 1 });
     expect(seen).toEqual(['meters/meter/reading']);
