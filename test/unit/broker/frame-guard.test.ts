@@ -82,7 +82,7 @@ describe('frame guard', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 
   it('holds a PUBLISH that arrives in the read after one that ended exactly with the CONNECT (found by the property above)', async () => {
     const g = guarded({ connect: 100, packet: 4000 });
@@ -112,7 +112,7 @@ describe('frame guard', () => {
       }),
       { numRuns: 200 },
     );
-  });
+  }, 30_000);
 
   it('never throws on arbitrary bytes: passes them or refuses with a reason', () => {
     fc.assert(
