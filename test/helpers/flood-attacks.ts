@@ -125,6 +125,8 @@ export async function slowHeaders(t: Target, n = 200): Promise<{ opened: number;
       opened++;
       t.keep(s);
       watchers.push(closedByPeer(s));
+      // Read what the server answers (a 408): a socket that is never read never sees the FIN.
+      s.resume();
       s.write(`GET /api/health HTTP/1.1\r\nHost: 127.0.0.1:${t.apiPort}\r\nX-Slow-${k}: `);
       const timer = setInterval(() => (s.destroyed ? clearInterval(timer) : s.write('a')), 5_000);
       t.timers.push(timer);
