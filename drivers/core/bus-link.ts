@@ -2,6 +2,7 @@ import net from 'node:net';
 import type { Logger } from 'pino';
 import type { LinkState } from './driver.js';
 import type { ScanResult } from './meter-frame.js';
+import { backoffDelay } from './schedule.js';
 
 /**
  * One RS-485 bus of meters that answer one request at a time: a serial port, or a serial-device
@@ -206,8 +207,7 @@ export class BusLink {
   private scheduleReconnect(): void {
     if (this.state === 'stopped') return;
     this.setState('backoff');
-    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectMinMs * 2 ** Math.min(this.attempt, 20));
-    const delay = Math.min(this.opts.reconnectMaxMs, base * (0.75 + 0.5 * this.random()));
+    const delay = backoffDelay(this.attempt, this.opts.reconnectMinMs, this.opts.reconnectMaxMs, this.random);
     this.attempt++;
     this.counters.reconnects++;
     clearTimeout(this.reconnectTimer);

@@ -1,6 +1,7 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { BusError, type BusLink } from './bus-link.js';
 import type { DeviceState, Driver, DriverContext, DriverHealth } from './driver.js';
+import { backoffDelay, nextDue } from './schedule.js';
 
 /**
  * The polling half shared by the drivers of meters on an RS-485 bus (DL/T 645, CJ/T 188): each
@@ -98,10 +99,8 @@ export class MeterBusDriver implements Driver {
   }
 
   private due(d: DeviceSlot, at: number): void {
-    let next = at + d.device.period;
     const now = performance.now();
-    if (next < now) next += Math.ceil((now - next) / d.device.period) * d.device.period;
-    this.schedule(d, next);
+    this.schedule(d, nextDue(at, d.device.period, now));
     if (this.running.has(d.device.id)) {
       this.count('overruns');
       return;
@@ -155,10 +154,9 @@ export class MeterBusDriver implements Driver {
     this.count(kind);
     this.ctx.metrics.linkError(kind, d.device.id);
     const { quarantineMinMs: min, quarantineMaxMs: max } = this.settings;
-    const base = Math.min(max, min * 2 ** Math.min(d.failures - 1, 30));
     d.state = 'quarantined';
     d.error = err instanceof Error ? err.message : String(err);
-    d.quarantineUntil = performance.now() + Math.min(max, base * (0.8 + 0.4 * this.random()));
+    d.quarantineUntil = performance.now() + backoffDelay(d.failures - 1, min, max, this.random, 0.2);
   }
 
   private count(kind: string): void {

@@ -8,6 +8,7 @@ import type { ModbusProfile } from './profile-schema.js';
 import { modelPoints, plainPoints, sunspecPoints, type DevicePoints, type Point } from './points.js';
 import type { SunSpecMap } from './sunspec.js';
 import { ModbusError } from './transport.js';
+import { backoffDelay } from '../core/schedule.js';
 
 /** How many times a busy device (exception 6) is asked again within one poll, and the pause between. */
 const BUSY_TRIES = 3;
@@ -227,9 +228,8 @@ export class ModbusDevice {
     this.onceDue = true;
     this.env.count(kind, this.id);
     const { min, max } = this.env.quarantine;
-    const base = Math.min(max, min * 2 ** Math.min(this.failures - 1, 30));
     // Jitter spreads the probes of devices that died together; never beyond the cap.
-    const delay = Math.min(max, base * (0.8 + 0.4 * this.env.random()));
+    const delay = backoffDelay(this.failures - 1, min, max, this.env.random, 0.2);
     this.state = 'quarantined';
     this.error = kind;
     this.quarantineUntil = performance.now() + delay;

@@ -6,6 +6,7 @@ import type { Loaded } from '../profiles/schema.js';
 import type { ModbusProfile } from './profile-schema.js';
 import { discoverSunSpec, type SunSpecMap } from './sunspec.js';
 import { ModbusError, type ModbusConnection } from './transport.js';
+import { nextDue } from '../core/schedule.js';
 
 export class ModbusDriverError extends Error {
   constructor(
@@ -150,10 +151,8 @@ export class ModbusDriver implements Driver {
 
   private due(d: ModbusDevice, at: number): void {
     // Absolute schedule: the next poll is one period after this one was due, not after it ended.
-    let next = at + d.period;
     const now = performance.now();
-    if (next < now) next += Math.ceil((now - next) / d.period) * d.period;
-    this.schedule(d, next);
+    this.schedule(d, nextDue(at, d.period, now));
     if (this.running.has(d.id)) {
       this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
       return;

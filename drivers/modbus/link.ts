@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { LinkState } from '../core/driver.js';
 import { describe, ModbusError, Transport, type ModbusConnection } from './transport.js';
+import { backoffDelay } from '../core/schedule.js';
 
 /** Writes first, then fast telemetry, then slow counters. */
 export const PRIORITY = { write: 0, fast: 1, slow: 2 } as const;
@@ -118,8 +119,7 @@ export class Link {
   private scheduleReconnect(): void {
     if (this.state === 'stopped') return;
     this.setState('backoff');
-    const base = Math.min(this.conn.reconnect_max, this.conn.reconnect_min * 2 ** Math.min(this.attempt, 20));
-    const delay = Math.min(this.conn.reconnect_max, base * (0.75 + 0.5 * this.random()));
+    const delay = backoffDelay(this.attempt, this.conn.reconnect_min, this.conn.reconnect_max, this.random);
     this.attempt++;
     this.counters.reconnects++;
     clearTimeout(this.timer);

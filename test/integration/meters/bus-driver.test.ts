@@ -59,11 +59,11 @@ describe.each(['tcp', 'serial'] as const)('DL/T 645 bus driver over %s against a
     cleanups.push(() => server.close());
     const p = profile(dlt645ProfileSchema, 'dlt645-meter.yaml');
     const { ctx, readings } = collect();
-    const period = 2500;
+    const period = 3000;
     const endpoint = kind === 'tcp' ? { kind, host: '127.0.0.1', port: server.port } : { kind, path: await ptyTo(server.port), baud: 38400, parity: 'even' as const, dataBits: 8 as const, stopBits: 1 as const };
     const link = new BusLink(endpoint, { gapMs: 5, reconnectMinMs: 100, reconnectMaxMs: 1000, connectTimeoutMs: 1000 }, ctx.log);
     const devices = meters.map((m, i) => new Dlt645Device({ id: `em-${i}`, address: m.address, poll: period, options: i === 2 ? { invert: true } : {} }, p));
-    const driver = new MeterBusDriver('bus-e', 'dlt645', link, devices, { timeoutMs: 120, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
+    const driver = new MeterBusDriver('bus-e', 'dlt645', link, devices, { timeoutMs: 200, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
     cleanups.push(() => driver.stop());
     await driver.start();
     await new Promise((r) => setTimeout(r, period * 3 + 600));
