@@ -1,3 +1,4 @@
+import { formatProblem } from '../config/load.js';
 import { loadSite } from '../site/index.js';
 import { problemsText, type Command } from './common.js';
 
@@ -11,6 +12,7 @@ export const checkConfigCommand: Command = {
       return 2;
     }
     const r = loadSite(file);
+    for (const w of r.warnings ?? []) process.stderr.write(`warning: ${formatProblem(w)}\n`);
     if (!r.ok) {
       process.stderr.write(problemsText(file, r.problems));
       return 2;
