@@ -144,6 +144,11 @@ export interface DriverFactory<C extends ConnectionConfig = ConnectionConfig, P 
   check?(input: DriverCheckInput<C, P>): DriverProblem[];
   /** What the profile declares about each metric a device of `cls` reports, by metric. */
   pointFacts?(profile: P, cls: string): ReadonlyMap<string, PointFacts>;
+  /**
+   * Decode a golden file's cases (raw input as the device says it) through this driver's own
+   * decode path (drivers/core/golden.ts); `fcgw profile test` and test/golden run them. Optional.
+   */
+  golden?(profile: P, doc: import('./golden.js').GoldenDoc): Promise<import('./golden.js').GoldenDecoded[]>;
   create(args: {
     connection: C;
     devices: BoundDevice<P>[];

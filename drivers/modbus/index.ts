@@ -1,4 +1,5 @@
 import type { DriverFactory } from '../core/driver.js';
+import { modbusGolden } from './golden.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkModbus, checkModbusProfile, modbusPointFacts } from './checks.js';
 import { modbusConnectionSchema, type ModbusConnection } from './connection-schema.js';
@@ -16,6 +17,7 @@ export const modbusDriverFactory: DriverFactory<ModbusConnection, Loaded<ModbusP
   connectionSchema: modbusConnectionSchema,
   profileProtocol: 'modbus',
   profileSchema: modbusProfileSchema,
+  golden: modbusGolden,
   checkProfile: checkModbusProfile,
   check: checkModbus,
   pointFacts: modbusPointFacts,

@@ -1,4 +1,5 @@
 import type { DriverFactory } from '../core/driver.js';
+import { mqttGolden } from './golden.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkMqtt, checkMqttProfile } from './checks.js';
 import { mqttConnectionSchema, type MqttConnection } from './connection-schema.js';
@@ -16,6 +17,7 @@ export const mqttDriverFactory: DriverFactory<MqttConnection, Loaded<MqttProfile
   connectionSchema: mqttConnectionSchema,
   profileProtocol: 'mqtt',
   profileSchema: mqttProfileSchema,
+  golden: mqttGolden,
   discovers: true,
   checkProfile: checkMqttProfile,
   check: checkMqtt,

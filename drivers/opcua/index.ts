@@ -1,4 +1,5 @@
 import type { DriverFactory } from '../core/driver.js';
+import { opcuaGolden } from './golden.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkOpcua, checkOpcuaProfile } from './checks.js';
 import { opcuaConnectionSchema, type OpcuaConnection } from './connection-schema.js';
@@ -18,6 +19,7 @@ export const opcuaDriverFactory: DriverFactory<OpcuaConnection, Loaded<OpcuaProf
   connectionSchema: opcuaConnectionSchema,
   profileProtocol: 'opcua',
   profileSchema: opcuaProfileSchema,
+  golden: opcuaGolden,
   checkProfile: checkOpcuaProfile,
   check: checkOpcua,
   pointFacts: (p, cls) => new Map(p.nodes.filter((n) => n.class === undefined || n.class === cls).map((n) => [n.metric, n.unit !== undefined ? { unit: n.unit } : {}])),

@@ -3,6 +3,7 @@ import { checkConfigCommand } from './check-config.js';
 import { fail, type Command } from './common.js';
 import { explainCommand } from './explain.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
@@ -17,6 +18,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   report: reportCommand,
   status: statusCommand,
   'hash-password': hashPasswordCommand,
+  profile: profileCommand,
 };
 
 function usage(): string {
