@@ -5,6 +5,7 @@ import { explainCommand } from './explain.js';
 import { hashPasswordCommand } from './hash-password.js';
 import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
+import { schemaCommand } from './schema.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
@@ -19,6 +20,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   status: statusCommand,
   'hash-password': hashPasswordCommand,
   profile: profileCommand,
+  schema: schemaCommand,
 };
 
 function usage(): string {
