@@ -3,6 +3,7 @@ import { checkConfigCommand } from './check-config.js';
 import { fail, type Command } from './common.js';
 import { explainCommand } from './explain.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { newProfileCommand } from './new-profile.js';
 import { profileCommand } from './profile.js';
 import { reportCommand } from './report.js';
 import { schemaCommand } from './schema.js';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   'hash-password': hashPasswordCommand,
   profile: profileCommand,
   schema: schemaCommand,
+  'new-profile': newProfileCommand,
 };
 
 function usage(): string {

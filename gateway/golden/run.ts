@@ -28,6 +28,8 @@ export interface CaseResult {
   ok: boolean;
   /** Readable difference (`- expected`, `+ got`) and problems of the case itself. */
   diff: string[];
+  /** What came out, in the form a case expects it (to write a case from a run: `fcgw new-profile`). */
+  got: { readings: Record<string, unknown>[]; samples: Record<string, unknown>[]; reject?: string };
 }
 
 export interface GoldenReport {
@@ -99,38 +101,38 @@ export async function runGoldenDoc(doc: GoldenDoc, profile: Profile, driver: Dri
       diff.push(...diffItems(want.items, got));
     }
     const sampleWant = c['samples'] ?? (c['sample'] !== undefined ? [{ metric: c['metric'], ...(c['sample'] as object) }] : undefined);
+    const device: DeviceConfig = { id: d.device, class: d.class, connection: 'golden', profile: profile.id, tags: {}, options: (c['options'] as DeviceConfig['options'] | undefined) ?? {}, enabled: true };
+    const facts = seriesFacts(device, driver.pointFacts?.(profile, d.class) ?? new Map()).series;
+    // Each case stands alone in the pipeline (fresh counter and duplicate state): a case is a
+    // snapshot, and its expected samples must not depend on the cases before it.
+    const latest = Math.max(0, ...d.readings.map((r) => r.ts), ...d.events.map((e) => e.ts));
+    const res = normalise(
+      { readings: d.readings, events: d.events },
+      {
+        site: 'golden',
+        deviceClass: (id) => (id === d.device ? d.class : undefined),
+        counters: new CounterState(),
+        dedupe: new Dedupe(),
+        pseudo,
+        now: () => latest + 60_000,
+        counterFacts: (_dev, metric) => {
+          const f = facts.get(metric);
+          return f ? { max: f.counterMax?.catalog, scale: f.scale, rawRange: f.rawRange } : undefined;
+        },
+      },
+    );
+    const samples = res.samples.map((s) => ({ metric: s.metric, value: s.value, quality: s.quality, ...(s.reason !== undefined ? { reason: s.reason } : {}), device: s.device, ts: s.ts })).sort(byMetric);
     if (sampleWant !== undefined) {
       expected++;
-      const device: DeviceConfig = { id: d.device, class: d.class, connection: 'golden', profile: profile.id, tags: {}, options: (c['options'] as DeviceConfig['options'] | undefined) ?? {}, enabled: true };
-      const facts = seriesFacts(device, driver.pointFacts?.(profile, d.class) ?? new Map()).series;
-      // Each case stands alone in the pipeline (fresh counter and duplicate state): a case is a
-      // snapshot, and its expected samples must not depend on the cases before it.
-      const counters = new CounterState();
-      const dedupe = new Dedupe();
-      const latest = Math.max(0, ...d.readings.map((r) => r.ts), ...d.events.map((e) => e.ts));
-      const res = normalise(
-        { readings: d.readings, events: d.events },
-        {
-          site: 'golden',
-          deviceClass: (id) => (id === d.device ? d.class : undefined),
-          counters,
-          dedupe,
-          pseudo,
-          now: () => latest + 60_000,
-          counterFacts: (_dev, metric) => {
-            const f = facts.get(metric);
-            return f ? { max: f.counterMax?.catalog, scale: f.scale, rawRange: f.rawRange } : undefined;
-          },
-        },
-      );
       for (const r of res.rejections) diff.push(`! the pipeline refused a reading: ${r.reason}: ${r.detail}`);
       const want = wantItems(sampleWant, d);
       for (const w of want.items) w['quality'] ??= 'good';
-      const got = res.samples.map((s) => ({ metric: s.metric, value: s.value, quality: s.quality, ...(s.reason !== undefined ? { reason: s.reason } : {}), ...(want.device ? { device: s.device } : {}), ...(want.ts ? { ts: s.ts } : {}) })).sort(byMetric);
+      const got = samples.map(({ device: dev, ts, ...s }) => ({ ...s, ...(want.device ? { device: dev } : {}), ...(want.ts ? { ts } : {}) }));
       diff.push(...diffItems(want.items, got));
     }
+    const got = { readings: readingItems(d.readings, true, false), samples: samples.map(({ device: _d, ...s }) => s), ...(d.reject ? { reject: d.reject } : {}) };
     if (expected === 0) diff.push('! the case expects nothing: give readings, samples, events or reject');
-    report.cases.push({ name, ok: diff.length === 0, diff });
+    report.cases.push({ name, ok: diff.length === 0, diff, got });
   });
   return report;
 }
