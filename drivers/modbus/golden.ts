@@ -39,6 +39,8 @@ interface ModbusCase {
   options?: Record<string, string | number | boolean>;
   ts?: string | number;
   registers?: Registers;
+  /** A recorded poll (`fcgw record`): each read with its own time, instead of `registers`. */
+  reads?: { fn: ModbusFunction; address: number; words: number[]; ts: number | string }[];
 }
 
 export async function modbusGolden(profile: Loaded<ModbusProfile>, doc: GoldenDoc): Promise<GoldenDecoded[]> {
@@ -48,6 +50,7 @@ export async function modbusGolden(profile: Loaded<ModbusProfile>, doc: GoldenDo
     const cls = c.class ?? (doc['class'] as string | undefined) ?? (profile.classes[0] as string);
     const ts = c.ts === undefined ? GOLDEN_TS : typeof c.ts === 'number' ? c.ts : Date.parse(c.ts);
     const image = imageOf(c.registers ?? {}, ts);
+    for (const r of c.reads ?? []) image.set(r.fn, r.address, r.words, typeof r.ts === 'number' ? r.ts : Date.parse(r.ts));
     let points: DevicePoints = plainPoints(profile, cls);
     const problems: string[] = [];
     if (profile.sunspec) {

@@ -1,0 +1,37 @@
+import type { DeviceConfig } from '../../gateway/config/schema.js';
+import type { GoldenDoc } from './golden.js';
+
+/**
+ * A recording (`fcgw record`): what one device said on the wire for a while, to replay at a desk
+ * (`fcgw replay`) through its profile and the pipeline, or to turn into a golden case. Modbus:
+ * each read with its reply words (or the error); MQTT: each message's topic, payload and receive
+ * time, with the values of personal fields replaced by the site's keyed pseudonyms before
+ * anything is written.
+ */
+export interface Recording {
+  format: 'fcgw-recording/1';
+  protocol: string;
+  profile: string;
+  device: Pick<DeviceConfig, 'id' | 'class' | 'options'>;
+  started: string;
+  entries: RecordedEntry[];
+}
+
+export type RecordedEntry =
+  | { t: number; poll: number; fn: string; address: number; count: number; words?: number[]; error?: string }
+  | { t: number; topic: string; payload: string; encoding?: 'base64' };
+
+export interface RecordArgs<C, P> {
+  connection: C;
+  device: DeviceConfig;
+  profile: P;
+  /** How long to listen or poll. */
+  durationMs: number;
+  /** Pseudonym of a personal value (keyed with the site secret). */
+  pseudonym(raw: string | number | boolean): string;
+  entry(e: RecordedEntry): void;
+  signal?: AbortSignal;
+}
+
+/** A recording as the golden cases of its driver (`DriverFactory.fromRecording`). */
+export type FromRecording<P> = (profile: P, rec: Recording) => GoldenDoc;
