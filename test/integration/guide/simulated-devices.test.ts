@@ -5,6 +5,7 @@ import { DRIVERS } from '../../../drivers/index.js';
 import { ModbusDriver } from '../../../drivers/modbus/driver.js';
 import type { ModbusProfile } from '../../../drivers/modbus/profile-schema.js';
 import { loadProfiles, PROFILE_DIR } from '../../../drivers/profiles/load.js';
+import type { Loaded } from '../../../drivers/profiles/schema.js';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { startSimulators, ScenarioError } from '../../../simulators/index.js';
 import { valueAt } from '../../../simulators/profiles/generators.js';
@@ -40,7 +41,7 @@ describe('simulated devices from profiles (scenario section `devices`)', () => {
     );
     stops.push(() => sims.stop());
     clock.set(t0 + 15 * 60_000); // a quarter of an hour in: sine at its peak, 3 kWh counted
-    const profile = loadProfiles(DRIVERS, [PROFILE_DIR, USER_PROFILES]).profiles.get('heat-meter-hm3') as unknown as ModbusProfile;
+    const profile = loadProfiles(DRIVERS, [PROFILE_DIR, USER_PROFILES]).profiles.get('heat-meter-hm3') as unknown as Loaded<ModbusProfile>;
     const c = collect();
     const d = new ModbusDriver({ connection: connection(port), devices: [{ config: device('hm', 'heat_meter', 'heat-meter-hm3', 1, 300), profile }], ctx: c.ctx });
     stops.push(() => d.stop());
