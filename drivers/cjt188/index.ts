@@ -1,5 +1,6 @@
 import { BusLink } from '../core/bus-link.js';
 import { busGolden } from '../core/golden-bus.js';
+import { busFromRecording, recordBus } from '../core/record-bus.js';
 import { busConnectionSchema, busEndpoint, busOptions, busSettings, type BusConnection } from '../core/bus-config.js';
 import type { DriverFactory } from '../core/driver.js';
 import { MeterBusDriver } from '../core/meter-bus-driver.js';
@@ -25,6 +26,8 @@ export const cjt188DriverFactory: DriverFactory<BusConnection, Loaded<Cjt188Prof
   check: checkCjt188,
   pointFacts: (p) => cjt188PointFacts(p),
   golden: (profile, doc) => busGolden(profile, doc, LAYOUT, (c, p) => new Cjt188Device({ id: c.id, address: c.address }, p)),
+  record: (args) => recordBus(args, (c, p) => new Cjt188Device({ id: c.id, address: c.address }, p)),
+  fromRecording: (_profile, rec) => busFromRecording(rec),
   create({ connection, devices, ctx }) {
     const link = new BusLink(busEndpoint(connection), busOptions(connection), ctx.log);
     const meters = devices

@@ -12,14 +12,15 @@ export interface Recording {
   format: 'fcgw-recording/1';
   protocol: string;
   profile: string;
-  device: Pick<DeviceConfig, 'id' | 'class' | 'options'>;
+  device: Pick<DeviceConfig, 'id' | 'class' | 'options'> & { address?: string | undefined };
   started: string;
   entries: RecordedEntry[];
 }
 
 export type RecordedEntry =
   | { t: number; poll: number; fn: string; address: number; count: number; words?: number[]; error?: string }
-  | { t: number; topic: string; payload: string; encoding?: 'base64' };
+  | { t: number; topic: string; payload: string; encoding?: 'base64' }
+  | { t: number; poll: number; request: string; reply?: string; error?: string };
 
 export interface RecordArgs<C, P> {
   connection: C;

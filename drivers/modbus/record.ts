@@ -46,7 +46,7 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
 export const modbusFromRecording: FromRecording<Loaded<ModbusProfile>> = (_profile, rec: Recording): GoldenDoc => {
   const polls = new Map<number, { fn: ModbusFunction; address: number; words: number[]; ts: number }[]>();
   for (const e of rec.entries) {
-    if (!('poll' in e) || !e.words) continue;
+    if (!('fn' in e) || !e.words) continue;
     const list = polls.get(e.poll) ?? (polls.set(e.poll, []).get(e.poll) as NonNullable<ReturnType<typeof polls.get>>);
     list.push({ fn: e.fn as ModbusFunction, address: e.address, words: e.words, ts: e.t });
   }

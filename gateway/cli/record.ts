@@ -9,7 +9,8 @@ import { DEFAULT_CONFIG, type Command } from './common.js';
 const USAGE = `fcgw record -c CONFIG --device ID --for DURATION [-o FILE]
   Capture what a device says on the wire for DURATION (e.g. 10m) to FILE (default
   <device>-<time>.rec.json): Modbus reads with the words the device answered, MQTT messages with
-  topic and payload (personal fields replaced by the site's pseudonyms). Modbus and MQTT devices.
+  topic and payload (personal fields replaced by the site's pseudonyms), DL/T 645 and CJ/T 188
+  request and reply frames. OPC UA cannot record yet.
   A Modbus device takes one connection: record while the gateway is stopped, or from a device
   that accepts two. Replay it with: fcgw replay FILE.`;
 
@@ -30,7 +31,7 @@ export const recordCommand: Command = {
     }
     const conn = site.connections.get(device.config.connection);
     if (!conn?.driver.record) {
-      process.stderr.write(`fcgw record: the ${device.profile.protocol} driver cannot record yet (Modbus and MQTT can)\n`);
+      process.stderr.write(`fcgw record: the ${device.profile.protocol} driver cannot record yet (Modbus, MQTT, DL/T 645 and CJ/T 188 can)\n`);
       return 2;
     }
     const cfg = site.config;
@@ -40,7 +41,7 @@ export const recordCommand: Command = {
       format: 'fcgw-recording/1',
       protocol: device.profile.protocol,
       profile: device.profile.id,
-      device: { id: device.config.id, class: device.config.class, options: device.config.options },
+      device: { id: device.config.id, class: device.config.class, options: device.config.options, ...(device.config.address !== undefined ? { address: device.config.address } : {}) },
       started: new Date().toISOString(),
       entries: [],
     };
