@@ -29,6 +29,7 @@ export async function recordBus<P>(a: RecordArgs<BusConnection, P>, meter: (c: {
     },
   } as unknown as BusLink;
   await link.start();
+  a.ready?.();
   const end = Date.now() + a.durationMs;
   const period = a.device.poll ?? dev.period ?? 60_000;
   try {

@@ -31,6 +31,8 @@ export interface RecordArgs<C, P> {
   /** Pseudonym of a personal value (keyed with the site secret). */
   pseudonym(raw: string | number | boolean): string;
   entry(e: RecordedEntry): void;
+  /** Called once the recorder listens (subscribed, connected): what the device says from now on is kept. */
+  ready?(): void;
   signal?: AbortSignal;
 }
 

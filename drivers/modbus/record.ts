@@ -20,6 +20,7 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
   const transport = new Transport(a.connection, () => undefined);
   const end = Date.now() + a.durationMs;
   let poll = 0;
+  a.ready?.();
   try {
     while (Date.now() < end && !a.signal?.aborted) {
       const started = Date.now();

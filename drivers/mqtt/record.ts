@@ -34,6 +34,7 @@ export async function recordMqtt(a: RecordArgs<MqttConnection, Loaded<MqttProfil
   try {
     client.on('message', (t, payload) => a.entry(entryOf(t, payload, personal, a.pseudonym)));
     await client.subscribeAsync(filter, { qos: 1 });
+    a.ready?.();
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, a.durationMs);
       a.signal?.addEventListener('abort', () => (clearTimeout(timer), resolve()), { once: true });

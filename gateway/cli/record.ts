@@ -51,7 +51,7 @@ export const recordCommand: Command = {
     process.once('SIGINT', stop);
     process.stderr.write(`recording ${device.config.id} for ${opts.for} (Ctrl-C stops early) → ${out}\n`);
     try {
-      await conn.driver.record({ connection: conn.config, device: device.config, profile: device.profile, durationMs: ms, pseudonym: (v) => pseudo.pseudonym(v), entry: (e) => rec.entries.push(e), signal: abort.signal });
+      await conn.driver.record({ connection: conn.config, device: device.config, profile: device.profile, durationMs: ms, pseudonym: (v) => pseudo.pseudonym(v), entry: (e) => rec.entries.push(e), ready: () => process.stderr.write('listening\n'), signal: abort.signal });
     } finally {
       process.off('SIGINT', stop);
       writeFileSync(out, `${JSON.stringify(rec, null, 1)}\n`);

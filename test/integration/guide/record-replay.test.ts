@@ -24,17 +24,16 @@ afterAll(async () => {
   tmp.cleanup();
 });
 
-/** `fcgw ARGS` as a process in the integrator's directory; resolves with its exit code and output. */
-function fcgw(args: string[]): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, FCGW_SITE_SECRET: 'test-secret-0123456789abcdef' } });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
-    p.on('exit', (code) => resolve({ code, out, err }));
-  });
+/** `fcgw ARGS` as a process in the integrator's directory: its stderr so far, and its end. */
+function start(args: string[]): { err: () => string; done: Promise<{ code: number | null; out: string; err: string }> } {
+  const p = spawn(process.execPath, [BIN, ...args], { cwd: tmp.dir, env: { ...process.env, FCGW_SITE_SECRET: 'test-secret-0123456789abcdef' } });
+  let out = '';
+  let err = '';
+  p.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+  return { err: () => err, done: new Promise((resolve) => p.on('exit', (code) => resolve({ code, out, err }))) };
 }
+const fcgw = (args: string[]) => start(args).done;
 
 const PY = (() => {
   const py = findPeer('python3 (with pymodbus)', ['/usr/bin/python3', 'python3']);
@@ -79,13 +78,14 @@ devices:
         await gw.exited;
       }
     });
-    const recordings = Promise.all([
-      fcgw(['record', '-c', 'gateway.yaml', '--device', 'hm-b7', '--for', '2500ms', '-o', 'hm.rec.json']),
-      fcgw(['record', '-c', 'gateway.yaml', '--device', 'wm-1', '--for', '4s', '-o', 'wm.rec.json']),
-      fcgw(['record', '-c', 'gateway.yaml', '--device', 'gate-north', '--for', '4s', '-o', 'gate.rec.json']),
-    ]);
-    // The recorders subscribe within a second or two (tsx start-up); then the devices speak.
-    await new Promise((r) => setTimeout(r, 2500));
+    const recorders = [
+      start(['record', '-c', 'gateway.yaml', '--device', 'hm-b7', '--for', '2500ms', '-o', 'hm.rec.json']),
+      start(['record', '-c', 'gateway.yaml', '--device', 'wm-1', '--for', '4s', '-o', 'wm.rec.json']),
+      start(['record', '-c', 'gateway.yaml', '--device', 'gate-north', '--for', '4s', '-o', 'gate.rec.json']),
+    ];
+    const recordings = Promise.all(recorders.map((r) => r.done));
+    // The devices speak once the MQTT recorders listen (subscribed).
+    await waitFor(() => recorders.slice(1).every((r) => r.err().includes('listening\n')), 20_000);
     const pub = await mqtt.connectAsync(mosq.url, { clientId: 'devices' });
     stops.push(() => void pub.end(true));
     for (let i = 0; i < 3; i++) await pub.publishAsync('devices/wm-1/up', JSON.stringify({ ts: Date.UTC(2024, 10, 22, 2, i), values: { volume_total: 100 + i, flow: 1.5 + i } }), { qos: 1 });
