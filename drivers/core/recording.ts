@@ -20,7 +20,8 @@ export interface Recording {
 export type RecordedEntry =
   | { t: number; poll: number; fn: string; address: number; count: number; words?: number[]; error?: string }
   | { t: number; topic: string; payload: string; encoding?: 'base64' }
-  | { t: number; poll: number; request: string; reply?: string; error?: string };
+  | { t: number; poll: number; request: string; reply?: string; error?: string }
+  | { t: number; metric: string; unit?: string; value: { type: number; value: unknown } | null; status: { value: number; name: string }; source?: string; server?: string };
 
 export interface RecordArgs<C, P> {
   connection: C;
@@ -31,6 +32,8 @@ export interface RecordArgs<C, P> {
   /** Pseudonym of a personal value (keyed with the site secret). */
   pseudonym(raw: string | number | boolean): string;
   entry(e: RecordedEntry): void;
+  /** The gateway's data directory (an OPC UA client keeps its certificate there). */
+  dataDir?: string;
   /** Called once the recorder listens (subscribed, connected): what the device says from now on is kept. */
   ready?(): void;
   signal?: AbortSignal;

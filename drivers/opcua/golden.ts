@@ -40,8 +40,11 @@ interface OpcuaCase {
   metric: string;
   eu?: string;
   eu_text?: string;
-  value?: { type: string; value: unknown };
-  status?: string | number;
+  /** The unit in effect, as a recording knows it (instead of `eu`). */
+  unit?: string;
+  /** `type`: a DataType name of the table below, or its number (as a recording keeps it). */
+  value?: { type: string | number; value: unknown };
+  status?: string | number | { value: number; name: string };
   source?: string;
   server?: string;
   received?: string;
@@ -58,12 +61,13 @@ export function opcuaGolden(profile: Loaded<OpcuaProfile>, doc: GoldenDoc): Prom
       const node = planDevice(device, profile).find((n) => n.metric === c.metric);
       if (!node) return { ...none, problems: [`profile ${profile.id} has no node for ${cls}.${c.metric}`] };
       const eu = c.eu !== undefined ? (unitFromEu({ unitId: unitIdOf(c.eu), displayName: { text: c.eu_text ?? c.eu } }) ?? c.eu_text) : undefined;
-      const unit = eu ?? node.unit;
-      const code = typeof c.status === 'number' ? c.status : STATUS[c.status ?? 'Good'];
-      if (code === undefined) return { ...none, problems: [`unknown status ${String(c.status)} (known: ${Object.keys(STATUS).join(', ')}, or a number)`] };
+      const unit = c.unit ?? eu ?? node.unit;
+      const st = c.status;
+      const code = typeof st === 'object' ? st.value : typeof st === 'number' ? st : STATUS[st ?? 'Good'];
+      if (code === undefined) return { ...none, problems: [`unknown status ${String(st)} (known: ${Object.keys(STATUS).join(', ')}, or a number)`] };
       const dv = {
-        value: c.value ? { dataType: TYPE[c.value.type] ?? 0, value: c.value.value } : null,
-        statusCode: { value: code, name: typeof c.status === 'string' ? c.status : 'Good' },
+        value: c.value ? { dataType: typeof c.value.type === 'number' ? c.value.type : (TYPE[c.value.type] ?? 0), value: c.value.value } : null,
+        statusCode: { value: code, name: typeof st === 'object' ? st.name : typeof st === 'string' ? st : 'Good' },
         sourceTimestamp: c.source ? new Date(c.source) : null,
         serverTimestamp: c.server ? new Date(c.server) : null,
       };

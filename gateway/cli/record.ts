@@ -10,7 +10,7 @@ const USAGE = `fcgw record -c CONFIG --device ID --for DURATION [-o FILE]
   Capture what a device says on the wire for DURATION (e.g. 10m) to FILE (default
   <device>-<time>.rec.json): Modbus reads with the words the device answered, MQTT messages with
   topic and payload (personal fields replaced by the site's pseudonyms), DL/T 645 and CJ/T 188
-  request and reply frames. OPC UA cannot record yet.
+  request and reply frames, OPC UA DataValues (status, type, timestamps, unit in effect).
   A Modbus device takes one connection: record while the gateway is stopped, or from a device
   that accepts two. Replay it with: fcgw replay FILE.`;
 
@@ -31,7 +31,7 @@ export const recordCommand: Command = {
     }
     const conn = site.connections.get(device.config.connection);
     if (!conn?.driver.record) {
-      process.stderr.write(`fcgw record: the ${device.profile.protocol} driver cannot record yet (Modbus, MQTT, DL/T 645 and CJ/T 188 can)\n`);
+      process.stderr.write(`fcgw record: the ${device.profile.protocol} driver cannot record\n`);
       return 2;
     }
     const cfg = site.config;
@@ -51,7 +51,7 @@ export const recordCommand: Command = {
     process.once('SIGINT', stop);
     process.stderr.write(`recording ${device.config.id} for ${opts.for} (Ctrl-C stops early) → ${out}\n`);
     try {
-      await conn.driver.record({ connection: conn.config, device: device.config, profile: device.profile, durationMs: ms, pseudonym: (v) => pseudo.pseudonym(v), entry: (e) => rec.entries.push(e), ready: () => process.stderr.write('listening\n'), signal: abort.signal });
+      await conn.driver.record({ connection: conn.config, device: device.config, profile: device.profile, durationMs: ms, pseudonym: (v) => pseudo.pseudonym(v), entry: (e) => rec.entries.push(e), ready: () => process.stderr.write('listening\n'), dataDir, signal: abort.signal });
     } finally {
       process.off('SIGINT', stop);
       writeFileSync(out, `${JSON.stringify(rec, null, 1)}\n`);
