@@ -49,7 +49,9 @@ export function loadProfiles(
     let files: string[];
     try {
       files = readdirSync(dir).filter((f) => f.endsWith('.yaml') || f.endsWith('.yml')).sort();
-    } catch {
+    } catch (err) {
+      // A directory of one's own that cannot be read is worth saying (a typo in profiles.dirs).
+      if (dir !== PROFILE_DIR) warnings.push({ file: dir, path: 'profiles.dirs', message: `cannot read this profile directory: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` });
       continue;
     }
     const here = new Map<string, Source>();

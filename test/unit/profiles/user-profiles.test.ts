@@ -140,3 +140,13 @@ points:
     expect(r.profiles.size).toBeGreaterThan(15);
   });
 });
+
+describe('a profile directory that cannot be read', () => {
+  it('is a warning naming it (a typo in profiles.dirs), not a silent nothing', () => {
+    const file = join(tmp.dir, 'nodir.yaml');
+    writeFileSync(file, 'version: 1\nsite: { id: t }\nprofiles: { dirs: [./profles] }\n');
+    const r = loadSite(file, { env: {} });
+    expect(r.ok).toBe(true);
+    expect(r.warnings?.map(formatProblem)).toEqual([`${join(tmp.dir, 'profles')}: profiles.dirs: cannot read this profile directory: ENOENT`]);
+  });
+});
