@@ -8,6 +8,11 @@ import { UnitImage } from '../servers/modbus-image.js';
 import { ModbusTcpSimServer } from '../servers/modbus-tcp.js';
 import { SimUnits } from '../servers/modbus-units.js';
 import { generatorSchema, valueAt } from './generators.js';
+import { jsonMessage } from './json-message.js';
+import { parseDuration } from '../../gateway/config/units.js';
+import type { MqttProfile } from '../../drivers/mqtt/profile-schema.js';
+import { compileTopic } from '../../drivers/mqtt/topic.js';
+import { MqttPublisher } from '../servers/mqtt-publisher.js';
 
 /**
  * Simulated devices of any Modbus profile, built-in or the integrator's own, with value generators
@@ -38,6 +43,19 @@ export const devicesSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** MQTT devices of a JSON profile: each `every`, a message with every reading's path set. */
+  mqtt: z
+    .array(
+      z.strictObject({
+        id: z.string(),
+        profile: z.string(),
+        class: z.string().optional(),
+        options: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).default({}),
+        every: z.string().refine((x) => (parseDuration(x) ?? 0) > 0, { message: 'a duration such as 10s' }).default('10s'),
+        values: z.record(z.string(), generatorSchema),
+      }),
+    )
+    .default([]),
 });
 
 export const devicesSection: SimulatorSectionFactory = (section, ctx) => {
@@ -45,7 +63,37 @@ export const devicesSection: SimulatorSectionFactory = (section, ctx) => {
   const dirs = [PROFILE_DIR, ...s.profile_dirs.map((d) => (isAbsolute(d) ? d : resolve(d)))];
   const { profiles, problems } = loadProfiles(DRIVERS, dirs);
   const t0 = ctx.clock.now();
-  return s.modbus.map((ep): SimulatorGroup => {
+  const mqttGroups = s.mqtt.map((d): SimulatorGroup => {
+    const profile = profiles.get(d.profile) as unknown as (MqttProfile & { protocol: string }) | undefined;
+    if (!profile || profile.protocol !== 'mqtt') throw new ScenarioError(`devices: mqtt ${d.id}: ${profile ? `profile ${d.profile} is not an MQTT profile` : `no profile "${d.profile}"`}`);
+    if (profile.envelope !== 'json') throw new ScenarioError(`devices: mqtt ${d.id}: profile ${d.profile} has the ${profile.envelope} envelope; only json devices are simulated from a profile yet`);
+    if (!ctx.mqttUrl) throw new ScenarioError(`devices: mqtt ${d.id}: no broker to publish to`);
+    const topic = compileTopic(profile.topic ?? 'devices/{device}/up', { device: d.id, ...Object.fromEntries(Object.entries(d.options).map(([k, v]) => [k, String(v)])) });
+    if (!topic.exact) throw new ScenarioError(`devices: mqtt ${d.id}: topic ${topic.source} has levels no option fills (${topic.names.join(', ')})`);
+    const pub = new MqttPublisher({ url: ctx.mqttUrl, clientId: `sim-${d.id}`, log: ctx.log });
+    const every = parseDuration(d.every) as number;
+    let timer: NodeJS.Timeout | undefined;
+    const send = () => {
+      const now = ctx.clock.now();
+      const values = Object.fromEntries(Object.entries(d.values).map(([m, g]) => [m, valueAt(g, m, now, t0, ctx.seed)]));
+      pub.publish(topic.filter, JSON.stringify(jsonMessage(profile, values, now)));
+    };
+    return {
+      name: `devices-mqtt-${d.id}`,
+      start: async () => {
+        await pub.start();
+        send();
+        timer = setInterval(send, Math.max(10, every / ctx.speed));
+      },
+      stop: async () => {
+        clearInterval(timer);
+        await pub.drain(2000);
+        await pub.stop();
+      },
+      groundTruth: () => ({}),
+    };
+  });
+  return [...mqttGroups, ...s.modbus.map((ep): SimulatorGroup => {
     const units = new SimUnits();
     for (const u of ep.units) {
       const profile = profiles.get(u.profile);
@@ -61,5 +109,5 @@ export const devicesSection: SimulatorSectionFactory = (section, ctx) => {
     }
     const server = new ModbusTcpSimServer(units, { host: ep.host, port: ep.port });
     return { name: `devices-modbus-${ep.port}`, start: () => server.start(), stop: () => server.stop(), groundTruth: () => ({}) };
-  });
+  })];
 };
