@@ -2,6 +2,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
+import Ajv from 'ajv';
 import { parse } from 'yaml';
 import { afterAll, describe, expect, it } from 'vitest';
 import { startGatewayProcess } from '../../helpers/gateway-process.js';
@@ -83,6 +84,20 @@ describe('the integrator\'s guide, from an empty directory', () => {
       expect(r.err, cfg).toBe('');
       expect(r.out).toBe(`${cfg}: valid\n`);
     }
+  });
+
+  it('the schemas the guide\'s files name (fcgw schema) accept them', () => {
+    const ajv = new Ajv({ allErrors: true, unknownFormats: 'ignore' });
+    for (const [name, files] of [['config', ['gateway.yaml', 'lora.yaml']], ['profile-modbus', ['profiles/heat-meter-hm3.yaml']], ['profile-mqtt', ['profiles/tts-water-meter.yaml']], ['profile-opcua', ['profiles/substation-heat-meter.yaml']]] as const) {
+      const r = fcgw(['schema', name]);
+      expect(r.code).toBe(0);
+      writeFileSync(join(tmp.dir, `${name}.schema.json`), r.out);
+      const validate = ajv.compile(JSON.parse(r.out) as object);
+      for (const f of files) expect(validate(parse(readFileSync(join(tmp.dir, f), 'utf8'))), `${f}: ${JSON.stringify(validate.errors)}`).toBe(true);
+    }
+    // The files name them where `fcgw schema` wrote them.
+    expect(readFileSync(join(tmp.dir, 'gateway.yaml'), 'utf8')).toContain('# yaml-language-server: $schema=./config.schema.json');
+    expect(readFileSync(join(tmp.dir, 'profiles/heat-meter-hm3.yaml'), 'utf8')).toContain('# yaml-language-server: $schema=../profile-modbus.schema.json');
   });
 
   it('the failure the guide shows is the one `fcgw profile test` prints', () => {
