@@ -8,6 +8,7 @@ import { ScenarioError, type SimulatorContext, type SimulatorGroup, type Simulat
 import { transportSection } from './transport/index.js';
 import { energySection } from './energy/index.js';
 import { opcuaSection } from './opcua/index.js';
+import { devicesSection } from './profiles/index.js';
 
 /**
  * Scenario sections and the factories that run them; one line per simulator family.
@@ -17,6 +18,7 @@ export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {
   transport: transportSection,
   energy: energySection,
   opcua: opcuaSection,
+  devices: devicesSection,
 };
 
 export interface RunningSimulators {

@@ -1,4 +1,6 @@
 import { BusLink } from '../core/bus-link.js';
+import { busGolden } from '../core/golden-bus.js';
+import { busFromRecording, recordBus } from '../core/record-bus.js';
 import { busConnectionSchema, busEndpoint, busOptions, busSettings, type BusConnection } from '../core/bus-config.js';
 import type { DriverFactory } from '../core/driver.js';
 import { MeterBusDriver } from '../core/meter-bus-driver.js';
@@ -6,7 +8,7 @@ import type { Loaded } from '../profiles/schema.js';
 import { checkCjt188, checkCjt188Profile, cjt188PointFacts } from './checks.js';
 import { Cjt188Device } from './device.js';
 import { findAddress } from '../core/find-address.js';
-import { METER_TYPE, readReply, readRequest, scan, WILDCARD_ADDRESS, type MeterType } from './frame.js';
+import { LAYOUT, METER_TYPE, readReply, readRequest, scan, WILDCARD_ADDRESS, type MeterType } from './frame.js';
 import { cjt188ProfileSchema, type Cjt188Profile } from './profile-schema.js';
 
 export { cjt188ProfileSchema, type Cjt188Profile } from './profile-schema.js';
@@ -23,6 +25,9 @@ export const cjt188DriverFactory: DriverFactory<BusConnection, Loaded<Cjt188Prof
   checkProfile: checkCjt188Profile,
   check: checkCjt188,
   pointFacts: (p) => cjt188PointFacts(p),
+  golden: (profile, doc) => busGolden(profile, doc, LAYOUT, (c, p) => new Cjt188Device({ id: c.id, address: c.address }, p)),
+  record: (args) => recordBus(args, (c, p) => new Cjt188Device({ id: c.id, address: c.address }, p)),
+  fromRecording: (_profile, rec) => busFromRecording(rec),
   create({ connection, devices, ctx }) {
     const link = new BusLink(busEndpoint(connection), busOptions(connection), ctx.log);
     const meters = devices

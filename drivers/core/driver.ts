@@ -141,6 +141,15 @@ export interface DriverFactory<C extends ConnectionConfig = ConnectionConfig, P 
   check?(input: DriverCheckInput<C, P>): DriverProblem[];
   /** What the profile declares about each metric a device of `cls` reports, by metric. */
   pointFacts?(profile: P, cls: string): ReadonlyMap<string, PointFacts>;
+  /**
+   * Decode a golden file's cases (raw input as the device says it) through this driver's own
+   * decode path (drivers/core/golden.ts); `fcgw profile test` and test/golden run them. Optional.
+   */
+  golden?(profile: P, doc: import('./golden.js').GoldenDoc): Promise<import('./golden.js').GoldenDecoded[]>;
+  /** Capture what one device says on the wire (`fcgw record`, drivers/core/recording.ts). Optional; does I/O. */
+  record?(args: import('./recording.js').RecordArgs<C, P>): Promise<void>;
+  /** A recording as golden cases of this driver (`fcgw replay`). */
+  fromRecording?(profile: P, rec: import('./recording.js').Recording): import('./golden.js').GoldenDoc;
   create(args: {
     connection: C;
     devices: BoundDevice<P>[];

@@ -1,4 +1,6 @@
 import { BusLink } from '../core/bus-link.js';
+import { busGolden } from '../core/golden-bus.js';
+import { busFromRecording, recordBus } from '../core/record-bus.js';
 import { busConnectionSchema, busEndpoint, busOptions, busSettings, type BusConnection } from '../core/bus-config.js';
 import type { DriverFactory } from '../core/driver.js';
 import { MeterBusDriver } from '../core/meter-bus-driver.js';
@@ -6,7 +8,7 @@ import type { Loaded } from '../profiles/schema.js';
 import { checkDlt645, checkDlt645Profile, dlt645PointFacts } from './checks.js';
 import { Dlt645Device } from './device.js';
 import { findAddress } from '../core/find-address.js';
-import { addressReply, readAddressRequest, scan } from './frame.js';
+import { addressReply, LAYOUT, readAddressRequest, scan } from './frame.js';
 import { dlt645ProfileSchema, type Dlt645Profile } from './profile-schema.js';
 
 export { dlt645ProfileSchema, type Dlt645Profile } from './profile-schema.js';
@@ -23,6 +25,9 @@ export const dlt645DriverFactory: DriverFactory<BusConnection, Loaded<Dlt645Prof
   checkProfile: checkDlt645Profile,
   check: checkDlt645,
   pointFacts: (p) => dlt645PointFacts(p),
+  golden: (profile, doc) => busGolden(profile, doc, LAYOUT, (c, p) => new Dlt645Device(c, p)),
+  record: (args) => recordBus(args, (c, p) => new Dlt645Device(c, p)),
+  fromRecording: (_profile, rec) => busFromRecording(rec),
   create({ connection, devices, ctx }) {
     const link = new BusLink(busEndpoint(connection), busOptions(connection), ctx.log);
     const meters = devices

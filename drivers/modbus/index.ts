@@ -1,4 +1,6 @@
 import type { DriverFactory } from '../core/driver.js';
+import { modbusGolden } from './golden.js';
+import { modbusFromRecording, recordModbus } from './record.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkModbus, checkModbusProfile, modbusPointFacts } from './checks.js';
 import { modbusConnectionSchema, type ModbusConnection } from './connection-schema.js';
@@ -16,6 +18,9 @@ export const modbusDriverFactory: DriverFactory<ModbusConnection, Loaded<ModbusP
   connectionSchema: modbusConnectionSchema,
   profileProtocol: 'modbus',
   profileSchema: modbusProfileSchema,
+  golden: modbusGolden,
+  record: recordModbus,
+  fromRecording: modbusFromRecording,
   checkProfile: checkModbusProfile,
   check: checkModbus,
   pointFacts: modbusPointFacts,

@@ -62,13 +62,63 @@ function runCodec(codec: Codec | undefined, b64: unknown, fPort: unknown): Codec
 }
 
 /**
- * The envelope fields `unwrap` puts in `meta` (id and tag templates and `$meta.` paths read them);
- * `tags.<name>` reads a device tag the network server keeps. Kept beside `unwrap`, which fills them.
+ * The envelope fields `unwrap` puts in `meta`, documented: what id and tag templates of a discovery
+ * rule (`id: "wm-{device_id}"`) and a profile's `$meta.<field>` paths may name, besides the named
+ * levels of the rule's topic and the payload paths its profile reads. Each network server's own
+ * names work (TTS v3 `device_id`, ChirpStack v4 `devEui`), and the gateway's short ones
+ * (`deviceId`, `devEui`, `applicationId`) work for both. `tags.*` reads one device tag or attribute
+ * the network server keeps (`tags.building`). Kept beside `unwrap`, which fills them; `fcgw
+ * check-config` refuses a template naming anything else and lists these.
+ *
+ * Sources: The Things Stack "Data Formats" (uplink: end_device_ids.{device_id, application_ids.
+ * application_id, dev_eui, join_eui, dev_addr}, received_at, uplink_message.{f_port, f_cnt,
+ * frm_payload, decoded_payload}, attributes since v3.34), https://www.thethingsindustries.com/docs/
+ * integrations/data-formats/; ChirpStack v4 integration API, UplinkEvent (deduplicationId, time,
+ * deviceInfo, devAddr, fCnt, fPort, data, object) and DeviceInfo (tenantId, tenantName,
+ * applicationId, applicationName, deviceProfileId, deviceProfileName, deviceName, devEui, tags),
+ * JSON in lowerCamelCase: https://docs.rs/chirpstack_api/4.7.0/chirpstack_api/integration/struct.UplinkEvent.html
+ * and https://docs.rs/chirpstack_api/4.5.1/chirpstack_api/integration/struct.DeviceInfo.html.
  */
+export const ENVELOPE_FIELD_DOCS: Readonly<Record<EnvelopeKind, Readonly<Record<string, string>>>> = {
+  json: {},
+  chirpstack: {
+    devEui: 'deviceInfo.devEui, 16 hex digits, lower case',
+    deviceName: 'deviceInfo.deviceName, as named in ChirpStack',
+    applicationId: 'deviceInfo.applicationId (UUID)',
+    applicationName: 'deviceInfo.applicationName',
+    tenantId: 'deviceInfo.tenantId (UUID)',
+    tenantName: 'deviceInfo.tenantName',
+    deviceProfileId: 'deviceInfo.deviceProfileId (UUID)',
+    deviceProfileName: 'deviceInfo.deviceProfileName',
+    devAddr: 'devAddr, the session address',
+    fPort: 'fPort',
+    fCnt: 'fCnt, the uplink frame counter',
+    deduplicationId: 'deduplicationId (UUID of this uplink)',
+    'tags.*': 'deviceInfo.tags.<name>, a device tag set in ChirpStack',
+  },
+  ttn: {
+    device_id: 'end_device_ids.device_id, as named in The Things Stack',
+    dev_eui: 'end_device_ids.dev_eui as sent (upper case hex)',
+    join_eui: 'end_device_ids.join_eui (AppEUI before LoRaWAN 1.1)',
+    dev_addr: 'end_device_ids.dev_addr, the session address',
+    application_id: 'end_device_ids.application_ids.application_id',
+    f_port: 'uplink_message.f_port (0 when TTS omits it)',
+    f_cnt: 'uplink_message.f_cnt (0 when TTS omits it)',
+    deviceId: 'the same as device_id',
+    devEui: 'dev_eui in lower case (as ChirpStack spells it)',
+    applicationId: 'the same as application_id',
+    fPort: 'the same as f_port',
+    fCnt: 'the same as f_cnt',
+    'attributes.*': 'attributes.<name>, an end-device attribute (forwarded since TTS 3.34)',
+    'tags.*': 'the same as attributes.*',
+  },
+};
+
+/** The names of `ENVELOPE_FIELD_DOCS`, per envelope. */
 export const ENVELOPE_FIELDS: Readonly<Record<EnvelopeKind, readonly string[]>> = {
-  json: [],
-  chirpstack: ['devEui', 'deviceName', 'applicationId', 'tenantId', 'deviceProfileName', 'tags.*', 'fPort', 'fCnt', 'deduplicationId'],
-  ttn: ['deviceId', 'devEui', 'applicationId', 'fPort', 'fCnt', 'tags.*'],
+  json: Object.keys(ENVELOPE_FIELD_DOCS.json),
+  chirpstack: Object.keys(ENVELOPE_FIELD_DOCS.chirpstack),
+  ttn: Object.keys(ENVELOPE_FIELD_DOCS.ttn),
 };
 
 export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefined, preferDecoded: boolean): UnwrapResult {
@@ -83,8 +133,12 @@ export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefine
         devEui: info['devEui'],
         deviceName: info['deviceName'],
         applicationId: info['applicationId'],
+        applicationName: info['applicationName'],
         tenantId: info['tenantId'],
+        tenantName: info['tenantName'],
+        deviceProfileId: info['deviceProfileId'],
         deviceProfileName: info['deviceProfileName'],
+        devAddr: msg['devAddr'],
         tags: isObject(info['tags']) ? info['tags'] : {},
         fPort: msg['fPort'],
         fCnt: msg['fCnt'],
@@ -100,14 +154,25 @@ export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefine
       const up = isObject(msg['uplink_message']) ? msg['uplink_message'] : undefined;
       if (!ids || !up) return fail('missing_field', 'TTS uplink without end_device_ids or uplink_message');
       const app = isObject(ids['application_ids']) ? ids['application_ids'] : {};
+      // TTS omits zero fields: an absent f_port/f_cnt is 0.
+      const fPort = up['f_port'] ?? 0;
+      const fCnt = up['f_cnt'] ?? 0;
+      const attributes = isObject(msg['attributes']) ? msg['attributes'] : {};
       const meta: Record<string, unknown> = {
+        device_id: ids['device_id'],
+        dev_eui: ids['dev_eui'],
+        join_eui: ids['join_eui'],
+        dev_addr: ids['dev_addr'],
+        application_id: app['application_id'],
+        f_port: fPort,
+        f_cnt: fCnt,
+        attributes,
         deviceId: ids['device_id'],
         devEui: typeof ids['dev_eui'] === 'string' ? ids['dev_eui'].toLowerCase() : undefined,
         applicationId: app['application_id'],
-        // TTS omits zero fields: an absent f_port/f_cnt is 0.
-        fPort: up['f_port'] ?? 0,
-        fCnt: up['f_cnt'] ?? 0,
-        tags: isObject(msg['attributes']) ? msg['attributes'] : {},
+        fPort,
+        fCnt,
+        tags: attributes,
       };
       const ts = isoMs(msg['received_at']) ?? isoMs(up['received_at']);
       if (preferDecoded && isObject(up['decoded_payload'])) return ok(up['decoded_payload'], ts, meta, false);

@@ -1,4 +1,6 @@
 import type { DriverFactory } from '../core/driver.js';
+import { mqttGolden } from './golden.js';
+import { mqttFromRecording, recordMqtt } from './record.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkMqtt, checkMqttProfile } from './checks.js';
 import { mqttConnectionSchema, type MqttConnection } from './connection-schema.js';
@@ -16,6 +18,9 @@ export const mqttDriverFactory: DriverFactory<MqttConnection, Loaded<MqttProfile
   connectionSchema: mqttConnectionSchema,
   profileProtocol: 'mqtt',
   profileSchema: mqttProfileSchema,
+  golden: mqttGolden,
+  record: recordMqtt,
+  fromRecording: mqttFromRecording,
   discovers: true,
   checkProfile: checkMqttProfile,
   check: checkMqtt,

@@ -1,4 +1,6 @@
 import type { DriverFactory } from '../core/driver.js';
+import { opcuaGolden } from './golden.js';
+import { opcuaFromRecording, recordOpcua } from './record.js';
 import type { Loaded } from '../profiles/schema.js';
 import { checkOpcua, checkOpcuaProfile } from './checks.js';
 import { opcuaConnectionSchema, type OpcuaConnection } from './connection-schema.js';
@@ -18,6 +20,9 @@ export const opcuaDriverFactory: DriverFactory<OpcuaConnection, Loaded<OpcuaProf
   connectionSchema: opcuaConnectionSchema,
   profileProtocol: 'opcua',
   profileSchema: opcuaProfileSchema,
+  golden: opcuaGolden,
+  record: recordOpcua,
+  fromRecording: opcuaFromRecording,
   checkProfile: checkOpcuaProfile,
   check: checkOpcua,
   pointFacts: (p, cls) => new Map(p.nodes.filter((n) => n.class === undefined || n.class === cls).map((n) => [n.metric, n.unit !== undefined ? { unit: n.unit } : {}])),

@@ -1,4 +1,5 @@
 import { urlCredentialWarnings } from '../config/credentials.js';
+import { formatProblem } from '../config/load.js';
 import { loadSite } from '../site/index.js';
 import { problemsText, type Command } from './common.js';
 
@@ -12,6 +13,7 @@ export const checkConfigCommand: Command = {
       return 2;
     }
     const r = loadSite(file);
+    for (const w of r.warnings ?? []) process.stderr.write(`warning: ${formatProblem(w)}\n`);
     if (!r.ok) {
       process.stderr.write(problemsText(file, r.problems));
       return 2;

@@ -19,6 +19,9 @@ export interface CliOptions {
   depth?: string | undefined;
   url?: string | undefined;
   json?: boolean | undefined;
+  device?: string | undefined;
+  for?: string | undefined;
+  out?: string | undefined;
 }
 
 /** A command: its usage text and what it does with the parsed options and positionals. */

@@ -3,7 +3,12 @@ import { checkConfigCommand } from './check-config.js';
 import { fail, type Command } from './common.js';
 import { explainCommand } from './explain.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { newProfileCommand } from './new-profile.js';
+import { profileCommand } from './profile.js';
+import { recordCommand } from './record.js';
+import { replayCommand } from './replay.js';
 import { reportCommand } from './report.js';
+import { schemaCommand } from './schema.js';
 import { simulateCommand } from './simulate.js';
 import { startCommand } from './start.js';
 import { statusCommand } from './status.js';
@@ -17,6 +22,11 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   report: reportCommand,
   status: statusCommand,
   'hash-password': hashPasswordCommand,
+  profile: profileCommand,
+  schema: schemaCommand,
+  'new-profile': newProfileCommand,
+  record: recordCommand,
+  replay: replayCommand,
 };
 
 function usage(): string {
@@ -53,6 +63,9 @@ export async function main(argv: string[]): Promise<number> {
         depth: { type: 'string' },
         url: { type: 'string' },
         json: { type: 'boolean', default: false },
+        device: { type: 'string' },
+        for: { type: 'string' },
+        out: { type: 'string', short: 'o' },
       },
     });
   } catch (err) {

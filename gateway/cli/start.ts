@@ -24,6 +24,7 @@ async function start(file: string, verbose: boolean): Promise<number> {
     level: verbose ? 'debug' : config.logging.level,
     ...(config.logging.pretty !== undefined ? { pretty: config.logging.pretty } : {}),
   });
+  for (const w of first.warnings ?? []) log.warn({ file: w.file, line: w.line }, formatProblem(w));
   let gw = Gateway.create({ config, site: first.site, log, reload: () => reload() });
   let stopping: Promise<void> | undefined;
   let reloading: Promise<void> | undefined;

@@ -23,8 +23,10 @@ export function profileDirs(config: Readonly<GatewayConfig>, baseDir = process.c
 /** A parsed config (with where its paths are) → resolved site or problems: profiles are loaded here. */
 export function siteOf(config: Readonly<GatewayConfig>, opts: SiteOptions & { lineOf?: ParsedYaml['lineOf'] } = {}): SiteResult {
   const drivers = opts.drivers ?? DRIVERS;
-  const { profiles, problems } = loadProfiles(drivers, profileDirs(config, opts.baseDir));
-  return resolveSite({ config, profiles, profileProblems: problems, drivers, ...(opts.lineOf ? { lineOf: opts.lineOf } : {}) });
+  const { profiles, problems, warnings } = loadProfiles(drivers, profileDirs(config, opts.baseDir));
+  const r = resolveSite({ config, profiles, profileProblems: problems, drivers, ...(opts.lineOf ? { lineOf: opts.lineOf } : {}) });
+  // A user profile that replaces a built-in one is allowed, and said (check-config prints it, start logs it).
+  return warnings.length ? { ...r, warnings } : r;
 }
 
 /** Read a config file and validate all of it: the entry of `fcgw check-config`, start and reload. */

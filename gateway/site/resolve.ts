@@ -21,7 +21,8 @@ export interface SiteInput {
   lineOf?: ParsedYaml['lineOf'];
 }
 
-export type SiteResult = { ok: true; site: ResolvedSite } | { ok: false; problems: ConfigProblem[] };
+/** `warnings`: what is allowed but worth saying (a user profile replacing a built-in one), with file and line. */
+export type SiteResult = ({ ok: true; site: ResolvedSite } | { ok: false; problems: ConfigProblem[] }) & { warnings?: ConfigProblem[] };
 
 type Path = (string | number)[];
 type Bound = DriverCheckInput<ConnectionConfig, Profile>;

@@ -13,11 +13,12 @@ export interface RunningGateway {
 }
 
 /** Start `fcgw start -c FILE` as a real child process and wait for its banner. */
-export function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000): Promise<RunningGateway> {
+export function startGatewayProcess(configFile: string, env: NodeJS.ProcessEnv = {}, timeoutMs = 30_000, cwd?: string): Promise<RunningGateway> {
   return new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [BIN, 'start', '-c', configFile], {
       env: { ...process.env, FCGW_SITE_SECRET: 'test-secret-0123456789abcdef', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      ...(cwd ? { cwd } : {}),
     });
     let err = '';
     let out = '';
