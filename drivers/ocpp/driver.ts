@@ -1,0 +1,232 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { timingSafeEqual } from 'node:crypto';
+import { RPCServer } from 'ocpp-rpc';
+import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
+import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
+import type { Loaded, Profile } from '../profiles/schema.js';
+import { centralSystemHandlers, type ChargePointPort, type ConnectorDevice } from './central-system.js';
+import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
+import { chargePointOf, connectorOf, discoveredId } from './devices.js';
+import type { OcppProfile } from './profile-schema.js';
+import { TransactionLedger } from './transactions.js';
+
+type OcppProfileLoaded = Loaded<OcppProfile>;
+/** The part of ocpp-rpc's server-side client this driver uses. */
+interface RpcClient {
+  identity: string;
+  protocol: string | undefined;
+  handle(method: string, h: (a: { params: Record<string, unknown> }) => Promise<Record<string, unknown>>): void;
+  close(o?: { code?: number; reason?: string; force?: boolean }): Promise<unknown>;
+  on(ev: string, f: (...a: unknown[]) => void): void;
+}
+
+export interface OcppDriverArgs {
+  connection: OcppConnection;
+  devices: BoundDevice<OcppProfileLoaded>[];
+  discover: DiscoverConfig[];
+  profiles: ReadonlyMap<string, Profile>;
+  ctx: DriverContext;
+}
+
+/**
+ * OCPP-J central system: listens for charge points (`ws(s)://host:port<path>/<id>`), admits the
+ * configured ones and those a discovery rule names, checks each one's password (security
+ * profiles 1 and 2), and answers their calls (central-system.ts). The RPC layer (ocpp-rpc, strict
+ * mode) checks every call and answer against the standard's JSON schemas: a malformed call gets
+ * a CallError, never a handler.
+ */
+export class OcppDriver implements Driver {
+  readonly connectionId: string;
+  private readonly c: OcppConnection;
+  private readonly ctx: DriverContext;
+  /** charge point id → connector → device. */
+  private readonly known = new Map<string, Map<number, ConnectorDevice>>();
+  private readonly rule: { rule: DiscoverConfig; profile: OcppProfileLoaded } | undefined;
+  private readonly sessions = new Map<string, RpcClient>();
+  private readonly lastSeen = new Map<string, number>();
+  private readonly counters = { calls: 0, refused_connections: 0, rejections: 0, connections: 0 };
+  private ledger: TransactionLedger | undefined;
+  private http: Server | undefined;
+  private rpc: RPCServer | undefined;
+  private stopped = false;
+
+  constructor(private readonly args: OcppDriverArgs) {
+    this.c = args.connection;
+    this.ctx = args.ctx;
+    this.connectionId = args.connection.id;
+    for (const d of args.devices) {
+      if (!d.config.enabled) continue;
+      const cp = chargePointOf(d.config);
+      const connector = connectorOf(d.config) ?? 1;
+      const m = this.known.get(cp) ?? new Map<number, ConnectorDevice>();
+      m.set(connector, { id: d.config.id, profile: d.profile });
+      this.known.set(cp, m);
+    }
+    const r = args.discover.find((x) => x.connection === this.c.id);
+    const p = r ? args.profiles.get(r.profile) : undefined;
+    this.rule = r && p?.protocol === 'ocpp' ? { rule: r, profile: p as OcppProfileLoaded } : undefined;
+  }
+
+  /** Where it listens (after start), for tests and logs. */
+  address(): { host: string; port: number } | undefined {
+    const a = this.http?.address() as AddressInfo | null | undefined;
+    return a ? { host: a.address, port: a.port } : undefined;
+  }
+
+  async start(): Promise<void> {
+    if (this.http) return;
+    this.stopped = false;
+    this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id);
+    const rpc = new RPCServer({ protocols: [...this.c.versions], strictMode: true, callTimeoutMs: this.c.call_timeout, respondWithDetailedErrors: true });
+    rpc.auth((accept, reject, handshake) => {
+      const why = this.admit(handshake.endpoint, handshake.identity, handshake.password, handshake.protocols);
+      if (why) {
+        this.counters.refused_connections++;
+        this.ctx.metrics.linkError(`refused_${why.reason}`);
+        this.ctx.reject({ reason: `ocpp_${why.reason}`, detail: `charge point "${handshake.identity.slice(0, 60)}" from ${handshake.remoteAddress ?? '?'}: ${why.detail}` });
+        reject(why.code, why.detail);
+        return;
+      }
+      accept({ chargePoint: handshake.identity });
+    });
+    rpc.on('client', (client: unknown) => this.attach(client as RpcClient));
+    const tls = this.c.security_profile === 2 && this.c.tls ? this.c.tls : undefined;
+    const http = tls
+      ? createHttpsServer({ cert: readFileSync(tls.cert), key: readFileSync(tls.key), ...(tls.ca ? { ca: readFileSync(tls.ca) } : {}) })
+      : createHttpServer();
+    http.on('request', (_req, res) => {
+      res.statusCode = 404;
+      res.end();
+    });
+    http.on('upgrade', rpc.handleUpgrade);
+    await new Promise<void>((resolve, reject) => {
+      http.once('error', reject);
+      http.listen(this.c.port, this.c.host, () => {
+        http.off('error', reject);
+        resolve();
+      });
+    });
+    http.on('error', (err) => this.ctx.log.error({ err }, 'OCPP listener error'));
+    this.http = http;
+    this.rpc = rpc;
+    this.ctx.log.info({ connection: this.c.id, ...this.address(), path: this.c.path, tls: tls !== undefined }, 'OCPP central system listening');
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const rpc = this.rpc;
+    const http = this.http;
+    this.rpc = undefined;
+    this.http = undefined;
+    if (rpc) await rpc.close({ force: true }).catch(() => undefined);
+    this.sessions.clear();
+    if (http) {
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+  }
+
+  health(): DriverHealth {
+    const devices: DriverHealth['devices'] = [];
+    for (const [cp, m] of this.known) {
+      const seen = this.lastSeen.get(cp);
+      for (const d of m.values()) devices.push({ id: d.id, state: this.sessions.has(cp) ? 'online' : seen !== undefined ? 'offline' : 'unknown', ...(seen !== undefined ? { lastSeen: seen } : {}) });
+    }
+    return { connection: this.c.id, protocol: 'ocpp', state: this.http ? 'connected' : this.stopped ? 'stopped' : 'connecting', devices, counters: { ...this.counters, charge_points: this.sessions.size } };
+  }
+
+  explain(deviceId: string): string[] {
+    for (const [cp, m] of this.known) {
+      for (const [n, d] of m) if (d.id === deviceId) return [`charge point ${cp} connector ${n}: ws${this.c.security_profile === 2 ? 's' : ''}://${this.c.host}:${this.c.port}${this.c.path === '/' ? '' : this.c.path}/${cp} (${this.c.versions.join(', ')})`];
+    }
+    return [];
+  }
+
+  /** Why a connection may not open, or undefined when it may. */
+  private admit(endpoint: string, id: string, password: Buffer | undefined, protocols: Set<string>): { code: number; reason: string; detail: string } | undefined {
+    if (this.stopped) return { code: 503, reason: 'stopping', detail: 'the gateway is stopping' };
+    if (endpoint !== this.c.path) return { code: 404, reason: 'wrong_path', detail: `path ${endpoint.slice(0, 60)} is not ${this.c.path}` };
+    if (!CHARGE_POINT_ID.test(id)) return { code: 400, reason: 'bad_identity', detail: 'not a charge point id' };
+    if (!this.c.versions.some((v) => protocols.has(v))) return { code: 400, reason: 'no_subprotocol', detail: `offers none of ${this.c.versions.join(', ')}` };
+    const known = this.known.has(id);
+    if (!known && !(this.rule && discoveredId(this.rule.rule.id, id, 1))) return { code: 404, reason: 'unknown_charge_point', detail: 'not configured and no discovery rule admits it' };
+    if (this.c.security_profile > 0) {
+      const want = this.c.passwords[id] ?? this.c.password;
+      if (want === undefined || password === undefined || !sameSecret(password, Buffer.from(want))) return { code: 401, reason: 'bad_password', detail: password === undefined ? 'no HTTP Basic password' : 'wrong password' };
+    }
+    if (!this.sessions.has(id) && this.sessions.size >= this.c.max_charge_points) return { code: 503, reason: 'too_many', detail: `${this.c.max_charge_points} charge points are connected already` };
+    return undefined;
+  }
+
+  private attach(client: RpcClient): void {
+    const id = client.identity;
+    const ledger = this.ledger;
+    if (!ledger) return;
+    // A charger that reconnects replaces its old connection (the old socket is often half dead).
+    const old = this.sessions.get(id);
+    if (old) void old.close({ code: 1000, reason: 'replaced by a new connection' }).catch(() => undefined);
+    this.sessions.set(id, client);
+    this.counters.connections++;
+    this.lastSeen.set(id, this.ctx.clock.now());
+    this.ctx.log.info({ chargePoint: id, protocol: client.protocol }, 'charge point connected');
+    const port: ChargePointPort = {
+      chargePoint: id,
+      connection: this.c,
+      ctx: this.ctx,
+      ledger,
+      device: (n) => this.device(id, n),
+      refuse: (reason, detail, device) => {
+        this.counters.rejections++;
+        this.ctx.reject({ ...(device !== undefined ? { device } : {}), reason: `ocpp_${reason}`, detail: `${id}: ${detail}` });
+      },
+    };
+    for (const [action, h] of Object.entries(centralSystemHandlers(port))) {
+      client.handle(action, async ({ params }) => {
+        this.counters.calls++;
+        this.lastSeen.set(id, this.ctx.clock.now());
+        this.ctx.metrics.messages();
+        return h(params);
+      });
+    }
+    client.on('close', () => {
+      if (this.sessions.get(id) === client) this.sessions.delete(id);
+      this.ctx.log.info({ chargePoint: id }, 'charge point disconnected');
+    });
+  }
+
+  /** A connector's device: configured, or made now by the discovery rule (connector 0 is the whole charger: none). */
+  private device(cp: string, connector: number): ConnectorDevice | undefined {
+    if (connector < 1) return undefined;
+    const have = this.known.get(cp)?.get(connector);
+    if (have) return have;
+    if (!this.rule || !this.ctx.addDevice) return undefined;
+    const id = discoveredId(this.rule.rule.id, cp, connector);
+    if (!id) return undefined;
+    const config: DeviceConfig = {
+      id,
+      class: this.rule.rule.class,
+      connection: this.c.id,
+      profile: this.rule.profile.id,
+      charge_point_id: cp,
+      tags: { ...this.rule.rule.tags },
+      options: { connector },
+      enabled: true,
+    };
+    if (!this.ctx.addDevice(config, this.rule.profile)) {
+      this.ctx.reject({ reason: 'ocpp_discovery_refused', detail: `${cp} connector ${connector}: the gateway refused device ${id}` });
+      return undefined;
+    }
+    const d: ConnectorDevice = { id, profile: this.rule.profile };
+    const m = this.known.get(cp) ?? new Map<number, ConnectorDevice>();
+    m.set(connector, d);
+    this.known.set(cp, m);
+    return d;
+  }
+}
+
+function sameSecret(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}
