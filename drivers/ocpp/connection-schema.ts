@@ -32,7 +32,7 @@ export const ocppConnectionSchema = strict({
   path: z
     .string()
     .default('/ocpp')
-    .refine((p) => /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/.test(p), 'a path such as "/ocpp": "/" then letters, digits, ".", "_", "~", "-" segments, no trailing "/"'),
+    .refine((p) => /^\/([A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*)?$/.test(p) && !p.split('/').some((s) => s === '.' || s === '..'), 'a path such as "/ocpp": "/" then segments of letters, digits, ".", "_", "~", "-" (not "." or ".."), no trailing "/"'),
   versions: z.array(z.enum(OCPP_VERSIONS)).min(1).default(['ocpp1.6']),
   security_profile: z.union([z.literal(0), z.literal(1), z.literal(2)]).default(1),
   /** Per charge point password (by charge point id), usually `${ENV}`. */
