@@ -12,7 +12,10 @@ export type ChargerStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedE
 
 export type ChargerOutput =
   | { kind: 'status'; ts: number; charger: number; status: ChargerStatus }
-  | { kind: 'meter'; ts: number; charger: number; energyWh: number; powerW: number; transactionId: number };
+  | { kind: 'meter'; ts: number; charger: number; energyWh: number; powerW: number; transactionId: number }
+  /** A session's transaction (what an OCPP-J charge point sends; the MQTT-shaped one does not). */
+  | { kind: 'start'; ts: number; charger: number; energyWh: number; transactionId: number; idTag: string }
+  | { kind: 'stop'; ts: number; charger: number; energyWh: number; transactionId: number };
 
 interface Session {
   transactionId: number;
@@ -82,6 +85,7 @@ export class ChargerModel {
         this.sessions++;
         c.nextMeter = c.session.plugged;
         this.pending.push({ kind: 'status', ts: c.session.plugged, charger: i, status: 'Preparing' });
+        this.pending.push({ kind: 'start', ts: c.session.plugged, charger: i, energyWh: Math.round(c.registerWh), transactionId: c.session.transactionId, idTag: `CARD${String(ch.space).padStart(5, '0')}` });
         this.pending.push({ kind: 'status', ts: chargeFrom, charger: i, status: 'Charging' });
         this.pending.push({ kind: 'status', ts: c.session.chargeUntil, charger: i, status: 'SuspendedEV' });
       } else if (!ch.occupied && c.session) {
@@ -99,6 +103,7 @@ export class ChargerModel {
         c.delivered += energy - c.registerWh;
         c.chargingMs += s.chargeUntil - s.chargeFrom;
         this.pending.push({ kind: 'meter', ts: leave, charger: i, energyWh: Math.round(energy), powerW: 0, transactionId: s.transactionId });
+        this.pending.push({ kind: 'stop', ts: leave, charger: i, energyWh: Math.round(energy), transactionId: s.transactionId });
         this.pending.push({ kind: 'status', ts: leave, charger: i, status: 'Finishing' });
         this.pending.push({ kind: 'status', ts: leave + 30_000, charger: i, status: 'Available' });
         c.registerWh = energy;
