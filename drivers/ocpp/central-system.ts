@@ -53,6 +53,21 @@ export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handl
     for (const p of r.problems) cp.refuse(p.reason, p.detail, d.id);
     out.push(...r.readings);
   };
+  // OCPP sends a status on change only; the KPIs read states as "on change plus a keep-alive".
+  // A Heartbeat proves the connection, over which every change would have come: the last status
+  // still holds, and is stated again at the heartbeat's arrival (never before the status itself).
+  const last = new Map<number, Reading>();
+  const keepAlive = (): Reading[] => {
+    const t = ctx.clock.now();
+    const out: Reading[] = [];
+    for (const [n, r] of last) {
+      if (t <= r.ts) continue;
+      const again = { ...r, ts: t };
+      last.set(n, again);
+      out.push(again);
+    }
+    return out;
+  };
   const transactionMeter = (d: ConnectorDevice | undefined, wh: number, ts: number): Reading[] =>
     d?.profile.transaction_meter !== undefined ? [{ device: d.id, metric: d.profile.transaction_meter, value: wh, unit: 'Wh', ts }] : [];
 
@@ -61,7 +76,10 @@ export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handl
       ctx.log.info({ chargePoint: cp.chargePoint, vendor: p['chargePointVendor'], model: p['chargePointModel'], firmware: p['firmwareVersion'] }, 'charge point booted');
       return { status: 'Accepted', currentTime: now(), interval: Math.max(1, Math.round(connection.heartbeat_interval / 1000)) };
     },
-    Heartbeat: async () => ({ currentTime: now() }),
+    Heartbeat: async () => {
+      await commit({ readings: keepAlive() });
+      return { currentTime: now() };
+    },
     StatusNotification: async (p) => {
       const connector = p['connectorId'] as number;
       const d = cp.device(connector);
@@ -70,7 +88,11 @@ export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handl
       if (ts === undefined) return {};
       const r = statusReading(d.profile, d.id, p['status'] as string, ts);
       if (!r.ok) cp.refuse(r.reason, r.detail, d.id);
-      else await commit({ readings: [r.value] });
+      else {
+        // The charger's latest word, whatever its time: calls of one charge point come in order.
+        last.set(connector, r.value);
+        await commit({ readings: [r.value] });
+      }
       return {};
     },
     Authorize: async (p) => ({ idTagInfo: { status: authorised(p['idTag'] as string) } }),

@@ -128,9 +128,18 @@ export class ChargerModel {
   }
 
   groundTruth(): Record<string, unknown> {
+    const id = (i: number) => `ev-${String(i + 1).padStart(3, '0')}`;
+    const openCharging = (c: Charger) => (c.session && this.t > c.session.chargeFrom ? Math.min(this.t, c.session.chargeUntil) - c.session.chargeFrom : 0);
     return {
       chargers: this.chargers.length,
       sessions: this.sessions,
+      /** Model time of these figures. */
+      at: this.t,
+      /** Energy of the sessions that ended (what StopTransaction reported), and their number. */
+      completed_wh: Object.fromEntries(this.chargers.map((c, i) => [id(i), Math.round(c.delivered)])),
+      completed_sessions: this.sessions - this.chargers.filter((c) => c.session).length,
+      /** Time charging so far, the open sessions' included. */
+      charging_s_now: Object.fromEntries(this.chargers.map((c, i) => [id(i), (c.chargingMs + openCharging(c)) / 1000])),
       delivered_wh: Object.fromEntries(this.chargers.map((c, i) => [`ev-${String(i + 1).padStart(3, '0')}`, Math.round(c.delivered + (c.session ? this.energyAt(c, this.t) - c.registerWh : 0))])),
       charging_s: Object.fromEntries(this.chargers.map((c, i) => [`ev-${String(i + 1).padStart(3, '0')}`, Math.round(c.chargingMs / 1000)])),
     };

@@ -1,5 +1,6 @@
 import { RPCClient } from 'ocpp-rpc';
 import type { Logger } from 'pino';
+import type { Clock } from '../../gateway/model/clock.js';
 import type { SimulatorGroup } from '../core.js';
 import type { ChargerOutput } from '../models/chargers.js';
 
@@ -13,6 +14,8 @@ export interface OcppChargePointsOptions {
   /** HTTP Basic password (security profile 1); none on a loopback demo. */
   password?: string | undefined;
   log: Logger;
+  /** The simulation's clock: a heartbeat is skipped when the charger's messages trail it. */
+  clock: Clock;
 }
 
 interface Point {
@@ -22,9 +25,14 @@ interface Point {
   chain: Promise<void>;
   /** The model's transaction number → the central system's transaction id. */
   transactions: Map<number, number>;
+  /** Heartbeat interval the central system gave at boot (ms), and the simulated time of the last one. */
+  interval: number;
+  lastBeat: number;
 }
 
 const RETRY_MS = 500;
+/** Simulated time a charger's messages may trail the clock for a heartbeat to go out. */
+const MAX_BEAT_LAG_MS = 30_000;
 
 /**
  * The community's chargers as OCPP 1.6-J charge points (ocpp-rpc clients, strict mode: the
@@ -42,7 +50,7 @@ export class OcppChargePoints implements SimulatorGroup {
   constructor(private readonly opts: OcppChargePointsOptions) {
     this.points = opts.ids.map((id) => {
       const o = { identity: id, endpoint: opts.url, protocols: ['ocpp1.6'], strictMode: true, reconnect: true, callTimeoutMs: 10_000, ...(opts.password ? { password: opts.password } : {}) };
-      return { id, client: new RPCClient(o as unknown as ClientOptions), chain: Promise.resolve(), transactions: new Map<number, number>() };
+      return { id, client: new RPCClient(o as unknown as ClientOptions), chain: Promise.resolve(), transactions: new Map<number, number>(), interval: 0, lastBeat: Number.NEGATIVE_INFINITY };
     });
   }
 
@@ -52,18 +60,33 @@ export class OcppChargePoints implements SimulatorGroup {
       p.client.on('error', () => undefined);
       p.chain = p.chain.then(async () => {
         await this.retry(p, () => p.client.connect());
-        await this.call(p, 'BootNotification', { chargePointVendor: 'fcgw-sim', chargePointModel: 'AC7' });
+        const boot = (await this.call(p, 'BootNotification', { chargePointVendor: 'fcgw-sim', chargePointModel: 'AC7' })) as { interval?: number } | undefined;
+        p.interval = (boot?.interval ?? 300) * 1000;
       });
     }
     // Connections complete in the background; a charger's calls wait behind its boot.
   }
 
-  /** Hand over the model's outputs (called by ChargerSource in simulated time order). */
-  send(outputs: readonly ChargerOutput[]): void {
+  /**
+   * Hand over the model's outputs up to simulated time `now` (called by ChargerSource in time
+   * order); each charge point also sends a Heartbeat every interval of simulated time.
+   */
+  send(outputs: readonly ChargerOutput[], now: number): void {
     for (const o of outputs) {
       const p = this.points[o.charger];
       if (!p) continue;
       p.chain = p.chain.then(() => this.one(p, o));
+    }
+    for (const p of this.points) {
+      p.chain = p.chain.then(async () => {
+        if (p.interval <= 0 || now - p.lastBeat < p.interval) return;
+        // The central system stamps a heartbeat on arrival. One sent while this charger's
+        // messages trail the clock (a backlog) would say "still so" later than what follows it
+        // in its own time: skip it, as OCPP lets a charger that has been talking anyway.
+        if (this.opts.clock.now() - now > MAX_BEAT_LAG_MS) return;
+        p.lastBeat = now;
+        await this.call(p, 'Heartbeat', {});
+      });
     }
   }
 

@@ -50,10 +50,10 @@ export function transportSimulators(s: TransportScenario, ctx: SimulatorContext)
     if (gates.length) sources.push(new GateSource(gates, parking, rng('gates')));
     if (s.parking.chargers > 0) {
       const o = s.parking.ocpp;
-      const chargers = new ChargerSource(parking, rng('chargers'), start, o ? (outs) => chargePoints?.send(outs) : undefined);
+      const chargers = new ChargerSource(parking, rng('chargers'), start, o ? (outs, now) => chargePoints?.send(outs, now) : undefined);
       if (o) {
         const ids = Array.from({ length: chargers.model.count }, (_, i) => String(i + 1).padStart(3, '0'));
-        chargePoints = new OcppChargePoints({ url: `ws://${o.host}:${o.port}${o.path}`, ids, password: o.password, log: ctx.log });
+        chargePoints = new OcppChargePoints({ url: `ws://${o.host}:${o.port}${o.path}`, ids, password: o.password, log: ctx.log, clock: ctx.clock });
       }
       sources.push(chargers);
     }

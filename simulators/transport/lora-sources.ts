@@ -20,7 +20,7 @@ export class ChargerSource implements Source {
     private readonly parking: ParkingSource,
     rng: Rng,
     start: number,
-    private readonly ocpp?: (outputs: readonly ChargerOutput[]) => void,
+    private readonly ocpp?: (outputs: readonly ChargerOutput[], now: number) => void,
   ) {
     const spaces = parking.model.spaces.flatMap((s, i) => (s.hasCharger ? [i] : []));
     this.model = new ChargerModel(spaces, rng, start);
@@ -36,7 +36,7 @@ export class ChargerSource implements Source {
     // Follow the car park's own time, never beyond it: a change still to come could be earlier.
     outs.push(...this.model.advance(this.parking.changes, this.parking.model.now));
     if (this.ocpp) {
-      this.ocpp(outs);
+      this.ocpp(outs, this.parking.model.now);
       return [];
     }
     return outs.flatMap((o) => (o.kind === 'start' || o.kind === 'stop' ? [] : [o])).map((o): Outgoing => {
