@@ -49,6 +49,10 @@ export function checkOcpp(input: DriverCheckInput<OcppConnection, Loaded<OcppPro
         if (f !== undefined && !existsSync(f)) out.push({ path: at('tls', k), message: `file "${f}" does not exist` });
       }
     }
+    if (c.upstream_ca !== undefined && !existsSync(c.upstream_ca)) out.push({ path: at('upstream_ca'), message: `file "${c.upstream_ca}" does not exist` });
+    if (c.upstream_ca !== undefined && c.upstream === undefined) out.push({ path: at('upstream_ca'), message: 'upstream_ca without upstream' });
+    if (c.upstream?.startsWith('ws://') && c.security_profile > 0 && !LOOPBACK.has(new URL(c.upstream).hostname))
+      out.push({ path: at('upstream'), message: 'the chargers\' passwords would cross the network in clear text: use wss:// for the upstream' });
     for (const [cp, pw] of Object.entries(c.passwords)) {
       if (!CHARGE_POINT_ID.test(cp)) out.push({ path: at('passwords', cp), message: `"${cp}" is not a charge point id (letters, digits, ".", "_", "~", ":", "-", at most 48)` });
       if (pw.length < 16 || pw.length > 40) out.push({ path: at('passwords', cp), message: 'OCPP security profiles call for a password of 16 to 40 characters' });

@@ -45,6 +45,17 @@ export const ocppConnectionSchema = strict({
   authorize: authorize.default({ mode: 'accept_all', id_tags: [] }),
   /** How long a call to a charge point may wait for its answer. */
   call_timeout: duration('30s'),
+  /**
+   * Proxy mode: the operator's central system (ws:// or wss://, without the charge point id).
+   * Each charger's connection is mirrored there with its identity and credentials; the gateway
+   * only reads, and answers as central system only while the upstream is down.
+   */
+  upstream: z
+    .string()
+    .refine((u) => /^wss?:\/\/[^/\s]+(\/[^\s]*)?$/.test(u) && !u.endsWith('/'), 'a ws:// or wss:// URL without a trailing "/", e.g. wss://operator.example/ocpp')
+    .optional(),
+  /** CA certificate (PEM file) the upstream's certificate is checked against, besides the system's. */
+  upstream_ca: z.string().optional(),
   /** Upper bound on charge points connected at once (a flood of identities is refused). */
   max_charge_points: z.number().int().min(1).max(100_000).default(1000),
 });

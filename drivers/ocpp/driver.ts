@@ -4,6 +4,9 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
 import { RPCServer } from 'ocpp-rpc';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
 import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
 import type { Loaded, Profile } from '../profiles/schema.js';
@@ -12,8 +15,15 @@ import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
 import { chargePointOf, connectorOf, discoveredId } from './devices.js';
 import type { OcppProfile } from './profile-schema.js';
 import { TransactionLedger } from './transactions.js';
+import { ProxySession, TransactionMap, type Queued } from './proxy.js';
 
 type OcppProfileLoaded = Loaded<OcppProfile>;
+
+/**
+ * A proxy's own transaction ids (given while the operator is away, and kept for reading) start
+ * here, so they never collide with the operator's in the messages it replays (int32 still).
+ */
+const PROXY_FIRST_TRANSACTION = 2_000_000_000;
 /** The part of ocpp-rpc's server-side client this driver uses. */
 interface RpcClient {
   identity: string;
@@ -52,6 +62,11 @@ export class OcppDriver implements Driver {
   private http: Server | undefined;
   private rpc: RPCServer | undefined;
   private stopped = false;
+  private proxyServer: WebSocketServer | undefined;
+  private readonly proxies = new Map<string, ProxySession>();
+  /** Proxy mode: what waits for the upstream, per charge point, across charger reconnects. */
+  private readonly kept = new Map<string, { queue: Queued[]; tx: TransactionMap }>();
+  private readonly proxyCounters: Record<string, number> = {};
 
   constructor(private readonly args: OcppDriverArgs) {
     this.c = args.connection;
@@ -79,7 +94,7 @@ export class OcppDriver implements Driver {
   async start(): Promise<void> {
     if (this.http) return;
     this.stopped = false;
-    this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id);
+    this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id, this.c.upstream ? PROXY_FIRST_TRANSACTION : 1);
     const rpc = new RPCServer({ protocols: [...this.c.versions], strictMode: true, callTimeoutMs: this.c.call_timeout, respondWithDetailedErrors: true });
     rpc.auth((accept, reject, handshake) => {
       const why = this.admit(handshake.endpoint, handshake.identity, handshake.password, handshake.protocols);
@@ -101,7 +116,10 @@ export class OcppDriver implements Driver {
       res.statusCode = 404;
       res.end();
     });
-    http.on('upgrade', rpc.handleUpgrade);
+    if (this.c.upstream) {
+      this.proxyServer = new WebSocketServer({ noServer: true, handleProtocols: (offered) => this.c.versions.find((v) => offered.has(v)) ?? false });
+      http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.proxyUpgrade(req, socket, head));
+    } else http.on('upgrade', rpc.handleUpgrade);
     await new Promise<void>((resolve, reject) => {
       http.once('error', reject);
       http.listen(this.c.port, this.c.host, () => {
@@ -122,6 +140,10 @@ export class OcppDriver implements Driver {
     this.rpc = undefined;
     this.http = undefined;
     if (rpc) await rpc.close({ force: true }).catch(() => undefined);
+    for (const p of this.proxies.values()) p.close();
+    this.proxies.clear();
+    this.proxyServer?.close();
+    this.proxyServer = undefined;
     this.sessions.clear();
     if (http) {
       http.closeAllConnections();
@@ -133,9 +155,9 @@ export class OcppDriver implements Driver {
     const devices: DriverHealth['devices'] = [];
     for (const [cp, m] of this.known) {
       const seen = this.lastSeen.get(cp);
-      for (const d of m.values()) devices.push({ id: d.id, state: this.sessions.has(cp) ? 'online' : seen !== undefined ? 'offline' : 'unknown', ...(seen !== undefined ? { lastSeen: seen } : {}) });
+      for (const d of m.values()) devices.push({ id: d.id, state: this.sessions.has(cp) || this.proxies.has(cp) ? 'online' : seen !== undefined ? 'offline' : 'unknown', ...(seen !== undefined ? { lastSeen: seen } : {}) });
     }
-    return { connection: this.c.id, protocol: 'ocpp', state: this.http ? 'connected' : this.stopped ? 'stopped' : 'connecting', devices, counters: { ...this.counters, charge_points: this.sessions.size } };
+    return { connection: this.c.id, protocol: 'ocpp', state: this.http ? 'connected' : this.stopped ? 'stopped' : 'connecting', devices, counters: { ...this.counters, ...this.proxyCounters, charge_points: this.sessions.size + this.proxies.size } };
   }
 
   explain(deviceId: string): string[] {
@@ -157,8 +179,90 @@ export class OcppDriver implements Driver {
       const want = this.c.passwords[id] ?? this.c.password;
       if (want === undefined || password === undefined || !sameSecret(password, Buffer.from(want))) return { code: 401, reason: 'bad_password', detail: password === undefined ? 'no HTTP Basic password' : 'wrong password' };
     }
-    if (!this.sessions.has(id) && this.sessions.size >= this.c.max_charge_points) return { code: 503, reason: 'too_many', detail: `${this.c.max_charge_points} charge points are connected already` };
+    if (!this.sessions.has(id) && !this.proxies.has(id) && this.sessions.size + this.proxies.size >= this.c.max_charge_points) return { code: 503, reason: 'too_many', detail: `${this.c.max_charge_points} charge points are connected already` };
     return undefined;
+  }
+
+  /** Proxy mode: the same admission as the central system, then a raw WebSocket mirrored upstream. */
+  private proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const wss = this.proxyServer;
+    const ledger = this.ledger;
+    if (!wss || !ledger) return void socket.destroy();
+    const url = new URL(req.url ?? '/', 'http://x');
+    const parts = url.pathname.split('/');
+    let id: string;
+    try {
+      id = decodeURIComponent(parts.pop() ?? '');
+    } catch {
+      id = '';
+    }
+    const endpoint = parts.join('/') || '/';
+    const auth = req.headers.authorization;
+    let password: Buffer | undefined;
+    const basic = auth?.match(/^Basic ([A-Za-z0-9+/=]+)$/);
+    if (basic?.[1]) {
+      const raw = Buffer.from(basic[1], 'base64');
+      const user = Buffer.from(`${id}:`);
+      if (raw.subarray(0, user.length).equals(user)) password = raw.subarray(user.length);
+    }
+    const protocols = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+    const why = this.admit(endpoint, id, password, protocols);
+    if (why) {
+      this.counters.refused_connections++;
+      this.ctx.metrics.linkError(`refused_${why.reason}`);
+      this.ctx.reject({ reason: `ocpp_${why.reason}`, detail: `charge point "${id.slice(0, 60)}" from ${req.socket.remoteAddress ?? '?'}: ${why.detail}` });
+      socket.end(`HTTP/1.1 ${why.code} ${why.reason}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
+      this.proxies.get(id)?.close();
+      const kept = this.kept.get(id) ?? { queue: [], tx: new TransactionMap() };
+      this.kept.set(id, kept);
+      this.counters.connections++;
+      this.lastSeen.set(id, this.ctx.clock.now());
+      const handlers = centralSystemHandlers(this.portFor(id, ledger));
+      const session = new ProxySession(ws, {
+        id,
+        upstream: this.c.upstream as string,
+        protocol: ws.protocol,
+        authorization: auth,
+        ca: this.c.upstream_ca ? readFileSync(this.c.upstream_ca) : undefined,
+        callTimeout: this.c.call_timeout,
+        handlers: Object.fromEntries(
+          Object.entries(handlers).map(([a, h]) => [
+            a,
+            (p: Record<string, unknown>) => {
+              this.counters.calls++;
+              this.lastSeen.set(id, this.ctx.clock.now());
+              return h(p);
+            },
+          ]),
+        ),
+        log: this.ctx.log,
+        queue: kept.queue,
+        tx: kept.tx,
+        counters: this.proxyCounters,
+      });
+      this.proxies.set(id, session);
+      ws.on('close', () => {
+        if (this.proxies.get(id) === session) this.proxies.delete(id);
+      });
+      this.ctx.log.info({ chargePoint: id, protocol: ws.protocol, upstream: this.c.upstream }, 'charge point connected (proxied)');
+    });
+  }
+
+  private portFor(id: string, ledger: TransactionLedger): ChargePointPort {
+    return {
+      chargePoint: id,
+      connection: this.c,
+      ctx: this.ctx,
+      ledger,
+      device: (n) => this.device(id, n),
+      refuse: (reason, detail, device) => {
+        this.counters.rejections++;
+        this.ctx.reject({ ...(device !== undefined ? { device } : {}), reason: `ocpp_${reason}`, detail: `${id}: ${detail}` });
+      },
+    };
   }
 
   private attach(client: RpcClient): void {
@@ -172,17 +276,7 @@ export class OcppDriver implements Driver {
     this.counters.connections++;
     this.lastSeen.set(id, this.ctx.clock.now());
     this.ctx.log.info({ chargePoint: id, protocol: client.protocol }, 'charge point connected');
-    const port: ChargePointPort = {
-      chargePoint: id,
-      connection: this.c,
-      ctx: this.ctx,
-      ledger,
-      device: (n) => this.device(id, n),
-      refuse: (reason, detail, device) => {
-        this.counters.rejections++;
-        this.ctx.reject({ ...(device !== undefined ? { device } : {}), reason: `ocpp_${reason}`, detail: `${id}: ${detail}` });
-      },
-    };
+    const port = this.portFor(id, ledger);
     for (const [action, h] of Object.entries(centralSystemHandlers(port))) {
       client.handle(action, async ({ params }) => {
         this.counters.calls++;

@@ -24,10 +24,12 @@ export class TransactionLedger {
   private readonly file: string;
   private state: State;
 
-  constructor(dataDir: string, connectionId: string) {
+  /** `first`: the lowest id handed out (a proxy keeps its own ids apart from the operator's). */
+  constructor(dataDir: string, connectionId: string, first = 1) {
     mkdirSync(dataDir, { recursive: true });
     this.file = join(dataDir, `ocpp-${connectionId}-transactions.json`);
-    this.state = load(this.file);
+    const s = load(this.file);
+    this.state = s.next < first ? { ...s, next: first } : s;
   }
 
   start(t: OpenTransaction): number {
