@@ -24,6 +24,10 @@ type OcppProfileLoaded = Loaded<OcppProfile>;
  * here, so they never collide with the operator's in the messages it replays (int32 still).
  */
 const PROXY_FIRST_TRANSACTION = 2_000_000_000;
+/** Largest WebSocket message taken from a charger: OCPP-J calls are small (a long MeterValues is a few kB). */
+export const MAX_FRAME_BYTES = 256 * 1024;
+/** Consecutive frames that are not OCPP-J after which a charger's connection is closed. */
+const MAX_BAD_MESSAGES = 10;
 /** The part of ocpp-rpc's server-side client this driver uses. */
 interface RpcClient {
   identity: string;
@@ -95,7 +99,16 @@ export class OcppDriver implements Driver {
     if (this.http) return;
     this.stopped = false;
     this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id, this.c.upstream ? PROXY_FIRST_TRANSACTION : 1);
-    const rpc = new RPCServer({ protocols: [...this.c.versions], strictMode: true, callTimeoutMs: this.c.call_timeout, respondWithDetailedErrors: true });
+    const rpc = new RPCServer({
+      protocols: [...this.c.versions],
+      strictMode: true,
+      callTimeoutMs: this.c.call_timeout,
+      respondWithDetailedErrors: true,
+      // A charger that keeps sending what is not OCPP-J is cut off (it reconnects, counted).
+      maxBadMessages: MAX_BAD_MESSAGES,
+      wssOptions: { maxPayload: MAX_FRAME_BYTES },
+    });
+    rpc.on('error', (err: Error) => this.ctx.log.warn({ err }, 'OCPP listener error'));
     rpc.auth((accept, reject, handshake) => {
       const why = this.admit(handshake.endpoint, handshake.identity, handshake.password, handshake.protocols);
       if (why) {
@@ -117,7 +130,7 @@ export class OcppDriver implements Driver {
       res.end();
     });
     if (this.c.upstream) {
-      this.proxyServer = new WebSocketServer({ noServer: true, handleProtocols: (offered) => this.c.versions.find((v) => offered.has(v)) ?? false });
+      this.proxyServer = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered) => this.c.versions.find((v) => offered.has(v)) ?? false });
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.proxyUpgrade(req, socket, head));
     } else http.on('upgrade', rpc.handleUpgrade);
     await new Promise<void>((resolve, reject) => {
@@ -285,6 +298,11 @@ export class OcppDriver implements Driver {
         return h(params);
       });
     }
+    client.on('badMessage', (e: unknown) => port.refuse('bad_message', `not an OCPP-J frame: ${String((e as { error?: Error }).error?.message ?? '').slice(0, 120)}`));
+    client.on('strictValidationFailure', (e: unknown) => {
+      const v = e as { method?: string; error?: Error; outbound?: boolean };
+      if (!v.outbound) port.refuse('schema_violation', `${String(v.method).slice(0, 40)}: ${String(v.error?.message ?? '').slice(0, 120)}`);
+    });
     client.on('close', () => {
       if (this.sessions.get(id) === client) this.sessions.delete(id);
       this.ctx.log.info({ chargePoint: id }, 'charge point disconnected');

@@ -114,6 +114,24 @@ describe('OCPP 1.6-J central system', () => {
     expect((await cp.call('Heartbeat', {}))[0]).toBe(3);
   });
 
+  it('counts frames that are not OCPP-J and keeps serving; an oversized frame closes only that connection', async () => {
+    const { url, gw } = await start();
+    const cp = await TestChargePoint.connect(url, { id: 'CP-001', password: PASSWORD });
+    cleanup(() => cp.close());
+    for (const junk of ['not json', '[2]', '{"2":"x"}', '[9,"a","Heartbeat",{}]', '[2,"b",17,{}]', '[2,"c","Heartbeat","{}"]']) cp.sendRaw(junk);
+    cp.sendRaw(Buffer.from([0x80, 0x81, 0xff]));
+    expect(await cp.call('Heartbeat', {})).toEqual([3, 'm1', { currentTime: expect.any(String) as unknown }]);
+    const h = () => gw.driverHealth().find((x) => x.connection === 'chargers')?.counters ?? {};
+    expect(h()['rejections']).toBeGreaterThanOrEqual(6);
+    const code = cp.closeCode();
+    cp.sendRaw(JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'A'.repeat(300 * 1024) }]));
+    expect(await code).toBe(1009);
+    const again = await TestChargePoint.connect(url, { id: 'CP-001', password: PASSWORD });
+    cleanup(() => again.close());
+    expect((await again.call('Heartbeat', {}))[0]).toBe(3);
+    expect(gw.store.counts().samples).toBe(0);
+  });
+
   it('refuses an unknown charge point, a wrong password and attacker spellings of the identity', async () => {
     const { url, gw } = await start();
     const refused = async (o: Parameters<typeof TestChargePoint.connect>[1], path = url) => {

@@ -65,6 +65,16 @@ export class TestChargePoint {
     });
   }
 
+  /** Send any text or bytes as they are (attacker spellings). */
+  sendRaw(data: string | Buffer): void {
+    this.ws.send(data);
+  }
+
+  /** Resolves with the close code once the connection is closed. */
+  closeCode(): Promise<number> {
+    return new Promise((r) => this.ws.once('close', (code: number) => r(code)));
+  }
+
   closed(): Promise<void> {
     return new Promise((r) => (this.ws.readyState === WebSocket.CLOSED ? r() : this.ws.once('close', () => r())));
   }
