@@ -15,7 +15,7 @@ import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
 import { chargePointOf, connectorOf, discoveredId } from './devices.js';
 import type { OcppProfile } from './profile-schema.js';
 import { TransactionLedger } from './transactions.js';
-import { ProxySession, TransactionMap, type Queued } from './proxy.js';
+import { parseHandshake, ProxySession, TransactionMap, type Queued } from './proxy.js';
 
 type OcppProfileLoaded = Loaded<OcppProfile>;
 
@@ -201,24 +201,7 @@ export class OcppDriver implements Driver {
     const wss = this.proxyServer;
     const ledger = this.ledger;
     if (!wss || !ledger) return void socket.destroy();
-    const url = new URL(req.url ?? '/', 'http://x');
-    const parts = url.pathname.split('/');
-    let id: string;
-    try {
-      id = decodeURIComponent(parts.pop() ?? '');
-    } catch {
-      id = '';
-    }
-    const endpoint = parts.join('/') || '/';
-    const auth = req.headers.authorization;
-    let password: Buffer | undefined;
-    const basic = auth?.match(/^Basic ([A-Za-z0-9+/=]+)$/);
-    if (basic?.[1]) {
-      const raw = Buffer.from(basic[1], 'base64');
-      const user = Buffer.from(`${id}:`);
-      if (raw.subarray(0, user.length).equals(user)) password = raw.subarray(user.length);
-    }
-    const protocols = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+    const { id, endpoint, password, protocols, authorization: auth } = parseHandshake(req);
     const why = this.admit(endpoint, id, password, protocols);
     if (why) {
       this.counters.refused_connections++;

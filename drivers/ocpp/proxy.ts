@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { Handler } from './central-system.js';
@@ -235,4 +236,30 @@ function parse(text: string): Frame | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * What a charger's upgrade request says (as ocpp-rpc reads it for the central system): the
+ * identity is the last path segment, the Basic password counts only with the identity as username.
+ */
+export function parseHandshake(req: IncomingMessage): { id: string; endpoint: string; password: Buffer | undefined; protocols: Set<string>; authorization: string | undefined } {
+  const url = new URL(req.url ?? '/', 'http://x');
+  const parts = url.pathname.split('/');
+  let id: string;
+  try {
+    id = decodeURIComponent(parts.pop() ?? '');
+  } catch {
+    id = '';
+  }
+  const endpoint = parts.join('/') || '/';
+  const authorization = req.headers.authorization;
+  let password: Buffer | undefined;
+  const basic = authorization?.match(/^Basic ([A-Za-z0-9+/=]+)$/);
+  if (basic?.[1]) {
+    const raw = Buffer.from(basic[1], 'base64');
+    const user = Buffer.from(`${id}:`);
+    if (raw.subarray(0, user.length).equals(user)) password = raw.subarray(user.length);
+  }
+  const protocols = new Set((req.headers['sec-websocket-protocol'] ?? '').split(',').map((p) => p.trim()).filter(Boolean));
+  return { id, endpoint, password, protocols, authorization };
 }

@@ -68,6 +68,11 @@ describe('OCPP proxy mode', () => {
     expect(parsed(up.sent).filter((f) => (f as unknown[])[0] === 3)).toEqual(got);
     expect(cp.calls).toEqual([[2, 'op-1', 'RemoteStartTransaction', { connectorId: 1, idTag: 'TAG-2' }]]);
 
+    // The gateway still admits only chargers it knows, with their password: nothing reaches the operator.
+    await expect(TestChargePoint.connect(url, { id: 'CP-001', password: 'not-the-password-0000' })).rejects.toThrow('HTTP 401');
+    await expect(TestChargePoint.connect(url, { id: 'CP-666', password: PASSWORD })).rejects.toThrow('HTTP 404');
+    expect(up.handshakes).toHaveLength(1);
+
     // The gateway read the session as it went by.
     await waitFor(() => gw.store.eventsAfter(0, 10).length === 2);
     const ev = gw.store.eventsAfter(0, 10);
