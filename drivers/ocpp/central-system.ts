@@ -26,14 +26,8 @@ export interface ChargePointPort {
 type Payload = Record<string, unknown>;
 export type Handler = (params: Payload) => Promise<Payload>;
 
-/**
- * OCPP 1.6 central system: the answers to each call a charge point makes (section 4 of the
- * standard). Payload shapes are checked against the standard's JSON schemas by the RPC layer
- * before a handler runs; a handler answers what the standard requires even when it refuses the
- * data (a charger that gets no answer sends the same call again, forever). Data is committed
- * before the answer, so an answered transaction message is never lost.
- */
-export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handler> {
+/** What the answers of every OCPP version share: time, commit, authorisation, meter values, the last status. */
+export function sessionTools(cp: ChargePointPort) {
   const { ctx, connection } = cp;
   const now = () => new Date(ctx.clock.now()).toISOString();
   const commit = async (batch: IngestBatch) => {
@@ -71,6 +65,19 @@ export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handl
   const transactionMeter = (d: ConnectorDevice | undefined, wh: number, ts: number): Reading[] =>
     d?.profile.transaction_meter !== undefined ? [{ device: d.id, metric: d.profile.transaction_meter, value: wh, unit: 'Wh', ts }] : [];
 
+  return { now, commit, authorised, time, meter, last, keepAlive, transactionMeter };
+}
+
+/**
+ * OCPP 1.6 central system: the answers to each call a charge point makes (section 4 of the
+ * standard). Payload shapes are checked against the standard's JSON schemas by the RPC layer
+ * before a handler runs; a handler answers what the standard requires even when it refuses the
+ * data (a charger that gets no answer sends the same call again, forever). Data is committed
+ * before the answer, so an answered transaction message is never lost.
+ */
+export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handler> {
+  const { ctx, connection } = cp;
+  const { now, commit, authorised, time, meter, last, keepAlive, transactionMeter } = sessionTools(cp);
   return {
     BootNotification: async (p) => {
       ctx.log.info({ chargePoint: cp.chargePoint, vendor: p['chargePointVendor'], model: p['chargePointModel'], firmware: p['firmwareVersion'] }, 'charge point booted');

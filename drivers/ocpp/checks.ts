@@ -3,7 +3,7 @@ import type { DriverCheckInput, DriverProblem, PointFacts } from '../core/driver
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';
 import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
-import { OCPP16_STATUSES, type OcppProfile } from './profile-schema.js';
+import { OCPP16_STATUSES, OCPP201_CHARGING_STATES, OCPP201_STATUSES, type OcppProfile } from './profile-schema.js';
 import { chargePointOf, connectorOf } from './devices.js';
 
 /** What the OCPP driver contributes to the one validation (gateway/site). */
@@ -11,8 +11,16 @@ import { chargePointOf, connectorOf } from './devices.js';
 export function checkOcppProfile(p: Loaded<OcppProfile>): DriverProblem[] {
   const out = classProblems(p.classes);
   out.push(...mappingProblems(p.classes, { metric: p.status.metric, map: p.status.map }, ['status']));
+  const statuses: readonly string[] = p.version === 'ocpp1.6' ? OCPP16_STATUSES : OCPP201_STATUSES;
   for (const raw of Object.keys(p.status.map)) {
-    if (!(OCPP16_STATUSES as readonly string[]).includes(raw)) out.push({ path: ['status', 'map', raw], message: `"${raw}" is not an OCPP 1.6 status (${OCPP16_STATUSES.join(', ')})` });
+    if (!statuses.includes(raw)) out.push({ path: ['status', 'map', raw], message: `"${raw}" is not an ${p.version} status (${statuses.join(', ')})` });
+  }
+  if (p.charging_state && p.version !== 'ocpp2.0.1') out.push({ path: ['charging_state'], message: 'charging_state is OCPP 2.0.1 (TransactionEvent); 1.6 reports it in the status' });
+  if (p.charging_state) {
+    out.push(...mappingProblems(p.classes, { metric: p.status.metric, map: p.charging_state.map }, ['charging_state']));
+    for (const raw of Object.keys(p.charging_state.map)) {
+      if (!(OCPP201_CHARGING_STATES as readonly string[]).includes(raw)) out.push({ path: ['charging_state', 'map', raw], message: `"${raw}" is not an OCPP 2.0.1 charging state (${OCPP201_CHARGING_STATES.join(', ')})` });
+    }
   }
   const seen = new Map<string, number>();
   p.measurands.forEach((m, i) => {
@@ -67,6 +75,7 @@ export function checkOcpp(input: DriverCheckInput<OcppConnection, Loaded<OcppPro
     const connector = connectorOf(d.config);
     if (!CHARGE_POINT_ID.test(cp)) out.push({ path: ['devices', d.index, 'charge_point_id'], message: `"${cp}" is not a charge point id (letters, digits, ".", "_", "~", ":", "-", at most 48)` });
     if (connector === undefined) out.push({ path: ['devices', d.index, 'options', 'connector'], message: 'a connector is a whole number from 1' });
+    if (!(d.connection.versions as readonly string[]).includes(d.profile.version)) out.push({ path: ['devices', d.index, 'profile'], message: `profile ${d.profile.id} speaks ${d.profile.version}, which connection ${d.connection.id} does not offer (versions: ${d.connection.versions.join(', ')})` });
     const key = `${d.connection.id}/${cp}/${String(connector)}`;
     const other = bound.get(key);
     if (other !== undefined) out.push({ path: ['devices', d.index, 'charge_point_id'], message: `devices[${other}] is already charge point ${cp} connector ${String(connector)}` });
@@ -75,6 +84,7 @@ export function checkOcpp(input: DriverCheckInput<OcppConnection, Loaded<OcppPro
       out.push({ path: ['devices', d.index, 'charge_point_id'], message: `charge point ${cp} has no password: add passwords.${cp} to connection ${d.connection.id}` });
   }
   for (const r of input.discover) {
+    if (!(r.connection.versions as readonly string[]).includes(r.profile.version)) out.push({ path: ['discover', r.index, 'profile'], message: `profile ${r.profile.id} speaks ${r.profile.version}, which connection ${r.connection.id} does not offer (versions: ${r.connection.versions.join(', ')})` });
     if (!r.rule.id.includes('{chargePointId}')) out.push({ path: ['discover', r.index, 'id'], message: 'an OCPP discovery id names the charge point, e.g. "ev-{chargePointId}"' });
   }
   return out;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
 import { duration, slug, strict } from '../../gateway/config/zod-helpers.js';
 
-/** OCPP-J subprotocols this driver answers as central system (2.0.1 is not implemented yet). */
-export const OCPP_VERSIONS = ['ocpp1.6'] as const;
+/** OCPP-J subprotocols this driver answers as central system (2.0.1: the core of the Core profile). */
+export const OCPP_VERSIONS = ['ocpp1.6', 'ocpp2.0.1'] as const;
 export type OcppVersion = (typeof OCPP_VERSIONS)[number];
 
 const tls = strict({

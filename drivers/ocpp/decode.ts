@@ -20,6 +20,52 @@ export interface MeterValue {
   sampledValue: SampledValue[];
 }
 
+/** OCPP 2.0.1: the value is a number; unitOfMeasure {unit (default Wh), multiplier (power of ten)}. */
+export interface SampledValue201 {
+  value: number;
+  context?: string;
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  signedMeterValue?: unknown;
+  unitOfMeasure?: { unit?: string; multiplier?: number };
+}
+export interface MeterValue201 {
+  timestamp: string;
+  sampledValue: SampledValue201[];
+}
+
+/**
+ * 2.0.1 meter values in the 1.6 shape the profile reads: the multiplier applied, the value as
+ * text (exact for the integers and decimals chargers send).
+ */
+export function from201(values: readonly MeterValue201[]): MeterValue[] {
+  return values.map((mv) => ({
+    timestamp: mv.timestamp,
+    sampledValue: mv.sampledValue.map((sv) => {
+      const m = sv.unitOfMeasure?.multiplier ?? 0;
+      const v = m === 0 ? sv.value : Number((sv.value * 10 ** m).toPrecision(15));
+      const out: SampledValue = { value: String(v) };
+      if (sv.context !== undefined) out.context = sv.context;
+      if (sv.measurand !== undefined) out.measurand = sv.measurand;
+      if (sv.phase !== undefined) out.phase = sv.phase;
+      if (sv.location !== undefined) out.location = sv.location;
+      if (sv.unitOfMeasure?.unit !== undefined) out.unit = sv.unitOfMeasure.unit;
+      return out;
+    }),
+  }));
+}
+
+/** The energy register (Wh) in a list of meter values, the last one given, for a session's start and end. */
+export function energyRegister(profile: OcppProfile, values: readonly MeterValue[]): number | undefined {
+  const metric = profile.transaction_meter;
+  if (metric === undefined) return undefined;
+  const r = meterReadings(profile, '', values).readings.filter((x) => x.metric === metric);
+  const last = r[r.length - 1];
+  if (!last || typeof last.value !== 'number') return undefined;
+  return last.unit === 'kWh' ? last.value * 1000 : last.value;
+}
+
 export type Decoded<T> = { ok: true; value: T } | { ok: false; reason: string; detail: string };
 
 /** OCPP's default measurand when a sampled value names none (section 7.31). */

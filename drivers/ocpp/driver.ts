@@ -11,6 +11,7 @@ import type { DeviceConfig, DiscoverConfig } from '../../gateway/config/schema.j
 import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
 import type { Loaded, Profile } from '../profiles/schema.js';
 import { centralSystemHandlers, type ChargePointPort, type ConnectorDevice } from './central-system.js';
+import { csmsHandlers } from './central-system-201.js';
 import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
 import { chargePointOf, connectorOf, discoveredId } from './devices.js';
 import type { OcppProfile } from './profile-schema.js';
@@ -118,7 +119,7 @@ export class OcppDriver implements Driver {
         reject(why.code, why.detail);
         return;
       }
-      accept({ chargePoint: handshake.identity });
+      accept({ chargePoint: handshake.identity }, this.versionFor(handshake.identity, handshake.protocols));
     });
     rpc.on('client', (client: unknown) => this.attach(client as RpcClient));
     const tls = this.c.security_profile === 2 && this.c.tls ? this.c.tls : undefined;
@@ -130,7 +131,7 @@ export class OcppDriver implements Driver {
       res.end();
     });
     if (this.c.upstream) {
-      this.proxyServer = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered) => this.c.versions.find((v) => offered.has(v)) ?? false });
+      this.proxyServer = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered, req) => this.versionFor(parseHandshake(req).id, offered) ?? false });
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.proxyUpgrade(req, socket, head));
     } else http.on('upgrade', rpc.handleUpgrade);
     await new Promise<void>((resolve, reject) => {
@@ -180,12 +181,22 @@ export class OcppDriver implements Driver {
     return [];
   }
 
+  /** The OCPP versions a charge point may speak here: its profile's, if it has one, among the offered. */
+  private versionsFor(id: string): string[] {
+    const p = this.known.get(id)?.values().next().value?.profile ?? this.rule?.profile;
+    return p ? this.c.versions.filter((v) => v === p.version) : [...this.c.versions];
+  }
+
+  private versionFor(id: string, offered: Set<string>): string | undefined {
+    return this.versionsFor(id).find((v) => offered.has(v));
+  }
+
   /** Why a connection may not open, or undefined when it may. */
   private admit(endpoint: string, id: string, password: Buffer | undefined, protocols: Set<string>): { code: number; reason: string; detail: string } | undefined {
     if (this.stopped) return { code: 503, reason: 'stopping', detail: 'the gateway is stopping' };
     if (endpoint !== this.c.path) return { code: 404, reason: 'wrong_path', detail: `path ${endpoint.slice(0, 60)} is not ${this.c.path}` };
     if (!CHARGE_POINT_ID.test(id)) return { code: 400, reason: 'bad_identity', detail: 'not a charge point id' };
-    if (!this.c.versions.some((v) => protocols.has(v))) return { code: 400, reason: 'no_subprotocol', detail: `offers none of ${this.c.versions.join(', ')}` };
+    if (!this.versionFor(id, protocols)) return { code: 400, reason: 'no_subprotocol', detail: `offers none of ${this.versionsFor(id).join(', ')}` };
     const known = this.known.has(id);
     if (!known && !(this.rule && discoveredId(this.rule.rule.id, id, 1))) return { code: 404, reason: 'unknown_charge_point', detail: 'not configured and no discovery rule admits it' };
     if (this.c.security_profile > 0) {
@@ -216,7 +227,7 @@ export class OcppDriver implements Driver {
       this.kept.set(id, kept);
       this.counters.connections++;
       this.lastSeen.set(id, this.ctx.clock.now());
-      const handlers = centralSystemHandlers(this.portFor(id, ledger));
+      const handlers = ws.protocol === 'ocpp2.0.1' ? csmsHandlers(this.portFor(id, ledger)) : centralSystemHandlers(this.portFor(id, ledger));
       const session = new ProxySession(ws, {
         id,
         upstream: this.c.upstream as string,
@@ -273,7 +284,8 @@ export class OcppDriver implements Driver {
     this.lastSeen.set(id, this.ctx.clock.now());
     this.ctx.log.info({ chargePoint: id, protocol: client.protocol }, 'charge point connected');
     const port = this.portFor(id, ledger);
-    for (const [action, h] of Object.entries(centralSystemHandlers(port))) {
+    const handlers = client.protocol === 'ocpp2.0.1' ? csmsHandlers(port) : centralSystemHandlers(port);
+    for (const [action, h] of Object.entries(handlers)) {
       client.handle(action, async ({ params }) => {
         this.counters.calls++;
         this.lastSeen.set(id, this.ctx.clock.now());

@@ -3,6 +3,9 @@ import { profileBase } from '../profiles/schema.js';
 
 /** OCPP 1.6 ChargePointStatus values (section 7.7), in the order the standard lists them. */
 export const OCPP16_STATUSES = ['Available', 'Preparing', 'Charging', 'SuspendedEVSE', 'SuspendedEV', 'Finishing', 'Reserved', 'Unavailable', 'Faulted'] as const;
+/** OCPP 2.0.1 ConnectorStatusEnumType and ChargingStateEnumType (the state inside a transaction). */
+export const OCPP201_STATUSES = ['Available', 'Occupied', 'Reserved', 'Unavailable', 'Faulted'] as const;
+export const OCPP201_CHARGING_STATES = ['Charging', 'EVConnected', 'SuspendedEV', 'SuspendedEVSE', 'Idle'] as const;
 
 /**
  * A charger model as data: how its StatusNotification and MeterValues map onto the catalog.
@@ -12,8 +15,11 @@ export const OCPP16_STATUSES = ['Available', 'Preparing', 'Charging', 'Suspended
 export const ocppProfileSchema = z.strictObject({
   ...profileBase,
   protocol: z.literal('ocpp'),
-  version: z.enum(['ocpp1.6']).default('ocpp1.6'),
+  version: z.enum(['ocpp1.6', 'ocpp2.0.1']).default('ocpp1.6'),
+  /** 1.6: ChargePointStatus; 2.0.1: ConnectorStatus, refined by `charging_state` inside a transaction. */
   status: z.strictObject({ metric: z.string(), map: z.record(z.string(), z.string()) }),
+  /** 2.0.1: TransactionEvent's chargingState onto the same metric. */
+  charging_state: z.strictObject({ map: z.record(z.string(), z.string()) }).optional(),
   measurands: z
     .array(
       z.strictObject({

@@ -50,6 +50,26 @@ export class TransactionLedger {
     return t;
   }
 
+  /** OCPP 2.0.1: the charger names its transactions; keep one under its own id. */
+  track201(key: string, t: OpenTransaction): void {
+    this.state = { next: this.state.next, open: { ...this.state.open, [`cs:${key}`]: t } };
+    this.save();
+  }
+
+  take201(key: string): OpenTransaction | undefined {
+    const t = this.state.open[`cs:${key}`];
+    if (!t) return undefined;
+    const open = { ...this.state.open };
+    delete open[`cs:${key}`];
+    this.state = { next: this.state.next, open };
+    this.save();
+    return t;
+  }
+
+  get201(key: string): OpenTransaction | undefined {
+    return this.state.open[`cs:${key}`];
+  }
+
   get(id: number): OpenTransaction | undefined {
     return this.state.open[String(id)];
   }

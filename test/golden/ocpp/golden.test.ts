@@ -3,12 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { readGoldenFiles } from '../../helpers/golden.js';
 import { loadProfiles, profilesOf } from '../../../drivers/profiles/load.js';
 import { ocppDriverFactory } from '../../../drivers/ocpp/index.js';
-import { meterReadings, statusReading, type MeterValue } from '../../../drivers/ocpp/decode.js';
+import { from201, meterReadings, statusReading, type MeterValue, type MeterValue201 } from '../../../drivers/ocpp/decode.js';
 import type { OcppProfile } from '../../../drivers/ocpp/profile-schema.js';
 
 interface Golden {
   profile: string;
   device: string;
+  version?: 'ocpp2.0.1';
   cases: { name: string; action: 'StatusNotification' | 'MeterValues'; payloads: Record<string, unknown>[]; readings: { metric: string; value: unknown; unit?: string; ts: string }[]; reject?: string[] }[];
 }
 
@@ -18,7 +19,7 @@ const mine = profilesOf(profiles, ocppDriverFactory) as unknown as Map<string, O
 describe('OCPP profile golden cases (payloads as the standard writes them → readings)', () => {
   it('every OCPP profile loads and passes its checks', () => {
     expect(problems.filter((p) => !/unknown or missing protocol/.test(p.message))).toEqual([]);
-    expect([...mine.keys()]).toContain('ocpp16-charger');
+    expect([...mine.keys()]).toEqual(expect.arrayContaining(['ocpp16-charger', 'ocpp201-charger']));
     for (const p of mine.values()) expect(ocppDriverFactory.checkProfile?.({ ...p, file: '' }) ?? []).toEqual([]);
   });
 
@@ -32,11 +33,12 @@ describe('OCPP profile golden cases (payloads as the standard writes them → re
         const rejected: string[] = [];
         for (const p of c.payloads) {
           if (c.action === 'StatusNotification') {
-            const r = statusReading(profile, g.device, p['status'] as string, Date.parse(p['timestamp'] as string));
+            const r = statusReading(profile, g.device, (g.version ? p['connectorStatus'] : p['status']) as string, Date.parse(p['timestamp'] as string));
             if (r.ok) got.push(r.value);
             else rejected.push(r.reason);
           } else {
-            const r = meterReadings(profile, g.device, p['meterValue'] as MeterValue[]);
+            const mv = g.version ? from201(p['meterValue'] as MeterValue201[]) : (p['meterValue'] as MeterValue[]);
+            const r = meterReadings(profile, g.device, mv);
             got.push(...r.readings);
             rejected.push(...r.problems.map((x) => x.reason));
           }
