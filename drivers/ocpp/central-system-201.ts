@@ -40,7 +40,7 @@ export function csmsHandlers(cp: ChargePointPort): Record<string, Handler> {
       return {};
     },
     Authorize: async (p) => ({ idTokenInfo: tokenInfo(p['idToken']) }),
-    TransactionEvent: async (p) => {
+    TransactionEvent: async (p, verdict) => {
       const info = p['transactionInfo'] as { transactionId: string; chargingState?: string; stoppedReason?: string };
       const key = info.transactionId;
       const evseId = (p['evse'] as { id?: number } | undefined)?.id;
@@ -63,7 +63,7 @@ export function csmsHandlers(cp: ChargePointPort): Record<string, Handler> {
       const type = p['eventType'] as string;
       if (type === 'Started' && !open) {
         cp.ledger.track201(key, { chargePoint: cp.chargePoint, connector: evse, meterStart: register ?? Number.NaN, startedAt: ts });
-        if (d && (token === undefined || authorised(token) === 'Accepted'))
+        if (d && (token === undefined || (verdict ?? authorised(token)) === 'Accepted'))
           events.push({ device: d.id, type: 'charging_started', ts, attributes: { credential: token ?? '', connector: evse, transaction: key, meter_start: register ?? 0 } });
       } else if (type === 'Ended') {
         const t = cp.ledger.take201(key);

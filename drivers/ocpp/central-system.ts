@@ -24,7 +24,11 @@ export interface ChargePointPort {
 }
 
 type Payload = Record<string, unknown>;
-export type Handler = (params: Payload) => Promise<Payload>;
+/**
+ * `verdict`: in proxy mode, what the operator's central system answered about the id tag
+ * (Accepted, Invalid…), which is what counts for reading the session, not the local list.
+ */
+export type Handler = (params: Payload, verdict?: string) => Promise<Payload>;
 
 /** What the answers of every OCPP version share: time, commit, authorisation, meter values, the last status. */
 export function sessionTools(cp: ChargePointPort) {
@@ -103,13 +107,13 @@ export function centralSystemHandlers(cp: ChargePointPort): Record<string, Handl
       return {};
     },
     Authorize: async (p) => ({ idTagInfo: { status: authorised(p['idTag'] as string) } }),
-    StartTransaction: async (p) => {
+    StartTransaction: async (p, verdict) => {
       const connector = p['connectorId'] as number;
       const idTag = p['idTag'] as string;
       const meterStart = p['meterStart'] as number;
       const d = cp.device(connector);
       const ts = time(p['timestamp'], d?.id) ?? ctx.clock.now();
-      const status = authorised(idTag);
+      const status = verdict ?? authorised(idTag);
       // The standard wants a transaction id even for a refused tag; the charger then ends it.
       const transactionId = cp.ledger.start({ chargePoint: cp.chargePoint, connector, meterStart, startedAt: ts });
       if (d && status === 'Accepted') {

@@ -238,10 +238,10 @@ export class OcppDriver implements Driver {
         handlers: Object.fromEntries(
           Object.entries(handlers).map(([a, h]) => [
             a,
-            (p: Record<string, unknown>) => {
+            (p: Record<string, unknown>, verdict?: string) => {
               this.counters.calls++;
               this.lastSeen.set(id, this.ctx.clock.now());
-              return h(p);
+              return h(p, verdict);
             },
           ]),
         ),

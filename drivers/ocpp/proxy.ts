@@ -186,7 +186,9 @@ export class ProxySession {
     if (answer[0] !== 3) return;
     const h = this.o.handlers[c.action];
     if (!h) return;
-    const res = await h(this.localPayload(c.action, c.payload));
+    const a = answer[2] as { idTagInfo?: { status?: unknown }; idTokenInfo?: { status?: unknown } } | undefined;
+    const verdict = a?.idTagInfo?.status ?? a?.idTokenInfo?.status;
+    const res = await h(this.localPayload(c.action, c.payload), typeof verdict === 'string' ? verdict : undefined);
     if (c.action === 'StartTransaction') {
       const up = (answer[2] as { transactionId?: unknown } | undefined)?.transactionId;
       if (typeof up === 'number') this.o.tx.set(res['transactionId'] as number, up);

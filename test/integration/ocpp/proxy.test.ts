@@ -17,13 +17,13 @@ const T0 = Date.parse('2026-12-03T08:00:00Z');
 const iso = (min: number) => new Date(T0 + min * 60_000).toISOString();
 const parsed = (texts: readonly string[]) => texts.map((t) => JSON.parse(t) as unknown);
 
-async function rig() {
+async function rig(extra = '') {
   const up = new FixtureUpstream();
   await up.start();
   const t = tempDir('fcgw-ocpp-proxy-');
   const g = await ocppGateway(
     t.dir,
-    `connections: [{ id: chargers, protocol: ocpp, host: 127.0.0.1, port: 0, call_timeout: 2s, upstream: "ws://127.0.0.1:${up.port}/operator/ocpp", passwords: { CP-001: ${PASSWORD} } }]
+    `connections: [{ id: chargers, protocol: ocpp, host: 127.0.0.1, port: 0, call_timeout: 2s, upstream: "ws://127.0.0.1:${up.port}/operator/ocpp", passwords: { CP-001: ${PASSWORD} }${extra} }]
 devices: [{ id: ev-1, class: ev_charger, connection: chargers, profile: ocpp16-charger, charge_point_id: CP-001 }]
 `,
   );
@@ -35,7 +35,8 @@ devices: [{ id: ev-1, class: ev_charger, connection: chargers, profile: ocpp16-c
 
 describe('OCPP proxy mode', () => {
   it('passes every frame unchanged both ways with the charger identity and credentials, and reads the session', async () => {
-    const { up, gw, url } = await rig();
+    // The local allow list is for answering while the operator is away; what the operator says counts here.
+    const { up, gw, url } = await rig(', authorize: { mode: allow_list, id_tags: [SOMEONE-ELSE] }');
     const cp = await TestChargePoint.connect(url, { id: 'CP-001', password: PASSWORD });
     cleanup(() => cp.close());
     await waitFor(() => up.connected);
