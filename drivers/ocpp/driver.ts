@@ -27,6 +27,8 @@ type OcppProfileLoaded = Loaded<OcppProfile>;
 const PROXY_FIRST_TRANSACTION = 2_000_000_000;
 /** Largest WebSocket message taken from a charger: OCPP-J calls are small (a long MeterValues is a few kB). */
 export const MAX_FRAME_BYTES = 256 * 1024;
+/** An open transaction older than this is dropped from the ledger at start. */
+const OPEN_TRANSACTION_MAX_AGE_MS = 30 * 86_400_000;
 /** Consecutive frames that are not OCPP-J after which a charger's connection is closed. */
 const MAX_BAD_MESSAGES = 10;
 /** The part of ocpp-rpc's server-side client this driver uses. */
@@ -100,6 +102,8 @@ export class OcppDriver implements Driver {
     if (this.http) return;
     this.stopped = false;
     this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id, this.c.upstream ? PROXY_FIRST_TRANSACTION : 1);
+    // A transaction whose stop never came (a charger replaced, a lost message) is forgotten after a while.
+    this.ledger.prune(this.ctx.clock.now() - OPEN_TRANSACTION_MAX_AGE_MS);
     const rpc = new RPCServer({
       protocols: [...this.c.versions],
       strictMode: true,
@@ -309,9 +313,14 @@ export class OcppDriver implements Driver {
     if (connector < 1) return undefined;
     const have = this.known.get(cp)?.get(connector);
     if (have) return have;
-    if (!this.rule || !this.ctx.addDevice) return undefined;
+    const unknown = () => {
+      this.counters.rejections++;
+      this.ctx.reject({ reason: 'ocpp_unknown_connector', detail: `${cp}: connector ${connector} is no device (configure one with options.connector, or a discover rule)` });
+      return undefined;
+    };
+    if (!this.rule || !this.ctx.addDevice) return unknown();
     const id = discoveredId(this.rule.rule.id, cp, connector);
-    if (!id) return undefined;
+    if (!id) return unknown();
     const config: DeviceConfig = {
       id,
       class: this.rule.rule.class,

@@ -70,6 +70,14 @@ export class TransactionLedger {
     return this.state.open[`cs:${key}`];
   }
 
+  /** Forget open transactions started before `before` (their stop is not coming). */
+  prune(before: number): void {
+    const open = Object.fromEntries(Object.entries(this.state.open).filter(([, t]) => t.startedAt >= before));
+    if (Object.keys(open).length === Object.keys(this.state.open).length) return;
+    this.state = { next: this.state.next, open };
+    this.save();
+  }
+
   get(id: number): OpenTransaction | undefined {
     return this.state.open[String(id)];
   }

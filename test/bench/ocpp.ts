@@ -78,6 +78,7 @@ async function gateway(): Promise<{ rate: number; samples: number }> {
 site: { id: bench }
 store: { path: ${join(dir, 'gw.db')} }
 logging: { level: warn }
+api: { host: 127.0.0.1, port: 0 }
 connections: [{ id: chargers, protocol: ocpp, host: 127.0.0.1, port: 0, security_profile: 0 }]
 discover: [{ connection: chargers, profile: ocpp16-charger, class: ev_charger, id: "ev-{chargePointId}" }]
 `,

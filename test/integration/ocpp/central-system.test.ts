@@ -79,6 +79,14 @@ describe('OCPP 1.6-J central system', () => {
     expect(await cp.call('DataTransfer', { vendorId: 'com.vendorx', messageId: 'diag', data: 'x' })).toEqual([3, 'm10', { status: 'Accepted' }]);
     expect(await cp.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available', timestamp: iso(41) })).toEqual([3, 'm11', {}]);
 
+    // A connector no device stands for is answered (the charger must not retry forever) and counted.
+    const rejections = () => gw.driverHealth().find((x) => x.connection === 'chargers')?.counters?.['rejections'] ?? 0;
+    const before = rejections();
+    expect(await cp.call('StatusNotification', { connectorId: 2, errorCode: 'NoError', status: 'Faulted', timestamp: iso(42) })).toEqual([3, 'm12', {}]);
+    expect(rejections()).toBe(before + 1);
+    expect(await cp.call('StatusNotification', { connectorId: 0, errorCode: 'NoError', status: 'Available', timestamp: iso(42) })).toEqual([3, 'm13', {}]);
+    expect(rejections()).toBe(before + 1);
+
     const samples = gw.store.samplesAfter(0, 1000).filter((s) => s.device === 'ev-1');
     const of = (m: string) => samples.filter((s) => s.metric === m).map((s) => [s.ts - T0, s.value]);
     expect(of('status')).toEqual([[0, 'preparing'], [60_000, 'charging'], [41 * 60_000, 'available']]);

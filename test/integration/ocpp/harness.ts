@@ -15,6 +15,7 @@ export async function ocppGateway(dir: string, yaml: string): Promise<{ gw: Gate
 site: { id: ocpp }
 store: { path: ${join(dir, 'gw.db')} }
 logging: { level: debug }
+api: { host: 127.0.0.1, port: 0 }
 ${yaml}`,
     'test.yaml',
     {},
