@@ -16,7 +16,8 @@ import { CHARGE_POINT_ID, type OcppConnection } from './connection-schema.js';
 import { chargePointOf, connectorOf, discoveredId } from './devices.js';
 import type { OcppProfile } from './profile-schema.js';
 import { TransactionLedger } from './transactions.js';
-import { parseHandshake, ProxySession, TransactionMap, type Queued } from './proxy.js';
+import { parseHandshake, ProxySession } from './proxy.js';
+import { ProxyOutbox } from './outbox.js';
 
 type OcppProfileLoaded = Loaded<OcppProfile>;
 
@@ -71,8 +72,8 @@ export class OcppDriver implements Driver {
   private stopped = false;
   private proxyServer: WebSocketServer | undefined;
   private readonly proxies = new Map<string, ProxySession>();
-  /** Proxy mode: what waits for the upstream, per charge point, across charger reconnects. */
-  private readonly kept = new Map<string, { queue: Queued[]; tx: TransactionMap }>();
+  /** Proxy mode: what waits for the upstream, per charge point, across reconnects and restarts. */
+  private outbox: ProxyOutbox | undefined;
   private readonly proxyCounters: Record<string, number> = {};
 
   constructor(private readonly args: OcppDriverArgs) {
@@ -135,6 +136,8 @@ export class OcppDriver implements Driver {
       res.end();
     });
     if (this.c.upstream) {
+      this.outbox ??= new ProxyOutbox(this.ctx.dataDir, this.c.id);
+      if (this.outbox.waiting > 0) this.ctx.log.info({ waiting: this.outbox.waiting }, 'OCPP proxy: messages kept for the upstream from before the restart');
       this.proxyServer = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered, req) => this.versionFor(parseHandshake(req).id, offered) ?? false });
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.proxyUpgrade(req, socket, head));
     } else http.on('upgrade', rpc.handleUpgrade);
@@ -227,8 +230,8 @@ export class OcppDriver implements Driver {
     }
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       this.proxies.get(id)?.close();
-      const kept = this.kept.get(id) ?? { queue: [], tx: new TransactionMap() };
-      this.kept.set(id, kept);
+      const outbox = this.outbox as ProxyOutbox;
+      const kept = outbox.entry(id);
       this.counters.connections++;
       this.lastSeen.set(id, this.ctx.clock.now());
       const handlers = ws.protocol === 'ocpp2.0.1' ? csmsHandlers(this.portFor(id, ledger)) : centralSystemHandlers(this.portFor(id, ledger));
@@ -253,6 +256,7 @@ export class OcppDriver implements Driver {
         queue: kept.queue,
         tx: kept.tx,
         counters: this.proxyCounters,
+        changed: () => outbox.save(),
       });
       this.proxies.set(id, session);
       ws.on('close', () => {

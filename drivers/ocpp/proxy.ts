@@ -32,6 +32,8 @@ export interface ProxyOptions {
   /** Local transaction id ↔ upstream transaction id, kept with the queue. */
   tx: TransactionMap;
   counters: Record<string, number>;
+  /** Called after the queue or the id pairs changed (the driver writes them to disk). */
+  changed: () => void;
 }
 
 export interface Queued {
@@ -161,6 +163,7 @@ export class ProxySession {
     this.count('answered_offline');
     if (TRANSACTION_ACTIONS.has(c.action)) {
       this.o.queue.push({ ...c, ...(localTx !== undefined ? { localTx } : {}) });
+      this.o.changed();
       this.count('queued');
     }
   }
@@ -177,6 +180,7 @@ export class ProxySession {
         if (typeof up === 'number') this.o.tx.set(q.localTx, up);
       }
       this.o.queue.shift();
+      this.o.changed();
       this.count('replayed');
     }
   }
@@ -191,7 +195,10 @@ export class ProxySession {
     const res = await h(this.localPayload(c.action, c.payload), typeof verdict === 'string' ? verdict : undefined);
     if (c.action === 'StartTransaction') {
       const up = (answer[2] as { transactionId?: unknown } | undefined)?.transactionId;
-      if (typeof up === 'number') this.o.tx.set(res['transactionId'] as number, up);
+      if (typeof up === 'number') {
+        this.o.tx.set(res['transactionId'] as number, up);
+        this.o.changed();
+      }
     }
   }
 

@@ -21,16 +21,14 @@ async function rig(extra = '') {
   const up = new FixtureUpstream();
   await up.start();
   const t = tempDir('fcgw-ocpp-proxy-');
-  const g = await ocppGateway(
-    t.dir,
-    `connections: [{ id: chargers, protocol: ocpp, host: 127.0.0.1, port: 0, call_timeout: 2s, upstream: "ws://127.0.0.1:${up.port}/operator/ocpp", passwords: { CP-001: ${PASSWORD} }${extra} }]
+  const yaml = `connections: [{ id: chargers, protocol: ocpp, host: 127.0.0.1, port: 0, call_timeout: 2s, upstream: "ws://127.0.0.1:${up.port}/operator/ocpp", passwords: { CP-001: ${PASSWORD} }${extra} }]
 devices: [{ id: ev-1, class: ev_charger, connection: chargers, profile: ocpp16-charger, charge_point_id: CP-001 }]
-`,
-  );
+`;
+  const g = await ocppGateway(t.dir, yaml);
   cleanup(() => t.cleanup());
   cleanup(() => up.stop());
   cleanup(() => g.gw.stop());
-  return { up, ...g };
+  return { up, ...g, dir: t.dir, yaml };
 }
 
 describe('OCPP proxy mode', () => {
@@ -120,5 +118,33 @@ describe('OCPP proxy mode', () => {
     expect(frames.map((f) => f[1])).toEqual(['m3', 'm4', 'm5', 'm6']);
     // After the replay, calls pass through again.
     expect(await cp.call('Heartbeat', {})).toEqual([3, 'm8', { currentTime: '2026-12-03T08:00:00.000Z' }]);
+  }, 30_000);
+
+  it('keeps what waits for the operator across a gateway restart during the outage', async () => {
+    const { up, url, gw, dir, yaml } = await rig();
+    const cp = await TestChargePoint.connect(url, { id: 'CP-001', password: PASSWORD });
+    await waitFor(() => up.connected);
+    expect((await cp.call('StartTransaction', { connectorId: 1, idTag: 'TAG-1', meterStart: 100, timestamp: iso(0) }))[2]).toMatchObject({ transactionId: 9001 });
+    const port = up.port;
+    await up.stop();
+    await cp.call('MeterValues', { connectorId: 1, transactionId: 9001, meterValue: [{ timestamp: iso(10), sampledValue: [{ value: '900' }] }] });
+    await cp.call('StopTransaction', { transactionId: 9001, meterStop: 1500, timestamp: iso(20) });
+    await cp.close();
+    await gw.stop();
+
+    // A new gateway process on the same data dir; the charger reconnects; the operator comes back.
+    const again = await ocppGateway(dir, yaml);
+    cleanup(() => again.gw.stop());
+    const cp2 = await TestChargePoint.connect(again.url, { id: 'CP-001', password: PASSWORD });
+    cleanup(() => cp2.close());
+    const back = new FixtureUpstream();
+    await back.start(port);
+    cleanup(() => back.stop());
+    await waitFor(() => back.received.length >= 2, 15_000);
+    const frames = parsed(back.received) as unknown[][];
+    expect(frames.map((f) => [f[1], f[2], (f[3] as { transactionId?: number }).transactionId])).toEqual([
+      ['m2', 'MeterValues', 9001],
+      ['m3', 'StopTransaction', 9001],
+    ]);
   }, 30_000);
 });
