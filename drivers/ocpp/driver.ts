@@ -141,13 +141,21 @@ export class OcppDriver implements Driver {
       this.proxyServer = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME_BYTES, handleProtocols: (offered, req) => this.versionFor(parseHandshake(req).id, offered) ?? false });
       http.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.proxyUpgrade(req, socket, head));
     } else http.on('upgrade', rpc.handleUpgrade);
-    await new Promise<void>((resolve, reject) => {
-      http.once('error', reject);
-      http.listen(this.c.port, this.c.host, () => {
-        http.off('error', reject);
-        resolve();
+    try {
+      await new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(this.c.port, this.c.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    } catch (err) {
+      // Port taken or not ours: nothing may stay behind for the retry.
+      await rpc.close({ force: true }).catch(() => undefined);
+      this.proxyServer?.close();
+      this.proxyServer = undefined;
+      throw err;
+    }
     http.on('error', (err) => this.ctx.log.error({ err }, 'OCPP listener error'));
     this.http = http;
     this.rpc = rpc;
