@@ -4,6 +4,7 @@ import { modbusDriverFactory } from './modbus/index.js';
 import { opcuaDriverFactory } from './opcua/index.js';
 import { dlt645DriverFactory } from './dlt645/index.js';
 import { cjt188DriverFactory } from './cjt188/index.js';
+import { ocppDriverFactory } from './ocpp/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
@@ -17,6 +18,7 @@ export const DRIVERS: readonly DriverFactory[] = [
   opcuaDriverFactory as unknown as DriverFactory,
   dlt645DriverFactory as unknown as DriverFactory,
   cjt188DriverFactory as unknown as DriverFactory,
+  ocppDriverFactory as unknown as DriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {

@@ -101,6 +101,10 @@ export function checkMqtt(input: DriverCheckInput<MqttConnection, Loaded<MqttPro
   }
   for (const { index, rule, profile } of input.discover) {
     let names: readonly string[];
+    if (rule.topic === undefined) {
+      out.push({ path: ['discover', index, 'topic'], message: 'an MQTT discovery rule needs a topic filter, e.g. "sensors/{devEui}/up"' });
+      continue;
+    }
     try {
       names = compileTopic(rule.topic).names;
     } catch (err) {

@@ -71,7 +71,7 @@ export class Router {
         const source = profiles.get(rule.profile);
         if (!source) throw new ProfileError(`no profile "${rule.profile}"`);
         const profile = asMqttProfile(source);
-        const template = compileTopic(rule.topic);
+        const template = compileTopic(rule.topic ?? '');
         this.rules.push({
           rule,
           template,

@@ -51,6 +51,8 @@ export interface EventAttributeDef {
 export interface EventDef {
   description: string;
   attributes: Record<string, EventAttributeDef>;
+  /** Set on an event this product adds beyond `spec/metrics.md`, with the reason (as for a class). */
+  beyondSpec?: string;
 }
 
 export interface ClassDef {
@@ -94,6 +96,7 @@ const temp = (description: string): MetricDef => gauge('°C', description, { min
 const str = { type: 'string' } as const;
 const pii = { type: 'string', pii: true } as const;
 const bool = { type: 'bool' } as const;
+const num = { type: 'number' } as const;
 
 export const CATALOG: Readonly<Record<string, ClassDef>> = {
   pv_inverter: {
@@ -188,7 +191,19 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
       power: rated(gauge('W', 'charging power', { min: 0 }), 1e6),
       energy_total: rated(counter('Wh', 'energy delivered (Energy.Active.Import.Register)'), 1e6),
     },
-    events: {},
+    events: {
+      // The id tag (an RFID card) is a credential: personal data, pseudonymised like a door's.
+      charging_started: {
+        description: 'a charging session began (OCPP StartTransaction accepted)',
+        attributes: { credential: pii, connector: num, transaction: str, meter_start: num },
+        beyondSpec: 'charging sessions from OCPP transactions (issue 20): session energy per charger',
+      },
+      charging_stopped: {
+        description: 'a charging session ended (OCPP StopTransaction); energy in Wh',
+        attributes: { credential: { ...pii, optional: true }, connector: num, transaction: str, energy: num, reason: { ...str, optional: true } },
+        beyondSpec: 'charging sessions from OCPP transactions (issue 20): session energy per charger',
+      },
+    },
   },
   parking_space: {
     description: 'one parking space with an occupancy sensor',

@@ -23,6 +23,8 @@ export const deviceSchema = strict({
   unit: z.number().int().min(0).max(255).optional(),
   /** A meter's address on an RS-485 bus, as on its label (DL/T 645: 12 digits, CJ/T 188: 14). */
   address: z.string().optional(),
+  /** OCPP: the charge point's identity in its URL (default: the device id); `options.connector` picks the connector (1). */
+  charge_point_id: z.string().optional(),
   poll: duration().optional(),
   /** Silence after which this device's values are marked stale (default: pipeline.stale_after or 3 polls). */
   stale_after: duration().optional(),
@@ -37,7 +39,8 @@ export const deviceSchema = strict({
 
 export const discoverSchema = strict({
   connection: slug,
-  topic: z.string(),
+  /** MQTT: the topic filter with {fields} (an OCPP rule has none: the charge point id is the field). */
+  topic: z.string().optional(),
   envelope: z.enum(['json', 'chirpstack', 'ttn']).default('json'),
   profile: z.string(),
   class: z.string(),

@@ -107,6 +107,8 @@ const EVENT = {
   access_denied: ['access denied', '拒绝通行'],
   door_forced: ['door forced', '强行开门'],
   door_held_open: ['door held open', '门长时间未关'],
+  charging_started: ['charging started', '开始充电'],
+  charging_stopped: ['charging stopped', '结束充电'],
 };
 
 const KPI = {

@@ -12,7 +12,10 @@ export type ChargerStatus = 'Available' | 'Preparing' | 'Charging' | 'SuspendedE
 
 export type ChargerOutput =
   | { kind: 'status'; ts: number; charger: number; status: ChargerStatus }
-  | { kind: 'meter'; ts: number; charger: number; energyWh: number; powerW: number; transactionId: number };
+  | { kind: 'meter'; ts: number; charger: number; energyWh: number; powerW: number; transactionId: number }
+  /** A session's transaction (what an OCPP-J charge point sends; the MQTT-shaped one does not). */
+  | { kind: 'start'; ts: number; charger: number; energyWh: number; transactionId: number; idTag: string }
+  | { kind: 'stop'; ts: number; charger: number; energyWh: number; transactionId: number };
 
 interface Session {
   transactionId: number;
@@ -82,6 +85,7 @@ export class ChargerModel {
         this.sessions++;
         c.nextMeter = c.session.plugged;
         this.pending.push({ kind: 'status', ts: c.session.plugged, charger: i, status: 'Preparing' });
+        this.pending.push({ kind: 'start', ts: c.session.plugged, charger: i, energyWh: Math.round(c.registerWh), transactionId: c.session.transactionId, idTag: `CARD${String(ch.space).padStart(5, '0')}` });
         this.pending.push({ kind: 'status', ts: chargeFrom, charger: i, status: 'Charging' });
         this.pending.push({ kind: 'status', ts: c.session.chargeUntil, charger: i, status: 'SuspendedEV' });
       } else if (!ch.occupied && c.session) {
@@ -99,6 +103,7 @@ export class ChargerModel {
         c.delivered += energy - c.registerWh;
         c.chargingMs += s.chargeUntil - s.chargeFrom;
         this.pending.push({ kind: 'meter', ts: leave, charger: i, energyWh: Math.round(energy), powerW: 0, transactionId: s.transactionId });
+        this.pending.push({ kind: 'stop', ts: leave, charger: i, energyWh: Math.round(energy), transactionId: s.transactionId });
         this.pending.push({ kind: 'status', ts: leave, charger: i, status: 'Finishing' });
         this.pending.push({ kind: 'status', ts: leave + 30_000, charger: i, status: 'Available' });
         c.registerWh = energy;
@@ -123,9 +128,18 @@ export class ChargerModel {
   }
 
   groundTruth(): Record<string, unknown> {
+    const id = (i: number) => `ev-${String(i + 1).padStart(3, '0')}`;
+    const openCharging = (c: Charger) => (c.session && this.t > c.session.chargeFrom ? Math.min(this.t, c.session.chargeUntil) - c.session.chargeFrom : 0);
     return {
       chargers: this.chargers.length,
       sessions: this.sessions,
+      /** Model time of these figures. */
+      at: this.t,
+      /** Energy of the sessions that ended (what StopTransaction reported), and their number. */
+      completed_wh: Object.fromEntries(this.chargers.map((c, i) => [id(i), Math.round(c.delivered)])),
+      completed_sessions: this.sessions - this.chargers.filter((c) => c.session).length,
+      /** Time charging so far, the open sessions' included. */
+      charging_s_now: Object.fromEntries(this.chargers.map((c, i) => [id(i), (c.chargingMs + openCharging(c)) / 1000])),
       delivered_wh: Object.fromEntries(this.chargers.map((c, i) => [`ev-${String(i + 1).padStart(3, '0')}`, Math.round(c.delivered + (c.session ? this.energyAt(c, this.t) - c.registerWh : 0))])),
       charging_s: Object.fromEntries(this.chargers.map((c, i) => [`ev-${String(i + 1).padStart(3, '0')}`, Math.round(c.chargingMs / 1000)])),
     };

@@ -1,6 +1,7 @@
 import { parseSection, type SimulatorContext, type SimulatorGroup, type SimulatorSectionFactory } from '../core.js';
 import type { FaultRates } from './faults.js';
 import { PublishingGroup } from './group.js';
+import { OcppChargePoints } from '../servers/ocpp-charge-points.js';
 import type { WaterType } from '../models/lora-water.js';
 import { ChargerSource, WaterSource } from './lora-sources.js';
 import type { Source } from './outgoing.js';
@@ -19,10 +20,18 @@ const GATE_NAMES = ['north', 'south', 'east', 'west'];
  * doors, EV chargers (OCPP 1.6 JSON) and LoRaWAN water meters.
  */
 export const transportSection: SimulatorSectionFactory = (section, ctx) => {
-  return transportGroups(parseSection('transport', transportSchema, section), ctx);
+  const t = transportSimulators(parseSection('transport', transportSchema, section), ctx);
+  return [...(t.chargePoints ? [t.chargePoints] : []), ...t.publishing];
 };
 
+/** The MQTT-publishing groups of the scene (with `parking.ocpp` set, the chargers are not among them). */
 export function transportGroups(s: TransportScenario, ctx: SimulatorContext): PublishingGroup[] {
+  return transportSimulators(s, ctx).publishing;
+}
+
+/** The scene's groups: MQTT publishers, and the OCPP-J charge points when `parking.ocpp` is set. */
+export function transportSimulators(s: TransportScenario, ctx: SimulatorContext): { publishing: PublishingGroup[]; chargePoints?: OcppChargePoints } {
+  let chargePoints: OcppChargePoints | undefined;
   const start = ctx.clock.now();
   const rng = (name: string) => forkRng(ctx.seed, name);
   const faults: FaultRates = s.faults;
@@ -39,7 +48,15 @@ export function transportGroups(s: TransportScenario, ctx: SimulatorContext): Pu
     const gates = Array.from({ length: s.gates }, (_, i) => GATE_NAMES[i] ?? `g${i + 1}`);
     const sources: Source[] = [parking];
     if (gates.length) sources.push(new GateSource(gates, parking, rng('gates')));
-    if (s.parking.chargers > 0) sources.push(new ChargerSource(parking, rng('chargers'), start));
+    if (s.parking.chargers > 0) {
+      const o = s.parking.ocpp;
+      const chargers = new ChargerSource(parking, rng('chargers'), start, o ? (outs, now) => chargePoints?.send(outs, now) : undefined);
+      if (o) {
+        const ids = Array.from({ length: chargers.model.count }, (_, i) => String(i + 1).padStart(3, '0'));
+        chargePoints = new OcppChargePoints({ url: `ws://${o.host}:${o.port}${o.path}`, ids, password: o.password, log: ctx.log, clock: ctx.clock });
+      }
+      sources.push(chargers);
+    }
     groups.push(new PublishingGroup({ name: 'transport-parking', sources, ...common }, ctx));
   }
   if (s.garage.enabled && s.garage.spaces > 0)
@@ -59,7 +76,7 @@ export function transportGroups(s: TransportScenario, ctx: SimulatorContext): Pu
   ];
   if (types.length)
     groups.push(new PublishingGroup({ name: 'transport-water', sources: [new WaterSource({ types, timezone: tz, leakChancePerDay: s.water.leak_chance_per_day }, rng('water'), start)], ...common }, ctx));
-  return groups;
+  return { publishing: groups, ...(chargePoints ? { chargePoints } : {}) };
 }
 
 export type { SimulatorGroup };

@@ -1,12 +1,16 @@
 import { encodeWaterMeterFrame, encodeWaterStatus, WATER_METER_PORT } from '../../drivers/mqtt/codecs/lorawan-water-meter.js';
-import { ChargerModel } from '../models/chargers.js';
+import { ChargerModel, type ChargerOutput } from '../models/chargers.js';
 import { WaterMeterModel, type WaterType } from '../models/lora-water.js';
 import { APPLICATIONS, chirpstackUplink, devEui, type LoraDevice } from './chirpstack.js';
 import type { Outgoing, Source } from './outgoing.js';
 import type { ParkingSource } from './parking-source.js';
 import type { Rng } from './rng.js';
 
-/** EV chargers (OCPP 1.6 JSON, one topic per action) following the cars on the charger spaces. */
+/**
+ * EV chargers following the cars on the charger spaces: OCPP 1.6 bodies as JSON on MQTT (one topic
+ * per action), or, given `ocpp`, handed to OCPP-J charge points (simulators/servers/ocpp-charge-points.ts)
+ * that speak to the gateway over WebSocket; then nothing goes to MQTT.
+ */
 export class ChargerSource implements Source {
   readonly name = 'chargers';
   readonly model: ChargerModel;
@@ -16,6 +20,7 @@ export class ChargerSource implements Source {
     private readonly parking: ParkingSource,
     rng: Rng,
     start: number,
+    private readonly ocpp?: (outputs: readonly ChargerOutput[], now: number) => void,
   ) {
     const spaces = parking.model.spaces.flatMap((s, i) => (s.hasCharger ? [i] : []));
     this.model = new ChargerModel(spaces, rng, start);
@@ -30,7 +35,11 @@ export class ChargerSource implements Source {
     this.booted = true;
     // Follow the car park's own time, never beyond it: a change still to come could be earlier.
     outs.push(...this.model.advance(this.parking.changes, this.parking.model.now));
-    return outs.map((o): Outgoing => {
+    if (this.ocpp) {
+      this.ocpp(outs, this.parking.model.now);
+      return [];
+    }
+    return outs.flatMap((o) => (o.kind === 'start' || o.kind === 'stop' ? [] : [o])).map((o): Outgoing => {
       const id = ChargerSource.id(o.charger);
       const timestamp = new Date(o.ts).toISOString();
       if (o.kind === 'status')

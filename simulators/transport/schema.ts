@@ -5,7 +5,13 @@ import { FAULT_KINDS } from './faults.js';
 /** The `transport:` section of a scenario: community sizes, rhythms' knobs and injected faults. */
 export const transportSchema = z.strictObject({
   parking: z
-    .strictObject({ spaces: z.number().int().min(0).max(10_000).default(300), chargers: z.number().int().min(0).default(40), heartbeat: duration('10m') })
+    .strictObject({
+      spaces: z.number().int().min(0).max(10_000).default(300),
+      chargers: z.number().int().min(0).default(40),
+      heartbeat: duration('10m'),
+      /** Chargers speak OCPP 1.6-J to this central system (ws://host:port<path>/<id>), ids "001"…; else OCPP bodies on MQTT. */
+      ocpp: z.strictObject({ host: z.string().default('127.0.0.1'), port: z.number().int().min(1).max(65_535), path: z.string().default('/ocpp'), password: z.string().optional() }).optional(),
+    })
     .default({ spaces: 300, chargers: 40, heartbeat: 600_000 }),
   gates: z.number().int().min(0).max(20).default(2),
   garage: z

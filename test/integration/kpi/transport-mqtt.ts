@@ -49,7 +49,7 @@ export async function transportRig(
   o: { speed: number; tick: string; parcelsPerDay: number; doors: number; seed?: number },
 ): Promise<TransportRig> {
   const broker = await startAedes();
-  const rules = loadConfig('config/demo.yaml').discover.map((r) => ({ ...r, connection: 'local' }));
+  const rules = loadConfig('config/demo.yaml').discover.filter((r) => r.connection === 'community-mqtt').map((r) => ({ ...r, connection: 'local' }));
   const cfg = config(`connections: [{ id: local, protocol: mqtt, url: "${broker.url}" }]`);
   const ctx: DriverContext = {
     site: 'test',

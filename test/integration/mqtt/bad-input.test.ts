@@ -24,7 +24,7 @@ describe('MQTT bad input in the gateway', () => {
   it('refuses every injected fault with its reason in /metrics and a rate-limited log, and commits every good message', async () => {
     const t = tempDir('fcgw-mqtt-bad-');
     const port = await freePort();
-    const rules = (parseYaml(readFileSync('config/demo.yaml', 'utf8')) as { discover: unknown }).discover;
+    const rules = (parseYaml(readFileSync('config/demo.yaml', 'utf8')) as { discover: { connection: string }[] }).discover.filter((r) => r.connection === 'community-mqtt');
     const config = parseConfig(
       `version: 1
 site: { id: bad-input }

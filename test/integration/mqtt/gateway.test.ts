@@ -21,7 +21,7 @@ describe('MQTT in the gateway (embedded broker): privacy', () => {
     const t = tempDir('fcgw-mqtt-gw-');
     const port = await freePort();
     // The demo's discover rules as written (durations as strings), not as parsed.
-    const rules = (parseYaml(readFileSync('config/demo.yaml', 'utf8')) as { discover: unknown }).discover;
+    const rules = (parseYaml(readFileSync('config/demo.yaml', 'utf8')) as { discover: { connection: string }[] }).discover.filter((r) => r.connection === 'community-mqtt');
     const config = parseConfig(
       `version: 1
 site: { id: privacy }

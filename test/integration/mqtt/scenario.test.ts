@@ -54,7 +54,7 @@ describe.each(brokers)('transport simulators → %s → MQTT driver', (_name, av
 
   it.skipIf(!available)('commits every good message and refuses every injected fault, with a reason', async () => {
     const demo = loadConfig('config/demo.yaml');
-    const rules = demo.discover.map((r) => ({ ...r, connection: 'local' }));
+    const rules = demo.discover.filter((r) => r.connection === 'community-mqtt').map((r) => ({ ...r, connection: 'local' }));
     const cfg = config(`connections: [{ id: local, protocol: mqtt, url: "${broker.url}", reconnect_min: 100ms, reconnect_max: 500ms }]`);
     const c = collector();
     const driver = driverFor({ ...cfg, discover: rules }, c.ctx);

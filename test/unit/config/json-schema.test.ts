@@ -63,7 +63,7 @@ describe('JSON Schemas generated from the zod schemas (fcgw schema)', () => {
 });
 
 describe('the schemas the example files name (config/schema/*.schema.json)', () => {
-  it.each(['config', 'profile-modbus', 'profile-mqtt', 'profile-opcua', 'profile-dlt645', 'profile-cjt188'])('%s.schema.json is what fcgw schema prints (regenerate: fcgw schema %s > config/schema/%s.schema.json)', (name) => {
+  it.each(['config', ...DRIVERS.map((d) => `profile-${d.profileProtocol}`)])('%s.schema.json is what fcgw schema prints (regenerate: fcgw schema %s > config/schema/%s.schema.json)', (name) => {
     const generated = name === 'config' ? configJsonSchema() : profileJsonSchema(name.slice('profile-'.length));
     expect(JSON.parse(readFileSync(join(ROOT, 'config/schema', `${name}.schema.json`), 'utf8'))).toEqual(generated);
   });

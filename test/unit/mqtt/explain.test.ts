@@ -7,7 +7,7 @@ describe('MQTT driver create() and explain (no I/O)', () => {
 connections: [{ id: lora, protocol: mqtt, url: "mqtt://127.0.0.1:1" }]
 devices:
   - { id: wm-7, class: water_meter, connection: lora, profile: lorawan-water-meter, options: { app: water, devEui: 70b3d5e75e000007 } }
-  - { id: ev-9, class: ev_charger, connection: lora, profile: ocpp-charger }
+  - { id: ev-9, class: ev_charger, connection: lora, profile: ocpp-over-mqtt-charger }
 discover:
   - { connection: lora, topic: "application/+/device/+/event/up", envelope: chirpstack, profile: parking-sensor, class: parking_space, id: "space-{devEui}" }
 `);

@@ -8,7 +8,7 @@ import { mqttProfileSchema } from '../../../drivers/mqtt/profile-schema.js';
 import { GOLDEN_DIR } from '../../golden/mqtt/run-golden.js';
 import { mqttProfiles } from '../../integration/mqtt/harness.js';
 
-const REQUIRED = ['generic-json', 'parking-sensor', 'barrier-gate', 'automated-garage', 'parcel-locker', 'logistics-platform', 'access-controller', 'lorawan-water-meter', 'ocpp-charger'];
+const REQUIRED = ['generic-json', 'parking-sensor', 'barrier-gate', 'automated-garage', 'parcel-locker', 'logistics-platform', 'access-controller', 'lorawan-water-meter', 'ocpp-over-mqtt-charger'];
 
 describe('every MQTT profile against the catalog', () => {
   const profiles = [...mqttProfiles().values()].filter((p) => p.protocol === 'mqtt');
