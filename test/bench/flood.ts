@@ -56,7 +56,10 @@ logging: { level: warn, pretty: false }
   const sockets = new Set<Socket>();
   const timers: NodeJS.Timeout[] = [];
   try {
-    gw = await startGatewayProcess(cfgFile, {}, 60_000);
+    // As deployed (npm start, the Docker image): glibc's arenas tuned so that freed scrypt buffers
+    // are returned. FLOOD_MALLOC=default runs the same flood with glibc's defaults.
+    const malloc = process.env['FLOOD_MALLOC'] === 'default' ? {} : { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+    gw = await startGatewayProcess(cfgFile, malloc, 60_000);
     const pid = gw.proc.pid as number;
     const apiUrl = gw.apiUrl;
     const apiPort = Number(new URL(apiUrl).port);
