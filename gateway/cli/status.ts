@@ -101,7 +101,8 @@ export const statusCommand: Command = {
   usage: STATUS_USAGE,
   async run(opts) {
     const config = opts.url ? undefined : loadConfig(opts.config ?? DEFAULT_CONFIG);
-    const token = config?.api.tokens[0] ?? process.env['FCGW_API_TOKEN'];
+    // A read token is enough; an admin token reads too (a config may hold only admin tokens).
+    const token = config?.api.tokens[0] ?? config?.api.admin_tokens[0] ?? process.env['FCGW_API_TOKEN'];
     try {
       const res = await runStatus({ url: opts.url ?? apiUrlOf(config as GatewayConfig), ...(token ? { token } : {}), json: opts.json === true });
       process.stdout.write(`${res.text}\n`);

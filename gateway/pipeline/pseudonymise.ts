@@ -1,6 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 
 /**
@@ -31,7 +31,11 @@ export function loadSiteSecret(opts: { envName: string; file: string; env?: Node
     return Buffer.from(fromEnv, 'utf8');
   }
   if (existsSync(opts.file)) return Buffer.from(readFileSync(opts.file, 'utf8').trim(), 'hex');
-  mkdirSync(dirname(opts.file), { recursive: true });
+  const dir = resolve(dirname(opts.file));
+  // Node's recursive mkdir never returns on a pseudo-filesystem (it spun at 96 % CPU, deaf to
+  // SIGTERM, for a store path under /proc): refuse those at once, naming the file.
+  if (/^\/(proc|sys|dev)(\/|$)/.test(dir)) throw new Error(`cannot keep the site secret at ${opts.file}: ${dir} is a pseudo-filesystem; choose privacy.secret_file on a disk`);
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const secret = randomBytes(32);
   writeFileSync(opts.file, secret.toString('hex'), { mode: 0o600 });
   chmodSync(opts.file, 0o600);

@@ -46,6 +46,6 @@ export function healthReport(p: {
       ingest_queue: p.ingestor?.depth() ?? 0,
       last_seq: store?.isOpen ? store.maxSeq() : null,
     },
-    ...(p.broker ? { broker: { url: redactSecrets(p.broker.url), clients: p.broker.connectedClients() } } : {}),
+    ...(p.broker ? { broker: { url: redactSecrets(p.broker.url), clients: p.broker.connectedClients(), open_sockets: p.broker.openSockets() } } : {}),
   };
 }

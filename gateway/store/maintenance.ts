@@ -37,7 +37,7 @@ export function enforceRetention(store: { enforceRetention(p: RetentionPolicy): 
 export function foldRollups(db: Database.Database, store: StoreCore, maxRows: number): number {
   const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
   const select = db.prepare(
-    'SELECT seq, series_id, ts, value, quality FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
+    'SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
   );
   const upsert = (table: string) =>
     db.prepare(
@@ -54,13 +54,14 @@ export function foldRollups(db: Database.Database, store: StoreCore, maxRows: nu
   while (read < maxRows) {
     // maxRows bounds the work of one call, so a caller can work off a backlog in slices.
     const want = Math.min(CHUNK, maxRows - read);
-    const rows = select.all(seq, want) as { seq: number; series_id: number; ts: number; value: unknown; quality: number }[];
+    const rows = select.all(seq, want) as { seq: number; series_id: number; ts: number; value: unknown; quality: number; reason: string | null }[];
     if (rows.length === 0) break;
     const m1 = new Map<string, Agg>();
     const h1 = new Map<string, Agg>();
     for (const r of rows) {
-      // Only numbers (and booleans stored 0/1) of usable quality go into aggregates.
-      if (typeof r.value !== 'number' || r.quality === QUALITY_CODE.bad) continue;
+      // Only numbers (and booleans stored 0/1) of usable quality go into aggregates; a value a
+      // device cannot produce (implausible, even when only `uncertain`) never does, as in the KPIs.
+      if (typeof r.value !== 'number' || r.quality === QUALITY_CODE.bad || r.reason === 'implausible') continue;
       fold(m1, r.series_id, r.ts - (r.ts % 60_000), r.value, r.ts);
       fold(h1, r.series_id, r.ts - (r.ts % 3_600_000), r.value, r.ts);
     }

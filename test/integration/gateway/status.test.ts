@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -69,6 +70,20 @@ sinks: [{ id: district, type: influxdb2, url: "http://127.0.0.1:${deadPort}", to
     const json = await status(['--url', gw.apiUrl as string, '--json'], { FCGW_API_TOKEN: token });
     expect(json.code).toBe(1);
     expect(JSON.parse(json.stdout)).toMatchObject({ status: 'degraded', site: 'status-test', devices: { online: 1 }, alerts_active: 0, sinks: [{ id: 'district', state: 'backoff', backlog: 3 }] });
+
+    // A config that holds only admin tokens: status reads with one of those (an admin token reads too).
+    const adminOnly = join(t.dir, 'admin-only.yaml');
+    writeFileSync(adminOnly, readFileSync(file, 'utf8').replace(`tokens: [${token}]`, `admin_tokens: [${token}]`));
+    const admin = await status(['-c', adminOnly, '--json']);
+    expect(admin.stderr).toBe('');
+    expect(JSON.parse(admin.stdout)).toMatchObject({ site: 'status-test' });
+    // The broker's open sockets, logged in or not (a socket that never sends CONNECT), are in the health report.
+    const sockets = () => (gw.health() as { broker?: { open_sockets?: number } }).broker?.open_sockets;
+    const before = sockets() ?? -1;
+    const raw = connect(mqttPort, '127.0.0.1');
+    await waitFor(() => sockets() === before + 1, 5_000);
+    raw.destroy();
+    await waitFor(() => sockets() === before, 5_000);
 
     // Nobody there.
     const none = await status(['--url', `http://127.0.0.1:${deadPort}`]);

@@ -85,7 +85,9 @@ describe('store', () => {
   it('builds 1-minute and 1-hour rollups (avg, min, max, last) incrementally, including late data', () => {
     store.write([0, 10, 20, 30, 40, 50].map((sec, i) => s('m1', 'power', T0 + sec * 1000, i * 10)));
     store.write([s('m1', 'power', T0 + 61_000, 100), s('m1', 'power', T0 + 62_000, 0, { quality: 'bad' })]);
-    expect(updateRollups(store)).toBe(8);
+    // A value only slightly beyond the nameplate is `uncertain`/implausible: kept, never aggregated.
+    store.write([s('m1', 'power', T0 + 63_000, 9_000, { quality: 'uncertain', reason: 'implausible' })]);
+    expect(updateRollups(store)).toBe(9);
     store.write([s('m1', 'power', T0 + 5000, 500)]); // late, inside the first minute
     expect(updateRollups(store)).toBe(1);
     const m = rollupSeries(store, 'm1', 'power', T0, T0 + 3_600_000, '1m');
