@@ -37,6 +37,20 @@ function token() {
   }
 }
 
+/** Whether the browser holds a token for this gateway. */
+export function hasToken() {
+  return token() !== '';
+}
+
+/** Keep the token the user entered (this browser only; it goes to this gateway only). */
+export function saveToken(value) {
+  try {
+    localStorage.setItem('fcgw.token', value);
+  } catch {
+    /* private mode: the page cannot keep it */
+  }
+}
+
 async function get(path, params = {}, signal) {
   const url = new window.URL(path, window.location.origin);
   for (const [k, v] of Object.entries(params)) {

@@ -1,6 +1,6 @@
 // The dashboard shell: header, navigation, language, live status, and one mounted view at
 // a time (a hidden view is destroyed, so the DOM only ever holds what is on screen).
-import { api } from './api.js';
+import { api, ApiError, hasToken, saveToken } from './api.js';
 import { h, setText } from './dom.js';
 import { formatTime } from './format.js';
 import { detectLang, translator } from './i18n.js';
@@ -64,6 +64,11 @@ const els = {
   view: document.getElementById('view'),
   updated: document.getElementById('updated'),
   error: document.getElementById('error'),
+  auth: document.getElementById('auth'),
+  authText: document.getElementById('auth-text'),
+  authLabel: document.getElementById('auth-label'),
+  authToken: document.getElementById('auth-token'),
+  authSave: document.getElementById('auth-save'),
 };
 
 function renderShell() {
@@ -179,6 +184,11 @@ async function start() {
       els.error.hidden = true;
       break;
     } catch (err) {
+      // The API wants a token (401) or a better one (403): ask for it, once, instead of retrying.
+      if (err instanceof ApiError && (err.status === 401 || err.status === 403)) {
+        askToken();
+        return;
+      }
       els.error.hidden = false;
       setText(els.error, String(err.message ?? err));
       await new Promise((r) => setTimeout(r, Math.min(10_000, 1000 * 2 ** attempt)));
@@ -193,6 +203,22 @@ async function start() {
   route();
   void refreshHealth();
   setInterval(() => void refreshHealth(), HEALTH_EVERY_MS);
+}
+
+/** A form for the access token; saved in this browser, then the page starts again with it. */
+function askToken() {
+  const t = translator(app.lang);
+  els.error.hidden = true;
+  setText(els.authText, t(hasToken() ? 'auth.rejected' : 'auth.prompt'));
+  setText(els.authLabel, t('auth.label'));
+  setText(els.authSave, t('auth.save'));
+  els.auth.hidden = false;
+  els.authToken.focus();
+  els.auth.addEventListener('submit', (e) => {
+    e.preventDefault();
+    saveToken(els.authToken.value.trim());
+    window.location.reload();
+  });
 }
 
 /** Views call this once their first data is on screen; the browser test reads the mark. */

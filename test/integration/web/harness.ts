@@ -23,12 +23,12 @@ export interface WebGateway {
 }
 
 /** A real gateway (the dashboard is part of its API) on a free loopback port, on a temp store. */
-export async function startWebGateway(extraYaml = ''): Promise<WebGateway> {
+export async function startWebGateway(extraYaml = '', apiTokens: readonly string[] = []): Promise<WebGateway> {
   const dir = tempDir('fcgw-web-');
   const text = `version: 1
 site: { id: webtest, name: 莲花未来社区 (test), timezone: Asia/Shanghai, residents: 3100 }
 store: { path: ${join(dir.dir, 'gw.db')} }
-api: { host: 127.0.0.1, port: 0 }
+api: { host: 127.0.0.1, port: 0, tokens: [${apiTokens.join(', ')}] }
 logging: { level: silent }
 ${extraYaml}`;
   return startFromYaml(text, dir);
