@@ -29,7 +29,7 @@ export const cjt188DriverFactory: DriverFactory<BusConnection, Loaded<Cjt188Prof
   record: (args) => recordBus(args, (c, p) => new Cjt188Device({ id: c.id, address: c.address }, p)),
   fromRecording: (_profile, rec) => busFromRecording(rec),
   create({ connection, devices, ctx }) {
-    const link = new BusLink(busEndpoint(connection), busOptions(connection), ctx.log);
+    const link = new BusLink(busEndpoint(connection), { ...busOptions(connection), onBadFrame: (reason) => ctx.metrics.linkError(reason) }, ctx.log);
     const meters = devices
       .filter((d) => d.config.enabled)
       .map((d) => {

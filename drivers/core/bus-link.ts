@@ -16,6 +16,8 @@ export type BusEndpoint =
   | { kind: 'serial'; path: string; baud: number; parity: 'none' | 'even' | 'odd'; dataBits: 7 | 8; stopBits: 1 | 2 };
 
 export interface BusOptions {
+  /** Told of every frame that was not the awaited answer, by reason (the driver counts them in /metrics). */
+  onBadFrame?: (reason: 'checksum' | 'framing' | 'garbage' | 'mismatch' | 'unsolicited') => void;
   /** Pause between the end of one exchange and the next request (ms). */
   gapMs: number;
   reconnectMinMs: number;
@@ -246,7 +248,7 @@ export class BusLink {
     const job = this.queue.shift();
     if (!job) return;
     // Whatever arrived between exchanges belongs to no one (a late answer to a timed-out request).
-    if (this.rx.length > 0) this.counters.unsolicited++;
+    if (this.rx.length > 0) this.bad('unsolicited');
     this.rx = Buffer.alloc(0);
     const timer = setTimeout(() => this.finish(new BusError('BUS_TIMEOUT', `no answer within ${job.timeoutMs} ms`)), job.timeoutMs);
     this.current = { job, timer };
@@ -270,27 +272,32 @@ export class BusLink {
     this.pump();
   }
 
+  private bad(reason: 'checksum' | 'framing' | 'garbage' | 'mismatch' | 'unsolicited'): void {
+    this.counters[reason]++;
+    this.opts.onBadFrame?.(reason);
+  }
+
   private onData(d: Buffer): void {
     if (!this.current) {
-      this.counters.unsolicited++;
+      this.bad('unsolicited');
       return;
     }
     this.rx = this.rx.length ? Buffer.concat([this.rx, d]) : d;
     if (this.rx.length > RX_MAX) {
-      this.counters.garbage++;
+      this.bad('garbage');
       this.rx = this.rx.subarray(this.rx.length - RX_MAX);
     }
     const { awaited } = this.current.job;
     let from = 0;
     for (;;) {
       const r = awaited.scan(this.rx, from);
-      if (r.skipped > 0) this.counters.garbage++;
+      if (r.skipped > 0) this.bad('garbage');
       if (r.kind === 'incomplete') {
         this.rx = this.rx.subarray(r.start);
         return;
       }
       if (r.kind === 'error') {
-        this.counters[r.reason]++;
+        this.bad(r.reason);
         from = r.end;
         continue;
       }
@@ -300,7 +307,7 @@ export class BusLink {
         this.finish({ value: m.value });
         return;
       }
-      this.counters.mismatch++;
+      this.bad('mismatch');
       this.log.debug({ bus: this.describe(), why: m.why }, 'frame on the bus is not the awaited answer');
       from = r.end;
     }

@@ -29,7 +29,7 @@ export const dlt645DriverFactory: DriverFactory<BusConnection, Loaded<Dlt645Prof
   record: (args) => recordBus(args, (c, p) => new Dlt645Device(c, p)),
   fromRecording: (_profile, rec) => busFromRecording(rec),
   create({ connection, devices, ctx }) {
-    const link = new BusLink(busEndpoint(connection), busOptions(connection), ctx.log);
+    const link = new BusLink(busEndpoint(connection), { ...busOptions(connection), onBadFrame: (reason) => ctx.metrics.linkError(reason) }, ctx.log);
     const meters = devices
       .filter((d) => d.config.enabled)
       .map((d) => new Dlt645Device({ id: d.config.id, address: d.config.address ?? '', poll: d.config.poll, options: d.config.options }, d.profile));
