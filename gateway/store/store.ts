@@ -1,18 +1,18 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
-import { WalCheckpointer } from './checkpointer.js';
+import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
-import { prepareStorePath, storeOpenError } from './files.js';
+import { openConnection } from './connection.js';
 import { StoreError } from './errors.js';
 import { KpiReads } from './kpi-reads.js';
 import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
 import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
 import { StoreReads } from './queries.js';
-import { QUALITY_CODE, SCHEMA_SQL, SCHEMA_VERSION, STORE_TABLES } from './schema.js';
+import { QUALITY_CODE, STORE_TABLES } from './schema.js';
 
 export type { Cursor, SeriesInfo } from './core.js';
 export type StoredSample = Sample & { seq: number };
@@ -76,32 +76,9 @@ export class Store implements StoreCore {
     this.path = opts.path;
     this.clock = opts.clock ?? systemClock;
     this.readOnly = opts.readOnly === true;
-    if (this.readOnly) {
-      try {
-        this.db = new Database(opts.path, { readonly: true, fileMustExist: true });
-      } catch (err) {
-        throw storeOpenError(opts.path, err);
-      }
-      this.db.pragma('busy_timeout = 5000');
-    } else {
-      const { tightened } = prepareStorePath(opts.path);
-      if (tightened.length) opts.log?.warn({ files: tightened }, 'store files were readable by others: now 0600');
-      try {
-        this.db = new Database(opts.path);
-        this.db.pragma('journal_mode = WAL');
-      } catch (err) {
-        throw storeOpenError(opts.path, err);
-      }
-      // NORMAL in WAL: a committed transaction survives a process crash (not a power cut) at a fraction of FULL's cost.
-      this.db.pragma('synchronous = NORMAL');
-      this.db.pragma('busy_timeout = 5000');
-      this.db.pragma('cache_size = -32000');
-      this.db.pragma('temp_store = MEMORY');
-      this.db.exec(SCHEMA_SQL);
-      if (opts.checkpointThread) this.checkpointer = WalCheckpointer.start(this.db, opts.path, opts.log ? { log: opts.log } : {});
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema_version', String(SCHEMA_VERSION));
-      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('site', opts.site);
-    }
+    const opened = openConnection(opts);
+    this.db = opened.db;
+    this.checkpointer = opened.checkpointer;
 
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (device, class, metric) VALUES (?, ?, ?)'),
