@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Driver, DriverHealth } from '../drivers/core/driver.js';
 import type { Profile } from '../drivers/profiles/schema.js';
@@ -12,11 +12,6 @@ import { kpiApiPlugin } from './api/kpi-routes.js';
 import { createKpiEngine, type KpiEngine } from './kpi/index.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
-import { CounterState } from './pipeline/counters.js';
-import { Ingestor } from './pipeline/ingest.js';
-import { Dedupe } from './pipeline/normalise.js';
-import { limitsOf, Plausibility } from './pipeline/plausibility.js';
-import { loadSiteSecret, Pseudonymiser } from './pipeline/pseudonymise.js';
 import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
@@ -28,6 +23,8 @@ import { DriverSet } from './runtime/driver-set.js';
 import { healthReport } from './runtime/health.js';
 import { explainDevice, probeDevice } from './runtime/explain.js';
 import { GatewayMetrics } from './runtime/metrics.js';
+import { buildIngestor } from './runtime/pipeline.js';
+import type { Ingestor } from './pipeline/ingest.js';
 import { Maintenance } from './runtime/maintenance.js';
 import { createSinks, type Sinks } from './sinks/index.js';
 import { Store } from './store/store.js';
@@ -68,8 +65,6 @@ export class Gateway {
   readonly clock: Clock;
   readonly metrics: GatewayMetrics;
   readonly live = new LiveHub();
-  /** Every loaded profile by id (a reload loads them again). */
-  profiles: Map<string, Profile>;
   readonly startedAt: number;
   store!: Store;
   ingestor!: Ingestor;
@@ -104,13 +99,17 @@ export class Gateway {
         : systemClock);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
-    this.profiles = new Map(this.site.profiles);
     // Poll periods run on wall-clock timers; under an accelerated clock three of them span
     // `rate` times more clock time, so a polled device is not called quiet between two polls.
     this.staleness = new StalenessTracker((id) => {
       const d = this.devices.get(id)?.config;
       return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0) * (this.clock.rate ?? 1));
     });
+  }
+
+  /** Every profile of the site in force, by id (a reload's site brings its own). */
+  get profiles(): ReadonlyMap<string, Profile> {
+    return this.site.profiles;
   }
 
   /** The config in force (a reload applied in place replaces it). */
@@ -132,33 +131,20 @@ export class Gateway {
     const cfg = this.config;
     try {
       this.store = Store.open({ path: cfg.store.path, site: cfg.site.id, clock: this.clock, log: this.log, checkpointThread: true });
-      const secret = loadSiteSecret({
-        envName: cfg.privacy.secret_env,
-        file: cfg.privacy.secret_file ?? join(this.dataDir, 'site-secret'),
-        ...(this.opts.env ? { env: this.opts.env } : {}),
-        log: this.log,
-      });
       this.devices = new DeviceRegistry(this.store);
       for (const d of cfg.devices) if (d.enabled) this.devices.add(d, this.profiles.get(d.profile) as Profile, false);
       this.activity = new DeviceActivity(this.store, this.devices, this.staleness);
       this.activity.restore(cfg, this.profiles, this.clock.now());
-      this.ingestor = new Ingestor({
+      this.ingestor = buildIngestor({
+        config: cfg,
         store: this.store,
         metrics: this.metrics,
-        log: this.log.child({ part: 'ingest' }),
-        maxRows: cfg.store.batch.max_rows,
-        maxDelayMs: cfg.store.batch.max_delay,
-        queueMax: cfg.pipeline.queue_max,
-        normalise: {
-          site: cfg.site.id,
-          deviceClass: (id) => this.devices.classOf(id),
-          counters: new CounterState(),
-          counterFacts: (device, metric) => this.facts.counter(device, metric),
-          dedupe: new Dedupe(),
-          pseudo: new Pseudonymiser(secret),
-          now: () => this.clock.now(),
-          plausibility: new Plausibility({ limits: (id) => limitsOf(this.devices.get(id)?.config.options) }),
-        },
+        log: this.log,
+        clock: this.clock,
+        dataDir: this.dataDir,
+        env: this.opts.env,
+        devices: this.devices,
+        facts: () => this.facts,
       });
       this.ingestor.onCommit((samples, events) => {
         this.live.publishCommitted(samples, events);
@@ -203,9 +189,11 @@ export class Gateway {
 
       // Sinks read the store's log after their own durable cursors; a commit wakes them.
       this.ingestor.onCommit(() => this.sinks?.notify());
-      await this.replaceSinks(this.sinksFor(cfg));
+      this.sinks = this.sinksFor(cfg);
+      await this.sinks.start();
 
-      this.startKpi(cfg);
+      this.kpi = this.kpiFor(cfg);
+      this.kpi.start();
       this.onStop(() => this.kpi?.stop());
 
       const plugins = [webPlugin, kpiApiPlugin(() => this.kpi as KpiEngine), ...(this.opts.apiPlugins ?? [])];
@@ -241,17 +229,6 @@ export class Gateway {
       registry: this.metrics.registry,
       ...(this.broker ? { embeddedBroker: this.broker } : {}),
     });
-  }
-
-  /**
-   * The KPI engine over a config, at start and again when a reload changes targets or KPI
-   * settings (the previous engine stops; the new one finds the targets' state in the store).
-   */
-  private startKpi(cfg: Readonly<GatewayConfig>): void {
-    this.kpi?.stop();
-    const kpi = this.kpiFor(cfg);
-    kpi.start();
-    this.kpi = kpi;
   }
 
   /** The KPI engine of a config; built, not started. */
@@ -299,12 +276,6 @@ export class Gateway {
       set config(c) {
         gw.current = c;
       },
-      get profiles() {
-        return gw.profiles;
-      },
-      set profiles(p) {
-        gw.profiles = p;
-      },
       get site() {
         return gw.site;
       },
@@ -331,15 +302,6 @@ export class Gateway {
   private useSite(site: ResolvedSite): void {
     this.site = site;
     this.facts = new SiteFacts(site);
-  }
-
-  /** Start sinks, each from its durable cursor; running ones first send what they can within 2 s and stop. */
-  private async replaceSinks(fresh: Sinks): Promise<void> {
-    const old = this.sinks;
-    this.sinks = undefined;
-    await old?.stop({ flushMs: 2_000 }).catch((err: unknown) => this.log.warn({ err }, 'error while stopping the sinks'));
-    this.sinks = fresh;
-    await fresh.start();
   }
 
   /** How a device will be read (`fcgw explain`), without starting anything. */

@@ -19,8 +19,7 @@ export interface Reloadable {
   /** Holds device publishes unacknowledged while a connection on it is swapped. */
   broker?: { hold(): void; open(): void } | undefined;
   config: Readonly<GatewayConfig>;
-  profiles: Map<string, Profile>;
-  /** The resolved site in force (device facts for the pipeline and the KPIs) and its swap. */
+  /** The resolved site in force (its profiles, and device facts for the pipeline and the KPIs) and its swap. */
   readonly site: ResolvedSite;
   useSite(site: ResolvedSite): void;
   sinks: Sinks | undefined;
@@ -57,7 +56,7 @@ interface Step {
  */
 export async function reconfigure(gw: Reloadable, site: ResolvedSite): Promise<ReconfigureResult> {
   const old = gw.config;
-  const oldProfiles = gw.profiles;
+  const oldProfiles = gw.site.profiles;
   const oldSite = gw.site;
   // Validated already (gateway/site: the one validation); its profiles are the ones it checked.
   const next = site.config;
@@ -109,7 +108,6 @@ export async function reconfigure(gw: Reloadable, site: ResolvedSite): Promise<R
   }
 
   gw.config = next;
-  gw.profiles = profiles;
   gw.useSite(site);
   // A device that is gone is not "quiet".
   for (const d of removed) if (!gw.devices.get(d.config.id)) gw.staleness.forget(d.config.id);
