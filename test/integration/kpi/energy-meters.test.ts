@@ -8,6 +8,7 @@ import { windowAt } from '../../../gateway/kpi/windows.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { Store } from '../../../gateway/store/store.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { truthBetween, type Mark } from '../../helpers/ground-truth.js';
 import { StallFreeClock } from '../../helpers/stall-free-clock.js';
 
 /**
@@ -27,13 +28,6 @@ const RESIDENTS = 3100;
 
 const t = tempDir('fcgw-kpi-meters-');
 afterAll(() => t.cleanup());
-
-type Truth = Record<string, number>;
-interface Mark {
-  ts: number;
-  community: Truth;
-  devices: Record<string, Truth>;
-}
 
 describe('DL/T 645 and CJ/T 188 buses → gateway → store → KPIs', () => {
   it('a simulated day: household import, water per capita and water loss within 0.5 % of the ground truth', async () => {
@@ -109,13 +103,7 @@ devices:
       await gw.stop();
     }
 
-    const at = (ts: number) => {
-      const m = marks.find((x) => x.ts === ts);
-      if (!m) throw new Error(`no ground-truth mark at ${new Date(ts).toISOString()}`);
-      return m;
-    };
-    const [a, b] = [at(day.start), at(day.end)];
-    const d = (id: string, k: string) => (b.devices[id]?.[k] ?? NaN) - (a.devices[id]?.[k] ?? NaN);
+    const { d } = truthBetween(marks, day.start, day.end);
     const imp = d('em-1', 'imported_wh') + d('em-2', 'imported_wh') + d('em-3', 'imported_wh');
     const master = d('wm-main', 'drawn_m3');
     const subs = d('wm-b1', 'drawn_m3') + d('wm-b2', 'drawn_m3');

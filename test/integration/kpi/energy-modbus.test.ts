@@ -8,6 +8,7 @@ import { windowAt } from '../../../gateway/kpi/windows.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { Store } from '../../../gateway/store/store.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { truthBetween, type Mark } from '../../helpers/ground-truth.js';
 import { StallFreeClock } from '../../helpers/stall-free-clock.js';
 
 /**
@@ -29,13 +30,6 @@ const RESIDENTS = 3100;
 
 const t = tempDir('fcgw-kpi-modbus-');
 afterAll(() => t.cleanup());
-
-type Truth = Record<string, number>;
-interface Mark {
-  ts: number;
-  community: Truth;
-  devices: Record<string, Truth>;
-}
 
 describe('energy simulators → Modbus → gateway → store → KPIs', () => {
   it('a simulated day: PV, self-consumption, self-sufficiency, SPF and water within 0.5 % of the ground truth', async () => {
@@ -120,13 +114,7 @@ ${dev('wm-rain', 'water_meter', 'water', 'modbus-water-meter', 14, ', tags: { wa
     }
 
     // Ground truth over exactly [00:00, 24:00) local.
-    const at = (ts: number) => {
-      const m = marks.find((x) => x.ts === ts);
-      if (!m) throw new Error(`no ground-truth mark at ${new Date(ts).toISOString()} (have ${marks.map((x) => new Date(x.ts).toISOString()).join(", ")})`);
-      return m;
-    };
-    const [a, b] = [at(day.start), at(day.end)];
-    const d = (id: string, k: string) => (b.devices[id]?.[k] ?? NaN) - (a.devices[id]?.[k] ?? NaN);
+    const { a, b, d } = truthBetween(marks, day.start, day.end);
     const pv = d('pv-a', 'produced_wh') + d('pv-b', 'produced_wh');
     const imp = d('grid', 'imported_wh');
     const exp = d('grid', 'exported_wh');
