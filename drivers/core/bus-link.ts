@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { LinkState } from './driver.js';
 import type { ScanResult } from './meter-frame.js';
 import { backoffDelay } from './schedule.js';
+import { LinkStateHolder } from './link-state.js';
 
 /**
  * One RS-485 bus of meters that answer one request at a time: a serial port, or a serial-device
@@ -63,8 +64,7 @@ interface Port {
   close(): void;
 }
 
-export class BusLink {
-  state: LinkState = 'stopped';
+export class BusLink extends LinkStateHolder {
   lastError: string | undefined;
   readonly counters: Record<BusCounter, number> = Object.fromEntries(BUS_COUNTERS.map((c) => [c, 0])) as Record<BusCounter, number>;
   private port: Port | undefined;
@@ -75,22 +75,18 @@ export class BusLink {
   private attempt = 0;
   private reconnectTimer: NodeJS.Timeout | undefined;
   private gapTimer: NodeJS.Timeout | undefined;
-  private readonly listeners = new Set<(s: LinkState) => void>();
 
   constructor(
     readonly endpoint: BusEndpoint,
     private readonly opts: BusOptions,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
-  ) {}
+  ) {
+    super();
+  }
 
   describe(): string {
     return describeEndpoint(this.endpoint);
-  }
-
-  onState(fn: (s: LinkState) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
   }
 
   /** Starts connecting; resolves after the first attempt whatever its outcome (retries continue). */
@@ -123,12 +119,6 @@ export class BusLink {
 
   get queued(): number {
     return this.queue.length;
-  }
-
-  private setState(s: LinkState): void {
-    if (this.state === s) return;
-    this.state = s;
-    for (const l of this.listeners) l(s);
   }
 
   private async connect(): Promise<void> {

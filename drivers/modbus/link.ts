@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { LinkState } from '../core/driver.js';
 import { describe, ModbusError, Transport, type ModbusConnection } from './transport.js';
 import { backoffDelay } from '../core/schedule.js';
+import { LinkStateHolder } from '../core/link-state.js';
 
 /** Writes first, then fast telemetry, then slow counters. */
 export const PRIORITY = { write: 0, fast: 1, slow: 2 } as const;
@@ -24,8 +25,7 @@ const QUEUE_MAX = 10_000;
  * and jitter. Every error is caught here and handed back to the caller of `submit`; the link
  * itself never stops polling because of one (LESSONS: polling that freezes after a disconnect).
  */
-export class Link {
-  state: LinkState = 'stopped';
+export class Link extends LinkStateHolder {
   lastError: string | undefined;
   readonly counters = { requests: 0, reconnects: 0, disconnects: 0, queue_full: 0 };
   private readonly transport: Transport;
@@ -36,23 +36,18 @@ export class Link {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private pumpTimer: NodeJS.Timeout | undefined;
-  private readonly listeners = new Set<(state: LinkState) => void>();
 
   constructor(
     readonly conn: ModbusConnection,
     private readonly log: Logger,
     private readonly random: () => number = Math.random,
   ) {
+    super();
     this.transport = new Transport(conn, () => this.onClosed());
   }
 
   get connected(): boolean {
     return this.state === 'connected';
-  }
-
-  onState(fn: (state: LinkState) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
   }
 
   /** Starts connecting; resolves after the first attempt whatever its outcome (retries continue). */
@@ -87,12 +82,6 @@ export class Link {
 
   get queued(): number {
     return this.queue.length;
-  }
-
-  private setState(s: LinkState): void {
-    if (this.state === s) return;
-    this.state = s;
-    for (const l of this.listeners) l(s);
   }
 
   private async connect(): Promise<void> {
