@@ -77,7 +77,7 @@ export async function reconfigure(gw: Reloadable, site: ResolvedSite): Promise<R
 
   const steps: Step[] = [];
   if (freshKpi) steps.push(kpiStep(gw, freshKpi));
-  if (freshSinks) steps.push(sinksStep(gw, freshSinks));
+  if (freshSinks) steps.push(sinksStep(gw, freshSinks, () => gw.buildSinks(old)));
   if (changed.length) {
     const order = (c: Readonly<GatewayConfig>) => c.connections.map((x) => x.id);
     steps.push({
@@ -161,7 +161,7 @@ function kpiStep(gw: Reloadable, fresh: KpiEngine): Step {
 }
 
 /** Running sinks send what they can within 2 s and stop; the new ones start from their durable cursors. */
-function sinksStep(gw: Reloadable, fresh: Sinks): Step {
+function sinksStep(gw: Reloadable, fresh: Sinks, rebuild: () => Sinks): Step {
   const previous = gw.sinks;
   const cursorsBefore = new Set(gw.cursors.list());
   const swap = async (from: Sinks | undefined, to: Sinks | undefined, flushMs: number) => {
@@ -178,7 +178,9 @@ function sinksStep(gw: Reloadable, fresh: Sinks): Step {
       // cursor a new sink made goes again (it would hold back retention for a sink that never ran).
       await swap(fresh, undefined, 0);
       for (const c of gw.cursors.list()) if (!cursorsBefore.has(c)) gw.cursors.drop(c);
-      await swap(undefined, previous, 0);
+      // The running sinks were stopped: the same ones are built again from the running config (as
+      // the drivers are), each resuming from its cursor; a stopped set is not started twice.
+      await swap(undefined, previous ? rebuild() : undefined, 0);
     },
   };
 }

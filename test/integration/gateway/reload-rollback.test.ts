@@ -141,9 +141,7 @@ describe('a reload that fails part way', () => {
     expect(gw.devices.all().map((d) => d.config)).toEqual(running.devices);
     // No cursor of the new sink is left behind to hold back retention.
     expect(cursors()).toEqual(running.cursors);
-    // The restored sinks reconnect their own MQTT client; once in four full CI runs that took more
-    // than 10 s on a loaded machine (state "waiting"), so the restored state gets 30 s to show.
-    await waitFor(async () => JSON.stringify(await observable(gw)) === JSON.stringify(before), 30_000).catch(() => undefined);
+    await waitFor(async () => JSON.stringify(await observable(gw)) === JSON.stringify(before), 10_000).catch(() => undefined);
     expect(await observable(gw)).toEqual(before);
 
     // Polling at the old period (200 ms), not the refused one (600 ms, a third of the rate).
