@@ -158,12 +158,15 @@ export class Ingestor {
       if (copies?.samples) this.deps.metrics.duplicates.inc({ kind: 'sample' }, copies.samples);
       if (copies?.events) this.deps.metrics.duplicates.inc({ kind: 'event' }, copies.events);
     } catch (cause) {
+      this.deps.normalise.counters.settle();
       const err = new IngestError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, true, { cause });
       this.deps.log.error({ err: cause, rows: samples.length + events.length }, 'store write failed; producers will retry');
       for (const p of accepted) p.reject(err);
       this.release();
       return;
     }
+    // Late counter points are in the store now: it answers for them from here on.
+    this.deps.normalise.counters.settle();
     end();
     this.deps.metrics.ingestBatches.inc();
     // prom-client hashes labels on every inc: count per label set first, then inc once each.

@@ -8,6 +8,7 @@ import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { openConnection } from './connection.js';
 import { StoreError } from './errors.js';
+import { SeriesHistory } from './history.js';
 import { IdentityWriter, type WriteOutcome } from './identity.js';
 import { KpiReads } from './kpi-reads.js';
 import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
@@ -66,6 +67,7 @@ export class Store implements StoreCore {
   /** Reads for the API, the dashboard, runtime/activity. */
   readonly reads: StoreReads;
   private kpi: KpiReads | undefined;
+  private hist: SeriesHistory | undefined;
   /** Which part owns which of the other tables in the file. */
   private readonly owners = new Map<string, string>();
 
@@ -141,6 +143,12 @@ export class Store implements StoreCore {
     for (const r of this.stmt.seriesSince.all(this.newestSeries) as { id: number; device: string; class: string; metric: string }[]) {
       this.remember({ id: r.id, device: r.device, cls: r.class, metric: r.metric });
     }
+  }
+
+  /** Stored neighbours in time of a series' samples (the pipeline's counter check for late readings). */
+  history(): SeriesHistory {
+    this.hist ??= new SeriesHistory(this.db, (d, m) => this.series(d, m));
+    return this.hist;
   }
 
   /** The reads the KPI module needs (one instance per store: its statements are prepared once). */
