@@ -55,7 +55,7 @@ discover: ${JSON.stringify(rules)}
         garage: { spaces: 30, lifts: 2 },
         doors: 4,
         water: { potable: 4, reclaimed: 2, rainwater: 2 },
-        faults: { malformed_json: 0.04, wrong_type: 0.04, missing_field: 0.04, duplicate: 0.04, out_of_order: 0.04, oversize: 0.02 },
+        faults: { malformed_json: 0.04, wrong_type: 0.04, missing_field: 0.04, duplicate: 0.04, bad_timestamp: 0.04, oversize: 0.02 },
         tick: '100ms',
       });
       // 1 s = 1 simulated hour from 06:00: the morning rush and the first parcel wave.

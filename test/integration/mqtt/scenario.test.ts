@@ -68,7 +68,7 @@ describe.each(brokers)('transport simulators → %s → MQTT driver', (_name, av
       garage: { spaces: 40, lifts: 2 },
       doors: 4,
       water: { potable: 4, reclaimed: 2, rainwater: 2, leak_chance_per_day: 0.5 },
-      faults: { malformed_json: 0.01, wrong_type: 0.01, missing_field: 0.01, duplicate: 0.01, out_of_order: 0.01, oversize: 0.005 },
+      faults: { malformed_json: 0.01, wrong_type: 0.01, missing_field: 0.01, duplicate: 0.01, bad_timestamp: 0.01, oversize: 0.005 },
       tick: '100ms',
     });
     const groups: PublishingGroup[] = transportGroups(scenario, {
