@@ -275,7 +275,7 @@ export class MqttDriver implements Driver {
       this.args.ctx.reject({ device: device.id, connection: this.connectionId, reason: 'duplicate', detail: `${topic}: the same message again` });
       return undefined;
     }
-    if (why) return this.refuse(device.id, topic, why, why === 'bad_timestamp' ? `time ${new Date(ts).toISOString()} is more than a day ahead of the gateway's clock` : `time ${new Date(ts).toISOString()} is older than the last one (${new Date(device.lastTs).toISOString()}) and the profile says out_of_order: reject`);
+    if (why) return this.refuse(device.id, topic, why, why === 'bad_timestamp' ? `time ${new Date(ts).toISOString()} is more than a day ahead of the gateway's clock, or before 2000` : `time ${new Date(ts).toISOString()} is older than the last one (${new Date(device.lastTs).toISOString()}) and the profile says out_of_order: reject`);
     return { device, readings, events, mark: remember(device, ts, hasSourceTs, payload, now, identity) };
   }
 

@@ -66,8 +66,9 @@ export function ruleEnvelope(rule: DiscoverConfig, profile: MqttProfile): Envelo
 const RECENT = 8;
 /** A LoRaWAN device's uplinks remembered by identity: a replayed day is 24 hourly ones, a copy comes within minutes. */
 const UPLINKS = 128;
-/** A message stamped further ahead than this is a wrong device clock, not data (the pipeline's own limit). */
+/** A message stamped further ahead than this, or before 2000, is a wrong device clock, not data (the pipeline's own limits). */
 export const MAX_FUTURE_MS = 24 * 3_600_000;
+const MIN_TS = Date.UTC(2000, 0, 1);
 
 export type Refusal = 'duplicate' | 'out_of_order' | 'bad_timestamp';
 
@@ -78,9 +79,10 @@ export type Refusal = 'duplicate' | 'out_of_order' | 'bad_timestamp';
  * being older than the newest: late data is kept unless the profile says `reject`.
  */
 export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number, identity: readonly string[] = []): Refusal | undefined {
+  // A wrong clock is said first: it is the louder problem, even on a copy.
+  if (hasSourceTs && (ts > now + MAX_FUTURE_MS || ts < MIN_TS)) return 'bad_timestamp';
   for (const id of identity) if (d.uplinks.includes(id)) return 'duplicate';
   if (!hasSourceTs) return undefined;
-  if (ts > now + MAX_FUTURE_MS) return 'bad_timestamp';
   for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';
   if (d.profile.out_of_order === 'reject' && ts < d.lastTs - d.profile.reorder_window_s * 1000) return 'out_of_order';
   return undefined;

@@ -7,8 +7,9 @@ import type { Rng } from './rng.js';
  * refused with a reason. `broker_restart` drops the publisher's connection instead.
  */
 /**
- * `bad_timestamp`: a copy stamped two days ahead (a device clock set wrong). A copy stamped in the
- * past is not a fault any more: late data is data (#19), see the scenario's `late:` section.
+ * `bad_timestamp`: a copy stamped by a clock that lost its time (1980-01-01 plus the hours of the
+ * day). A copy stamped a little in the past is not a fault any more: late data is data (#19),
+ * see the scenario's `late:` section.
  */
 export const FAULT_KINDS = ['malformed_json', 'wrong_type', 'missing_field', 'duplicate', 'bad_timestamp', 'oversize'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
@@ -68,8 +69,8 @@ export class FaultInjector {
         return { topic: out.topic, payload: good.payload };
       case 'bad_timestamp': {
         const b = copy();
-        const ahead = out.ts + 2 * 86_400_000;
-        setPath(b, out.tsKey, out.tsFormat === 'iso' ? new Date(ahead).toISOString() : out.tsFormat === 's' ? Math.floor(ahead / 1000) : ahead);
+        const lost = Date.UTC(1980, 0, 1) + (out.ts % 86_400_000);
+        setPath(b, out.tsKey, out.tsFormat === 'iso' ? new Date(lost).toISOString() : out.tsFormat === 's' ? Math.floor(lost / 1000) : lost);
         return { topic: out.topic, payload: JSON.stringify(b) };
       }
       case 'oversize': {
