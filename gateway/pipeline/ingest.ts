@@ -9,7 +9,7 @@ import { normalise, type NormaliseDeps } from './normalise.js';
  * cannot), saying how many rows were copies of stored ones (kept once, by identity).
  */
 export interface CommitTarget {
-  write(samples: readonly Sample[], events?: readonly GatewayEvent[]): { samples: number; events: number } | void;
+  write(samples: readonly Sample[], events?: readonly GatewayEvent[]): { samples: number; events: number; copies?: ReadonlySet<Sample | GatewayEvent> } | void;
 }
 
 export type CommitListener = (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
@@ -135,8 +135,8 @@ export class Ingestor {
     this.pending = [];
     this.pendingRows = 0;
     const end = this.deps.metrics.commitSeconds.startTimer();
-    const samples: Sample[] = [];
-    const events: GatewayEvent[] = [];
+    let samples: Sample[] = [];
+    let events: GatewayEvent[] = [];
     const accepted: Pending[] = [];
     for (const p of work) {
       let res: ReturnType<typeof normalise>;
@@ -154,9 +154,15 @@ export class Ingestor {
       if (res.duplicates) this.deps.metrics.duplicates.inc({ kind: 'sample' }, res.duplicates);
     }
     try {
-      const copies = this.deps.store.write(samples, events);
-      if (copies?.samples) this.deps.metrics.duplicates.inc({ kind: 'sample' }, copies.samples);
-      if (copies?.events) this.deps.metrics.duplicates.inc({ kind: 'event' }, copies.events);
+      const outcome = this.deps.store.write(samples, events);
+      if (outcome?.samples) this.deps.metrics.duplicates.inc({ kind: 'sample' }, outcome.samples);
+      if (outcome?.events) this.deps.metrics.duplicates.inc({ kind: 'event' }, outcome.events);
+      // Copies of stored rows are neither counted as ingested nor streamed live again.
+      const copies = outcome?.copies;
+      if (copies) {
+        samples = samples.filter((x) => !copies.has(x));
+        events = events.filter((x) => !copies.has(x));
+      }
     } catch (cause) {
       this.deps.normalise.counters.settle();
       const err = new IngestError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, true, { cause });

@@ -21,6 +21,8 @@ export interface WriteOutcome {
   samples: number;
   /** Events already stored. */
   events: number;
+  /** The copies themselves (the caller's objects), so counters and live listeners can leave them out. */
+  copies?: ReadonlySet<Sample | GatewayEvent>;
 }
 
 export type SampleWrite = 'new' | 'duplicate' | 'replaced';

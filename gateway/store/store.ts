@@ -120,11 +120,13 @@ export class Store implements StoreCore {
     this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]): WriteOutcome => {
       const now = this.clock.now();
       const out: WriteOutcome = { samples: 0, events: 0 };
+      const copies = new Set<Sample | GatewayEvent>();
       const newest = new Map<number, Sample>();
       for (const s of samples) {
         const sid = this.seriesId(s.device, s.class, s.metric);
         if (identity.sample(sid, s) === 'duplicate') {
           out.samples++;
+          copies.add(s);
           continue;
         }
         const prev = newest.get(sid);
@@ -133,7 +135,12 @@ export class Store implements StoreCore {
       for (const [sid, s] of newest) {
         this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
       }
-      for (const e of events) if (!identity.event(e)) out.events++;
+      for (const e of events) {
+        if (identity.event(e)) continue;
+        out.events++;
+        copies.add(e);
+      }
+      if (copies.size) out.copies = copies;
       return out;
     });
   }

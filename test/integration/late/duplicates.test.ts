@@ -93,6 +93,8 @@ discover: ${JSON.stringify(rules)}
       // Each status message gives compartments_occupied and compartments_total.
       expect(metric('kind="sample"')).toBe(24);
       expect(text).not.toMatch(/^fcgw_ingest_rejections_total\{/m);
+      // The copies are not counted as ingested again.
+      expect(text).toMatch(/^fcgw_ingest_events_total\{class="parcel_locker",type="parcel_delivered"\} 12$/m);
       const health = (await api.inject({ method: 'GET', url: '/api/health' })).json() as { drivers: DriverHealth[] };
       const mqttHealth = health.drivers.find((d) => d.connection === 'community-mqtt');
       expect(mqttHealth?.counters).toMatchObject({ duplicates: 2, rejected: 0 });
