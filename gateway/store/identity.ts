@@ -55,6 +55,34 @@ export class IdentityWriter {
     return 'replaced';
   }
 
+  /**
+   * A batch, inside the caller's transaction: each sample by identity, the newest of each series
+   * that changed handed to `latest`, each event once; copies counted and returned.
+   */
+  write(samples: readonly Sample[], events: readonly GatewayEvent[], seriesOf: (s: Sample) => number, latest: (seriesId: number, s: Sample) => void): WriteOutcome {
+    const out: WriteOutcome = { samples: 0, events: 0 };
+    const copies = new Set<Sample | GatewayEvent>();
+    const newest = new Map<number, Sample>();
+    for (const s of samples) {
+      const sid = seriesOf(s);
+      if (this.sample(sid, s) === 'duplicate') {
+        out.samples++;
+        copies.add(s);
+        continue;
+      }
+      const prev = newest.get(sid);
+      if (!prev || s.ts >= prev.ts) newest.set(sid, s);
+    }
+    for (const [sid, s] of newest) latest(sid, s);
+    for (const e of events) {
+      if (this.event(e)) continue;
+      out.events++;
+      copies.add(e);
+    }
+    if (copies.size) out.copies = copies;
+    return out;
+  }
+
   /** True when the event was new, false when the same event was already stored. */
   event(e: GatewayEvent): boolean {
     return this.insertEvent.run(e.ts, e.device, e.class, e.type, JSON.stringify(e.attributes)).changes > 0;

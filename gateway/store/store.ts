@@ -119,29 +119,9 @@ export class Store implements StoreCore {
     const identity = new IdentityWriter(this.db);
     this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]): WriteOutcome => {
       const now = this.clock.now();
-      const out: WriteOutcome = { samples: 0, events: 0 };
-      const copies = new Set<Sample | GatewayEvent>();
-      const newest = new Map<number, Sample>();
-      for (const s of samples) {
-        const sid = this.seriesId(s.device, s.class, s.metric);
-        if (identity.sample(sid, s) === 'duplicate') {
-          out.samples++;
-          copies.add(s);
-          continue;
-        }
-        const prev = newest.get(sid);
-        if (!prev || s.ts >= prev.ts) newest.set(sid, s);
-      }
-      for (const [sid, s] of newest) {
-        this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
-      }
-      for (const e of events) {
-        if (identity.event(e)) continue;
-        out.events++;
-        copies.add(e);
-      }
-      if (copies.size) out.copies = copies;
-      return out;
+      const seriesOf = (s: Sample) => this.seriesId(s.device, s.class, s.metric);
+      const latest = (sid: number, s: Sample) => this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
+      return identity.write(samples, events, seriesOf, latest);
     });
   }
 
