@@ -66,7 +66,7 @@ export class MqttDriver implements Driver {
   private attempt = 0;
   private timer: NodeJS.Timeout | undefined;
   private running = false;
-  private readonly counters = { messages: 0, accepted: 0, rejected: 0, redelivered: 0, reconnects: 0, ingest_failures: 0 };
+  private readonly counters = { messages: 0, accepted: 0, rejected: 0, duplicates: 0, redelivered: 0, reconnects: 0, ingest_failures: 0 };
   private onFirstOutcome: (() => void) | undefined;
 
   constructor(private readonly args: MqttDriverArgs) {
@@ -264,16 +264,19 @@ export class MqttDriver implements Driver {
     const dec = device.decoder.decode(device.id, decodeInput(prep.unwrapped, route.vars, now));
     if (!dec.ok) return this.refuse(device.id, topic, dec.problem.reason, dec.problem.detail);
     const { ts, hasSourceTs, readings, events } = dec.value;
-    // The broker sends a message again (DUP) when it did not see our PUBACK, e.g. it restarted
-    // right after we acknowledged. Not newer than what we stored: it was stored (a session's
-    // messages are committed in order), so it is acknowledged quietly, not counted as bad input.
-    if (redelivery && hasSourceTs && ts <= device.lastTs) {
-      this.counters.redelivered++;
+    const identity = prep.unwrapped.identity ?? [];
+    const why = refusal(device, ts, hasSourceTs, payload, now, identity);
+    if (why === 'duplicate') {
+      // A copy (a QoS 1 redelivery, the same uplink through a second gateway, a batch sent
+      // twice): acknowledged and counted as a duplicate, not as bad input. Copies this check
+      // does not see (older than its memory, after a restart) are recognised by the store.
+      if (redelivery) this.counters.redelivered++;
+      this.counters.duplicates++;
+      this.args.ctx.reject({ device: device.id, connection: this.connectionId, reason: 'duplicate', detail: `${topic}: the same message again` });
       return undefined;
     }
-    const why = refusal(device, ts, hasSourceTs, payload);
-    if (why) return this.refuse(device.id, topic, why, why === 'duplicate' ? 'the same message again' : `time ${new Date(ts).toISOString()} is older than the last one (${new Date(device.lastTs).toISOString()})`);
-    return { device, readings, events, mark: remember(device, ts, hasSourceTs, payload, now) };
+    if (why) return this.refuse(device.id, topic, why, why === 'bad_timestamp' ? `time ${new Date(ts).toISOString()} is more than a day ahead of the gateway's clock, or before 2000` : `time ${new Date(ts).toISOString()} is older than the last one (${new Date(device.lastTs).toISOString()}) and the profile says out_of_order: reject`);
+    return { device, readings, events, mark: remember(device, ts, hasSourceTs, payload, now, identity) };
   }
 
   /** Count and report a refused message: topic and reason only, never the payload. */

@@ -14,6 +14,13 @@ export interface Unwrapped {
   meta: Record<string, unknown>;
   /** Whether `data` came from our codec (false: the network server decoded it, or plain JSON). */
   decodedHere: boolean;
+  /**
+   * What makes this uplink itself (LoRaWAN): ChirpStack's deduplicationId, and the session
+   * address, frame counter, port and bytes. The same frame relayed twice (two network-server
+   * instances, a bridge, an integration replayed) has the same; a rejoin's reused counter has
+   * other bytes or another address.
+   */
+  identity?: string[];
 }
 
 export interface Problem {
@@ -145,9 +152,10 @@ export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefine
         deduplicationId: msg['deduplicationId'],
       };
       const ts = isoMs(msg['time']);
-      if (preferDecoded && isObject(msg['object'])) return ok(msg['object'], ts, meta, false);
+      const id = identity(msg['deduplicationId'], msg['devAddr'] ?? info['devEui'], msg['fCnt'], msg['fPort'], msg['data'] ?? msg['object']);
+      if (preferDecoded && isObject(msg['object'])) return ok(msg['object'], ts, meta, false, id);
       const data = runCodec(codec, msg['data'], msg['fPort']);
-      return data.ok ? ok(data.data, ts, meta, true) : data;
+      return data.ok ? ok(data.data, ts, meta, true, id) : data;
     }
     case 'ttn': {
       const ids = isObject(msg['end_device_ids']) ? msg['end_device_ids'] : undefined;
@@ -175,13 +183,29 @@ export function unwrap(kind: EnvelopeKind, msg: unknown, codec: Codec | undefine
         tags: attributes,
       };
       const ts = isoMs(msg['received_at']) ?? isoMs(up['received_at']);
-      if (preferDecoded && isObject(up['decoded_payload'])) return ok(up['decoded_payload'], ts, meta, false);
+      const id = identity(undefined, ids['dev_addr'] ?? ids['dev_eui'], fCnt, fPort, up['frm_payload'] ?? up['decoded_payload']);
+      if (preferDecoded && isObject(up['decoded_payload'])) return ok(up['decoded_payload'], ts, meta, false, id);
       const data = runCodec(codec, up['frm_payload'], up['f_port'] ?? 0);
-      return data.ok ? ok(data.data, ts, meta, true) : data;
+      return data.ok ? ok(data.data, ts, meta, true, id) : data;
     }
   }
 }
 
-function ok(data: unknown, ts: number | undefined, meta: Record<string, unknown>, decodedHere: boolean): UnwrapResult {
-  return { ok: true, value: ts === undefined ? { data, meta, decodedHere } : { data, ts, meta, decodedHere } };
+function ok(data: unknown, ts: number | undefined, meta: Record<string, unknown>, decodedHere: boolean, identity: string[]): UnwrapResult {
+  const value: Unwrapped = ts === undefined ? { data, meta, decodedHere } : { data, ts, meta, decodedHere };
+  if (identity.length) value.identity = identity;
+  return { ok: true, value };
+}
+
+const scalarText = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number' ? String(v) : undefined);
+
+/** An uplink's identities (see `Unwrapped.identity`); none when the envelope lacks a frame counter. */
+function identity(dedupId: unknown, addr: unknown, fCnt: unknown, fPort: unknown, bytes: unknown): string[] {
+  const out: string[] = [];
+  const d = scalarText(dedupId);
+  if (d) out.push(`dedup:${d}`);
+  const a = scalarText(addr);
+  const c = scalarText(fCnt);
+  if (a !== undefined && c !== undefined) out.push(`fcnt:${a}/${c}/${scalarText(fPort) ?? ''}/${typeof bytes === 'string' ? bytes : JSON.stringify(bytes ?? null)}`);
+  return out;
 }

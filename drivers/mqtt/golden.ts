@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GoldenDecoded, GoldenDoc } from '../core/golden.js';
 import type { Loaded } from '../profiles/schema.js';
 import { decodeInput, prepare } from './message.js';
@@ -27,8 +28,9 @@ export interface MqttCase {
   topic?: string;
   payload?: unknown;
   raw?: string;
-  chirpstack?: { fPort: number; hex?: string; object?: Record<string, unknown>; time?: string; tags?: Record<string, string> };
-  ttn?: { f_port?: number; hex?: string; decoded_payload?: Record<string, unknown>; received_at?: string };
+  /** fCnt and deduplicationId default to ones derived from the case's content: two cases are two uplinks unless they say otherwise. */
+  chirpstack?: { fPort: number; hex?: string; object?: Record<string, unknown>; time?: string; tags?: Record<string, string>; fCnt?: number; deduplicationId?: string; gatewayId?: string };
+  ttn?: { f_port?: number; f_cnt?: number; hex?: string; decoded_payload?: Record<string, unknown>; received_at?: string };
   received_at?: string | number;
 }
 
@@ -39,15 +41,16 @@ export function payloadOf(c: MqttCase, device: string): Buffer {
   if (c.raw !== undefined) return Buffer.from(c.raw);
   if (c.chirpstack) {
     const cs = c.chirpstack;
+    const digest = createHash('sha256').update(JSON.stringify([cs.fPort, cs.hex, cs.object, cs.time])).digest('hex');
     const body: Record<string, unknown> = {
-      deduplicationId: '3d1c5c1e-1f43-4d0c-9d8e-7e1f0a3c2b10',
+      deduplicationId: cs.deduplicationId ?? `${digest.slice(0, 8)}-${digest.slice(8, 12)}-4${digest.slice(13, 16)}-a${digest.slice(17, 20)}-${digest.slice(20, 32)}`,
       time: cs.time ?? '2024-11-22T02:00:00Z',
       deviceInfo: { tenantId: 't', applicationId: 'app', deviceProfileName: 'p', deviceName: device, devEui: 'a840410000000001', tags: cs.tags ?? {} },
       devAddr: '00000001',
-      fCnt: 10,
+      fCnt: cs.fCnt ?? parseInt(digest.slice(0, 4), 16),
       fPort: cs.fPort,
       confirmed: false,
-      rxInfo: [{ gatewayId: '0016c001ff10a235', rssi: -80, snr: 7.5 }],
+      rxInfo: [{ gatewayId: cs.gatewayId ?? '0016c001ff10a235', rssi: -80, snr: 7.5 }],
     };
     if (cs.hex !== undefined) body['data'] = Buffer.from(cs.hex.replace(/\s+/g, ''), 'hex').toString('base64');
     if (cs.object) body['object'] = cs.object;
@@ -59,6 +62,7 @@ export function payloadOf(c: MqttCase, device: string): Buffer {
     if (t.f_port !== undefined) up['f_port'] = t.f_port;
     if (t.hex !== undefined) up['frm_payload'] = Buffer.from(t.hex.replace(/\s+/g, ''), 'hex').toString('base64');
     if (t.decoded_payload) up['decoded_payload'] = t.decoded_payload;
+    up['f_cnt'] = t.f_cnt ?? parseInt(createHash('sha256').update(JSON.stringify(t)).digest('hex').slice(0, 4), 16);
     const body = {
       end_device_ids: { device_id: device, application_ids: { application_id: 'community' }, dev_eui: 'A840410000000001' },
       received_at: t.received_at ?? '2024-11-22T02:00:00Z',
@@ -88,9 +92,10 @@ export async function mqttGolden(profile: Loaded<MqttProfile>, doc: GoldenDoc): 
     if (!prep.ok) return { ...none, reject: prep.problem.reason };
     const dec = rt.decoder.decode(device, decodeInput(prep.unwrapped, vars, received));
     if (!dec.ok) return { ...none, reject: dec.problem.reason };
-    const why = refusal(rt, dec.value.ts, dec.value.hasSourceTs, payload);
+    const identity = prep.unwrapped.identity ?? [];
+    const why = refusal(rt, dec.value.ts, dec.value.hasSourceTs, payload, received, identity);
     if (why) return { ...none, reject: why };
-    remember(rt, dec.value.ts, dec.value.hasSourceTs, payload, received);
+    remember(rt, dec.value.ts, dec.value.hasSourceTs, payload, received, identity);
     return { class: cls, device, readings: dec.value.readings, events: dec.value.events };
   });
 }

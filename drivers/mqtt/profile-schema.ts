@@ -84,12 +84,18 @@ export const mqttProfileBody = {
     .optional(),
   /** Messages larger than this are rejected (`oversize`). */
   max_payload: z.number().int().positive().default(64 * 1024),
-  /** A message older than the device's last one is rejected (`out_of_order`) unless `accept`. */
-  out_of_order: z.enum(['reject', 'accept']).default('reject'),
   /**
-   * Seconds a message may be older than the device's newest and still count as in order:
-   * brokers keep order per topic only, and a publisher that reconnects resends what was in
-   * flight after newer messages. A replay older than this is refused.
+   * What to do with a message older than the device's newest. `keep` (the default): late data is
+   * data (a handheld's batch sync, a logger's replay after an outage) and is stored at its own
+   * time; copies are recognised by identity, not by order. `reject`: refused as `out_of_order`
+   * when older than `reorder_window_s`, for a device whose protocol makes a late message
+   * meaningless (a state it only ever sends whole). `accept` is the old spelling of `keep`.
+   */
+  out_of_order: z.enum(['keep', 'reject', 'accept']).default('keep'),
+  /**
+   * With `out_of_order: reject`: seconds a message may be older than the device's newest and
+   * still count as in order (brokers keep order per topic only, and a publisher that reconnects
+   * resends what was in flight after newer messages).
    */
   reorder_window_s: z.number().min(0).default(300),
 };

@@ -16,11 +16,13 @@ export interface DeviceRuntime {
   envelope: EnvelopeKind;
   codec: Codec | undefined;
   discovered: boolean;
-  /** Newest accepted message time; older messages are out of order. */
+  /** Newest accepted message time; older messages are late (kept unless the profile says `reject`). */
   lastTs: number;
   lastSeen?: number;
   /** Last few accepted payloads with a source time, to refuse exact re-sends. */
   recent: { ts: number; payload: Buffer }[];
+  /** Identities of the last uplinks (LoRaWAN deduplicationId, frame counter with its bytes), oldest first. */
+  uplinks: string[];
 }
 
 /**
@@ -52,6 +54,7 @@ export function deviceRuntime(config: Pick<DeviceConfig, 'id' | 'class'>, source
     discovered,
     lastTs: -Infinity,
     recent: [],
+    uplinks: [],
   };
 }
 
@@ -61,18 +64,34 @@ export function ruleEnvelope(rule: DiscoverConfig, profile: MqttProfile): Envelo
 }
 
 const RECENT = 8;
+/** A LoRaWAN device's uplinks remembered by identity: a replayed day is 24 hourly ones, a copy comes within minutes. */
+const UPLINKS = 128;
+/** A message stamped further ahead than this, or before 2000, is a wrong device clock, not data (the pipeline's own limits). */
+export const MAX_FUTURE_MS = 24 * 3_600_000;
+const MIN_TS = Date.UTC(2000, 0, 1);
 
-/** Ordering and duplicate checks for a message with a source timestamp: the reason to refuse it, if any. */
-export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer): 'duplicate' | 'out_of_order' | undefined {
+export type Refusal = 'duplicate' | 'out_of_order' | 'bad_timestamp';
+
+/**
+ * Identity, ordering and clock checks for a message: the reason to refuse it, if any. A copy is
+ * recognised by what it is (the same bytes at the same source time; the same LoRaWAN uplink by
+ * its deduplicationId or frame counter, whichever network-server gateway relayed it), never by
+ * being older than the newest: late data is kept unless the profile says `reject`.
+ */
+export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number, identity: readonly string[] = []): Refusal | undefined {
+  // A wrong clock is said first: it is the louder problem, even on a copy.
+  if (hasSourceTs && (ts > now + MAX_FUTURE_MS || ts < MIN_TS)) return 'bad_timestamp';
+  for (const id of identity) if (d.uplinks.includes(id)) return 'duplicate';
   if (!hasSourceTs) return undefined;
   for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';
-  if (ts < d.lastTs - d.profile.reorder_window_s * 1000 && d.profile.out_of_order === 'reject') return 'out_of_order';
+  if (d.profile.out_of_order === 'reject' && ts < d.lastTs - d.profile.reorder_window_s * 1000) return 'out_of_order';
   return undefined;
 }
 
 export interface Remembered {
   entry: { ts: number; payload: Buffer } | undefined;
   previousTs: number;
+  identity: readonly string[];
 }
 
 /**
@@ -80,19 +99,25 @@ export interface Remembered {
  * committed (the embedded broker hands over a socket's packets concurrently) is refused too.
  * If the commit fails, `forget` undoes it: otherwise the broker's resend would be refused.
  */
-export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number): Remembered {
+export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number, identity: readonly string[] = []): Remembered {
   d.lastSeen = now;
   const previousTs = d.lastTs;
-  if (!hasSourceTs) return { entry: undefined, previousTs };
+  for (const id of identity) d.uplinks.push(id);
+  if (d.uplinks.length > UPLINKS) d.uplinks.splice(0, d.uplinks.length - UPLINKS);
+  if (!hasSourceTs) return { entry: undefined, previousTs, identity };
   if (ts > d.lastTs) d.lastTs = ts;
   // A copy: the packet's buffer may be a slice of a larger socket read.
   const entry = { ts, payload: Buffer.from(payload) };
   d.recent.push(entry);
   if (d.recent.length > RECENT) d.recent.shift();
-  return { entry, previousTs };
+  return { entry, previousTs, identity };
 }
 
 export function forget(d: DeviceRuntime, r: Remembered): void {
+  for (const id of r.identity) {
+    const i = d.uplinks.lastIndexOf(id);
+    if (i >= 0) d.uplinks.splice(i, 1);
+  }
   if (!r.entry) return;
   const i = d.recent.indexOf(r.entry);
   if (i >= 0) d.recent.splice(i, 1);

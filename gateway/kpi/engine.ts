@@ -1,3 +1,4 @@
+import { COMPLETION_HORIZON, PAIRINGS, PROMISE_KPIS } from './transport.js';
 import type { Logger } from 'pino';
 import type { GatewayConfig, TargetConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
@@ -167,6 +168,8 @@ export class KpiEngine {
     const { q, db, keeper } = this.open();
     const cursor = JSON.parse(db.meta('cursor') ?? '{"samples":0,"events":0}') as { samples: number; events: number };
     const fresh = q.newData(cursor);
+    // A completion pairs with its start wherever that lies: the closed window of its start is judged again.
+    const paired = PAIRINGS.flatMap((p) => q.pairedStarts(cursor.events, p, COMPLETION_HORIZON));
     const pass = new KpiPass(q, now, this.calc);
     let judged = 0;
     db.transaction(() => {
@@ -180,6 +183,7 @@ export class KpiEngine {
             fresh.lo !== null && fresh.lo < cur.start
               ? windowsBetween(t.window, fresh.lo, Math.min((fresh.hi ?? fresh.lo) + 1, cur.start), this.tz, MAX_LATE_WINDOWS)
               : [];
+          if (PROMISE_KPIS.has(t.kpi)) addStartWindows(late, paired, t.window, cur.start, this.tz);
           if (!prevRow?.final) {
             // The window just closed: its final verdict goes through the target's state machine
             // (on a target's very first evaluation it is only recorded: nobody watched it run).
@@ -279,4 +283,17 @@ export class KpiEngine {
 
 export function createKpiEngine(deps: KpiEngineDeps): KpiEngine {
   return new KpiEngine(deps);
+}
+
+/** Windows of paired starts that closed before `before` and are not in `late` yet, added in time order (bounded). */
+function addStartWindows(late: KpiWindowSpan[], starts: readonly number[], kind: KpiWindowSpan['kind'], before: number, tz: string): void {
+  const have = new Set(late.map((w) => w.start));
+  for (const ts of starts) {
+    if (ts >= before || late.length >= 2 * MAX_LATE_WINDOWS) continue;
+    const w = windowAt(kind, ts, tz);
+    if (have.has(w.start)) continue;
+    have.add(w.start);
+    late.push(w);
+  }
+  late.sort((a, b) => a.start - b.start);
 }

@@ -6,7 +6,7 @@ import type { EventRow } from '../store/kpi-reads.js';
 
 const DAY = 86_400_000;
 /** Completions are looked for up to this long after the window (a car or parcel still open after a week is open). */
-const COMPLETION_HORIZON = 7 * DAY;
+export const COMPLETION_HORIZON = 7 * DAY;
 const OVERDUE_MS = 48 * 3_600_000;
 /** Deposits older than this are no longer looked at for the overdue count. */
 const OVERDUE_LOOKBACK = 30 * DAY;
@@ -60,6 +60,10 @@ interface PromiseDef {
 
 const RETRIEVAL: PromiseDef = { cls: 'parking_garage', start: ['retrieval_requested'], end: ['retrieval_completed'], key: 'request_id', limitMs: 300_000 };
 const PARCEL: PromiseDef = { cls: 'parcel_locker', start: ['parcel_arrived'], end: ['parcel_picked_up', 'parcel_delivered'], key: 'parcel', limitMs: 1_800_000 };
+/** The start/completion pairs of the promise KPIs: a late completion re-judges its start's window (engine.ts). */
+export const PAIRINGS: readonly PromiseDef[] = [RETRIEVAL, PARCEL];
+/** The KPIs that pair starts with completions. */
+export const PROMISE_KPIS: ReadonlySet<string> = new Set(['car_retrieval_time_p95', 'car_retrieval_within_5min', 'parcel_to_door_time_p95', 'parcel_within_30min']);
 
 function promise(ctx: KpiContext, p: PromiseDef, which: 'p95' | 'within'): KpiValue {
   const starts = inScope(ctx, ctx.events(p.start, ctx.from, ctx.to));

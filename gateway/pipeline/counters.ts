@@ -37,27 +37,40 @@ export function classifyDecrease(prev: number, next: number, rolloverAt?: number
   return 'counter_reset';
 }
 
-/** Last value per counter series, bounded (oldest series evicted first). */
+/** Where a late counter reading finds the stored reading before it in time (the store's history). */
+export interface CounterHistory {
+  before(device: string, metric: string, ts: number): { ts: number; value: number } | undefined;
+}
+
+interface Point {
+  ts: number;
+  value: number;
+  /** The value as the register held it; undefined for a point read back from the store. */
+  raw?: number | undefined;
+}
+
+/**
+ * Last value per counter series, bounded (oldest series evicted first). A reading older than the
+ * last (a logger's replay, a handheld's batch) is judged against its predecessor in time: the
+ * stored one (`CounterHistory`) or a late one of the same commit not yet stored. It never moves
+ * the state back, so a backfill neither fakes a reset nor hides a real one.
+ */
 export class CounterState {
-  private readonly last = new Map<string, { ts: number; value: number; raw: number }>();
+  private readonly last = new Map<string, Point>();
+  /** Late points accepted since the last commit (the store does not have them yet). */
+  private readonly pending = new Map<string, Point[]>();
   constructor(private readonly maxSeries = 200_000) {}
 
   /**
-   * Compare with the previous value in time order; out-of-order readings do not move the state
-   * back. `value` is in catalog units, `reported` in the unit the driver gave it (before conversion).
+   * Compare with the previous value in time order. `value` is in catalog units, `reported` in the
+   * unit the driver gave it (before conversion); `history` finds the stored predecessor of a late one.
    */
-  check(key: string, ts: number, value: number, facts: CounterFacts = {}, reported = value): CounterVerdict {
+  check(key: string, ts: number, value: number, facts: CounterFacts = {}, reported = value, history?: () => { ts: number; value: number } | undefined): CounterVerdict {
     const prev = this.last.get(key);
-    if (prev && ts < prev.ts) return 'ok';
     const scale = facts.scale !== undefined && facts.scale > 0 ? facts.scale : 1;
     const raw = reported / scale;
-    let verdict: CounterVerdict = 'ok';
-    if (prev) {
-      verdict =
-        facts.max !== undefined
-          ? classifyDecrease(prev.value, value, facts.max)
-          : classifyDecrease(prev.raw, raw, undefined, facts.rawRange !== undefined ? [facts.rawRange, ...WRAP_LIMITS] : WRAP_LIMITS);
-    }
+    if (prev && ts < prev.ts) return this.late(key, { ts, value, raw }, facts, history);
+    const verdict = prev ? judge(prev, { ts, value, raw }, facts) : 'ok';
     if (!prev && this.last.size >= this.maxSeries) {
       const oldest = this.last.keys().next().value;
       if (oldest !== undefined) this.last.delete(oldest);
@@ -66,8 +79,28 @@ export class CounterState {
     return verdict;
   }
 
+  private late(key: string, p: Point, facts: CounterFacts, history: (() => { ts: number; value: number } | undefined) | undefined): CounterVerdict {
+    let before: Point | undefined = history?.();
+    const list = this.pending.get(key);
+    for (const q of list ?? []) if (q.ts < p.ts && (!before || q.ts > before.ts)) before = q;
+    if (list) list.push(p);
+    else this.pending.set(key, [p]);
+    return before ? judge(before, p, facts) : 'ok';
+  }
+
+  /** The pending late points are committed (or refused): the store answers for them from now on. */
+  settle(): void {
+    this.pending.clear();
+  }
+
   /** A series' last value from the store at start (its raw value is taken as the value itself). */
   seed(key: string, ts: number, value: number, raw = value): void {
     this.last.set(key, { ts, value, raw });
   }
+}
+
+/** A step from `a` to the later `b`: a declared maximum decides on catalog values, else the raw register values. */
+function judge(a: Point, b: Point, facts: CounterFacts): CounterVerdict {
+  if (facts.max !== undefined || a.raw === undefined || b.raw === undefined) return classifyDecrease(a.value, b.value, facts.max);
+  return classifyDecrease(a.raw, b.raw, undefined, facts.rawRange !== undefined ? [facts.rawRange, ...WRAP_LIMITS] : WRAP_LIMITS);
 }

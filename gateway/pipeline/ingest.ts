@@ -4,9 +4,12 @@ import type { GatewayMetrics } from '../runtime/metrics.js';
 import { RateLimitedLog } from '../runtime/log.js';
 import { normalise, type NormaliseDeps } from './normalise.js';
 
-/** The one thing the pipeline needs of the store: commit a batch atomically (it throws if it cannot). */
+/**
+ * The one thing the pipeline needs of the store: commit a batch atomically (it throws if it
+ * cannot), saying how many rows were copies of stored ones (kept once, by identity).
+ */
 export interface CommitTarget {
-  write(samples: readonly Sample[], events?: readonly GatewayEvent[]): void;
+  write(samples: readonly Sample[], events?: readonly GatewayEvent[]): { samples: number; events: number; copies?: ReadonlySet<Sample | GatewayEvent> } | void;
 }
 
 export type CommitListener = (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
@@ -104,8 +107,17 @@ export class Ingestor {
     if (this.full) throw new IngestError('STORE_FULL', 'the store is at its disk cap', true);
   }
 
-  /** Count and log something a driver could not accept. */
+  /**
+   * Count and log something a driver could not accept. A duplicate (a redelivery, the same
+   * uplink through a second gateway, a batch sent twice) is not bad input: it is counted with
+   * the duplicates and logged at debug level.
+   */
   reject(r: Rejection): void {
+    if (r.reason === 'duplicate') {
+      this.deps.metrics.duplicates.inc({ kind: 'message' });
+      this.deps.log.debug({ device: r.device, connection: r.connection, reason: r.reason }, r.detail);
+      return;
+    }
     this.deps.metrics.rejections.inc({ reason: r.reason });
     // At most 5 lines a minute per device and reason, and 20 per reason over all devices.
     this.rateLog.warn(`${r.reason}:${r.device ?? r.connection ?? ''}`, { device: r.device, connection: r.connection, reason: r.reason }, r.detail, r.reason);
@@ -123,8 +135,8 @@ export class Ingestor {
     this.pending = [];
     this.pendingRows = 0;
     const end = this.deps.metrics.commitSeconds.startTimer();
-    const samples: Sample[] = [];
-    const events: GatewayEvent[] = [];
+    let samples: Sample[] = [];
+    let events: GatewayEvent[] = [];
     const accepted: Pending[] = [];
     for (const p of work) {
       let res: ReturnType<typeof normalise>;
@@ -139,17 +151,28 @@ export class Ingestor {
       for (const s of res.samples) samples.push(s);
       for (const e of res.events) events.push(e);
       for (const r of res.rejections) this.reject(r);
-      if (res.duplicates) this.deps.metrics.duplicates.inc(res.duplicates);
+      if (res.duplicates) this.deps.metrics.duplicates.inc({ kind: 'sample' }, res.duplicates);
     }
     try {
-      this.deps.store.write(samples, events);
+      const outcome = this.deps.store.write(samples, events);
+      if (outcome?.samples) this.deps.metrics.duplicates.inc({ kind: 'sample' }, outcome.samples);
+      if (outcome?.events) this.deps.metrics.duplicates.inc({ kind: 'event' }, outcome.events);
+      // Copies of stored rows are neither counted as ingested nor streamed live again.
+      const copies = outcome?.copies;
+      if (copies) {
+        samples = samples.filter((x) => !copies.has(x));
+        events = events.filter((x) => !copies.has(x));
+      }
     } catch (cause) {
+      this.deps.normalise.counters.settle();
       const err = new IngestError('STORE_WRITE_FAILED', `store write failed: ${(cause as Error).message}`, true, { cause });
       this.deps.log.error({ err: cause, rows: samples.length + events.length }, 'store write failed; producers will retry');
       for (const p of accepted) p.reject(err);
       this.release();
       return;
     }
+    // Late counter points are in the store now: it answers for them from here on.
+    this.deps.normalise.counters.settle();
     end();
     this.deps.metrics.ingestBatches.inc();
     // prom-client hashes labels on every inc: count per label set first, then inc once each.

@@ -1,7 +1,7 @@
 import { CATALOG, metricDef, type MetricDef } from '../model/catalog.js';
 import { convert } from '../model/units.js';
 import type { EventAttributes, EventReading, GatewayEvent, Reading, Rejection, Sample, SampleValue } from '../model/types.js';
-import type { CounterFacts, CounterState } from './counters.js';
+import type { CounterFacts, CounterHistory, CounterState } from './counters.js';
 import type { Plausibility } from './plausibility.js';
 import type { Pseudonymiser } from './pseudonymise.js';
 
@@ -24,6 +24,10 @@ export interface NormaliseDeps {
   rolloverAt?(device: string, metric: string): number | undefined;
   /** Nameplate facts and physical bounds: a value beyond them is `implausible` (plausibility.ts). */
   plausibility?: Plausibility;
+  /** Stored readings a late counter reading is judged against (the store's history). */
+  history?: CounterHistory;
+  /** When a device went into service (`options.commissioned`): anything stamped earlier is `bad_timestamp`. */
+  commissioned?(device: string): number | undefined;
 }
 
 export interface NormaliseResult {
@@ -58,8 +62,8 @@ export function normalise(
       out.rejections.push({ device: r.device, reason: 'unknown_metric', detail: `${cls} has no metric "${r.metric}"` });
       continue;
     }
-    if (!validTs(r.ts, now)) {
-      out.rejections.push({ device: r.device, reason: 'bad_timestamp', detail: `${r.metric}: timestamp ${String(r.ts)}` });
+    if (!validTs(r.ts, now, deps.commissioned?.(r.device))) {
+      out.rejections.push({ device: r.device, reason: 'bad_timestamp', detail: `${r.metric}: timestamp ${tsText(r.ts)} ${tsWhy(r.ts, now)}` });
       continue;
     }
     const s = toSample(r, cls, def, deps);
@@ -80,8 +84,8 @@ export function normalise(
       out.rejections.push({ device: e.device, reason: 'unknown_event', detail: `${cls} has no event "${e.type}"` });
       continue;
     }
-    if (!validTs(e.ts, now)) {
-      out.rejections.push({ device: e.device, reason: 'bad_timestamp', detail: `${e.type}: timestamp ${String(e.ts)}` });
+    if (!validTs(e.ts, now, deps.commissioned?.(e.device))) {
+      out.rejections.push({ device: e.device, reason: 'bad_timestamp', detail: `${e.type}: timestamp ${tsText(e.ts)} ${tsWhy(e.ts, now)}` });
       continue;
     }
     const missing = Object.entries(def.attributes).find(([k, a]) => !a.optional && e.attributes[k] === undefined);
@@ -99,9 +103,13 @@ export function normalise(
   return out;
 }
 
-function validTs(ts: number, now: number): boolean {
-  return Number.isFinite(ts) && ts >= MIN_TS && ts <= now + MAX_FUTURE_MS;
+/** Late is fine (late data is data); a time far ahead, or before the device existed, is a wrong clock. */
+function validTs(ts: number, now: number, commissioned: number | undefined): boolean {
+  return Number.isFinite(ts) && ts >= MIN_TS && ts >= (commissioned ?? MIN_TS) && ts <= now + MAX_FUTURE_MS;
 }
+
+const tsText = (ts: number): string => (Number.isFinite(ts) && Math.abs(ts) < 8.64e15 ? new Date(ts).toISOString() : String(ts));
+const tsWhy = (ts: number, now: number): string => (ts > now + MAX_FUTURE_MS ? 'is more than a day ahead of the gateway' : 'is before the device was commissioned (or before 2000)');
 
 function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps): Sample {
   const s: Sample = {
@@ -151,7 +159,9 @@ function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps):
       if (def.kind === 'counter') {
         const facts = deps.counterFacts?.(r.device, r.metric) ?? { max: deps.rolloverAt?.(r.device, r.metric) };
         // Wrap inference looks at the value as the device reported it (before unit conversion).
-        const verdict = deps.counters.check(`${r.device}\u0000${r.metric}`, s.ts, converted, facts, n);
+        const history = deps.history;
+        const before = history ? () => history.before(r.device, r.metric, s.ts) : undefined;
+        const verdict = deps.counters.check(`${r.device}\u0000${r.metric}`, s.ts, converted, facts, n, before);
         if (verdict !== 'ok') {
           s.quality = worst(s.quality, 'uncertain');
           s.reason = verdict;

@@ -10,7 +10,7 @@ export class GatewayMetrics {
   readonly eventsIngested: Counter<'class' | 'type'>;
   readonly rejections: Counter<'reason'>;
   readonly samplesFlagged: Counter<'class' | 'reason'>;
-  readonly duplicates: Counter;
+  readonly duplicates: Counter<'kind'>;
   readonly ingestBatches: Counter;
   readonly commitSeconds: Histogram;
   readonly queueDepth: Gauge<'queue'>;
@@ -57,7 +57,12 @@ export class GatewayMetrics {
       labelNames: ['class', 'reason'],
       registers,
     });
-    this.duplicates = new Counter({ name: 'fcgw_ingest_duplicates_total', help: 'Identical samples dropped', registers });
+    this.duplicates = new Counter({
+      name: 'fcgw_ingest_duplicates_total',
+      help: 'Copies of data already stored, kept once: kind message (a redelivered or relayed message), sample (same series, time and value), event (same event)',
+      labelNames: ['kind'],
+      registers,
+    });
     this.ingestBatches = new Counter({ name: 'fcgw_ingest_batches_total', help: 'Store transactions', registers });
     this.commitSeconds = new Histogram({
       name: 'fcgw_ingest_commit_seconds',

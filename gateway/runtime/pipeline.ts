@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
+import { commissionedOf } from '../model/commissioned.js';
 import { CounterState } from '../pipeline/counters.js';
 import { Ingestor } from '../pipeline/ingest.js';
 import { Dedupe } from '../pipeline/normalise.js';
@@ -52,6 +53,8 @@ export function buildIngestor(o: {
       pseudo: new Pseudonymiser(secret),
       now: () => o.clock.now(),
       plausibility: new Plausibility({ limits: (id) => limitsOf(o.devices.get(id)?.config.options) }),
+      history: o.store.history(),
+      commissioned: (id) => commissionedOf(o.devices.get(id)?.config.options),
     },
   });
 }

@@ -22,6 +22,11 @@ const RETAIN_MEMORY = 200_000;
  * {"ts","device","class","attributes"}, QoS 1 by default. With `retain`, a sample is retained
  * only when it is not older than the last one retained on its topic, so a backfill does not
  * replace the latest value with an old one.
+ *
+ * Late data is forwarded in store order with its own timestamps, marked `"backfill": true` when it
+ * is older than what this sink already sent for the same series (or device and event type), so a
+ * consumer can tell a backfill (a logger's replay, a handheld's batch) from live data. The memory
+ * is per sink run: after a restart the first message of a series is taken as live.
  */
 export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undefined): SinkWriter<MqttMessage> & { prefix(site: string): string } {
   const retainedTs = new Map<string, number>();
@@ -43,6 +48,23 @@ export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undef
     retainedTs.set(topic, ts);
     return true;
   };
+  const newestSent = new Map<string, number>();
+  /** Decisions by log position: a batch sent again after a failure is encoded again, and must say the same. */
+  const decided = new Map<string, boolean>();
+  /** Older than the newest sent on this key: a backfill. */
+  const backfill = (key: string, ts: number, seq: string): boolean => {
+    const known = decided.get(seq);
+    if (known !== undefined) return known;
+    const prev = newestSent.get(key);
+    const late = prev !== undefined && ts < prev;
+    if (!late) {
+      if (prev === undefined && newestSent.size >= RETAIN_MEMORY) newestSent.clear();
+      newestSent.set(key, ts);
+    }
+    if (decided.size >= RETAIN_MEMORY) decided.clear();
+    decided.set(seq, late);
+    return late;
+  };
   return {
     type: 'mqtt',
     prefix,
@@ -52,14 +74,13 @@ export function mqttWriter(cfg: MqttSinkConfig, client: () => MqttClient | undef
         const topic = `${prefix(s.site)}/${s.class}/${s.device}/${s.metric}`;
         const body: Record<string, unknown> = { ts: s.ts, value: s.value, quality: s.quality };
         if (s.reason) body['reason'] = s.reason;
+        if (backfill(topic, s.ts, `s${s.seq}`)) body['backfill'] = true;
         return { topic, payload: JSON.stringify(body), retain: retainFor(topic, s.ts) };
       }
       const e = item.record;
-      return {
-        topic: `${prefix(e.site)}/events/${e.type}`,
-        payload: JSON.stringify({ ts: e.ts, device: e.device, class: e.class, attributes: e.attributes }),
-        retain: false,
-      };
+      const body: Record<string, unknown> = { ts: e.ts, device: e.device, class: e.class, attributes: e.attributes };
+      if (backfill(`${e.site}\u0000${e.device}\u0000${e.type}`, e.ts, `e${e.seq}`)) body['backfill'] = true;
+      return { topic: `${prefix(e.site)}/events/${e.type}`, payload: JSON.stringify(body), retain: false };
     },
     text: (m) => `${m.topic} ${m.payload}`,
     ready: () => client()?.connected === true,

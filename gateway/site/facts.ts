@@ -1,4 +1,5 @@
 import type { PointFacts } from '../../drivers/core/driver.js';
+import { commissionedOf } from '../model/commissioned.js';
 import type { DeviceConfig } from '../config/schema.js';
 import { metricDef, type CatalogUnit } from '../model/catalog.js';
 import { catalogUnitOf, convert } from '../model/units.js';
@@ -41,6 +42,9 @@ export function seriesFacts(device: DeviceConfig, points: ReadonlyMap<string, Po
     }
     series.set(metric, f);
   }
+  const c = device.options['commissioned'];
+  if (c !== undefined && commissionedOf(device.options) === undefined)
+    problems.push({ key: 'commissioned', message: `"${String(c)}" is not a date (use ISO-8601: 2024-03-01 or 2024-03-01T08:00:00+08:00)` });
   // A `<metric>_max` for a metric this device does not count is a typo worth saying.
   for (const key of Object.keys(device.options)) {
     const m = /^(.+)_max$/.exec(key);

@@ -3,6 +3,7 @@ import type { Quality } from '../model/types.js';
 import { decodeQuality } from './codec.js';
 import { ROLLUP_CONSUMER } from './maintenance.js';
 import { QUALITY_CODE } from './schema.js';
+import { LatePairs, type Pairing } from './late-pairs.js';
 import type { StoreCore } from './core.js';
 
 /**
@@ -70,6 +71,7 @@ const USABLE = `quality < ${QUALITY_CODE.bad}`;
 
 export class KpiReads {
   private readonly s: ReturnType<typeof prepareAll>;
+  private pairs: LatePairs | undefined;
 
   /** Built by the store (Store.kpiReads), which holds the connection. */
   constructor(
@@ -77,6 +79,12 @@ export class KpiReads {
     private readonly store: StoreCore,
   ) {
     this.s = prepareAll(db);
+  }
+
+  /** Times of the starts that completions stored after `afterSeq` pair with (late-pairs.ts). */
+  pairedStarts(afterSeq: number, p: Pairing, horizonMs: number): number[] {
+    this.pairs ??= new LatePairs(this.db);
+    return this.pairs.starts(afterSeq, p, horizonMs);
   }
 
   /** Pick up series written since (a store opened read-only next to a running gateway). */

@@ -8,6 +8,8 @@ import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { openConnection } from './connection.js';
 import { StoreError } from './errors.js';
+import { SeriesHistory } from './history.js';
+import { IdentityWriter, type WriteOutcome } from './identity.js';
 import { KpiReads } from './kpi-reads.js';
 import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
 import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
@@ -15,6 +17,7 @@ import { StoreReads } from './queries.js';
 import { QUALITY_CODE, STORE_TABLES } from './schema.js';
 
 export type { Cursor, SeriesInfo } from './core.js';
+export type { WriteOutcome } from './identity.js';
 export type StoredSample = Sample & { seq: number };
 export type StoredEvent = GatewayEvent & { seq: number };
 export interface DeviceRecord {
@@ -56,7 +59,7 @@ export class Store implements StoreCore {
   private readonly tagCache = new Map<string, Record<string, string>>();
   private newestSeries = 0;
   private readonly stmt;
-  private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => void;
+  private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => WriteOutcome;
   private closed = false;
   /** Off the commit path: the WAL checkpoint thread, when asked for. */
   readonly checkpointer: WalCheckpointer | undefined;
@@ -64,6 +67,7 @@ export class Store implements StoreCore {
   /** Reads for the API, the dashboard, runtime/activity. */
   readonly reads: StoreReads;
   private kpi: KpiReads | undefined;
+  private hist: SeriesHistory | undefined;
   /** Which part owns which of the other tables in the file. */
   private readonly owners = new Map<string, string>();
 
@@ -82,17 +86,11 @@ export class Store implements StoreCore {
 
     this.stmt = {
       insertSeries: this.db.prepare('INSERT INTO series (device, class, metric) VALUES (?, ?, ?)'),
-      insertSample: this.db.prepare(
-        'INSERT OR REPLACE INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?)',
-      ),
       upsertLatest: this.db.prepare(
         `INSERT INTO latest (series_id, ts, value, quality, reason, received_at) VALUES (?, ?, ?, ?, ?, ?)
          ON CONFLICT (series_id) DO UPDATE SET ts = excluded.ts, value = excluded.value, quality = excluded.quality,
            reason = excluded.reason, received_at = excluded.received_at
          WHERE excluded.ts >= latest.ts`,
-      ),
-      insertEvent: this.db.prepare(
-        'INSERT OR IGNORE INTO events (ts, device, class, type, attributes) VALUES (?, ?, ?, ?, ?)',
       ),
       samplesAfter: this.db.prepare(
         'SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
@@ -118,21 +116,12 @@ export class Store implements StoreCore {
     this.reads = new StoreReads(this.db, this);
     this.refreshSeries();
 
-    this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]) => {
+    const identity = new IdentityWriter(this.db);
+    this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]): WriteOutcome => {
       const now = this.clock.now();
-      const newest = new Map<number, Sample>();
-      for (const s of samples) {
-        const sid = this.seriesId(s.device, s.class, s.metric);
-        this.stmt.insertSample.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null);
-        const prev = newest.get(sid);
-        if (!prev || s.ts >= prev.ts) newest.set(sid, s);
-      }
-      for (const [sid, s] of newest) {
-        this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
-      }
-      for (const e of events) {
-        this.stmt.insertEvent.run(e.ts, e.device, e.class, e.type, JSON.stringify(e.attributes));
-      }
+      const seriesOf = (s: Sample) => this.seriesId(s.device, s.class, s.metric);
+      const latest = (sid: number, s: Sample) => this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
+      return identity.write(samples, events, seriesOf, latest);
     });
   }
 
@@ -141,6 +130,12 @@ export class Store implements StoreCore {
     for (const r of this.stmt.seriesSince.all(this.newestSeries) as { id: number; device: string; class: string; metric: string }[]) {
       this.remember({ id: r.id, device: r.device, cls: r.class, metric: r.metric });
     }
+  }
+
+  /** Stored neighbours in time of a series' samples (the pipeline's counter check for late readings). */
+  history(): SeriesHistory {
+    this.hist ??= new SeriesHistory(this.db, (d, m) => this.series(d, m));
+    return this.hist;
   }
 
   /** The reads the KPI module needs (one instance per store: its statements are prepared once). */
@@ -211,10 +206,14 @@ export class Store implements StoreCore {
     return [...this.seriesById.values()];
   }
 
-  /** Write samples and events in one transaction. Same series + ts replaces; a repeated event is kept once. */
-  write(samples: readonly Sample[], events: readonly GatewayEvent[] = []): void {
-    if (samples.length === 0 && events.length === 0) return;
-    this.writeTx(samples, events);
+  /**
+   * Write samples and events in one transaction, by identity (identity.ts): a copy of what is
+   * stored is kept once and counted in the outcome; another value at the same series and time
+   * replaces the old one.
+   */
+  write(samples: readonly Sample[], events: readonly GatewayEvent[] = []): WriteOutcome {
+    if (samples.length === 0 && events.length === 0) return { samples: 0, events: 0 };
+    return this.writeTx(samples, events);
   }
 
   samplesAfter(seq: number, limit: number): StoredSample[] {

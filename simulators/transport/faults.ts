@@ -6,7 +6,12 @@ import type { Rng } from './rng.js';
  * is still sent), so ground truth stays simple: every good message must be stored, every fault
  * refused with a reason. `broker_restart` drops the publisher's connection instead.
  */
-export const FAULT_KINDS = ['malformed_json', 'wrong_type', 'missing_field', 'duplicate', 'out_of_order', 'oversize'] as const;
+/**
+ * `bad_timestamp`: a copy stamped by a clock that lost its time (1980-01-01 plus the hours of the
+ * day). A copy stamped a little in the past is not a fault any more: late data is data (#19),
+ * see the scenario's `late:` section.
+ */
+export const FAULT_KINDS = ['malformed_json', 'wrong_type', 'missing_field', 'duplicate', 'bad_timestamp', 'oversize'] as const;
 export type FaultKind = (typeof FAULT_KINDS)[number];
 export type FaultRates = Partial<Record<FaultKind, number>>;
 
@@ -20,8 +25,6 @@ const OVERSIZE_BYTES = 80 * 1024;
 
 export class FaultInjector {
   readonly counts: Record<FaultKind, number> = Object.fromEntries(FAULT_KINDS.map((k) => [k, 0])) as Record<FaultKind, number>;
-  /** Times of earlier messages per topic, for out-of-order copies that are older than a stored one. */
-  private readonly history = new Map<string, { first: number; n: number }>();
 
   constructor(
     private readonly rates: FaultRates,
@@ -30,13 +33,9 @@ export class FaultInjector {
 
   apply(out: Outgoing): Wire[] {
     const good: Wire = { topic: out.topic, payload: JSON.stringify(out.body) };
-    const h = this.history.get(out.topic);
-    this.history.set(out.topic, h ? { first: h.first, n: h.n + 1 } : { first: out.ts, n: 1 });
-    if (this.history.size > 100_000) this.history.clear();
     const kind = this.draw();
     if (!kind) return [good];
-    const bad = this.make(kind, out, good, h);
-    if (!bad) return [good];
+    const bad = this.make(kind, out, good);
     this.counts[kind]++;
     return [good, { ...bad, fault: kind }];
   }
@@ -51,7 +50,7 @@ export class FaultInjector {
     return undefined;
   }
 
-  private make(kind: FaultKind, out: Outgoing, good: Wire, h: { first: number; n: number } | undefined): Omit<Wire, 'fault'> | undefined {
+  private make(kind: FaultKind, out: Outgoing, good: Wire): Omit<Wire, 'fault'> {
     const copy = () => structuredClone(out.body) as Record<string, unknown>;
     switch (kind) {
       case 'malformed_json':
@@ -68,12 +67,10 @@ export class FaultInjector {
       }
       case 'duplicate':
         return { topic: out.topic, payload: good.payload };
-      case 'out_of_order': {
-        // Only once the device has sent twice: the copy is then older than a message already stored.
-        if (!h || h.n < 2) return undefined;
+      case 'bad_timestamp': {
         const b = copy();
-        const old = h.first - 3_600_000;
-        setPath(b, out.tsKey, out.tsFormat === 'iso' ? new Date(old).toISOString() : out.tsFormat === 's' ? Math.floor(old / 1000) : old);
+        const lost = Date.UTC(1980, 0, 1) + (out.ts % 86_400_000);
+        setPath(b, out.tsKey, out.tsFormat === 'iso' ? new Date(lost).toISOString() : out.tsFormat === 's' ? Math.floor(lost / 1000) : lost);
         return { topic: out.topic, payload: JSON.stringify(b) };
       }
       case 'oversize': {

@@ -1,8 +1,9 @@
 import type { SimulatorContext, SimulatorGroup } from '../core.js';
 import { MqttPublisher } from '../servers/mqtt-publisher.js';
 import { FaultInjector, type FaultRates } from './faults.js';
-import type { Source } from './outgoing.js';
+import type { Outgoing, Source } from './outgoing.js';
 import { forkRng } from './rng.js';
+import { LateSource } from './late.js';
 
 export interface GroupOptions {
   name: string;
@@ -46,16 +47,26 @@ export class PublishingGroup implements SimulatorGroup {
   tick(): void {
     const now = this.ctx.clock.now();
     for (const src of this.opts.sources) {
-      for (const out of src.advance(now)) {
-        for (const w of this.faults.apply(out)) {
-          this.publisher.publish(w.topic, w.payload);
-          if (!w.fault) this.good++;
-        }
-      }
+      for (const out of src.advance(now)) this.send(out);
     }
     if (this.opts.restartEvery > 0 && now - this.lastRestart >= this.opts.restartEvery) {
       this.lastRestart = now;
       this.publisher.restart();
+    }
+  }
+
+  private send(out: Outgoing): void {
+    for (const w of this.faults.apply(out)) {
+      this.publisher.publish(w.topic, w.payload);
+      if (!w.fault) this.good++;
+    }
+  }
+
+  /** Send what late sources still hold (the handhelds dock at the end of the shift). */
+  release(): void {
+    for (const src of this.opts.sources) {
+      if (!(src instanceof LateSource)) continue;
+      for (const out of src.release()) this.send(out);
     }
   }
 

@@ -7,6 +7,7 @@ import { ChargerSource, WaterSource } from './lora-sources.js';
 import type { Source } from './outgoing.js';
 import { ParkingSource } from './parking-source.js';
 import { DoorSource, GarageSource, GateSource, LockerSource } from './vendor-sources.js';
+import { LateSource, parcelSync, secondBayDelay } from './late.js';
 import { forkRng } from './rng.js';
 import { transportSchema, type TransportScenario } from './schema.js';
 
@@ -59,23 +60,28 @@ export function transportSimulators(s: TransportScenario, ctx: SimulatorContext)
     }
     groups.push(new PublishingGroup({ name: 'transport-parking', sources, ...common }, ctx));
   }
-  if (s.garage.enabled && s.garage.spaces > 0)
-    groups.push(new PublishingGroup({ name: 'transport-garage', sources: [new GarageSource({ spaces: s.garage.spaces, lifts: s.garage.lifts, timezone: tz }, rng('garage'), start)], ...common }, ctx));
-  if (s.lockers.banks > 0)
-    groups.push(
-      new PublishingGroup(
-        { name: 'transport-lockers', sources: [new LockerSource({ banks: s.lockers.banks, compartments: s.lockers.compartments, parcelsPerDay: s.lockers.parcels_per_day, timezone: tz }, rng('lockers'), start)], ...common },
-        ctx,
-      ),
-    );
+  const late = s.late;
+  if (s.garage.enabled && s.garage.spaces > 0) {
+    const garage: Source = new GarageSource({ spaces: s.garage.spaces, lifts: s.garage.lifts, timezone: tz }, rng('garage'), start);
+    const sources = [late.garage_bay_delay > 0 ? new LateSource(garage, secondBayDelay(late.garage_bay_delay)) : garage];
+    groups.push(new PublishingGroup({ name: 'transport-garage', sources, ...common }, ctx));
+  }
+  if (s.lockers.banks > 0) {
+    const lockers: Source = new LockerSource({ banks: s.lockers.banks, compartments: s.lockers.compartments, parcelsPerDay: s.lockers.parcels_per_day, timezone: tz }, rng('lockers'), start);
+    const sources = [late.parcel_sync > 0 ? new LateSource(lockers, parcelSync(late.parcel_sync)) : lockers];
+    groups.push(new PublishingGroup({ name: 'transport-lockers', sources, ...common }, ctx));
+  }
   if (s.doors > 0) groups.push(new PublishingGroup({ name: 'transport-doors', sources: [new DoorSource({ doors: s.doors, timezone: tz }, rng('doors'), start)], ...common }, ctx));
   const types: WaterType[] = [
     ...Array.from({ length: s.water.potable }, () => 'potable' as const),
     ...Array.from({ length: s.water.reclaimed }, () => 'reclaimed' as const),
     ...Array.from({ length: s.water.rainwater }, () => 'rainwater' as const),
   ];
-  if (types.length)
-    groups.push(new PublishingGroup({ name: 'transport-water', sources: [new WaterSource({ types, timezone: tz, leakChancePerDay: s.water.leak_chance_per_day }, rng('water'), start)], ...common }, ctx));
+  if (types.length) {
+    const o = late.water_outage;
+    const outage = o && o.meter <= types.length ? { meter: o.meter - 1, from: start + o.at, until: start + o.at + o.for } : undefined;
+    groups.push(new PublishingGroup({ name: 'transport-water', sources: [new WaterSource({ types, timezone: tz, leakChancePerDay: s.water.leak_chance_per_day }, rng('water'), start, outage)], ...common }, ctx));
+  }
   return { publishing: groups, ...(chargePoints ? { chargePoints } : {}) };
 }
 

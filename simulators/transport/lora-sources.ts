@@ -1,6 +1,6 @@
 import { encodeWaterMeterFrame, encodeWaterStatus, WATER_METER_PORT } from '../../drivers/mqtt/codecs/lorawan-water-meter.js';
 import { ChargerModel, type ChargerOutput } from '../models/chargers.js';
-import { WaterMeterModel, type WaterType } from '../models/lora-water.js';
+import { WaterMeterModel, type WaterType, type WaterUplink } from '../models/lora-water.js';
 import { APPLICATIONS, chirpstackUplink, devEui, type LoraDevice } from './chirpstack.js';
 import type { Outgoing, Source } from './outgoing.js';
 import type { ParkingSource } from './parking-source.js';
@@ -82,16 +82,35 @@ export class ChargerSource implements Source {
   }
 }
 
-/** LoRaWAN water meters through ChirpStack: one hourly-profile uplink per meter and hour. */
+/** A meter that goes offline: its uplinks from `from` to `until` are buffered and replayed when it is back. */
+export interface WaterOutage {
+  /** 0-based meter index. */
+  meter: number;
+  from: number;
+  until: number;
+}
+
+/** Seconds between two replayed uplinks (a class A device sends its buffer one frame at a time). */
+const REPLAY_GAP_MS = 60_000;
+
+/**
+ * LoRaWAN water meters through ChirpStack: one hourly-profile uplink per meter and hour. With an
+ * outage, one meter buffers what it would have sent and replays it when it is back: each frame
+ * with its own log time (the meter's clock) and a new frame counter, received (ChirpStack `time`)
+ * at replay time, after the newer live uplinks of the other meters.
+ */
 export class WaterSource implements Source {
   readonly name = 'water';
   readonly model: WaterMeterModel;
   private readonly devices: LoraDevice[];
+  private buffered: WaterUplink[] = [];
+  private replayed = 0;
 
   constructor(
     opts: { types: readonly WaterType[]; timezone: string; leakChancePerDay: number },
     private readonly rng: Rng,
     start: number,
+    private readonly outage?: WaterOutage,
   ) {
     this.model = new WaterMeterModel(opts, rng, start);
     this.devices = opts.types.map((type, i) => ({
@@ -103,14 +122,33 @@ export class WaterSource implements Source {
   }
 
   advance(to: number): Outgoing[] {
-    return this.model.advance(to).map((u) => {
-      const frame = encodeWaterMeterFrame({ time: u.logTime, status: encodeWaterStatus(u.alarms), logVolumeL: u.logVolumeL, deltas: u.deltas });
-      return chirpstackUplink(APPLICATIONS.water, this.devices[u.meter] as LoraDevice, WATER_METER_PORT, frame, u.ts, this.rng);
-    });
+    const o = this.outage;
+    const live: Outgoing[] = [];
+    for (const u of this.model.advance(to)) {
+      if (o && u.meter === o.meter && u.ts >= o.from && u.ts < o.until) this.buffered.push(u);
+      else live.push(this.send(u, u.ts));
+    }
+    if (!o || to < o.until || !this.buffered.length) return live;
+    const replay = this.buffered.map((u, i) => this.send(u, o.until + i * REPLAY_GAP_MS));
+    this.replayed += replay.length;
+    this.buffered = [];
+    return [...live, ...replay];
+  }
+
+  private send(u: WaterUplink, receivedAt: number): Outgoing {
+    const frame = encodeWaterMeterFrame({ time: u.logTime, status: encodeWaterStatus(u.alarms), logVolumeL: u.logVolumeL, deltas: u.deltas });
+    return chirpstackUplink(APPLICATIONS.water, this.devices[u.meter] as LoraDevice, WATER_METER_PORT, frame, receivedAt, this.rng);
   }
 
   groundTruth(): Record<string, unknown> {
     const t = this.model.groundTruth();
-    return { ...t, devices: this.devices.map((d) => ({ id: d.name, ...d.tags })) };
+    return {
+      ...t,
+      devices: this.devices.map((d) => ({ id: d.name, ...d.tags })),
+      /** Volume (L) at the end of each of the last 30 hours, by hour start (ms), per meter. */
+      hourly_l: this.model.meters.map((m) => Object.fromEntries(m.hourly)),
+      replayed: this.replayed,
+      buffered: this.buffered.length,
+    };
   }
 }

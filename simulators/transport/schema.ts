@@ -30,6 +30,20 @@ export const transportSchema = z.strictObject({
     })
     .default({ potable: 30, reclaimed: 6, rainwater: 4, leak_chance_per_day: 0.02 }),
   faults: z.strictObject(Object.fromEntries(FAULT_KINDS.map((k) => [k, z.number().min(0).max(0.5).optional()])) as Record<(typeof FAULT_KINDS)[number], z.ZodOptional<z.ZodNumber>>).default({}),
+  /**
+   * Late data as devices really send it (#19), off by default: couriers' handhelds that sync
+   * their "delivered" events every `parcel_sync` (e.g. 1h) instead of live; a garage whose second
+   * bay reports its hand-overs `garage_bay_delay` late (out of order with the first bay); a
+   * LoRaWAN water meter (`meter`, 1-based) offline `for` from `at` after the start, buffering its
+   * uplinks and replaying them when it is back. Every late message keeps its own timestamp.
+   */
+  late: z
+    .strictObject({
+      parcel_sync: duration('0s'),
+      garage_bay_delay: duration('0s'),
+      water_outage: z.strictObject({ meter: z.number().int().min(1).default(1), at: duration('1h'), for: duration('24h') }).optional(),
+    })
+    .default({ parcel_sync: 0, garage_bay_delay: 0 }),
   /** Simulated time between forced publisher disconnects ("broker restarts"); omit for none. */
   broker_restart_every: duration().optional(),
   /** Wall-clock ms between publishing rounds. */

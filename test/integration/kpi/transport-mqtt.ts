@@ -31,7 +31,7 @@ export interface TransportTruth {
   doors: { granted: number; denied: number; forced: number; held_open: number };
 }
 
-const NO_FAULTS = { malformed_json: 0, wrong_type: 0, missing_field: 0, duplicate: 0, out_of_order: 0, oversize: 0 };
+const NO_FAULTS = { malformed_json: 0, wrong_type: 0, missing_field: 0, duplicate: 0, bad_timestamp: 0, oversize: 0 };
 
 export interface TransportRig {
   groups: ReturnType<typeof transportGroups>;

@@ -8,7 +8,7 @@ import { configWith, dayStart, drained, memoryLog, startSinks, writeDay } from '
 
 interface Received {
   topic: string;
-  body: { ts: number; value?: unknown; quality?: string; reason?: string; device?: string; attributes?: unknown };
+  body: { ts: number; value?: unknown; quality?: string; reason?: string; device?: string; attributes?: unknown; backfill?: boolean };
   retain: boolean;
 }
 
@@ -71,15 +71,26 @@ describe.skipIf(!MOSQUITTO)('mqtt northbound sink → Mosquitto', () => {
     await broker.start();
     await waitFor(() => drained(store, 'sink:north'), 10_000);
 
-    // A backfilled sample older than the retained one is published, but not retained.
+    // Live data in time order is not marked; a backfilled sample older than the retained one is
+    // published with its own time, marked as a backfill, but not retained; so is a late event.
+    expect(live.got.filter((m) => m.body.backfill !== undefined)).toEqual([]);
     const newest = store.samplesAfter(0, 100_000).filter((s) => s.device === 'pv-1' && s.metric === 'ac_power').at(-1);
-    store.write([{ site: 'north-site', device: 'pv-1', class: 'pv_inverter', metric: 'ac_power', ts: start - 60_000, value: 999, quality: 'good' }]);
+    store.write(
+      [{ site: 'north-site', device: 'pv-1', class: 'pv_inverter', metric: 'ac_power', ts: start - 60_000, value: 999, quality: 'good' }],
+      [{ site: 'north-site', device: 'gate-1', class: 'parking_garage', type: 'vehicle_entry', ts: start - 60_000, attributes: { gate: 'north gate', vehicle: 'p_late' } }],
+    );
     sinks.notify();
     await waitFor(() => drained(store, 'sink:north'), 5_000);
     const max = store.maxSeq();
     await waitFor(() => new Set(live.got.map((m) => `${m.topic}@${m.body.ts}`)).size >= max.samples + max.events, 5_000);
     await live.end();
     await sinks.stop();
+    const backfilled = live.got.filter((m) => m.body.backfill === true);
+    expect(backfilled.map((m) => [m.topic, m.body.ts])).toEqual([
+      ['fc/north-site/pv_inverter/pv-1/ac_power', start - 60_000],
+      ['fc/north-site/events/vehicle_entry', start - 60_000],
+    ]);
+    expect(backfilled[0]?.retain).toBe(false);
 
     // Every record arrived; a key twice would only be a QoS 1 redelivery of the same value.
     const keys = new Map<string, unknown>();

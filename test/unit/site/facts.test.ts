@@ -82,3 +82,16 @@ describe('the pipeline decides wrap versus reset from the site', () => {
     expect(run(facts({ max: 655_360 }), [[650, 'kWh'], [3, 'kWh']])).toEqual(['ok', 'counter_rollover']);
   });
 });
+
+describe('options.commissioned', () => {
+  const resolve = (options: string) => resolveSite({ config: config(options), profiles, profileProblems: [], drivers: DRIVERS });
+  it('an ISO date or instant is a fact; anything else is a problem of the device, before anything runs', () => {
+    expect(resolve('{ commissioned: "2024-03-01" }').ok).toBe(true);
+    expect(resolve('{ commissioned: "2024-03-01T08:00:00+08:00" }').ok).toBe(true);
+    for (const bad of ['"last spring"', '"03/01/2024"', '20240301']) {
+      const r = resolve(`{ commissioned: ${bad} }`);
+      expect(r.ok, bad).toBe(false);
+      if (!r.ok) expect(r.problems.map((p) => `${p.path}: ${p.message}`).join('\n')).toMatch(/devices\[0\]\.options\.commissioned: .*is not a date/);
+    }
+  });
+});

@@ -59,7 +59,8 @@ describe('store', () => {
     store.write([], [ev]);
     store.write([], [ev]);
     const all = store.samplesAfter(0, 10);
-    expect(all.map((x) => [x.seq, x.value])).toEqual([[2, 2]]);
+    expect(all.map((x) => x.value)).toEqual([2]);
+    expect(all[0]?.seq).toBeGreaterThan(1);
     expect(store.eventsAfter(0, 10)).toHaveLength(1);
   });
 
