@@ -27,6 +27,7 @@ export class GtfsRtDriver implements Driver {
   /** Clock time of the last feed that decoded. */
   private feedAt: number | undefined;
   private state: LinkState = 'stopped';
+  private stopped = false;
   private error: string | undefined;
   private failures = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -43,6 +44,7 @@ export class GtfsRtDriver implements Driver {
 
   start(): Promise<void> {
     if (this.state !== 'stopped') return Promise.resolve();
+    this.stopped = false;
     this.state = 'connecting';
     this.abort = new AbortController();
     this.schedulePoll(0);
@@ -50,6 +52,7 @@ export class GtfsRtDriver implements Driver {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     this.state = 'stopped';
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
@@ -65,15 +68,16 @@ export class GtfsRtDriver implements Driver {
       if (!this.schedule || now - this.scheduleAt >= this.c.static_refresh) await this.loadStatic(now);
       await this.fetchFeeds();
       this.failures = 0;
-      this.state = 'connected';
+      if (!this.stopped) this.state = 'connected';
       this.error = undefined;
     } catch (err) {
       this.failures++;
       this.error = (err as Error).message;
-      if (this.state !== 'stopped') this.state = 'backoff';
+      if (!this.stopped) this.state = 'backoff';
       const code = (err as { code?: string }).code ?? 'error';
       this.ctx.metrics.linkError(code);
-      if (err instanceof FeedError) {
+      // A body that came but cannot be taken is refused (counted by reason); a peer that did not answer is a link error.
+      if (err instanceof FeedError || (err instanceof FetchError && err.code === 'FEED_TOO_LARGE')) {
         this.counters['feeds_refused']!++;
         this.ctx.reject({ connection: this.c.id, reason: code.toLowerCase(), detail: err.message });
       } else this.counters['fetch_errors']!++;
@@ -122,7 +126,7 @@ export class GtfsRtDriver implements Driver {
   }
 
   private schedulePoll(delay: number): void {
-    if (this.state === 'stopped') return;
+    if (this.stopped) return;
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.running = this.poll().finally(() => {

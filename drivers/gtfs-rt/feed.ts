@@ -58,6 +58,8 @@ export interface DecodedFeed {
   alerts: AlertRealtime[];
 }
 
+/** protobufjs puts absent optional fields' defaults on the prototype: only own properties were on the wire. */
+const has = (o: object | null | undefined, k: string): boolean => !!o && Object.hasOwn(o, k);
 const num = (v: number | { toNumber(): number } | null | undefined): number | undefined => (v === null || v === undefined ? undefined : typeof v === 'number' ? v : v.toNumber());
 /** Strings from the wire are cut to this many characters (ids, headers) before anything keeps them. */
 const MAX_TEXT = 200;
@@ -73,7 +75,7 @@ export function decodeFeed(body: Uint8Array, limits: { maxBytes: number; maxEnti
   }
   if (!msg.header?.gtfsRealtimeVersion) throw new FeedError('FEED_MALFORMED', 'the feed header has no gtfs_realtime_version');
   if (msg.entity.length > limits.maxEntities) throw new FeedError('FEED_TOO_MANY_ENTITIES', `${msg.entity.length} entities is over the limit of ${limits.maxEntities}`);
-  const ts = num(msg.header.timestamp);
+  const ts = has(msg.header, 'timestamp') ? num(msg.header.timestamp) : undefined;
   const out: DecodedFeed = { ...(ts ? { ts: ts * 1000 } : {}), trips: [], alerts: [] };
   for (const e of msg.entity) {
     if (e.isDeleted) continue;
@@ -83,16 +85,16 @@ export function decodeFeed(body: Uint8Array, limits: { maxBytes: number; maxEnti
       const d = tu.trip;
       const cancelled = d.scheduleRelationship === rt.TripDescriptor.ScheduleRelationship.CANCELED;
       const updates: StopUpdate[] = (tu.stopTimeUpdate ?? []).map((u) => {
-        const ev = u.departure ?? u.arrival;
-        const time = num(ev?.time);
-        const seq = u.stopSequence ?? undefined;
+        const ev = has(u, 'departure') ? u.departure : has(u, 'arrival') ? u.arrival : undefined;
+        const time = has(ev, 'time') ? num(ev?.time) : undefined;
+        const seq = has(u, 'stopSequence') ? (u.stopSequence ?? undefined) : undefined;
         const stop = text(u.stopId);
         const rel = u.scheduleRelationship ?? 0;
         return {
           ...(seq !== undefined && seq !== null ? { seq } : {}),
           ...(stop ? { stop } : {}),
           ...(time ? { time: time * 1000 } : {}),
-          ...(ev?.delay !== undefined && ev.delay !== null ? { delay: ev.delay } : {}),
+          ...(has(ev, 'delay') && typeof ev?.delay === 'number' ? { delay: ev.delay } : {}),
           skipped: rel === rt.TripUpdate.StopTimeUpdate.ScheduleRelationship.SKIPPED,
           noData: rel === rt.TripUpdate.StopTimeUpdate.ScheduleRelationship.NO_DATA,
         };
@@ -102,7 +104,7 @@ export function decodeFeed(body: Uint8Array, limits: { maxBytes: number; maxEnti
         ...(d.routeId ? { route: text(d.routeId) } : {}),
         ...(d.startDate && /^\d{8}$/.test(d.startDate) ? { startDate: d.startDate } : {}),
         cancelled,
-        ...(tu.delay !== undefined && tu.delay !== null ? { delay: tu.delay } : {}),
+        ...(has(tu, 'delay') && typeof tu.delay === 'number' ? { delay: tu.delay } : {}),
         updates,
       });
     }
@@ -118,8 +120,8 @@ export function decodeFeed(body: Uint8Array, limits: { maxBytes: number; maxEnti
         routes: (al.informedEntity ?? []).map((s) => text(s.routeId ?? s.trip?.routeId)).filter((s): s is string => !!s),
         stops: (al.informedEntity ?? []).map((s) => text(s.stopId)).filter((s): s is string => !!s),
         periods: (al.activePeriod ?? []).map((p) => {
-          const start = num(p.start);
-          const end = num(p.end);
+          const start = has(p, 'start') ? num(p.start) : undefined;
+          const end = has(p, 'end') ? num(p.end) : undefined;
           return { ...(start ? { start: start * 1000 } : {}), ...(end ? { end: end * 1000 } : {}) };
         }),
       });
