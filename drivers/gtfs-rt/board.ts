@@ -96,12 +96,16 @@ export interface BoardState {
   alerts: AlertRealtime[];
 }
 
-/** What the stop shows at `now`: the next two departures and the service status. */
-export function boardAt(list: readonly Departure[], alerts: readonly AlertRealtime[], stop: BoardStop, routesAt: ReadonlySet<string>, now: number, o: { delayedAfter: number; disruptionLookahead: number }): BoardState {
+/**
+ * What the stop shows at `now`: the next two departures and the service status. `disrupted`: an
+ * active alert names the stop or one of its lines, or a departure due before the next one that
+ * runs was cancelled (a gap in service now, not a cancellation hours away).
+ */
+export function boardAt(list: readonly Departure[], alerts: readonly AlertRealtime[], stop: BoardStop, routesAt: ReadonlySet<string>, now: number, o: { delayedAfter: number }): BoardState {
   const upcoming = list.filter((d) => d.status === 'scheduled' && d.time >= now);
   const mine = alerts.filter((a) => alertActive(a, now) && (a.stops.some((x) => stop.stops.includes(x)) || a.routes.some((r) => routesAt.has(r) && (stop.routes.length === 0 || stop.routes.includes(r)))));
-  const cancelledSoon = list.some((d) => d.status !== 'scheduled' && d.scheduled >= now && d.scheduled < now + o.disruptionLookahead);
   const [next, following] = upcoming;
-  const status: ServiceStatus = !next ? 'no_service' : mine.length > 0 || cancelledSoon ? 'disrupted' : (next.delay ?? 0) * 1000 >= o.delayedAfter ? 'delayed' : 'normal';
+  const gap = next !== undefined && list.some((d) => d.status !== 'scheduled' && d.scheduled >= now && d.scheduled < next.time);
+  const status: ServiceStatus = !next ? 'no_service' : mine.length > 0 || gap ? 'disrupted' : (next.delay ?? 0) * 1000 >= o.delayedAfter ? 'delayed' : 'normal';
   return { ...(next ? { next } : {}), ...(following ? { following } : {}), status, alerts: mine };
 }

@@ -51,9 +51,12 @@ export class BoardPublisher {
     for (const d of this.devices) {
       const list = departures(s, this.o.tz, d.stop, rt, now - LOOKBACK, now + this.o.horizon);
       const routesAt = new Set(list.map((x) => x.route));
-      const b = boardAt(list, alerts, d.stop, routesAt, now, { delayedAfter: this.o.delayedAfter, disruptionLookahead: this.o.horizon });
+      const b = boardAt(list, alerts, d.stop, routesAt, now, { delayedAfter: this.o.delayedAfter });
       const r = (metric: string, value: number | string | null) => {
-        if (d.metrics.has(metric)) readings.push({ device: d.id, metric, value, ts: now, ...quality });
+        if (!d.metrics.has(metric)) return;
+        // No departure within the horizon is a value the board cannot give, and says why.
+        const q = value === null && state.fresh ? { quality: 'bad' as const, reason: 'no_departure' } : quality;
+        readings.push({ device: d.id, metric, value, ts: now, ...q });
       };
       r('next_departure', b.next ? Math.round((b.next.time - now) / 1000) : null);
       r('following_departure', b.following ? Math.round((b.following.time - now) / 1000) : null);

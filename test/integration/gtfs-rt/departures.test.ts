@@ -73,7 +73,7 @@ describe('GTFS-Realtime departures over HTTP', () => {
     expect(last('bus-eg-12', 'delay')?.value).toBe(0);
     expect(last('bus-eg-12', 'service_status')?.value).toBe('disrupted');
     expect(last('bus-eg-k5', 'next_departure')?.value).toBe(600);
-    expect(last('bus-eg-k5', 'following_departure')?.value).toBeNull();
+    expect(last('bus-eg-k5', 'following_departure')).toMatchObject({ value: null, quality: 'bad', reason: 'no_departure' });
     expect(last('bus-eg-k5', 'service_status')?.value).toBe('normal');
     expect(c.events.filter((e) => e.type === 'trip_cancelled')).toEqual([{ device: 'bus-eg-12', type: 'trip_cancelled', ts: clock.now(), attributes: { trip: 'T3', route: 'R12', line: '12', scheduled: at('2024-03-04T08:20:00'), } }]);
     expect(c.events.filter((e) => e.type === 'service_alert')).toEqual([{ device: 'bus-eg-12', type: 'service_alert', ts: clock.now(), attributes: { alert: 'al-1', effect: 'DETOUR', cause: 'CONSTRUCTION', header: '12路绕行' } }]);
