@@ -8,6 +8,8 @@ import { BoardPublisher, type FeedState, type StopDevice } from './publish.js';
 import { loadSchedule, type GtfsSchedule } from './static-gtfs.js';
 import { stopOf } from './stops.js';
 
+const STATIC_RETRY_MS = 10 * 60_000;
+
 /**
  * Polls a GTFS-Realtime source and publishes its stops' departure boards. One poll fetches the
  * TripUpdates feed (and the Alerts feed when it is apart), decodes it whole or refuses it
@@ -65,7 +67,8 @@ export class GtfsRtDriver implements Driver {
     this.counters['polls']!++;
     const now = this.ctx.clock.now();
     try {
-      if (!this.schedule || now - this.scheduleAt >= this.c.static_refresh) await this.loadStatic(now);
+      if (!this.schedule) await this.loadStatic(now);
+      else if (now - this.scheduleAt >= this.c.static_refresh) await this.refreshStatic(now);
       await this.fetchFeeds();
       this.failures = 0;
       if (!this.stopped) this.state = 'connected';
@@ -98,6 +101,17 @@ export class GtfsRtDriver implements Driver {
     this.counters['static_loads']!++;
     this.publisher ??= new BoardPublisher(this.devices, { tz: s.timezone ?? this.c.timezone, horizon: this.c.horizon, delayedAfter: this.c.delayed_after, settleAfter: this.c.settle_after }, now);
     this.ctx.log.info({ connection: this.c.id, stops: ids.size, trips: s.trips.size }, 'static GTFS loaded');
+  }
+
+  /** A failed re-read keeps the schedule in hand (the feed still moves it) and tries again later. */
+  private async refreshStatic(now: number): Promise<void> {
+    try {
+      await this.loadStatic(now);
+    } catch (err) {
+      this.counters['static_errors'] = (this.counters['static_errors'] ?? 0) + 1;
+      this.scheduleAt = now - this.c.static_refresh + STATIC_RETRY_MS;
+      this.ctx.log.warn({ connection: this.c.id, err: (err as Error).message }, 'static GTFS re-read failed; keeping the schedule in hand');
+    }
   }
 
   private async fetchFeeds(): Promise<void> {

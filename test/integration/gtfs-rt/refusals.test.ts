@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gtfsRtConnectionSchema } from '../../../drivers/gtfs-rt/connection-schema.js';
 import { GtfsRtDriver } from '../../../drivers/gtfs-rt/driver.js';
@@ -84,6 +86,23 @@ describe('a hostile or failing GTFS-Realtime feed', () => {
     expect(last('delay')?.value).toBeNull();
     expect(c.events.filter((e) => e.type === 'departure').map((e) => [e.attributes['trip'], e.attributes['status']])).toEqual([['T1', 'unknown']]);
     expect(driver.health().devices[0]).toMatchObject({ state: 'offline', error: 'feed_stale' });
+  });
+
+  it('keeps the schedule in hand when a re-read of the static GTFS fails, and still reads the feed', async () => {
+    const c2 = collect(clock);
+    const connection = gtfsRtConnectionSchema.parse({ id: 'bus2', protocol: 'gtfs-rt', trip_updates: server.url, static: tmp.dir, static_refresh: '1m' });
+    const config = deviceSchema.parse({ id: 'bus-eg', class: 'transit_stop', connection: 'bus2', profile: 'gtfs-rt-stop', options: { stop_id: 'EG1' } });
+    const d2 = new GtfsRtDriver({ connection, devices: [{ config, profile }], ctx: c2.ctx });
+    server.body = good();
+    await d2.poll();
+    rmSync(join(tmp.dir, 'stop_times.txt'));
+    clock.advance(2 * 60_000);
+    server.body = good();
+    await d2.poll();
+    expect(d2.health()).toMatchObject({ state: 'connected', counters: { static_errors: 1, static_loads: 1, feeds_decoded: 2 } });
+    expect(c2.readings.filter((r) => r.metric === 'next_departure').at(-1)).toMatchObject({ ts: clock.now() });
+    expect(c2.readings.filter((r) => r.metric === 'next_departure').at(-1)?.quality).toBeUndefined();
+    writeStatic(tmp.dir);
   });
 
   it('survives a server that is gone', async () => {
