@@ -146,7 +146,8 @@ export class GtfsRtDriver implements Driver {
       this.running = this.poll().finally(() => {
         // After failures the wait doubles from the poll period up to backoff_max.
         const wait = this.failures === 0 ? this.c.poll : Math.min(this.c.backoff_max, this.c.poll * 2 ** Math.min(this.failures, 20));
-        this.schedulePoll(wait / (this.ctx.clock.rate ?? 1));
+        // Wall-clock periods, as every driver polls: an accelerated simulation does not make an agency's feed faster.
+        this.schedulePoll(wait);
       });
     }, delay);
     this.timer.unref?.();

@@ -34,6 +34,7 @@ export class BoardPublisher {
   private readonly settled = new Map<string, number>();
   private readonly announced = new Map<string, number>();
   private readonly alertsSeen = new Map<string, number>();
+  private last: number | undefined;
 
   constructor(
     private readonly devices: readonly StopDevice[],
@@ -47,9 +48,13 @@ export class BoardPublisher {
     const alerts = state.fresh ? (feed?.alerts ?? []) : [];
     const readings: Reading[] = [];
     const events: EventReading[] = [];
+    // Back to before the previous update, so departures between two far-apart polls (an
+    // accelerated simulation, a long outage) are still judged; never further than FORGET.
+    const from = Math.max(now - FORGET, Math.min(now, this.last ?? now) - LOOKBACK);
+    this.last = now;
     const quality: { quality?: Quality; reason?: string } = state.fresh ? {} : { quality: 'uncertain', reason: state.reason };
     for (const d of this.devices) {
-      const list = departures(s, this.o.tz, d.stop, rt, now - LOOKBACK, now + this.o.horizon);
+      const list = departures(s, this.o.tz, d.stop, rt, from, now + this.o.horizon);
       const routesAt = new Set(list.map((x) => x.route));
       const b = boardAt(list, alerts, d.stop, routesAt, now, { delayedAfter: this.o.delayedAfter });
       const r = (metric: string, value: number | string | null) => {

@@ -56,6 +56,15 @@ describe('the simulated agency feed', () => {
     // Delays come through as the simulator drew them.
     const trips = new Map(sim.trips.map((t) => [t.id, t]));
     for (const e of deps.filter((d) => d.attributes['status'] === 'ran')) expect(e.attributes['delay']).toBe(trips.get(String(e.attributes['trip']))?.delay);
+    // Polls far apart (a long outage, or a simulation at high speed): what left in between is still judged.
+    const before = deps.length;
+    clock.set(at('2024-03-04T18:00:00'));
+    await driver.poll();
+    const later = c.events.filter((e) => e.type === 'departure').slice(before);
+    const lastLater = Math.max(...later.map((e) => Number(e.attributes['scheduled'])));
+    const truthLater = sim.departures(last + 1, lastLater + 1);
+    expect({ scheduled: later.length, cancelled: later.filter((e) => e.attributes['status'] === 'cancelled').length }).toEqual({ scheduled: truthLater.scheduled, cancelled: truthLater.cancelled });
+    expect(truthLater.cancelled).toBe(1); // K5 at 17:30
     expect(c.events.filter((e) => e.type === 'service_alert').map((e) => [e.device, e.attributes['header']])).toEqual([['bus-k5', 'K5路因道路施工绕行']]);
   });
 });
