@@ -79,10 +79,10 @@ export function transitProblems(t: TransitConfig, devices: ReadonlyMap<string, {
   t.stops.forEach((s, i) => {
     if (stops.has(s.id)) out.push({ path: at('stops', i, 'id'), message: `duplicate stop id "${s.id}"` });
     stops.add(s.id);
+    // A board that is not configured (yet) is no error: the stop still counts for access.
     s.devices.forEach((d, k) => {
       const dev = devices.get(d);
-      if (!dev) out.push({ path: at('stops', i, 'devices', k), message: `no device "${d}"` });
-      else if (dev.class !== 'transit_stop') out.push({ path: at('stops', i, 'devices', k), message: `device "${d}" is a ${dev.class}, not a transit_stop` });
+      if (dev && dev.class !== 'transit_stop') out.push({ path: at('stops', i, 'devices', k), message: `device "${d}" is a ${dev.class}, not a transit_stop` });
     });
   });
   const pairs = new Set<string>();
