@@ -5,6 +5,7 @@ import { opcuaDriverFactory } from './opcua/index.js';
 import { dlt645DriverFactory } from './dlt645/index.js';
 import { cjt188DriverFactory } from './cjt188/index.js';
 import { ocppDriverFactory } from './ocpp/index.js';
+import { gtfsRtDriverFactory } from './gtfs-rt/index.js';
 
 /**
  * Every driver folder registers here, one line each. A test fails when a folder under drivers/
@@ -19,6 +20,7 @@ export const DRIVERS: readonly DriverFactory[] = [
   dlt645DriverFactory as unknown as DriverFactory,
   cjt188DriverFactory as unknown as DriverFactory,
   ocppDriverFactory as unknown as DriverFactory,
+  gtfsRtDriverFactory as unknown as DriverFactory,
 ];
 
 export function driverFor(protocol: string): DriverFactory | undefined {

@@ -9,6 +9,7 @@ import { transportSection } from './transport/index.js';
 import { energySection } from './energy/index.js';
 import { opcuaSection } from './opcua/index.js';
 import { devicesSection } from './profiles/index.js';
+import { transitSection } from './transit/index.js';
 
 /**
  * Scenario sections and the factories that run them; one line per simulator family.
@@ -19,6 +20,7 @@ export const SECTIONS: Readonly<Record<string, SimulatorSectionFactory>> = {
   energy: energySection,
   opcua: opcuaSection,
   devices: devicesSection,
+  transit: transitSection,
 };
 
 export interface RunningSimulators {

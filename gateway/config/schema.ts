@@ -3,6 +3,7 @@ import { DEVICE_CLASSES, WATER_TYPES } from '../model/catalog.js';
 import { KPI_NAMES, KPI_WINDOWS } from '../kpi/names.js';
 import { didYouMean } from '../model/suggest.js';
 import { duration, isLoopback, size, slug, strict } from '../model/zod-helpers.js';
+import { transitProblems, transitSchema } from './transit.js';
 import { connectionEntry as connection, deviceSchema as device, discoverSchema as discover, type ConnectionConfig } from '../model/site-config.js';
 
 /** The whole config file of spec/interfaces.md. Types come from here (z.infer), never written twice. */
@@ -269,6 +270,8 @@ export const configSchema = strict({
   targets: list(target),
   kpi: kpi.default(kpi.parse({})),
   simulators: simulators.default(simulators.parse({})),
+  /** The 10-minute transit circle and shared parking (gateway/config/transit.ts). */
+  transit: transitSchema.default(transitSchema.parse({})),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
@@ -316,6 +319,8 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
     if (wt !== undefined && !(WATER_TYPES as readonly string[]).includes(wt))
       problem(['devices', i, 'tags', 'water_type'], `water_type must be one of ${WATER_TYPES.join(', ')}`);
   });
+
+  for (const p of transitProblems(c.transit, new Map(c.devices.map((d) => [d.id, d])))) problem(p.path, p.message);
 
   c.discover.forEach((r, i) => {
     if (!connIds.has(r.connection)) problem(['discover', i, 'connection'], `no connection "${r.connection}"${didYouMean(r.connection, connIds.keys())}`);

@@ -4,6 +4,7 @@ import { KPIS, KPI_NAMES, type KpiWindow, type Scene } from './names.js';
 import type { DeviceInfo, KpiReads } from '../store/kpi-reads.js';
 import { service } from './service.js';
 import { SeriesReader } from './source.js';
+import { transit } from './transit.js';
 import { transport } from './transport.js';
 import { water } from './water.js';
 import type { KpiWindowSpan } from './windows.js';
@@ -38,6 +39,7 @@ const DEFINITIONS: Record<string, Definition> = {
   ...lowCarbon,
   ...water,
   ...transport,
+  ...transit,
   ...service,
 };
 

@@ -1,4 +1,5 @@
 import type { TargetConfig } from '../config/schema.js';
+import type { TransitConfig } from '../config/transit.js';
 import type { KpiWindow } from './names.js';
 import type { DeviceInfo, EventRow, KpiReads } from '../store/kpi-reads.js';
 import type { Measure, SeriesReader } from './source.js';
@@ -17,6 +18,8 @@ export interface KpiSettings {
   maxGap: number;
   nightFlowThreshold: number;
   nightFlowNights: number;
+  /** The `transit:` block (buildings, stops, walking paths, shared parking). */
+  transit?: TransitConfig;
 }
 
 export interface KpiContext {

@@ -69,6 +69,7 @@ export function settingsOf(config: Readonly<GatewayConfig>): KpiSettings {
   };
   if (config.site.residents !== undefined) s.residents = config.site.residents;
   if (config.kpi.contract_demand !== undefined) s.contractDemand = config.kpi.contract_demand;
+  s.transit = config.transit;
   return s;
 }
 

@@ -38,6 +38,11 @@ export const KPIS: Readonly<Record<string, KpiInfo>> = {
   parcel_within_30min: { scene: 'transport', unit: 'ratio', description: 'parcels within 1800 s' },
   parcels_overdue: { scene: 'transport', unit: 'count', description: 'deposited, not picked up after 48 h' },
   locker_occupancy: { scene: 'transport', unit: 'ratio', description: 'max compartments occupied share' },
+  // Beyond spec/kpis.md (issue 21): the 10-minute transit circle and shared parking.
+  transit_access_10min: { scene: 'transport', unit: 'ratio', description: 'households within 10 min walk of a served stop' },
+  transit_walk_time_p95: { scene: 'transport', unit: 's', description: 'p95 household walk to the nearest served stop' },
+  transit_service_availability: { scene: 'transport', unit: 'ratio', description: 'scheduled departures at the stops that ran' },
+  shared_parking_utilisation: { scene: 'transport', unit: 'ratio', description: 'occupied share of shared spaces in sharing windows' },
   access_denied_rate: { scene: 'service', unit: 'ratio', description: 'denied / all access decisions' },
   door_forced_count: { scene: 'service', unit: 'count', description: 'doors forced' },
   door_held_open_count: { scene: 'service', unit: 'count', description: 'doors held open' },

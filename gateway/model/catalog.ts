@@ -268,6 +268,30 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
       door_held_open: { description: 'door held open too long', attributes: {} },
     },
   },
+  transit_stop: {
+    description: 'a public transport stop serving the community, read from a GTFS-Realtime feed (a departure board)',
+    beyondSpec: 'the 10-minute transit circle (issue 21): live departures and service availability at the community\'s stops',
+    metrics: {
+      next_departure: gauge('s', 'time until the next departure (predicted)', { min: 0 }),
+      following_departure: gauge('s', 'time until the departure after it (predicted)', { min: 0 }),
+      delay: gauge('s', 'delay of the next departure (+ late, − early)', { min: -3600, max: 86_400 }),
+      service_status: choice(['normal', 'delayed', 'disrupted', 'no_service'], 'service at the stop: delayed next departure, an alert or cancellation, nothing within the horizon'),
+    },
+    events: {
+      departure: {
+        description: 'a scheduled departure passed: ran (delay in s), was cancelled or skipped, or is unknown (no live feed then)',
+        attributes: { trip: str, route: str, line: str, scheduled: num, delay: { ...num, optional: true }, status: str },
+      },
+      trip_cancelled: {
+        description: 'the feed cancelled an upcoming departure (the trip, or its call at this stop)',
+        attributes: { trip: str, route: str, line: str, scheduled: num },
+      },
+      service_alert: {
+        description: 'a service alert for the stop or its lines became active',
+        attributes: { alert: str, effect: str, cause: str, header: str },
+      },
+    },
+  },
   water_meter: {
     description: 'water meter (potable, reclaimed, rain, hot)',
     metrics: {

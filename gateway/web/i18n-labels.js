@@ -14,6 +14,7 @@ const CLASS = {
   parcel_locker: ['Parcel locker', '快递柜'],
   access_door: ['Access door', '门禁'],
   water_meter: ['Water meter', '水表'],
+  transit_stop: ['Transit stop', '公交站点'],
 };
 
 const METRIC = {
@@ -58,6 +59,10 @@ const METRIC = {
   backflow: ['Backflow', '倒流'],
   dry: ['Pipe empty', '空管'],
   tamper: ['Tamper', '拆卸'],
+  next_departure: ['Next departure', '下一班发车'],
+  following_departure: ['Departure after', '再下一班'],
+  delay: ['Delay', '晚点'],
+  service_status: ['Service', '运营状态'],
   low_battery: ['Low battery', '电池电量低'],
 };
 
@@ -81,6 +86,9 @@ const ENUM = {
   defrost: ['defrost', '除霜'],
   lock: ['lock', '锁定'],
   normal: ['normal', '正常'],
+  delayed: ['delayed', '晚点'],
+  disrupted: ['disrupted', '运营受阻'],
+  no_service: ['no service', '无班次'],
   recommend: ['recommend', '建议运行'],
   force_on: ['force on', '强制运行'],
   available: ['available', '空闲'],
@@ -109,6 +117,9 @@ const EVENT = {
   door_held_open: ['door held open', '门长时间未关'],
   charging_started: ['charging started', '开始充电'],
   charging_stopped: ['charging stopped', '结束充电'],
+  departure: ['departure', '发车'],
+  trip_cancelled: ['trip cancelled', '班次取消'],
+  service_alert: ['service alert', '运营通告'],
 };
 
 const KPI = {
@@ -145,6 +156,10 @@ const KPI = {
   access_denied_rate: ['Access denied rate', '门禁拒绝率'],
   door_forced_count: ['Doors forced', '强行开门次数'],
   door_held_open_count: ['Doors held open', '门长开次数'],
+  transit_access_10min: ['Households within 10 min of transit', '10分钟公交可达率'],
+  transit_walk_time_p95: ['Walk to transit p95', '步行至站点时间 P95'],
+  transit_service_availability: ['Transit service availability', '公交班次兑现率'],
+  shared_parking_utilisation: ['Shared parking utilisation', '共享车位利用率'],
 };
 
 const MISC = {

@@ -24,8 +24,8 @@ export async function relocatedDemo(dir: string, edit?: (doc: Document) => void)
   const scenarioRel = String(parseDocument(configText).getIn(['simulators', 'scenario']));
   const scenarioText = readFileSync(join(root, scenarioRel), 'utf8');
 
-  // `port: N` keys, and the port of endpoint URLs such as opc.tcp://127.0.0.1:48400.
-  const PORT = /\bport: (\d+)\b|(opc\.tcp:\/\/[^:/\s"']+:)(\d+)\b/g;
+  // `port: N` keys, and the port of endpoint URLs such as opc.tcp://127.0.0.1:48400 or http://127.0.0.1:15080/….
+  const PORT = /\bport: (\d+)\b|((?:opc\.tcp|http):\/\/[^:/\s"']+:)(\d+)\b/g;
   const ports = new Map<number, number>();
   for (const text of [configText, scenarioText]) {
     for (const m of text.matchAll(PORT)) {

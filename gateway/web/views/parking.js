@@ -3,6 +3,7 @@ import { matchPairs, occupancyByZone, Ring } from '../derive.js';
 import { badge, card, h, metricEl, replaceChildren, setValue, stat, table } from '../dom.js';
 import { formatDuration, formatNumber, startOfDay } from '../format.js';
 import { kpiStat, loadEvents, noDataRow, poller, sharedKpis, timeCell, viewOf } from './common.js';
+import { mountTransit } from './transit-card.js';
 
 const PROMISE_S = 300;
 const ROWS = 10;
@@ -23,6 +24,8 @@ export function mount(root, ctx) {
   const chargers = table(['common.device', 'common.status', 'parking.power'], ctx, 'chargers');
   const chargerSummary = h('div', { class: 'chips' });
   const freeTotal = stat('parking.freeSpaces', 'parking.freeSpaces', ctx);
+  const ctrl = new window.AbortController();
+  const transit = mountTransit(ctx, ctrl.signal);
 
   root.append(
     h(
@@ -40,11 +43,11 @@ export function mount(root, ctx) {
         recent.el,
       ),
       card('parking.chargers', ctx, chargerSummary, chargers.el),
+      transit.el,
     ),
   );
 
   const retrievals = new Ring(600);
-  const ctrl = new window.AbortController();
   const from = startOfDay(ctx.now(), ctx.tz);
   loadEvents(ctx, RETRIEVAL_TYPES, { from, limit: LIMIT, signal: ctrl.signal, what: 'retrievals' }, (list) => {
     for (const e of list) retrievals.push(e);
@@ -154,8 +157,9 @@ export function mount(root, ctx) {
     renderChargers();
     // Waiting times grow between events, so the retrieval tables redraw every time.
     renderRetrievals();
+    transit.update(batch);
     ctx.rendered();
   }
 
-  return viewOf(update, ctrl, kpis);
+  return viewOf(update, ctrl, { stop: () => (kpis.stop(), transit.stop()) });
 }

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
+import type { Document } from 'yaml';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
@@ -38,7 +39,7 @@ ${extraYaml}`;
  * The demo community (config/demo.yaml: simulators on, every demo device) on free ports and a
  * temp store, its simulated clock `speed` times faster than the wall clock.
  */
-export async function startDemoGateway(speed: number): Promise<WebGateway> {
+export async function startDemoGateway(speed: number, edit?: (doc: Document) => void): Promise<WebGateway> {
   const dir = tempDir('fcgw-web-demo-');
   const { text } = await relocatedDemo(dir.dir, (doc) => {
     doc.setIn(['api', 'port'], 0);
@@ -46,6 +47,7 @@ export async function startDemoGateway(speed: number): Promise<WebGateway> {
     doc.setIn(['simulators', 'speed'], speed);
     // Target evaluation (alerts) is not what these tests look at; the API computes KPIs on request.
     doc.setIn(['kpi', 'evaluate_every'], '1h');
+    edit?.(doc);
   });
   return startFromYaml(text, dir);
 }

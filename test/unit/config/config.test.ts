@@ -153,7 +153,7 @@ describe('every YAML under config/', () => {
   const files = readdirSync(dir).filter((f) => f.endsWith('.yaml'));
   it('has the example and the demo', () => expect(files).toEqual(expect.arrayContaining(['example.yaml', 'demo.yaml'])));
   it.each(files)('%s validates', (f) => {
-    const env = { INFLUX_TOKEN: 'test-token-0123456789', FCGW_API_TOKEN: 'test-token-0123456789abcdef', OCPP_CP_B3_01_PASSWORD: 'charger-password-0123', OCPP_PASSWORD: 'charger-password-4567' };
+    const env = { INFLUX_TOKEN: 'test-token-0123456789', FCGW_API_TOKEN: 'test-token-0123456789abcdef', OCPP_CP_B3_01_PASSWORD: 'charger-password-0123', OCPP_PASSWORD: 'charger-password-4567', TRANSIT_API_KEY: 'agency-key-0123' };
     const text = readFileSync(join(dir, f), 'utf8');
     expect(problems(text, env)).toEqual([]);
   });
