@@ -1,4 +1,5 @@
-import GtfsRealtimeBindings from 'gtfs-realtime-bindings';
+import { createRequire } from 'node:module';
+import type GtfsRealtimeBindings from 'gtfs-realtime-bindings';
 
 /**
  * A GTFS-Realtime FeedMessage, decoded by the GTFS-Realtime project's own bindings and reduced
@@ -7,7 +8,15 @@ import GtfsRealtimeBindings from 'gtfs-realtime-bindings';
  * more entities than allowed is refused whole (with a code), so a bad feed never half-applies.
  */
 
-const rt = GtfsRealtimeBindings.transit_realtime;
+/**
+ * The bindings (protobufjs and the generated classes) load on the first feed, not when the
+ * driver registry is imported: a gateway without a GTFS-Realtime connection never pays for them.
+ */
+let bindings: typeof GtfsRealtimeBindings.transit_realtime | undefined;
+function realtime(): typeof GtfsRealtimeBindings.transit_realtime {
+  bindings ??= (createRequire(import.meta.url)('gtfs-realtime-bindings') as typeof GtfsRealtimeBindings).transit_realtime;
+  return bindings;
+}
 
 export class FeedError extends Error {
   constructor(
@@ -66,6 +75,7 @@ const MAX_TEXT = 200;
 const text = (s: string | null | undefined): string | undefined => (s ? s.slice(0, MAX_TEXT) : undefined);
 
 export function decodeFeed(body: Uint8Array, limits: { maxBytes: number; maxEntities: number }, lang = 'zh'): DecodedFeed {
+  const rt = realtime();
   if (body.byteLength > limits.maxBytes) throw new FeedError('FEED_TOO_LARGE', `${body.byteLength} bytes is over the ${limits.maxBytes}-byte limit`);
   let msg: GtfsRealtimeBindings.transit_realtime.FeedMessage;
   try {
