@@ -65,7 +65,7 @@ const STATEMENTS = {
   byKey: sql<AuditRow>('SELECT * FROM control_audit WHERE caller = ? AND idempotency_key = ?'),
   /** The last change a device accepted for a command (dwell). */
   lastChange: sql<AuditRow>(`SELECT * FROM control_audit WHERE device = ? AND command = ? AND status = 'succeeded' ORDER BY ts DESC, id DESC LIMIT 1`),
-  list: sql<AuditRow>('SELECT * FROM control_audit WHERE (@device IS NULL OR device = @device) AND ts >= @from AND ts < @to ORDER BY id DESC LIMIT @limit'),
+  list: sql<AuditRow>('SELECT * FROM control_audit WHERE (@device IS NULL OR device = @device) AND ts >= @since AND ts < @until ORDER BY id DESC LIMIT @limit'),
   closePending: sql(`UPDATE control_audit SET status = 'failed', code = 'INTERRUPTED', reason = ?, finished_ts = ? WHERE status = 'pending'`),
   pendingIds: sql<{ id: number }>(`SELECT id FROM control_audit WHERE status = 'pending'`),
   prune: sql('DELETE FROM control_audit WHERE ts < ?'),
@@ -105,7 +105,7 @@ export class AuditLog {
   }
 
   list(q: { device?: string; from?: number; to?: number; limit?: number }): AuditRow[] {
-    return this.s.list.all({ device: q.device ?? null, from: q.from ?? 0, to: q.to ?? Number.MAX_SAFE_INTEGER, limit: Math.min(q.limit ?? 100, 1000) });
+    return this.s.list.all({ device: q.device ?? null, since: q.from ?? 0, until: q.to ?? Number.MAX_SAFE_INTEGER, limit: Math.min(q.limit ?? 100, 1000) });
   }
 
   /** Rows a crash left pending: failed, since nobody saw the read-back. Returns their ids. */

@@ -45,18 +45,33 @@ export class UnitCommands {
     });
   }
 
-  /** A client wrote these words: the command they make goes to its model. */
+  /**
+   * A client wrote these words: the command they make goes to its model once all its registers
+   * arrived (modbus-serial hands a multi-register write over one register at a time).
+   */
   written(fn: ModbusFunction, address: number, words: readonly number[]): void {
     for (const b of this.bound) {
-      if (b.write.function !== fn || b.write.address !== address) continue;
+      if (b.write.function !== fn) continue;
       const n = fn === 'coil' ? 1 : wordsOf(b.write.type);
-      if (words.length < n) continue;
+      if (address + words.length <= b.write.address || address >= b.write.address + n) continue;
+      const staged = (this.staged.get(b) ?? new Array<number | undefined>(n).fill(undefined)).slice();
+      words.forEach((w, i) => {
+        const at = address + i - b.write.address;
+        if (at >= 0 && at < n) staged[at] = w;
+      });
+      if (staged.some((w) => w === undefined)) {
+        this.staged.set(b, staged);
+        continue;
+      }
+      this.staged.delete(b);
       // Decoded as the driver decodes a read-back: through the write's own type, scale and map.
-      const as = { ...b.write, readback: { function: fn, address } };
-      const v = decodeReadback(as, b.def, words.slice(0, n));
+      const as = { ...b.write, readback: { function: fn, address: b.write.address } };
+      const v = decodeReadback(as, b.def, staged as number[]);
       b.target.command?.(b.def.name, v === null && b.def.value.type === 'none' ? null : v);
     }
   }
+
+  private readonly staged = new Map<Bound, (number | undefined)[]>();
 
   /** The read-back registers as the models' states say: [fn, address, words]. */
   states(): [ModbusFunction, number, number[]][] {
