@@ -85,6 +85,13 @@ export class ControlService {
   start(): void {
     const ids = this.audit.closeInterrupted(this.d.clock.now());
     if (ids.length) this.d.log.warn({ ids }, 'commands interrupted by a stop before their read-back are recorded as failed');
+    // The sinks learn the outcome too.
+    for (const id of ids) {
+      const row = this.audit.get(id);
+      if (!row) continue;
+      const input: CommandInput = { device: row.device, command: row.command, value: JSON.parse(row.value) as unknown, caller: row.caller, origin: row.origin === 'surplus' ? 'surplus' : 'api' };
+      this.outcome(id, input, { device: row.device, command: row.command, value: JSON.parse(row.value) as CommandValue, dry_run: false }, 'failed', { http: 502, code: 'INTERRUPTED', reason: row.reason ?? 'interrupted' });
+    }
     this.prune();
     this.pruneTimer = setInterval(() => this.prune(), 3_600_000);
     this.pruneTimer.unref();

@@ -21,7 +21,12 @@ export class CommandResponder implements SimulatorGroup {
   private visitors = 0;
   readonly truth = { opened: {} as Record<string, number>, unlocked: [] as { bank: string; compartment: string; ts: number }[], ignored: 0, refused: 0 };
 
-  constructor(private readonly ctx: SimulatorContext) {}
+  /** `gates`: the gates' names; `banks`: the locker banks' numbers (as their topics say them). Others do not exist: nothing answers. */
+  constructor(
+    private readonly ctx: SimulatorContext,
+    private readonly gates: readonly string[],
+    private readonly banks: readonly string[],
+  ) {}
 
   /** A broken actuator: `gate:<name>` or `locker:<bank>` takes commands and does nothing. */
   jam(target: string, on = true): void {
@@ -51,6 +56,7 @@ export class CommandResponder implements SimulatorGroup {
     if (id === undefined) return;
     const request = typeof body['request_id'] === 'string' ? body['request_id'] : undefined;
     const now = this.ctx.clock.now();
+    if ((kind === 'gate' && !this.gates.includes(id)) || (kind === 'locker' && !this.banks.includes(id))) return;
     if (kind === 'gate' && body['action'] === 'open') {
       if (this.jammed.has(`gate:${id}`)) return void this.truth.ignored++;
       this.truth.opened[id] = (this.truth.opened[id] ?? 0) + 1;

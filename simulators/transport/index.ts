@@ -24,7 +24,9 @@ export const transportSection: SimulatorSectionFactory = (section, ctx) => {
   const s = parseSection('transport', transportSchema, section);
   const t = transportSimulators(s, ctx);
   // Gates and lockers take commands (simulators/transport/commands.ts).
-  const commands = (s.gates > 0 && s.parking.spaces > 0) || s.lockers.banks > 0 ? [new CommandResponder(ctx)] : [];
+  const gates = s.parking.spaces > 0 ? Array.from({ length: s.gates }, (_, i) => GATE_NAMES[i] ?? `g${i + 1}`) : [];
+  const banks = Array.from({ length: s.lockers.banks }, (_, i) => String(i + 1));
+  const commands = gates.length || banks.length ? [new CommandResponder(ctx, gates, banks)] : [];
   return [...(t.chargePoints ? [t.chargePoints] : []), ...t.publishing, ...commands];
 };
 

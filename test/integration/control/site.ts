@@ -11,7 +11,7 @@ import { freePort } from '../../helpers/peers.js';
 export const ADMIN = 'admin-token-0123456789abcdef';
 export const READ = 'read-token-0123456789abcdefgh';
 
-export async function controlSite(dir: string, o: { speed?: number; extra?: string } = {}): Promise<{ yaml: string; file: string; api: number; mqtt: number }> {
+export async function controlSite(dir: string, o: { speed?: number; extra?: string; devices?: string } = {}): Promise<{ yaml: string; file: string; api: number; mqtt: number }> {
   const [tcp, api, mqtt] = [await freePort(), await freePort(), await freePort()];
   const scenario = join(dir, 'scenario.yaml');
   writeFileSync(
@@ -60,7 +60,7 @@ devices:
   - { id: gate-north, class: parking_garage, connection: community-mqtt, profile: barrier-gate, options: { gate: north } }
   - { id: gate-south, class: parking_garage, connection: community-mqtt, profile: barrier-gate, options: { gate: south } }
   - { id: locker-1, class: parcel_locker, connection: community-mqtt, profile: parcel-locker, options: { bank: "1" } }
-control:
+${o.devices ?? ''}control:
   interlocks:
     - { devices: [ess-2], commands: [power_setpoint], when: { device: ess-2, metric: soc, below: 101 }, reason: battery ess-2 is under maintenance }
 ${o.extra ?? ''}`;
