@@ -41,6 +41,8 @@ const surplus = strict({
   import_w: z.number().min(0).default(1000),
   for: duration('5m'),
   every: duration('1m'),
+  /** A value older than this is no value: the rule holds back (and releases what it set). */
+  max_age: duration('15m'),
   heat_pumps: z
     .array(
       strict({

@@ -20,6 +20,8 @@ export interface Decision {
   command: string;
   value: unknown;
   reason: string;
+  /** What the rule saw: grid power (W, + import), the tank's temperature, the state of charge. */
+  inputs: Record<string, number | undefined>;
   status?: string;
   code?: string;
 }
@@ -41,14 +43,22 @@ export class SurplusControl {
   private absorbing = false;
   private running = false;
   private readonly log: Decision[] = [];
+  private lastEval: number | undefined;
 
   constructor(private readonly d: SurplusDeps) {}
 
   start(): void {
     const c = this.d.config();
     if (!c.enabled || this.timer) return;
-    const wall = Math.max(50, c.every / (this.d.clock.rate ?? 1));
-    this.timer = setInterval(() => void this.tick(), wall);
+    // A short wall-clock tick; an evaluation runs when `every` of the gateway's clock has passed
+    // (so an accelerated clock, whatever it says of its rate, gets its evaluations).
+    const wall = Math.max(20, Math.min(250, c.every / (this.d.clock.rate ?? 1)));
+    this.timer = setInterval(() => {
+      const now = this.d.clock.now();
+      if (this.lastEval !== undefined && now - this.lastEval < c.every) return;
+      this.lastEval = now;
+      void this.tick();
+    }, wall);
     this.d.log.info({ grid_meter: c.grid_meter, export_w: c.export_w, import_w: c.import_w, for_ms: c.for }, 'surplus control on');
   }
 
@@ -83,7 +93,7 @@ export class SurplusControl {
   private async evaluate(): Promise<void> {
     const c = this.d.config();
     const now = this.d.clock.now();
-    const fresh = Math.max(3 * c.every, 5 * 60_000);
+    const fresh = c.max_age;
     const grid = c.grid_meter ? this.latest(c.grid_meter, 'power', fresh) : undefined;
     if (grid === undefined) {
       if (this.absorbing) await this.release(`no current power from the grid meter ${c.grid_meter ?? '(none configured)'}: back to normal`);
@@ -106,21 +116,23 @@ export class SurplusControl {
 
     for (const hp of c.heat_pumps) {
       const tank = hp.tank ? this.latest(hp.tank, hp.tank_metric, fresh) : undefined;
-      if (hp.tank && tank === undefined) await this.act(hp.device, 'sg_ready', 'normal', `no current ${hp.tank}.${hp.tank_metric}: comfort cannot be checked`);
-      else if (tank !== undefined && tank >= hp.max_c) await this.act(hp.device, 'sg_ready', 'normal', `${hp.tank}.${hp.tank_metric} ${tank} °C reached its bound ${hp.max_c} °C`);
-      else await this.act(hp.device, 'sg_ready', 'recommend', why);
+      const inputs = { grid, tank };
+      if (hp.tank && tank === undefined) await this.act(hp.device, 'sg_ready', 'normal', `no current ${hp.tank}.${hp.tank_metric}: comfort cannot be checked`, inputs);
+      else if (tank !== undefined && tank >= hp.max_c) await this.act(hp.device, 'sg_ready', 'normal', `${hp.tank}.${hp.tank_metric} ${tank} °C reached its bound ${hp.max_c} °C`, inputs);
+      else await this.act(hp.device, 'sg_ready', 'recommend', why, inputs);
     }
     for (const b of c.batteries) {
       const soc = this.latest(b.device, 'soc', fresh);
       const power = this.latest(b.device, 'power', fresh) ?? 0;
-      if (soc === undefined) await this.act(b.device, 'remote_control', false, `no current state of charge of ${b.device}`);
-      else if (soc >= b.soc_max) await this.act(b.device, 'remote_control', false, `state of charge ${soc} % reached ${b.soc_max} %`);
-      else if (soc < b.soc_min) await this.act(b.device, 'remote_control', false, `state of charge ${soc} % below ${b.soc_min} %: left to its own logic`);
+      const inputs = { grid, soc };
+      if (soc === undefined) await this.act(b.device, 'remote_control', false, `no current state of charge of ${b.device}`, inputs);
+      else if (soc >= b.soc_max) await this.act(b.device, 'remote_control', false, `state of charge ${soc} % reached ${b.soc_max} %`, inputs);
+      else if (soc < b.soc_min) await this.act(b.device, 'remote_control', false, `state of charge ${soc} % below ${b.soc_min} %: left to its own logic`, inputs);
       else {
         // What the battery takes now plus what still goes out, within the configured charge power.
         const want = Math.round(Math.max(0, Math.min(b.charge_w, power + exportW)));
-        await this.act(b.device, 'power_setpoint', want, `${why}: charge ${kw(want)}`);
-        await this.act(b.device, 'remote_control', true, why);
+        await this.act(b.device, 'power_setpoint', want, `${why}: charge ${kw(want)}`, inputs);
+        await this.act(b.device, 'remote_control', true, why, inputs);
       }
     }
   }
@@ -134,11 +146,11 @@ export class SurplusControl {
   }
 
   /** One decision: logged with its reason, carried out through the control service. */
-  private async act(device: string, command: string, value: unknown, reason: string): Promise<void> {
+  private async act(device: string, command: string, value: unknown, reason: string, inputs: Record<string, number | undefined> = {}): Promise<void> {
     const last = [...this.log].reverse().find((x) => x.device === device && x.command === command);
     // The same state asked again is no decision: the engine only logs and sends changes.
     if (last && last.status === 'succeeded' && JSON.stringify(last.value) === JSON.stringify(value)) return;
-    const decision: Decision = { ts: this.d.clock.now(), device, command, value, reason };
+    const decision: Decision = { ts: this.d.clock.now(), device, command, value, reason, inputs };
     const o = await this.d.control.execute({ device, command, value, caller: 'surplus-control', origin: 'surplus', why: reason });
     decision.status = o.status;
     if (o.code) decision.code = o.code;
