@@ -103,14 +103,14 @@ export const commandApi = {
   /** An admin token given in this tab (sessionStorage: gone when the tab closes), else the saved token. */
   adminToken() {
     try {
-      return sessionStorage.getItem('fcgw.adminToken') || token();
+      return window.sessionStorage.getItem('fcgw.adminToken') || token();
     } catch {
       return token();
     }
   },
   rememberAdmin(value) {
     try {
-      sessionStorage.setItem('fcgw.adminToken', value);
+      window.sessionStorage.setItem('fcgw.adminToken', value);
     } catch {
       /* the page cannot keep it: it is asked for again */
     }
