@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
@@ -190,4 +192,23 @@ describe('commands over the real protocols', () => {
     const list = await fetch(`${base}/api/devices/locker-1/commands`, { headers: { authorization: `Bearer ${READ}` } });
     expect(await list.json()).toEqual([expect.objectContaining({ name: 'unlock' })]);
   });
+
+  it('fcgw command: the same checks, read-back and audit from the command line', async () => {
+    const cli = (args: string[], env: Record<string, string> = {}) =>
+      new Promise<{ code: number; out: string; err: string }>((resolve) => {
+        execFile(process.execPath, [join(import.meta.dirname, '../../../bin/fcgw.js'), 'command', '--url', base, ...args], { env: { ...process.env, ...env } }, (e, out, err) =>
+          resolve({ code: e ? Number((e as { code?: number }).code ?? 1) : 0, out, err }),
+        );
+      });
+    const ok = await cli(['ess', 'power_setpoint', '10000'], { FCGW_ADMIN_TOKEN: ADMIN });
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/^ess power_setpoint 10000: succeeded, read back 10000 \(audit #\d+\)/);
+    const big = await cli(['ess', 'power_setpoint', '99999'], { FCGW_ADMIN_TOKEN: ADMIN });
+    expect(big.code).toBe(1);
+    expect(big.err).toContain('-50000..50000 W');
+    const anon = await cli(['ess', 'power_setpoint', '10000'], { FCGW_ADMIN_TOKEN: READ });
+    expect(anon.code).toBe(2);
+    expect(anon.err).toContain('refused (403)');
+    expect(gw.control?.audit.list({ device: 'ess', limit: 1 })[0]).toMatchObject({ command: 'power_setpoint', status: 'refused', caller: 'ops-desk' });
+  }, 30_000);
 });
