@@ -74,8 +74,6 @@ export const controlSchema = strict({
   dry_run: z.boolean().default(false),
   /** Commands per device per minute, counted over a sliding minute (refusals included). */
   rate_per_minute: z.number().int().min(1).max(600).default(6),
-  /** Refuse commands to a device not heard from within this (its state is unknown). */
-  max_silence: duration('15m'),
   interlocks: z.array(interlock).default([]),
   surplus: surplus.default(surplus.parse({})),
 });
