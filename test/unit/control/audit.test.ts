@@ -49,7 +49,7 @@ describe('the audit log in the store', () => {
     store.close();
     // Reopened: the rows are in the file.
     const again = Store.open({ path: join(t.dir, 'a.db'), site: 's', clock });
-    const c2 = new ControlService({ ...({} as never), control: () => ({}) as never, retentionMs: () => 400 * DAY, store: again, clock, log: pino({ level: 'silent' }), live: new LiveHub(), device: () => undefined, driver: () => undefined, driverHealth: () => [], emit: () => undefined });
+    const c2 = new ControlService({ control: () => ({}) as never, retentionMs: () => 400 * DAY, store: again, clock, log: pino({ level: 'silent' }), live: new LiveHub(), device: () => undefined, driver: () => undefined, driverHealth: () => [], emit: () => undefined });
     expect(c2.audit.list({}).map((r) => r.id)).toEqual([cut, kept]);
     again.close();
   });
