@@ -1,11 +1,5 @@
-import type { Logger } from 'pino';
-import type { Driver, DriverHealth } from '../../drivers/core/driver.js';
-import type { Profile } from '../../drivers/profiles/schema.js';
-import type { LiveHub } from '../api/live.js';
-import type { DeviceConfig, GatewayConfig } from '../config/schema.js';
-import type { Clock } from '../model/clock.js';
-import type { Store } from '../store/store.js';
-import { ControlService } from './service.js';
+import type { GatewayConfig } from '../config/schema.js';
+import { ControlService, type ControlDeps } from './service.js';
 import { SurplusControl } from './surplus.js';
 
 export { ControlService } from './service.js';
@@ -13,18 +7,12 @@ export { SurplusControl } from './surplus.js';
 export { controlApiPlugins } from './routes.js';
 export { controlSchema, type ControlConfig } from './schema.js';
 
-export interface ControlParts {
+/** What the composition root hands over: the service's own dependencies, with the config whole. */
+export type ControlParts = Omit<ControlDeps, 'control' | 'retentionMs' | 'emit'> & {
   config: () => Readonly<GatewayConfig>;
-  device(id: string): { config: DeviceConfig; profile: Profile } | undefined;
-  driver(connection: string): Driver | undefined;
-  driverHealth(): DriverHealth[];
-  store: Store;
-  live: LiveHub;
-  clock: Clock;
-  log: Logger;
   /** Wake the sinks after an audit event was stored. */
   notifySinks(): void;
-}
+};
 
 /** The command service and the surplus engine over it, started (the engine only when enabled). */
 export function startControl(p: ControlParts): { control: ControlService; surplus: SurplusControl; stop(): void } {
