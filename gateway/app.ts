@@ -28,6 +28,7 @@ import type { Ingestor } from './pipeline/ingest.js';
 import { Maintenance } from './runtime/maintenance.js';
 import { createSinks, type Sinks } from './sinks/index.js';
 import { Store } from './store/store.js';
+import { controlApiPlugins, startControl, type ControlService, type SurplusControl } from './control/index.js';
 
 export interface GatewayOptions {
   /** A config parsed by the config schema; it is resolved here (gateway/site) unless `site` is given. */
@@ -74,6 +75,9 @@ export class Gateway {
   simulators: RunningSimulators | undefined;
   private drivers!: DriverSet;
   private kpi: KpiEngine | undefined;
+  /** Commands to devices (gateway/control) and the surplus rule engine over them. */
+  control: ControlService | undefined;
+  surplus: SurplusControl | undefined;
   private activity!: DeviceActivity;
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
@@ -196,7 +200,17 @@ export class Gateway {
       this.kpi.start();
       this.onStop(() => this.kpi?.stop());
 
-      const plugins = [webPlugin, kpiApiPlugin(() => this.kpi as KpiEngine), ...(this.opts.apiPlugins ?? [])];
+      const control = startControl({
+        config: () => this.config,
+        device: (id) => this.devices.get(id),
+        ...{ driver: (c: string) => this.drivers?.get(c), driverHealth: () => this.driverHealth() },
+        ...{ store: this.store, live: this.live, clock: this.clock, log: this.log },
+        notifySinks: () => this.sinks?.notify(),
+      });
+      ({ control: this.control, surplus: this.surplus } = control);
+      this.onStop(control.stop);
+
+      const plugins = [webPlugin, kpiApiPlugin(() => this.kpi as KpiEngine), ...controlApiPlugins(() => this.control), ...(this.opts.apiPlugins ?? [])];
       this.api = await buildApi(
         {
           store: this.store,

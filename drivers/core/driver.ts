@@ -4,6 +4,7 @@ import type { Clock } from '../../gateway/model/clock.js';
 import type { IngestBatch, Rejection } from '../../gateway/model/types.js';
 import type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../../gateway/model/site-config.js';
 import type { Profile } from '../profiles/schema.js';
+import type { CommandRequest, CommandResult } from './commands.js';
 
 /**
  * The Driver contract. One driver instance per connection (physical link or broker session).
@@ -21,6 +22,12 @@ export interface Driver {
   health(): DriverHealth;
   /** How each device will be read (Modbus requests, topics, nodes), for `fcgw explain`. */
   explain?(deviceId: string): string[];
+  /**
+   * Carry out one command the gateway checked (gateway/control): write it and, where the protocol
+   * can read, read the state back. Rejects with a coded error when the device refused or did not
+   * answer. Optional: a driver without it takes no commands.
+   */
+  command?(req: CommandRequest): Promise<CommandResult>;
 }
 
 export type LinkState = 'connecting' | 'connected' | 'backoff' | 'stopped';
@@ -77,6 +84,8 @@ export interface EmbeddedBrokerHandle {
   readonly url: string;
   readonly internalUser: { username: string; password: string };
   intercept(fn: (topic: string, payload: Buffer, clientId: string) => Promise<void> | void): () => void;
+  /** Publish to the broker's clients (a command to a device). */
+  publish?(topic: string, payload: string | Buffer, opts?: { qos?: 0 | 1; retain?: boolean }): Promise<void>;
 }
 
 export type { IngestBatch } from '../../gateway/model/types.js';

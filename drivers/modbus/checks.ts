@@ -1,3 +1,4 @@
+import { modbusCommandProblems } from './commands.js';
 import { CATALOG, metricDef } from '../../gateway/model/catalog.js';
 import type { DriverCheckInput, DriverProblem, PointFacts } from '../core/driver.js';
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
@@ -33,6 +34,7 @@ export function checkModbusProfile(p: Loaded<ModbusProfile>): DriverProblem[] {
     for (const cls of d.class ? [d.class] : p.classes) if (CATALOG[cls] && !metricDef(cls, d.metric)) out.push({ path: ['derived', i, 'metric'], message: `"${d.metric}" is not a metric of ${cls}` });
   });
   for (const cls of p.classes) out.push(...overlaps(p, cls));
+  out.push(...modbusCommandProblems(p));
   return dedupe(out);
 }
 

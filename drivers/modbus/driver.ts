@@ -1,5 +1,7 @@
 import type { BoundDevice, Driver, DriverContext, DriverHealth } from '../core/driver.js';
 import { encodeWords } from './codecs.js';
+import type { CommandRequest, CommandResult } from '../core/commands.js';
+import { decodeReadback, modbusCommand, ModbusCommandError, readbackCount, wordsFor } from './commands.js';
 import { ModbusDevice } from './device.js';
 import { Link, PRIORITY } from './link.js';
 import type { Loaded } from '../profiles/schema.js';
@@ -125,6 +127,21 @@ export class ModbusDriver implements Driver {
     const raw = typeof value === 'boolean' ? value : (value - p.add) / p.scale;
     const words = p.fn === 'coil' ? [raw === true || raw === 1 ? 1 : 0] : encodeWords(p.type, raw, { order: p.order, ...(p.length ? { length: p.length } : {}) });
     await this.link.submit(PRIORITY.write, (t) => t.write(d.unit, p.fn as 'holding' | 'coil', p.address, words));
+  }
+
+  /**
+   * A command from the gateway: written before any queued read (priority), then read back from
+   * where the device shows its state. The control service compares the two.
+   */
+  async command(req: CommandRequest): Promise<CommandResult> {
+    const d = this.devices.find((x) => x.id === req.device);
+    if (!d) throw new ModbusCommandError('MODBUS_COMMAND_UNKNOWN', `${req.device} is not a device of connection ${this.connectionId}`);
+    const { def, write } = modbusCommand(d.profile, d.config.class, req.command);
+    const words = wordsFor(write, req.value);
+    await this.link.submit(PRIORITY.write, (t) => t.write(d.unit, write.function, write.address, words));
+    const rb = write.readback ?? { function: write.function, address: write.address };
+    const got = await this.link.submit(PRIORITY.write, (t) => t.read(d.unit, rb.function, rb.address, readbackCount(write)));
+    return { readBack: decodeReadback(write, def, got) };
   }
 
   private count(kind: string, device: string): void {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../../gateway/model/zod-helpers.js';
 import { profileBase } from '../profiles/schema.js';
 import { POINT_TYPES, WORD_ORDERS } from './codecs.js';
+import { modbusCommandSchema } from './commands.js';
 
 /**
  * The Modbus part of a device profile (YAML in drivers/profiles/, `protocol: modbus`).
@@ -128,6 +129,8 @@ export const modbusProfileBody = {
     })
     .optional(),
   derived: z.array(derivedPoint).default([]),
+  /** What a device can be told (drivers/core/commands.ts): a register or coil written, then read back. */
+  commands: z.array(modbusCommandSchema).default([]),
 };
 
 export const modbusProfileSchema = z

@@ -1,3 +1,4 @@
+import { mqttCommandProblems } from './commands.js';
 import { CATALOG } from '../../gateway/model/catalog.js';
 import { didYouMean } from '../../gateway/model/suggest.js';
 import type { DriverCheckInput, DriverProblem } from '../core/driver.js';
@@ -19,7 +20,7 @@ import { compileTopic } from './topic.js';
 
 /** Catalog metrics, units and events of every reading and event, for every class of the profile; the codec exists. */
 export function checkMqttProfile(p: Loaded<MqttProfile>): DriverProblem[] {
-  const out = classProblems(p.classes);
+  const out = [...classProblems(p.classes), ...mqttCommandProblems(p)];
   p.readings.forEach((r, i) => out.push(...mappingProblems(p.classes, { metric: r.metric, unit: r.unit, map: r.map }, ['readings', i])));
   p.events.forEach((e, i) => {
     for (const cls of p.classes) {

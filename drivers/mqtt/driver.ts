@@ -1,3 +1,5 @@
+import type { CommandRequest, CommandResult } from '../core/commands.js';
+import { commandMessage, MqttCommandError } from './commands.js';
 import { readFileSync } from 'node:fs';
 import type { IPublishPacket } from 'mqtt-packet';
 import type { DiscoverConfig } from '../../gateway/model/site-config.js';
@@ -284,6 +286,19 @@ export class MqttDriver implements Driver {
     this.counters.rejected++;
     this.args.ctx.reject({ ...(device ? { device } : {}), connection: this.connectionId, reason, detail: `${topic}: ${detail}` });
     return undefined;
+  }
+
+  /** A command: its JSON message on the device's command topic (the device confirms by its own report). */
+  async command(req: CommandRequest): Promise<CommandResult> {
+    const device = this.router.devices.get(req.device);
+    if (!device) throw new MqttCommandError('MQTT_COMMAND_UNKNOWN', `${req.device} is not a device of connection ${this.connectionId} (a discovered device must have reported once)`);
+    const vars = { ...(this.router.varsOf.get(req.device) ?? { device: req.device }), request: req.request ?? '' };
+    const m = commandMessage(device.profile, device.cls, req.command, req.value, vars);
+    const broker = this.args.ctx.embeddedBroker;
+    if (this.intercepting && broker?.publish) await broker.publish(m.topic, m.payload, { qos: m.qos });
+    else if (!this.current?.publish(m.topic, m.payload, m.qos)) throw new MqttCommandError('MQTT_NOT_CONNECTED', `connection ${this.connectionId} is not connected to its broker`);
+    this.args.ctx.log.info({ device: req.device, command: req.command, topic: m.topic }, 'command published');
+    return {};
   }
 
   async stop(): Promise<void> {

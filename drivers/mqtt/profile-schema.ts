@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { profileBase } from '../profiles/schema.js';
+import { mqttCommandSchema } from './commands.js';
 
 /**
  * The MQTT part of a device profile (YAML in drivers/profiles/, `protocol: mqtt`).
@@ -98,6 +99,8 @@ export const mqttProfileBody = {
    * resends what was in flight after newer messages).
    */
   reorder_window_s: z.number().min(0).default(300),
+  /** What a device can be told (drivers/core/commands.ts): a JSON message on its command topic. */
+  commands: z.array(mqttCommandSchema).default([]),
 };
 
 export const mqttProfileSchema = z

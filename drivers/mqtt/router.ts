@@ -43,6 +43,8 @@ export class Router {
   /** Subscription filters, without filters another one already covers (overlaps deliver twice). */
   readonly filters: string[];
   readonly topics = new Map<string, string>();
+  /** Each device's topic levels and options by name (a command topic is built from them). */
+  readonly varsOf = new Map<string, Record<string, string>>();
 
   constructor(devices: readonly BoundDevice<Loaded<MqttProfile>>[], discover: readonly DiscoverConfig[], profiles: ReadonlyMap<string, Profile>) {
     const problems: string[] = [];
@@ -55,6 +57,7 @@ export class Router {
         const fill: Record<string, string> = { device: d.config.id };
         for (const [k, v] of Object.entries(d.config.options)) fill[k] = String(v);
         const template = compileTopic(source, fill);
+        this.varsOf.set(rt.id, fill);
         this.devices.set(rt.id, rt);
         this.topics.set(rt.id, template.filter);
         if (template.exact) {
@@ -148,11 +151,14 @@ export class Router {
     const device: DeviceRuntime = { ...deviceRuntime(config, r.source, true, r.envelope), decoder: r.decoder };
     r.created++;
     this.devices.set(id, device);
+    this.varsOf.set(id, { ...vars, device: id });
     this.learn(topic, r, device, vars);
     return { device };
   }
 
   private learn(topic: string, r: DiscoveryRule, device: DeviceRuntime, vars: Record<string, string>): void {
+    // A device found again after a restart of the driver (known from an earlier message) still needs its levels.
+    if (!this.varsOf.has(device.id)) this.varsOf.set(device.id, { ...vars, device: device.id });
     if (!r.topicOnlyId || this.learned.size >= MAX_LEARNED) return;
     this.learned.set(topic, { kind: 'device', device, vars });
   }

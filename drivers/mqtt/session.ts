@@ -195,6 +195,17 @@ export class Session {
     this.h.down(err);
   }
 
+  /** Publish a message (a command to a device); QoS 0 or 1, the packet id from the top of the range. */
+  publish(topic: string, payload: string, qos: 0 | 1): boolean {
+    if (this.ended || !this.socket) return false;
+    const messageId = qos === 1 ? (this.nextId = this.nextId >= 65535 ? 32768 : this.nextId + 1) : undefined;
+    this.send({ cmd: 'publish', topic, payload: Buffer.from(payload), qos, retain: false, dup: false, ...(messageId !== undefined ? { messageId } : {}) });
+    return true;
+  }
+
+  /** Ids of our own QoS 1 publishes (the broker's PUBACK for them needs no handling). */
+  private nextId = 32768;
+
   /** Let pending commits finish and their acknowledgements go out, then DISCONNECT. */
   async close(waitMs: number): Promise<void> {
     if (this.ended) return;

@@ -20,18 +20,26 @@ export type Access = 'public' | Scope;
 export interface AuthOptions {
   /** Tokens of scope read (api.tokens). */
   readTokens: readonly string[];
-  /** Tokens of scope admin (api.admin_tokens); they may also read. */
-  adminTokens: readonly string[];
+  /** Tokens of scope admin (api.admin_tokens), with their names; they may also read. */
+  adminTokens: readonly { name: string; token: string }[];
   /** The address the API listens on: accepted in Host headers (unless a wildcard). */
   listenHost: string;
   /** More names accepted in Host headers (api.allowed_hosts). */
   allowedHosts: readonly string[];
 }
 
+/** The name of the token each authorised request presented (for the audit log). */
+const CALLERS = new WeakMap<FastifyRequest, string>();
+
+/** Who made a request: its token's name (`admin-1`, a configured name), or `anonymous` where no token is needed. */
+export function callerOf(req: FastifyRequest): string {
+  return CALLERS.get(req) ?? 'anonymous';
+}
+
 const sha256 = (s: string) => createHash('sha256').update(s, 'utf8').digest();
 
 export class ApiGuard {
-  private readonly tokens: { digest: Buffer; scope: Scope }[];
+  private readonly tokens: { digest: Buffer; scope: Scope; name: string }[];
   private readonly hosts: ReadonlySet<string>;
   private readonly refusals: RateLimitedLog;
   /** True when at least one token is configured: every non-public route needs one. */
@@ -47,8 +55,8 @@ export class ApiGuard {
   ) {
     // Digests have one length, so comparing them in constant time says nothing about a token's length.
     this.tokens = [
-      ...opts.readTokens.map((t) => ({ digest: sha256(t), scope: 'read' as const })),
-      ...opts.adminTokens.map((t) => ({ digest: sha256(t), scope: 'admin' as const })),
+      ...opts.readTokens.map((t, i) => ({ digest: sha256(t), scope: 'read' as const, name: `read-${i + 1}` })),
+      ...opts.adminTokens.map((t) => ({ digest: sha256(t.token), scope: 'admin' as const, name: t.name })),
     ];
     this.tokenRequired = this.tokens.length > 0;
     this.hostChecked = !this.tokenRequired || opts.allowedHosts.length > 0;
@@ -64,9 +72,10 @@ export class ApiGuard {
       if (need === 'admin' && !this.tokens.some((t) => t.scope === 'admin'))
         throw this.refuse(req, 403, 'FORBIDDEN', 'forbidden', 'this route needs an admin token and none is configured (api.admin_tokens)');
       if (given === undefined) throw this.refuse(req, 401, 'UNAUTHORISED', 'unauthorised', 'a valid bearer token is required');
-      const scope = given === null ? undefined : this.scopeOf(given);
-      if (!scope) throw this.refuse(req, 401, 'UNAUTHORISED', 'unauthorised', 'a valid bearer token is required');
-      if (need === 'admin' && scope !== 'admin') throw this.refuse(req, 403, 'FORBIDDEN', 'forbidden', 'this route needs a token of scope admin');
+      const found = given === null ? undefined : this.tokenOf(given);
+      if (!found) throw this.refuse(req, 401, 'UNAUTHORISED', 'unauthorised', 'a valid bearer token is required');
+      if (need === 'admin' && found.scope !== 'admin') throw this.refuse(req, 403, 'FORBIDDEN', 'forbidden', 'this route needs a token of scope admin');
+      CALLERS.set(req, found.name);
     };
   }
 
@@ -80,9 +89,14 @@ export class ApiGuard {
 
   /** The scope of a presented token, compared in constant time with every configured one. */
   scopeOf(given: string): Scope | undefined {
+    return this.tokenOf(given)?.scope;
+  }
+
+  /** The configured token a presented one is (admin first), compared in constant time with every one. */
+  private tokenOf(given: string): { scope: Scope; name: string } | undefined {
     const d = sha256(given);
-    let found: Scope | undefined;
-    for (const t of this.tokens) if (timingSafeEqual(t.digest, d) && found !== 'admin') found = t.scope;
+    let found: { scope: Scope; name: string } | undefined;
+    for (const t of this.tokens) if (timingSafeEqual(t.digest, d) && found?.scope !== 'admin') found = t;
     return found;
   }
 

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { ApiContext, ApiPlugin, ApiRoute, DeviceView } from './context.js';
-import { apiSchema } from '../config/schema.js';
+import { apiSchema, namedTokens } from '../config/schema.js';
 import { deviceActivity } from '../store/queries.js';
 import { registerAdminRoutes } from './admin-routes.js';
 import { ApiGuard, pathOf, type Access, type Scope } from './auth.js';
@@ -50,7 +50,7 @@ export async function buildApi(ctx: ApiContext, plugins: ApiPlugin[] = []): Prom
   const guard = new ApiGuard(
     {
       readTokens: ctx.tokens,
-      adminTokens: ctx.api?.admin_tokens ?? [],
+      adminTokens: namedTokens(ctx.api?.admin_tokens ?? []),
       listenHost: ctx.api?.host ?? API_DEFAULTS.host,
       allowedHosts: ctx.api?.allowed_hosts ?? [],
     },

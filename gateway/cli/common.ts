@@ -22,6 +22,8 @@ export interface CliOptions {
   device?: string | undefined;
   for?: string | undefined;
   out?: string | undefined;
+  'dry-run'?: boolean | undefined;
+  key?: string | undefined;
 }
 
 /** A command: its usage text and what it does with the parsed options and positionals. */

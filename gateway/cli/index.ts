@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { checkConfigCommand } from './check-config.js';
+import { commandCommand } from './command.js';
 import { fail, type Command } from './common.js';
 import { explainCommand } from './explain.js';
 import { hashPasswordCommand } from './hash-password.js';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   explain: explainCommand,
   report: reportCommand,
   status: statusCommand,
+  command: commandCommand,
   'hash-password': hashPasswordCommand,
   profile: profileCommand,
   schema: schemaCommand,
@@ -66,6 +68,8 @@ export async function main(argv: string[]): Promise<number> {
         device: { type: 'string' },
         for: { type: 'string' },
         out: { type: 'string', short: 'o' },
+        'dry-run': { type: 'boolean', default: false },
+        key: { type: 'string' },
       },
     });
   } catch (err) {

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/load.js';
 import { DEFAULT_CONFIG, type Command } from './common.js';
 import { dialHost } from '../model/hosts.js';
-import type { GatewayConfig } from '../config/schema.js';
+import { namedTokens, type GatewayConfig } from '../config/schema.js';
 import { redactSecrets } from '../model/redact.js';
 
 /**
@@ -102,7 +102,7 @@ export const statusCommand: Command = {
   async run(opts) {
     const config = opts.url ? undefined : loadConfig(opts.config ?? DEFAULT_CONFIG);
     // A read token is enough; an admin token reads too (a config may hold only admin tokens).
-    const token = config?.api.tokens[0] ?? config?.api.admin_tokens[0] ?? process.env['FCGW_API_TOKEN'];
+    const token = config?.api.tokens[0] ?? (config ? namedTokens(config.api.admin_tokens)[0]?.token : undefined) ?? process.env['FCGW_API_TOKEN'];
     try {
       const res = await runStatus({ url: opts.url ?? apiUrlOf(config as GatewayConfig), ...(token ? { token } : {}), json: opts.json === true });
       process.stdout.write(`${res.text}\n`);

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DEVICE_CLASSES, WATER_TYPES } from '../model/catalog.js';
 import { KPI_NAMES, KPI_WINDOWS } from '../kpi/names.js';
+import { controlSchema } from '../control/schema.js';
 import { didYouMean } from '../model/suggest.js';
 import { duration, isLoopback, size, slug, strict } from '../model/zod-helpers.js';
 import { transitProblems, transitSchema } from './transit.js';
@@ -115,8 +116,12 @@ export const apiSchema = strict({
   port: z.number().int().min(0).max(65535).default(8080),
   /** Bearer tokens of scope `read` (data, live, metrics); a token is required off loopback. */
   tokens: z.array(apiToken).default([]),
-  /** Bearer tokens of scope `admin`: everything `read` allows, plus reload (and commands to come). */
-  admin_tokens: z.array(apiToken).default([]),
+  /**
+   * Bearer tokens of scope `admin`: everything `read` allows, plus reload and commands to devices.
+   * A token may carry a name (`{ name: ops-desk, token: … }`): the audit log records commands by
+   * it (a bare token is `admin-1`, `admin-2`… by its place in the list).
+   */
+  admin_tokens: z.array(z.union([apiToken, strict({ name: z.string().regex(/^[A-Za-z0-9._-]{1,40}$/, 'a token name is 1–40 letters, digits, dot, dash or underscore'), token: apiToken })])).default([]),
   /**
    * Host names (or addresses) requests may name in their Host header besides the loopback ones
    * and `host`. Checked whenever no token is configured (stops DNS rebinding from a browser),
@@ -272,9 +277,15 @@ export const configSchema = strict({
   simulators: simulators.default(simulators.parse({})),
   /** The 10-minute transit circle and shared parking (gateway/config/transit.ts). */
   transit: transitSchema.default(transitSchema.parse({})),
+  control: controlSchema.default(controlSchema.parse({})),
 });
 
 export type GatewayConfig = z.infer<typeof configSchema>;
+
+/** Admin tokens with their names (a bare token is named by its place: admin-1, admin-2…). */
+export function namedTokens(list: readonly (string | { name: string; token: string })[]): { name: string; token: string }[] {
+  return list.map((t, i) => (typeof t === 'string' ? { name: `admin-${i + 1}`, token: t } : t));
+}
 export type ApiConfig = GatewayConfig['api'];
 export type { ConnectionConfig, DeviceConfig, DiscoverConfig } from '../model/site-config.js';
 export type SinkConfig = GatewayConfig['sinks'][number];
@@ -356,7 +367,10 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
     problem(['broker', 'embedded', 'tls', 'ca'], `client_certificates: ${emb.tls.client_certificates} needs the CA that signs them`);
   if (!isLoopback(c.api.host) && c.api.tokens.length === 0 && c.api.admin_tokens.length === 0)
     problem(['api', 'tokens'], `the API listens on ${c.api.host}: tokens are required off loopback`);
-  c.api.admin_tokens.forEach((t, i) => {
+  const names = new Set<string>();
+  namedTokens(c.api.admin_tokens).forEach(({ name, token: t }, i) => {
+    if (names.has(name)) problem(['api', 'admin_tokens', i, 'name'], `token name ${name} is used twice`);
+    names.add(name);
     if (c.api.tokens.includes(t)) problem(['api', 'admin_tokens', i], 'this token is also in api.tokens: give each scope its own token');
   });
   const lim = c.api.limits;

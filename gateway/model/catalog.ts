@@ -236,6 +236,8 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
         description: 'the car was handed over',
         attributes: { vehicle: pii, request_id: str },
       },
+      barrier_opened: { description: 'a barrier arm opened on a command (a visitor let in)', beyondSpec: 'a gate confirms a command (issue 18)', attributes: { gate: str, request_id: { ...str, optional: true } } },
+      barrier_closed: { description: 'a barrier arm closed again', beyondSpec: 'a gate confirms a command (issue 18)', attributes: { gate: str } },
     },
   },
   parcel_locker: {
@@ -256,6 +258,7 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
       },
       parcel_delivered: { description: 'handed over at the door', attributes: { parcel: pii } },
       compartment_fault: { description: 'a compartment reported a fault', attributes: { compartment: str } },
+      compartment_unlocked: { description: 'a compartment was unlocked on a command', beyondSpec: 'a locker confirms a command (issue 18)', attributes: { compartment: str, request_id: { ...str, optional: true } } },
     },
   },
   access_door: {

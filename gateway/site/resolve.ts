@@ -6,6 +6,7 @@ import { crossSectionProblems, type ConnectionConfig, type GatewayConfig } from 
 import { didYouMean } from '../model/suggest.js';
 import { CATALOG } from '../model/catalog.js';
 import { checkSinks } from '../sinks/checks.js';
+import { controlProblems } from '../control/checks.js';
 import { seriesFacts } from './facts.js';
 import type { ResolvedConnection, ResolvedDevice, ResolvedRule, ResolvedSite } from './types.js';
 
@@ -131,6 +132,7 @@ export function resolveSite(input: SiteInput): SiteResult {
     located(driver.check?.({ connections: mine, devices: s.devices, discover: s.discover, site: { embeddedBroker: config.broker.embedded !== undefined } }) ?? []);
   }
   located(checkSinks(config.sinks, connections));
+  located(controlProblems(config, devices));
 
   if (problems.length) return { ok: false, problems: sortProblems(problems) };
   const site: ResolvedSite = {

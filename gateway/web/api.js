@@ -97,6 +97,40 @@ export const api = {
   alerts: (signal) => get('/api/alerts', {}, signal),
 };
 
+/** Commands (an admin token for sending; the list needs only a read token). */
+export const commandApi = {
+  list: (device, signal) => get(`/api/devices/${encodeURIComponent(device)}/commands`, {}, signal),
+  /** An admin token given in this tab (sessionStorage: gone when the tab closes), else the saved token. */
+  adminToken() {
+    try {
+      return window.sessionStorage.getItem('fcgw.adminToken') || token();
+    } catch {
+      return token();
+    }
+  },
+  rememberAdmin(value) {
+    try {
+      window.sessionStorage.setItem('fcgw.adminToken', value);
+    } catch {
+      /* the page cannot keep it: it is asked for again */
+    }
+  },
+  /** POST a command; resolves with the outcome (also a failed one), rejects with ApiError on 401/403 and transport errors. */
+  async send(device, body, tk) {
+    const headers = { 'content-type': 'application/json', accept: 'application/json' };
+    if (tk) headers.authorization = `Bearer ${tk}`;
+    const res = await fetch(`/api/devices/${encodeURIComponent(device)}/commands`, { method: 'POST', headers, body: JSON.stringify(body) });
+    let out = {};
+    try {
+      out = await res.json();
+    } catch {
+      /* not JSON */
+    }
+    if (res.status === 401 || res.status === 403) throw new ApiError(res.status, out?.error?.code ?? `HTTP_${res.status}`, out?.error?.message ?? res.statusText);
+    return out;
+  },
+};
+
 /** The live stream's URL (EventSource cannot send headers, so a token goes in the query). */
 export function liveUrl() {
   const tk = token();

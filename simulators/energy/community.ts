@@ -6,6 +6,7 @@ import { CommunityLoad } from '../models/load.js';
 import { PvArray, Sun } from '../models/sun.js';
 import { ThermalTank } from '../models/tank.js';
 import { WaterDraw } from '../models/water-draw.js';
+import { batteryCommands, heatPumpCommands } from './commands.js';
 import type { EnergyDevice, EnergyScenario } from './schema.js';
 
 /**
@@ -16,6 +17,8 @@ import type { EnergyDevice, EnergyScenario } from './schema.js';
  */
 
 const HOUR = 3_600_000;
+/** Mean buffer-tank temperature a heat pump on SG Ready "recommend" charges it up to, °C. */
+export const TANK_BOOST_C = 52;
 const MARKS_KEPT = 8 * 24;
 
 /** Exact totals at one whole hour: the community's and each device's. */
@@ -28,6 +31,8 @@ interface HourMark {
 interface Entry {
   values: () => MetricValues;
   truth: () => Record<string, number>;
+  command?: (name: string, value: unknown) => boolean;
+  state?: (name: string) => string | number | boolean | null | undefined;
 }
 
 export interface CommunityOptions {
@@ -72,6 +77,16 @@ export class EnergyCommunity {
   /** Metric values of a device, as its registers should show them now. */
   values(id: string): MetricValues {
     return this.entries.get(id)?.values() ?? {};
+  }
+
+  /** A command for a device's model (the Modbus image decoded it); false when the model ignores it. */
+  command(id: string, name: string, value: unknown): boolean {
+    return this.entries.get(id)?.command?.(name, value) ?? false;
+  }
+
+  /** The state a command set on a device's model, as its read-back register shows it. */
+  commandState(id: string, name: string): string | number | boolean | null | undefined {
+    return this.entries.get(id)?.state?.(name);
   }
 
   /** Exact totals per device since the start (Wh, m³). */
@@ -127,8 +142,10 @@ export class EnergyCommunity {
     const heat = new Array<number>(n).fill(0);
     this.pumps.forEach((hp, i) => {
       const tank = n ? this.tanks[i % n] : undefined;
-      hp.sgReady = pvW > this.load.power ? 'recommend' : 'normal';
-      hp.step(ts, dt, { outdoorC: this.outdoorC, returnC: tank ? tank.bottomC : 35, heatingCall: tank ? tank.heatingCall : this.outdoorC < 15 });
+      // SG Ready is what the gateway (or nobody: "normal") set; "recommend" also charges the
+      // buffer tank up to its boost temperature.
+      const boost = hp.sgReady === 'recommend' && tank !== undefined && tank.meanC < TANK_BOOST_C;
+      hp.step(ts, dt, { outdoorC: this.outdoorC, returnC: tank ? tank.bottomC : 35, heatingCall: boost || (tank ? tank.heatingCall : this.outdoorC < 15) });
       hpW += hp.electricW;
       if (n) heat[i % n] = (heat[i % n] ?? 0) + hp.toBufferW;
     });
@@ -136,7 +153,7 @@ export class EnergyCommunity {
     // Self-consumption: the batteries take the surplus and cover the deficit, shared equally.
     const surplus = pvW - this.load.power - hpW;
     let batW = 0;
-    for (const b of this.batteries) batW += b.step(surplus / this.batteries.length, dt);
+    for (const b of this.batteries) batW += b.step(b.remote ? b.setpointW : surplus / this.batteries.length, dt);
     this.gridW = this.load.power + hpW + batW - pvW;
     const h = dt / 3_600_000;
     if (this.gridW > 0) this.importWh += this.gridW * h;
@@ -196,6 +213,7 @@ export class EnergyCommunity {
           discharged_total: Math.round(this.counter(d, b.dischargedWh, base)),
         }),
         truth: () => ({ charged_wh: b.chargedWh, discharged_wh: b.dischargedWh, soc: b.soc }),
+        ...batteryCommands(b, d.ignore_commands),
       });
     } else if (d.model === 'heat_pump') {
       const hp = new HeatPump({ ratedThermalW: d.rated_kw * 1000, defrostPhase: (seed % 100) / 100 });
@@ -213,7 +231,8 @@ export class EnergyCommunity {
           mode: hp.mode,
           sg_ready: hp.sgReady,
         }),
-        truth: () => ({ heat_delivered_wh: hp.thermalWh, electricity_used_wh: hp.electricWh }),
+        truth: () => ({ heat_delivered_wh: hp.thermalWh, electricity_used_wh: hp.electricWh, sg_ready_changes: hp.sgChanges }),
+        ...heatPumpCommands(hp, d.ignore_commands),
       });
     } else if (d.model === 'water') {
       const w = new WaterDraw(d.kind, d.m3_per_day, this.o.timezone, seed);

@@ -60,7 +60,15 @@ export class EnergyGroup implements SimulatorGroup {
         this.ids.push(d.id);
         const cls = CLASS_OF[d.model];
         if (!profile.classes.includes(cls)) throw new ScenarioError(`energy: ${d.id}: profile ${u.profile} has no class ${cls}`);
-        return { cls, values: () => community.values(d.id), options: { invert: d.invert }, ratings: ratings(d, loadKw), notImplemented: new Set(d.not_implemented) };
+        return {
+          cls,
+          values: () => community.values(d.id),
+          options: { invert: d.invert },
+          ratings: ratings(d, loadKw),
+          notImplemented: new Set(d.not_implemented),
+          command: (name, value) => community.command(d.id, name, value),
+          commandState: (name) => community.commandState(d.id, name),
+        };
       });
       const image = new UnitImage(profile, devices, u.sunspec ? { models: u.sunspec.models, mppt: u.sunspec.mppt, base: u.sunspec.base, serial: `SIM-${endpoint.name}-${u.unit}` } : undefined);
       const unit: { image: UnitImage; refresh: () => void; fault?: ModbusFault } = {

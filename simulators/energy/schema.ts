@@ -25,6 +25,8 @@ const device = z.strictObject({
   /** Counters start here (lifetime before the simulation) and wrap at `counter_modulo` (rollover). */
   counter_offset: z.number().min(0).optional(),
   counter_modulo: z.number().positive().optional(),
+  /** The device acknowledges commands on the wire but does not act on them (a broken SG Ready interface). */
+  ignore_commands: z.boolean().default(false),
   /** Metrics this device answers with the not-implemented sentinel. */
   not_implemented: z.array(z.string()).default([]),
 });

@@ -20,6 +20,9 @@ export class Battery {
   chargedWh = 0;
   dischargedWh = 0;
   readonly soh: number;
+  /** Under remote control the battery follows `setpointW` (+ charge) instead of self-consumption. */
+  remote = false;
+  setpointW = 0;
 
   constructor(readonly o: BatteryOptions) {
     this.storedWh = o.capacityWh * (o.soc ?? 0.5);

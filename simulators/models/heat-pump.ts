@@ -29,6 +29,8 @@ export const WATER_WH_PER_M3K = 1163;
 export class HeatPump {
   mode: HeatPumpMode = 'standby';
   sgReady: SgReady = 'normal';
+  /** How often the SG Ready state changed (ground truth for the dwell check). */
+  sgChanges = 0;
   thermalW = 0;
   electricW = 0;
   supplyC = 30;
@@ -54,7 +56,10 @@ export class HeatPump {
     const h = dtMs / 3_600_000;
     const dhwLossPerH = 0.6;
     this.dhwC -= dhwLossPerH * h;
-    const wantDhw = this.mode === 'dhw' ? this.dhwC < 55 : this.dhwC < 45;
+    // SG Ready 3 ("recommend", the grid or the PV has energy to spare): the unit raises its own
+    // hot-water targets by 5 K and so stores the surplus as heat; 4 also forces it on.
+    const boost = this.sgReady === 'recommend' || this.sgReady === 'force_on' ? 5 : 0;
+    const wantDhw = this.mode === 'dhw' ? this.dhwC < 55 + boost : this.dhwC < 45 + boost;
     const minute = ((ts / 60_000 + 60 * (this.o.defrostPhase ?? 0)) % 60 + 60) % 60;
     const defrosting = env.outdoorC < 3 && minute < 5;
     const on = this.sgReady !== 'lock' && (env.heatingCall || wantDhw || this.sgReady === 'force_on');

@@ -1,5 +1,6 @@
 import { encodeWords, sentinelWords, wordsOf, type RawValue } from '../../drivers/modbus/codecs.js';
 import type { ModbusFunction, ModbusProfile } from '../../drivers/modbus/profile-schema.js';
+import { UnitCommands, type CommandTarget } from './modbus-commands.js';
 import { plainPoints, sunspecPoints, type FoundModel, type Point } from '../../drivers/modbus/points.js';
 
 /**
@@ -22,6 +23,9 @@ export interface ImageDevice {
   ratings?: Readonly<Record<string, number>>;
   /** Metrics this device answers with the not-implemented sentinel (fault injection). */
   notImplemented?: ReadonlySet<string>;
+  /** The profile's commands reach the model here (servers/modbus-commands.ts). */
+  command?: CommandTarget['command'];
+  commandState?: CommandTarget['commandState'];
 }
 
 export interface SunSpecLayout {
@@ -49,6 +53,7 @@ export class UnitImage {
   private readonly bounds = new Map<ModbusFunction, [number, number]>();
   private readonly points: { dev: ImageDevice; points: Point[] }[] = [];
   private readonly sfs = new Map<number, number>();
+  private readonly commands: UnitCommands;
 
   constructor(
     readonly profile: ModbusProfile,
@@ -63,6 +68,15 @@ export class UnitImage {
       for (const dev of devices) this.points.push({ dev, points: plainPoints(profile, dev.cls).points });
     }
     this.chooseScaleFactors();
+    this.commands = new UnitCommands(profile, devices);
+    for (const c of this.commands.places()) for (let i = 0; i < c.count; i++) if (this.words.get(c.fn)?.get(c.address + i) === undefined) this.set(c.fn, c.address + i, 0);
+    this.refresh();
+  }
+
+  /** A client's write: stored, and the command it makes handed to the device's model. */
+  write(fn: ModbusFunction, address: number, values: readonly number[]): void {
+    this.poke(fn, address, values);
+    this.commands.written(fn, address, values);
     this.refresh();
   }
 
@@ -87,6 +101,7 @@ export class UnitImage {
       const bits = new Map<string, number>();
       for (const p of points) this.encodePoint(p, values, invert, bits, dev.notImplemented);
     }
+    for (const [fn, address, words] of this.commands.states()) this.poke(fn, address, words);
   }
 
   private encodePoint(p: Point, values: MetricValues, invert: boolean, bits: Map<string, number>, off?: ReadonlySet<string>): void {

@@ -82,7 +82,8 @@ export class SimUnits {
     if (!u) return this.none();
     if (u.fault?.no_answer) return this.none();
     if (!u.image.read(fn, address, values.length)) return this.exception(2, 0);
-    u.image.poke(fn, address, values);
+    u.refresh?.();
+    u.image.write(fn, address, values);
     return { kind: 'words', words: [...values], delay: u.fault?.slow ?? 0 };
   }
 

@@ -1,6 +1,7 @@
 import { parseSection, type SimulatorContext, type SimulatorGroup, type SimulatorSectionFactory } from '../core.js';
 import type { FaultRates } from './faults.js';
 import { PublishingGroup } from './group.js';
+import { CommandResponder } from './commands.js';
 import { OcppChargePoints } from '../servers/ocpp-charge-points.js';
 import type { WaterType } from '../models/lora-water.js';
 import { ChargerSource, WaterSource } from './lora-sources.js';
@@ -21,8 +22,13 @@ const GATE_NAMES = ['north', 'south', 'east', 'west'];
  * doors, EV chargers (OCPP 1.6 JSON) and LoRaWAN water meters.
  */
 export const transportSection: SimulatorSectionFactory = (section, ctx) => {
-  const t = transportSimulators(parseSection('transport', transportSchema, section), ctx);
-  return [...(t.chargePoints ? [t.chargePoints] : []), ...t.publishing];
+  const s = parseSection('transport', transportSchema, section);
+  const t = transportSimulators(s, ctx);
+  // Gates and lockers take commands (simulators/transport/commands.ts).
+  const gates = s.parking.spaces > 0 ? Array.from({ length: s.gates }, (_, i) => GATE_NAMES[i] ?? `g${i + 1}`) : [];
+  const banks = Array.from({ length: s.lockers.banks }, (_, i) => String(i + 1));
+  const commands = gates.length || banks.length ? [new CommandResponder(ctx, gates, banks)] : [];
+  return [...(t.chargePoints ? [t.chargePoints] : []), ...t.publishing, ...commands];
 };
 
 /** The MQTT-publishing groups of the scene (with `parking.ocpp` set, the chargers are not among them). */

@@ -24,6 +24,10 @@ export class StallFreeClock {
     if (v > this.prev) this.prev = v;
     return this.prev;
   }
+  /** Clock ms per wall ms (as AcceleratedClock says it), for parts that pace themselves by it. */
+  get rate(): number {
+    return this.speed;
+  }
   go(): void {
     this.wall0 = this.last = performance.now();
     this.timer = setInterval(() => this.observe(), 5);

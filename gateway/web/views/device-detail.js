@@ -4,6 +4,7 @@ import { COLORS, timeChart } from '../chart.js';
 import { h, metricEl, replaceChildren, setValue } from '../dom.js';
 import { formatNumber, formatWithUnit } from '../format.js';
 import { timeCell, warnUnlessAborted } from './common.js';
+import { commandPanel } from './commands.js';
 
 const MAX_POINTS = 2000;
 const WINDOW_MS = 86_400_000;
@@ -15,10 +16,12 @@ export function deviceDetail(device, ctx) {
   const body = h('tbody');
   const chartEl = h('div', { class: 'chart', 'data-chart': 'device' });
   const title = h('h3', { class: 'series-title' });
+  const commands = commandPanel(device, ctx);
   const el = h(
     'div',
     { class: 'device-detail', 'data-device': device.id },
     h('h3', { class: 'id', text: `${device.id}` }, h('small', { text: ` ${t(`class.${device.class}`)} · ${device.connection ?? ''} · ${device.profile ?? ''}` })),
+    commands.el,
     h('table', { class: 'tbl metrics' }, h('thead', {}, h('tr', {}, ['common.type', 'common.value', 'common.time'].map((k) => h('th', { text: t(k) })))), body),
     title,
     chartEl,
@@ -121,6 +124,7 @@ export function deviceDetail(device, ctx) {
     update,
     destroy() {
       ctrl.abort();
+      commands.destroy();
       chart?.destroy();
     },
   };
