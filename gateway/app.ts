@@ -10,6 +10,8 @@ import { webPlugin } from './api/static.js';
 import { EmbeddedBroker } from './broker/embedded.js';
 import { kpiApiPlugin } from './api/kpi-routes.js';
 import { createKpiEngine, type KpiEngine } from './kpi/index.js';
+import { KpiNorthbound } from './kpi/northbound.js';
+import { KpiOutbox } from './kpi/outbox.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { StalenessTracker } from './pipeline/staleness.js';
@@ -74,6 +76,8 @@ export class Gateway {
   simulators: RunningSimulators | undefined;
   private drivers!: DriverSet;
   private kpi: KpiEngine | undefined;
+  private kpiOutbox: KpiOutbox | undefined;
+  private northbound: KpiNorthbound | undefined;
   private activity!: DeviceActivity;
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
@@ -189,12 +193,16 @@ export class Gateway {
 
       // Sinks read the store's log after their own durable cursors; a commit wakes them.
       this.ingestor.onCommit(() => this.sinks?.notify());
+      this.kpiOutbox = new KpiOutbox(this.store);
       this.sinks = this.sinksFor(cfg);
       await this.sinks.start();
 
       this.kpi = this.kpiFor(cfg);
       this.kpi.start();
       this.onStop(() => this.kpi?.stop());
+      this.northbound = new KpiNorthbound({ config: () => this.config, engine: () => this.kpi, outbox: this.kpiOutbox, clock: this.clock, startedAt: this.startedAt, log: this.log.child({ part: 'kpi-northbound' }) });
+      this.northbound.start();
+      this.onStop(() => this.northbound?.stop());
 
       const plugins = [webPlugin, kpiApiPlugin(() => this.kpi as KpiEngine), ...(this.opts.apiPlugins ?? [])];
       this.api = await buildApi(
@@ -228,6 +236,7 @@ export class Gateway {
       log: this.log.child({ part: 'sinks' }),
       registry: this.metrics.registry,
       ...(this.broker ? { embeddedBroker: this.broker } : {}),
+      ...(this.kpiOutbox ? { kpiOutbox: this.kpiOutbox } : {}),
     });
   }
 
@@ -243,7 +252,7 @@ export class Gateway {
       publish: (topic, payload) => {
         if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
       },
-      onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+      onAlert: (alert, at) => (this.live.publish({ kind: 'alert', data: { ...alert } }), this.northbound?.alert(alert, at)),
       wrapOf: (device, metric) => this.facts.wrapOf(device, metric),
     });
   }
