@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { RunningGateway } from '../../helpers/gateway-process.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
 import { startVictoriaMetrics, VICTORIA_METRICS, type VictoriaMetrics } from '../../helpers/servers.js';
-import { DISTRICT_QUERIES } from './queries.js';
+import { districtDashboards } from '../../unit/deploy/district-helpers.js';
 import { apiKpis, hourOf, startCommunity, stopCommunity } from './fleet.js';
 
 /**
@@ -68,9 +68,13 @@ describe.skipIf(!VICTORIA_METRICS || !RUN)(`${SITES} community gateways into one
         if (ts !== undefined && !closedHour.has(site)) closedHour.set(site, ts);
       }
       return closedHour.size === SITES ? true : undefined;
-    }, 90_000, 500);
+    }, 90_000, 500).catch(async (err: unknown) => {
+      const sel = '{window="hour",scope="site",kpi="pv_generation"}';
+      throw new Error(`${String(err)}: closed ${JSON.stringify(await vm.exportSeries(`kpi_closed${sel}`))} coverage ${JSON.stringify(await vm.exportSeries(`kpi_coverage${sel}`))}`.slice(0, 3000));
+    });
 
-    const league = DISTRICT_QUERIES.promql.league.replaceAll('$window', 'hour').replaceAll('$kpi', '.*').replaceAll('$site', '.*');
+    const dash = districtDashboards(join(import.meta.dirname, '../../../deploy/grafana/district')).find((d) => d.uid === 'fc-district-victoria');
+    const league = (dash?.queries.find((q) => q.panel === 'League table')?.text ?? '').replaceAll('$window', 'hour').replaceAll('$kpi', '.*').replaceAll('$site', '.*');
     // Sent at each gateway's first pass: asked for with the last closed hour's lookback.
     const identity = await query('last_over_time(site_info[1d])', Math.max(...closedHour.values()));
     expect(identity.map((r) => r.metric['site']).sort()).toEqual(sites);
