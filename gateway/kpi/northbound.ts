@@ -65,6 +65,7 @@ const identityText = (i: SiteIdentity) => JSON.stringify({ ...i, ts: 0 });
 export class KpiNorthbound {
   private timer: NodeJS.Timeout | undefined;
   private readonly lastRunning = new Map<string, number>();
+  private lastPrune = -Infinity;
 
   constructor(private readonly d: NorthboundDeps) {}
 
@@ -114,6 +115,11 @@ export class KpiNorthbound {
       return [];
     }
     this.d.outbox.append(out, meta);
+    // What every sink has sent is kept as long as raw samples are, then dropped (hourly).
+    if (now - this.lastPrune >= 3_600_000 || now < this.lastPrune) {
+      this.lastPrune = now;
+      this.d.outbox.prune(now - cfg.store.retention.raw);
+    }
     return out;
   }
 
