@@ -10,43 +10,36 @@ import type { TargetStatus } from './targets.js';
  */
 export type NorthboundRecord = KpiPoint | AlertPoint | SiteIdentity;
 
-/** One KPI of one window, as judged at `ts` (a running window) or as it closed. */
-export interface KpiPoint {
-  kind: 'kpi';
+/** What a KPI point and an alert share: the series (site, kpi, window, scope), its window and verdict. */
+interface KpiSeriesPoint {
   site: string;
   kpi: string;
   window: string;
-  /** `site`, `device:ID` or `tag:K=V` (gateway/kpi/targets.ts scopeText). */
+  /** `site`, `device=ID` or `K=V` for a tag (gateway/kpi/targets.ts scopeText). */
   scope: string;
-  /** A running window: when it was judged; a closed one: its end − 1 ms (inside the window, after every running point). */
   ts: number;
   start: number;
   end: number;
-  closed: boolean;
   value: number | null;
-  unit: string;
   coverage: number;
   status: TargetStatus;
+}
+
+/** One KPI of one window; `ts` is when a running window was judged, or a closed one's end − 1 ms (inside it, after every running point). */
+export interface KpiPoint extends KpiSeriesPoint {
+  kind: 'kpi';
+  closed: boolean;
+  unit: string;
   reason?: string;
   target_min?: number;
   target_max?: number;
 }
 
 /** An alert raised or cleared (gateway/kpi/alerts.ts), as it happened. */
-export interface AlertPoint {
+export interface AlertPoint extends KpiSeriesPoint {
   kind: 'alert';
-  site: string;
   id: number;
-  kpi: string;
-  window: string;
-  scope: string;
-  ts: number;
-  start: number;
-  end: number;
   active: boolean;
-  status: TargetStatus;
-  value: number | null;
-  coverage: number;
   bound: string;
   message: string;
 }

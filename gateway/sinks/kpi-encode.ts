@@ -36,6 +36,9 @@ function line(key: string, fields: string[], ts: number): string {
 }
 
 const kpiKey = (r: KpiPoint | AlertPoint, measurement: string) => seriesKey(measurement, { site: r.site, kpi: r.kpi, window: r.window, scope: r.scope });
+/** The fields a KPI point and an alert share. */
+const common = (r: KpiPoint | AlertPoint) => [...num('value', r.value), ...num('coverage', r.coverage)];
+const span = (r: KpiPoint | AlertPoint) => [...num('window_start', r.start), ...num('window_end', r.end)];
 
 export function kpiLine(r: NorthboundRecord): string {
   switch (r.kind) {
@@ -43,11 +46,9 @@ export function kpiLine(r: NorthboundRecord): string {
       return line(
         kpiKey(r, 'kpi'),
         [
-          ...num('value', r.value),
-          ...num('coverage', r.coverage),
+          ...common(r),
           `closed=${r.closed ? 1 : 0}`,
-          ...num('window_start', r.start),
-          ...num('window_end', r.end),
+          ...span(r),
           `status_code=${STATUS_CODE[r.status]}`,
           ...num('target_min', r.target_min),
           ...num('target_max', r.target_max),
@@ -61,10 +62,8 @@ export function kpiLine(r: NorthboundRecord): string {
         kpiKey(r, 'kpi_alert'),
         [
           `active=${r.active ? 1 : 0}`,
-          ...num('value', r.value),
-          ...num('coverage', r.coverage),
-          ...num('window_start', r.start),
-          ...num('window_end', r.end),
+          ...common(r),
+          ...span(r),
           ...num('id', r.id),
           ...str('status', r.status),
           ...str('bound', r.bound),
