@@ -17,6 +17,8 @@ import { startMosquitto } from '../integration/mqtt/mosquitto.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 300);
 const WARMUP = 30;
+/** The sinks' flush_interval (BENCH_FLUSH=10s shows what longer batches save). */
+const FLUSH = process.env['BENCH_FLUSH'] ?? '1s';
 
 async function countingProxy(target: number): Promise<{ port: number; up: () => number; close: () => void }> {
   let up = 0;
@@ -46,9 +48,9 @@ try {
     doc.set(
       'sinks',
       doc.createNode([
-        { id: 'gzip', type: 'influxdb2', url: `http://127.0.0.1:${proxies.gzip.port}`, token: 't', org: 'd', bucket: 'b', gzip: true },
-        { id: 'plain', type: 'influxdb2', url: `http://127.0.0.1:${proxies.plain.port}`, token: 't', org: 'd', bucket: 'b', gzip: false },
-        { id: 'mqtt', type: 'mqtt', connection: 'wan-mqtt', qos: 1 },
+        { id: 'gzip', type: 'influxdb2', url: `http://127.0.0.1:${proxies.gzip.port}`, token: 't', org: 'd', bucket: 'b', gzip: true, flush_interval: FLUSH },
+        { id: 'plain', type: 'influxdb2', url: `http://127.0.0.1:${proxies.plain.port}`, token: 't', org: 'd', bucket: 'b', gzip: false, flush_interval: FLUSH },
+        { id: 'mqtt', type: 'mqtt', connection: 'wan-mqtt', qos: 1, flush_interval: FLUSH },
       ]),
     );
   });
@@ -78,13 +80,14 @@ try {
     node: process.version,
     at: new Date().toISOString(),
     seconds: Math.round(secs),
+    flushInterval: FLUSH,
     samplesPerSecond: Math.round(samples / secs),
     sinks: per,
     storeBytesPerSample: +((b.store - a.store) / samples).toFixed(1),
     storeGbPer7Days: +((((b.store - a.store) / secs) * 7 * 86_400) / 1e9).toFixed(2),
   };
   console.log(JSON.stringify(result, null, 2));
-  writeFileSync(join(import.meta.dirname, 'results', 'district.json'), `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(join(import.meta.dirname, 'results', FLUSH === '1s' ? 'district.json' : `district-${FLUSH}.json`), `${JSON.stringify(result, null, 2)}\n`);
 } finally {
   for (const p of Object.values(proxies)) p.close();
   await mosq.stop();
