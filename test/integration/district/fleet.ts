@@ -57,7 +57,7 @@ export async function communityConfig(o: CommunityOptions): Promise<string> {
 }
 
 export async function startCommunity(o: CommunityOptions): Promise<RunningGateway> {
-  return startGatewayProcess(await communityConfig(o), { MALLOC_ARENA_MAX: '2' }, 90_000);
+  return startGatewayProcess(await communityConfig(o), { MALLOC_ARENA_MAX: '2' }, 240_000);
 }
 
 export async function stopCommunity(g: RunningGateway): Promise<void> {

@@ -38,7 +38,7 @@ describe.skipIf(!VICTORIA_METRICS || !RUN)(`${SITES} community gateways into one
       )),
     );
     console.log(`${SITES} gateways started in ${Math.round(performance.now() - t0)} ms`);
-  }, 120_000);
+  }, 300_000);
   afterAll(async () => {
     await Promise.all(gateways.map(stopCommunity));
     await vm?.stop();
