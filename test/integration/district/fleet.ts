@@ -56,8 +56,18 @@ export async function communityConfig(o: CommunityOptions): Promise<string> {
   return demo.configFile;
 }
 
+/**
+ * Start one community; a free port taken by someone else between choosing and listening (twenty
+ * processes and other tests on one machine) gets a fresh set of ports, up to three times.
+ */
 export async function startCommunity(o: CommunityOptions): Promise<RunningGateway> {
-  return startGatewayProcess(await communityConfig(o), { MALLOC_ARENA_MAX: '2' }, 240_000);
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startGatewayProcess(await communityConfig(o), { MALLOC_ARENA_MAX: '2' }, 240_000);
+    } catch (err) {
+      if (attempt >= 3 || !/EADDRINUSE/.test(String(err))) throw err;
+    }
+  }
 }
 
 export async function stopCommunity(g: RunningGateway): Promise<void> {
