@@ -21,6 +21,7 @@ describe.skipIf(!VICTORIA_METRICS || !RUN)(`${SITES} community gateways into one
   const tmp = tempDir('fcgw-district-vm-');
   let vm: VictoriaMetrics;
   const gateways: RunningGateway[] = [];
+  const running: RunningGateway[] = [];
   const sites = Array.from({ length: SITES }, (_, i) => `c${String(i + 1).padStart(2, '0')}`);
   // Simulated time starts ten hours back (VictoriaMetrics refuses points from the future) and runs
   // 240× (an hour in 15 s); each closed hour's final values leave 10 simulated minutes after it
@@ -30,17 +31,20 @@ describe.skipIf(!VICTORIA_METRICS || !RUN)(`${SITES} community gateways into one
     const t0 = performance.now();
     vm = await startVictoriaMetrics(tmp.dir);
     const sink = { id: 'district', type: 'influxdb2', url: vm.url, token: 't', org: 'district', bucket: 'kpi', flush_interval: '200ms' };
-    gateways.push(
-      ...(await Promise.all(
-        sites.map((site, i) =>
-          startCommunity({ dir: join(tmp.dir, site), site, district: i % 2 ? 'xihu' : 'gongshu', seed: 100 + i, start, speed: 240, sinks: [sink], northbound: { closed_after: '10m' } }),
-        ),
-      )),
+    // Each is kept as soon as it runs, so afterAll stops it even when another fails to start.
+    const started = await Promise.allSettled(
+      sites.map(async (site, i) => {
+        const g = await startCommunity({ dir: join(tmp.dir, site), site, district: i % 2 ? 'xihu' : 'gongshu', seed: 100 + i, start, speed: 240, sinks: [sink], northbound: { closed_after: '10m' } });
+        running.push(g);
+        return g;
+      }),
     );
+    for (const r of started) if (r.status === 'rejected') throw r.reason;
+    gateways.push(...started.map((r) => (r as PromiseFulfilledResult<RunningGateway>).value));
     console.log(`${SITES} gateways started in ${Math.round(performance.now() - t0)} ms`);
   }, 300_000);
   afterAll(async () => {
-    await Promise.all(gateways.map(stopCommunity));
+    await Promise.all(running.map(stopCommunity));
     await vm?.stop();
     tmp.cleanup();
   }, 60_000);
