@@ -10,6 +10,8 @@ import { webPlugin } from './api/static.js';
 import { EmbeddedBroker } from './broker/embedded.js';
 import { kpiApiPlugin } from './api/kpi-routes.js';
 import { createKpiEngine, type KpiEngine } from './kpi/index.js';
+import { KpiNorthbound } from './kpi/northbound.js';
+import { KpiOutbox } from './kpi/outbox.js';
 import type { GatewayConfig } from './config/schema.js';
 import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
 import { StalenessTracker } from './pipeline/staleness.js';
@@ -78,6 +80,8 @@ export class Gateway {
   /** Commands to devices (gateway/control) and the surplus rule engine over them. */
   control: ControlService | undefined;
   surplus: SurplusControl | undefined;
+  private kpiOutbox: KpiOutbox | undefined;
+  private northbound: KpiNorthbound | undefined;
   private activity!: DeviceActivity;
   private readonly staleness: StalenessTracker;
   private maintenance: Maintenance | undefined;
@@ -193,12 +197,16 @@ export class Gateway {
 
       // Sinks read the store's log after their own durable cursors; a commit wakes them.
       this.ingestor.onCommit(() => this.sinks?.notify());
+      this.kpiOutbox = new KpiOutbox(this.store);
       this.sinks = this.sinksFor(cfg);
       await this.sinks.start();
 
       this.kpi = this.kpiFor(cfg);
       this.kpi.start();
       this.onStop(() => this.kpi?.stop());
+      this.northbound = new KpiNorthbound({ config: () => this.config, engine: () => this.kpi, outbox: this.kpiOutbox, clock: this.clock, startedAt: this.startedAt, log: this.log.child({ part: 'kpi-northbound' }) });
+      this.northbound.start();
+      this.onStop(() => this.northbound?.stop());
 
       const control = startControl({
         config: () => this.config,
@@ -242,6 +250,7 @@ export class Gateway {
       log: this.log.child({ part: 'sinks' }),
       registry: this.metrics.registry,
       ...(this.broker ? { embeddedBroker: this.broker } : {}),
+      ...(this.kpiOutbox ? { kpiOutbox: this.kpiOutbox } : {}),
     });
   }
 
@@ -257,7 +266,7 @@ export class Gateway {
       publish: (topic, payload) => {
         if (!this.sinks?.publishAlert(cfg.site.id, payload)) return this.broker?.publish(topic, payload, { qos: 1 });
       },
-      onAlert: (alert) => this.live.publish({ kind: 'alert', data: { ...alert } }),
+      onAlert: (alert, at) => (this.live.publish({ kind: 'alert', data: { ...alert } }), this.northbound?.alert(alert, at)),
       wrapOf: (device, metric) => this.facts.wrapOf(device, metric),
     });
   }

@@ -143,8 +143,11 @@ export class Session {
         }
         this.clearTimers();
         this.startKeepalive();
-        this.send({ cmd: 'subscribe', messageId: 1, subscriptions: this.o.filters.map((topic) => ({ topic, qos: 1 })) });
         this.sessionPresent = p.sessionPresent;
+        // A connection only a northbound sink uses has nothing to subscribe to, and an empty
+        // SUBSCRIBE is a protocol error (mqtt-packet throws: it killed the gateway).
+        if (this.o.filters.length === 0) return this.h.up(this.sessionPresent);
+        this.send({ cmd: 'subscribe', messageId: 1, subscriptions: this.o.filters.map((topic) => ({ topic, qos: 1 })) });
         return;
       }
       case 'suback': {

@@ -12,6 +12,8 @@ import { connectionEntry as connection, deviceSchema as device, discoverSchema a
 const site = strict({
   id: slug,
   name: z.string().optional(),
+  /** The district (街道/区) the community belongs to: sent northbound with the site's identity, so a district view can group its communities. */
+  district: z.string().min(1).optional(),
   timezone: z.string().default('Asia/Shanghai'),
   residents: z.number().int().positive().optional(),
   households: z.number().int().positive().optional(),
@@ -235,6 +237,18 @@ const kpi = strict({
   night_flow_threshold: z.number().min(0).default(0.01),
   night_flow_nights: z.number().int().min(1).default(3),
   evaluate_every: duration('1m'),
+  /** KPI values, verdicts, alerts and the site's identity through every sink (gateway/kpi/northbound.ts). */
+  northbound: strict({
+    enabled: z.boolean().default(true),
+    /** Windows whose values leave the gateway (the rolling 15m stays local). */
+    windows: z.array(z.enum(['hour', 'day', 'week', 'month', 'year'])).default(['hour', 'day', 'month']),
+    /** How often the running windows' values are sent (clock time). */
+    running_every: duration('5m'),
+    /** How long after a window closes its final values are sent (data of its last minutes arriving). */
+    closed_after: duration('2m'),
+    /** The site's identity is sent at start, on change, and again at this period (a district query's lookback finds it). */
+    identity_every: duration('1d'),
+  }).default({ enabled: true, windows: ['hour', 'day', 'month'], running_every: 300_000, closed_after: 120_000, identity_every: 86_400_000 }),
 });
 
 const emissionFactor = strict({

@@ -40,12 +40,19 @@ export interface AlertView {
   message: string;
 }
 
+export interface AlertInstant {
+  ts: number;
+  start: number;
+  end: number;
+}
+
 export interface AlertSinks {
   log: Logger;
   tz: string;
   site: string;
   publish?: (topic: string, payload: string) => void | Promise<void>;
-  onAlert?: (alert: AlertView) => void;
+  /** `at` carries the transition's instant and the window in epoch ms (the northbound export needs them exact). */
+  onAlert?: (alert: AlertView, at: AlertInstant) => void;
 }
 
 export class AlertKeeper {
@@ -145,7 +152,7 @@ export class AlertKeeper {
     const view = this.view(row);
     const level = row.active === 1 && row.status === 'missed' ? 'warn' : 'info';
     this.out.log[level]({ alert: view }, view.message);
-    this.out.onAlert?.(view);
+    this.out.onAlert?.(view, { ts: now, start: row.window_start, end: row.window_end });
     if (this.out.publish) {
       const payload = JSON.stringify({ ...view, ts: now, window_start: row.window_start, window_end: row.window_end });
       try {

@@ -2,7 +2,7 @@ import { COMPLETION_HORIZON, PAIRINGS, PROMISE_KPIS } from './transport.js';
 import type { Logger } from 'pino';
 import type { GatewayConfig, TargetConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
-import { AlertKeeper, type AlertView } from './alerts.js';
+import { AlertKeeper, type AlertInstant, type AlertView } from './alerts.js';
 import { KpiPass, type CalculatorOptions, type KpiResult } from './compute.js';
 import type { KpiSettings } from './context.js';
 import type { KpiWindow } from './names.js';
@@ -27,7 +27,7 @@ export interface KpiEngineDeps {
   /** Publishes an alert on MQTT; the app passes its broker's publish. Topic: fc/{site}/alerts. */
   publish?: (topic: string, payload: string) => void | Promise<void>;
   /** Every alert transition (the app forwards it to the live stream). */
-  onAlert?: (alert: AlertView) => void;
+  onAlert?: (alert: AlertView, at: AlertInstant) => void;
   /** Where a counter series wraps (catalog units), from the resolved site (gateway/site SiteFacts). */
   wrapOf?: (device: string, metric: string) => number | undefined;
 }

@@ -10,6 +10,8 @@ import { DeadLetters } from './dead-letters.js';
 import { SinkWriteError } from './errors.js';
 import { influxdb1Writer } from './influxdb1.js';
 import { influxdb2Writer } from './influxdb2.js';
+import { KpiExport } from './kpi-export.js';
+import type { KpiOutbox } from '../kpi/outbox.js';
 import { SinkMetrics } from './metrics.js';
 import { connectMqtt, mqttWriter, type EmbeddedBrokerInfo } from './mqtt.js';
 import { warnIfUnverified } from './tls.js';
@@ -33,6 +35,8 @@ export interface SinkDeps {
   embeddedBroker?: EmbeddedBrokerInfo;
   /** Jitter source (tests). */
   random?: () => number;
+  /** The KPI northbound log (gateway/kpi/outbox.ts): every sink also drains it after its own cursor. */
+  kpiOutbox?: KpiOutbox;
 }
 
 export interface Sinks {
@@ -69,8 +73,10 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
   const owned: MqttClient[] = [];
   const alertOutlets: ((site: string, payload: string) => void)[] = [];
   const runners: SinkRunner[] = [];
+  const kpiExports: KpiExport[] = [];
   let started = false;
 
+  const prefixes = new Map<string, (site: string) => string>();
   const writerFor = (s: SinkConfig, id: string): SinkWriter<unknown> => {
     const wdeps = { deviceTags: (d: string) => store.deviceTags(d), clock: deps.clock };
     switch (s.type) {
@@ -83,6 +89,7 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       case 'mqtt': {
         let client: MqttClient | undefined;
         const writer = mqttWriter(s, () => client);
+        prefixes.set(id, writer.prefix);
         alertOutlets.push((site, payload) => {
           const topic = `${writer.prefix(site)}/alerts`;
           client?.publish(topic, payload, { qos: 1 }, (err) => {
@@ -122,11 +129,12 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       for (const s of config.sinks) {
         if (!s.enabled) continue;
         const id = sinkId(s);
+        const writer = writerFor(s, id);
         const runner = new SinkRunner({
           id,
           config: s,
           store,
-          writer: writerFor(s, id),
+          writer,
           clock: deps.clock,
           log: deps.log.child({ sink: id }),
           metrics,
@@ -135,6 +143,12 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
         });
         runners.push(runner);
         await runner.start();
+        if (deps.kpiOutbox) {
+          const prefix = prefixes.get(id);
+          const exp = new KpiExport({ id, config: s, outbox: deps.kpiOutbox, writer, clock: deps.clock, log: deps.log.child({ sink: id, log: 'kpis' }), metrics, ...(prefix ? { prefix } : {}), ...(deps.random ? { random: deps.random } : {}) });
+          kpiExports.push(exp);
+          exp.start();
+        }
         deps.log.info({ sink: id, type: s.type, cursor: store.getCursor(runner.consumer) }, 'sink started');
       }
       // A cursor of a sink no longer configured (or disabled) still holds back retention.
@@ -151,11 +165,12 @@ export function createSinks(config: Readonly<GatewayConfig>, store: Store, deps:
       const { flushMs } = opts;
       if (flushMs && runners.length) {
         const t0 = performance.now();
-        const done = await Promise.all(runners.map((r) => r.flush(flushMs)));
+        const done = await Promise.all([...runners.map((r) => r.flush(flushMs)), ...kpiExports.map((k) => k.flush(flushMs))]);
         const left = runners.filter((_, i) => !done[i]).map((r) => r.health());
         if (left.length) deps.log.warn({ sinks: left.map((h) => ({ id: h.id, state: h.state, backlog: h.backlog })) }, 'stopping with a sink backlog: it is kept in the store and sent after the next start');
         else deps.log.info({ ms: Math.round(performance.now() - t0) }, 'sinks flushed');
       }
+      await Promise.all(kpiExports.splice(0).map((k) => k.stop()));
       const all = runners.splice(0);
       await Promise.all(all.map((r) => r.stop()));
       // Forced: an unacknowledged message is still after the cursor and is sent again next time.

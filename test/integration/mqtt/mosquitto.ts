@@ -15,6 +15,8 @@ export interface MosquittoOptions {
   dir: string;
   users?: Record<string, string>;
   tls?: boolean;
+  /** More mosquitto.conf lines (a bridge). */
+  extra?: string[];
 }
 
 export interface Mosquitto {
@@ -52,6 +54,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     caFile = makeCerts(opts.dir);
     lines.push(`cafile ${caFile}`, `certfile ${join(opts.dir, 'server.crt')}`, `keyfile ${join(opts.dir, 'server.key')}`);
   }
+  lines.push(...(opts.extra ?? []));
   const conf = join(opts.dir, 'mosquitto.conf');
   writeFileSync(conf, `${lines.join('\n')}\n`);
   let proc: ChildProcess | undefined;

@@ -31,7 +31,7 @@ const mounts = (name: string) => (svc(name).volumes ?? []).map((v) => v.split(':
 
 describe('docker-compose.yml', () => {
   it('has the gateway, the simulators as their own service, InfluxDB 2, Mosquitto and Grafana', () => {
-    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'influxdb', 'mosquitto', 'simulators']);
+    expect(Object.keys(compose.services).sort()).toEqual(['gateway', 'grafana', 'influxdb', 'mosquitto', 'simulators', 'victoriametrics']);
     expect(svc('influxdb').image).toMatch(/^influxdb:2(\.\d+)*$/);
     expect(svc('mosquitto').image).toMatch(/^eclipse-mosquitto:2(\.\d+)*$/);
     expect(svc('grafana').image).toMatch(/^grafana\/grafana:\d+\.\d+\.\d+$/);
