@@ -91,6 +91,13 @@ export interface VictoriaMetrics extends TestServer {
   exportSeries(match: string): Promise<ExportedSeries[]>;
 }
 
+/**
+ * The part of a site's selector that leaves out what the KPI northbound export writes (`kpi`,
+ * `kpi_alert` and `site` measurements; proven in test/integration/sinks/kpi-export.test.ts and
+ * kpi/northbound.test.ts), so a test of the samples' log compares samples only.
+ */
+export const SAMPLES_ONLY = '__name__!~"(kpi|kpi_alert|site)_.+"';
+
 export interface ExportedSeries {
   metric: Record<string, string>;
   values: number[];
