@@ -11,6 +11,9 @@
 // Node-RED is installed by the bench with npm (registry only) into a cache dir reused by later
 // runs (BENCH_NODE_RED_DIR). Writes test/bench/results/peers.json. Not part of `npm test`.
 //   npm run bench peers        (BENCH_PEERS_MESSAGES=200000, BENCH_PEERS_ROUNDS=3, BENCH_PEERS_PUBLISHERS=4)
+// Capacity alone: BENCH_PEERS_ONLY=fcgw BENCH_PEERS_PUBLISHERS=6 (more publishers than cores, so
+// the gateway is the limit); BENCH_PEERS_PROFILE=DIR writes fcgw's --cpu-prof there (with
+// BENCH_PEERS_KILL_MESSAGES=0, so the profiled process stops cleanly).
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -55,6 +58,10 @@ const PUBLISHERS = Number(process.env['BENCH_PEERS_PUBLISHERS'] ?? 4);
 const KILL_MESSAGES = Number(process.env['BENCH_PEERS_KILL_MESSAGES'] ?? 50_000);
 const NODE_RED_DIR = process.env['BENCH_NODE_RED_DIR'] ?? join(tmpdir(), 'fcgw-bench-node-red-5');
 const TICK = 100;
+/** A directory: fcgw runs with --cpu-prof and writes its profile there when it stops. */
+const PROFILE_DIR = process.env['BENCH_PEERS_PROFILE'];
+/** Only these consumers (comma-separated names), e.g. fcgw while profiling. */
+const ONLY = process.env['BENCH_PEERS_ONLY']?.split(',');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -126,7 +133,8 @@ sinks: [{ id: vm, type: influxdb2, url: "${vm.url}", token: t, org: fc, bucket: 
     // One point per message: the stored metric (a sample's quality fields are other series).
     selector: '{__name__="water_meter_volume_total",site="bench"}',
     async start() {
-      proc = await spawned(process.execPath, [join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }, health);
+      const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+      proc = await spawned(process.execPath, [...prof, join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }, health);
     },
     kill: () => killed(proc, 'SIGKILL'),
     stop: () => killed(proc, 'SIGTERM'),
@@ -209,7 +217,7 @@ const dir = tempDir('fcgw-bench-peers-');
 const load0 = loadavg();
 const mosq = await startMosquitto({ dir: dir.dir });
 const vm = await startVictoriaMetrics(dir.dir);
-const consumers = [await fcgw(dir.dir, mosq.url, vm), await nodeRed(dir.dir, mosq.port, vm)];
+const consumers = [await fcgw(dir.dir, mosq.url, vm), ...(ONLY && !ONLY.includes('node-red') ? [] : [await nodeRed(dir.dir, mosq.port, vm)])].filter((c) => !ONLY || ONLY.includes(c.name));
 // Every range of timestamps is new: a device's messages only move forward in time.
 let tsCursor = Date.now() - 12 * 3600_000;
 let valueCursor = 0;
@@ -253,11 +261,12 @@ try {
       console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message, load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
+  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg') => median((rounds[name] ?? []).map((x) => x[k]));
   const peakRss = Object.fromEntries(consumers.map((c) => [c.name, Math.round(procStatus(c.pid(), 'VmHWM'))]));
 
   // kill -9 halfway through, then start again on the same session and store.
   const loss: Record<string, { sent: number; stored: number; lost: number; lost_pct: number }> = {};
-  for (const c of consumers) {
+  for (const c of KILL_MESSAGES > 0 ? consumers : []) {
     const kpd = Math.ceil(KILL_MESSAGES / DEVICES);
     const r = nextRange(kpd);
     const sent = kpd * DEVICES;
@@ -278,7 +287,6 @@ try {
     console.log(`kill -9 ${c.name}: ${sent} sent, ${stored} stored, ${sent - stored} lost`);
   }
 
-  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg') => median((rounds[name] ?? []).map((x) => x[k]));
   const result = {
     bench: 'peers',
     load: `${n} QoS 1 messages per round from ${DEVICES} devices, ${PUBLISHERS} publisher processes (${WINDOW} in flight each), Mosquitto → consumer → VictoriaMetrics`,
@@ -293,6 +301,8 @@ try {
       msgs_per_s: Math.round((med('fcgw', 'msgs_per_s') / med('node-red', 'msgs_per_s')) * 100) / 100,
       cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg') / med('node-red', 'cpu_us_per_msg')) * 100) / 100,
     },
+    // Capacity: what one core sustains at the measured CPU per message (one sample per message here).
+    ceiling_per_core: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')), samples_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')) }])),
     kill9: loss,
     goals: { msgs_per_s_ratio: '>= 2', cpu_per_msg_ratio: '<= 0.5', fcgw_lost: 0 },
     loadavg: { before: load0.map((x) => Math.round(x * 10) / 10), after: loadavg().map((x) => Math.round(x * 10) / 10) },
