@@ -15,6 +15,9 @@ const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { de
  */
 const ALWAYS = new Set(['zod', 'yaml', 'pino', 'fastify', 'better-sqlite3', 'prom-client']);
 
+/** Tools that compile the gateway rather than run in it; never loaded by the gateway itself. */
+const BUILD_TOOLS = ['tsx', 'esbuild'];
+
 const dir = mkdtempSync(join(tmpdir(), 'fcgw-lazy-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -30,7 +33,9 @@ function packagesLoadedBy(body: string): string[] {
   for (const m of r.stderr.matchAll(/RESOLVED file:\/\/\S*?\/node_modules\/((?:@[^/]+\/)?[^/\s]+)/g)) loaded.add(m[1] as string);
   // require() inside CommonJS packages does not pass the ESM hook: the CommonJS cache lists those.
   for (const m of r.stdout.matchAll(/^CJS (\S+)$/gm)) loaded.add(m[1] as string);
-  loaded.delete('tsx'); // the loader these probes run under
+  // The build tools: tsx is the loader these probes run under and loads esbuild itself (esbuild is
+  // also the dependency bin/build.js compiles dist/ with, before the gateway starts).
+  for (const tool of BUILD_TOOLS) loaded.delete(tool);
   return [...loaded].filter((p) => p in pkg.dependencies).sort();
 }
 
