@@ -12,12 +12,13 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['gateway', 'drivers', 'simulators'];
 // Bump when the way files are compiled changes, so old builds are not reused.
-const FORMAT = 1;
+const FORMAT = 2;
 // Builds other than the current one are removed once they are this old (a gateway started from
 // an older build may still import a driver from it lazily).
 const KEEP_OLD_MS = 24 * 3600_000;
@@ -80,6 +81,7 @@ export async function ensureBuilt(root = ROOT) {
       }),
     );
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
+    await parseProfiles(tmp);
     writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
     try {
       renameSync(tmp, target);
@@ -92,6 +94,26 @@ export async function ensureBuilt(root = ROOT) {
   }
   removeOldBuilds(distRoot, hash);
   return target;
+}
+
+/**
+ * The built-in profiles parsed once, at build time, with the build's own parser (YAML parsing was
+ * most of a gateway's start-up): gateway/site/profiles.ts reads PARSED_PROFILES and uses a file's
+ * value while its text has the same hash. A file with a YAML problem, or a value JSON cannot
+ * carry exactly, is left out (parsed, and reported, at start).
+ */
+async function parseProfiles(build) {
+  if (!statSync(join(build, 'gateway/site/profiles.js'), { throwIfNoEntry: false })) return;
+  const { PARSED_PROFILES, PROFILE_DIR, sha256 } = await import(pathToFileURL(join(build, 'gateway/site/profiles.js')).href);
+  const { parseYaml } = await import(pathToFileURL(join(build, 'gateway/config/load.js')).href);
+  const out = {};
+  for (const f of readdirSync(PROFILE_DIR).filter((n) => n.endsWith('.yaml') || n.endsWith('.yml')).sort()) {
+    const text = readFileSync(join(PROFILE_DIR, f), 'utf8');
+    const y = parseYaml(text);
+    if (y.problems.length || !isDeepStrictEqual(JSON.parse(JSON.stringify(y.value) ?? 'null'), y.value)) continue;
+    out[f] = { sha256: sha256(text), value: y.value };
+  }
+  writeFileSync(join(PROFILE_DIR, PARSED_PROFILES), JSON.stringify(out));
 }
 
 function removeOldBuilds(distRoot, keep) {
