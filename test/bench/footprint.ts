@@ -2,12 +2,14 @@
 // 1. `fcgw start` with no connections (no broker, sinks or simulators): time from spawn until
 //    /api/health answers, RSS 3 s after start and once V8's memory reducer has run (30 s),
 //    in alternating rounds as `npm start` runs it (compiled JavaScript, bin/build.js) and from
-//    the TypeScript sources through tsx (FCGW_SOURCES=1, how it ran before), beside bare Node.
+//    the TypeScript sources through tsx (FCGW_SOURCES=1, how it ran before), beside bare Node;
+//    and compiled with the build's parsed profiles moved aside (compiled_yaml: every built-in
+//    profile's YAML parsed at start, as before bin/build.js wrote drivers/profiles/.parsed.json).
 // 2. The demo community (414 devices, simulators in the same process) at 1x: RSS and CPU (% of
 //    one core, from /proc) over a steady window after warm-up.
 // Writes test/bench/results/footprint.json. Linux only (/proc).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from '../../bin/build.js';
@@ -37,12 +39,17 @@ async function stop(proc: ChildProcess): Promise<void> {
 
 const dir = tempDir('fcgw-bench-footprint-');
 const load0 = loadavg()[0] as number;
-await ensureBuilt(); // the first start after an edit builds; measured starts use the build
+const build = await ensureBuilt(); // the first start after an edit builds; measured starts use the build
+const PARSED = join(build, 'drivers/profiles/.parsed.json');
+type Mode = 'compiled' | 'compiled_yaml' | 'sources';
+const MODES: Mode[] = ['compiled', 'compiled_yaml', 'sources'];
 
-async function emptyGateway(mode: 'compiled' | 'sources', steadyToo: boolean) {
+async function emptyGateway(mode: Mode, steadyToo: boolean) {
   const port = await freePort();
   const file = join(dir.dir, `empty-${mode}.yaml`);
   writeFileSync(file, `version: 1\nsite: { id: empty, timezone: Asia/Shanghai }\nstore: { path: ${join(dir.dir, `empty-${mode}-${port}.db`)} }\napi: { host: 127.0.0.1, port: ${port} }\nlogging: { level: warn }\nconnections: []\ndevices: []\n`);
+  // The gateway reads the parsed profiles once, before it listens: moved aside until it answers.
+  if (mode === 'compiled_yaml') renameSync(PARSED, `${PARSED}.aside`);
   const t0 = performance.now();
   const proc = spawn(process.execPath, [BIN, 'start', '-c', file], {
     env: { ...process.env, FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', ...(mode === 'sources' ? { FCGW_SOURCES: '1' } : {}) },
@@ -58,9 +65,14 @@ async function emptyGateway(mode: 'compiled' | 'sources', steadyToo: boolean) {
     } catch {
       /* not listening yet */
     }
-    if (performance.now() - t0 > 30_000) throw new Error(`${mode}: no /api/health within 30 s`);
+    if (performance.now() - t0 > 60_000) {
+      if (mode === 'compiled_yaml') renameSync(`${PARSED}.aside`, PARSED);
+      proc.kill('SIGKILL');
+      throw new Error(`${mode}: no /api/health within 60 s`);
+    }
     await sleep(10);
   }
+  if (mode === 'compiled_yaml') renameSync(`${PARSED}.aside`, PARSED);
   await sleep(3000 - (performance.now() - t0 - healthMs));
   const rss3 = rssMb(proc.pid as number);
   let rss30: number | undefined;
@@ -72,21 +84,33 @@ async function emptyGateway(mode: 'compiled' | 'sources', steadyToo: boolean) {
   return { healthMs, rss3, rss30 };
 }
 
+/** The last run's figures (without its own previous), kept beside the new ones. */
+function previousResult(): unknown {
+  try {
+    const { previous: _p, ...last } = JSON.parse(readFileSync(join(import.meta.dirname, 'results', 'footprint.json'), 'utf8')) as Record<string, unknown>;
+    return last;
+  } catch {
+    return undefined;
+  }
+}
+
 try {
   const bare = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
   await sleep(1500);
   const bareRss = rssMb(bare.pid as number);
   await stop(bare);
 
-  const runs: Record<'compiled' | 'sources', { healthMs: number; rss3: number; rss30?: number | undefined }[]> = { compiled: [], sources: [] };
+  if (!existsSync(PARSED)) throw new Error(`${PARSED}: the build has no parsed profiles`);
+  const runs: Record<Mode, { healthMs: number; rss3: number; rss30?: number | undefined }[]> = { compiled: [], compiled_yaml: [], sources: [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const mode of round % 2 ? (['sources', 'compiled'] as const) : (['compiled', 'sources'] as const)) {
+    // Each round starts with another mode: none is always first (or last) on a shared box.
+    for (const mode of MODES.map((_, i) => MODES[(i + round) % MODES.length] as Mode)) {
       const r = await emptyGateway(mode, round === 0);
       runs[mode].push(r);
       console.log(`round ${round + 1} ${mode}: /api/health after ${Math.round(r.healthMs)} ms, RSS ${r1(r.rss3)} MB at 3 s${r.rss30 !== undefined ? `, ${r1(r.rss30)} MB at 30 s` : ''}`);
     }
   }
-  const summary = (m: 'compiled' | 'sources') => ({
+  const summary = (m: Mode) => ({
     health_ms_median: Math.round(median(runs[m].map((r) => r.healthMs))),
     health_ms: runs[m].map((r) => Math.round(r.healthMs)),
     rss_mb_3s_median: r1(median(runs[m].map((r) => r.rss3))),
@@ -121,7 +145,13 @@ try {
 
   const result = {
     bench: 'footprint',
-    empty_gateway: { compiled: summary('compiled'), sources_tsx: summary('sources'), bare_node_rss_mb: r1(bareRss) },
+    empty_gateway: {
+      compiled: summary('compiled'),
+      compiled_yaml: summary('compiled_yaml'),
+      sources_tsx: summary('sources'),
+      bare_node_rss_mb: r1(bareRss),
+      health_ratio_parsed_to_yaml: Math.round((median(runs.compiled.map((r) => r.healthMs)) / median(runs.compiled_yaml.map((r) => r.healthMs))) * 100) / 100,
+    },
     demo_1x: {
       devices: 414,
       health_ms: Math.round(demoHealthMs),
@@ -136,6 +166,7 @@ try {
     loadavg_1m: { before: r1(load0), after: r1(loadavg()[0] as number) },
     node: process.version,
     at: new Date().toISOString(),
+    previous: previousResult(),
   };
   console.log(JSON.stringify(result, null, 2));
   writeFileSync(join(import.meta.dirname, 'results', 'footprint.json'), `${JSON.stringify(result, null, 2)}\n`);
