@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { ensureBuilt } from '../../bin/build.js';
 import { relocatedDemo } from '../helpers/demo.js';
 import { freePort, tempDir } from '../helpers/peers.js';
+import { previousResult } from '../helpers/bench-previous.js';
 
 const ROUNDS = Number(process.env['BENCH_ROUNDS'] ?? 3);
 const DEMO_WARMUP_S = Number(process.env['BENCH_DEMO_WARMUP'] ?? 30);
@@ -82,16 +83,6 @@ async function emptyGateway(mode: Mode, steadyToo: boolean) {
   }
   await stop(proc);
   return { healthMs, rss3, rss30 };
-}
-
-/** The last run's figures (without its own previous), kept beside the new ones. */
-function previousResult(): unknown {
-  try {
-    const { previous: _p, ...last } = JSON.parse(readFileSync(join(import.meta.dirname, 'results', 'footprint.json'), 'utf8')) as Record<string, unknown>;
-    return last;
-  } catch {
-    return undefined;
-  }
 }
 
 try {
@@ -166,7 +157,7 @@ try {
     loadavg_1m: { before: r1(load0), after: r1(loadavg()[0] as number) },
     node: process.version,
     at: new Date().toISOString(),
-    previous: previousResult(),
+    previous: previousResult('footprint'),
   };
   console.log(JSON.stringify(result, null, 2));
   writeFileSync(join(import.meta.dirname, 'results', 'footprint.json'), `${JSON.stringify(result, null, 2)}\n`);

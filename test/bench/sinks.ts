@@ -17,6 +17,7 @@ import { createSinks } from '../../gateway/sinks/index.js';
 import { LineEncoder } from '../../gateway/sinks/line-protocol.js';
 import { Store } from '../../gateway/store/store.js';
 import { startVictoriaMetrics } from '../helpers/servers.js';
+import { previousResult } from '../helpers/bench-previous.js';
 
 const TOTAL = Number(process.env['BENCH_SAMPLES'] ?? 500_000);
 const SERIES = 500;
@@ -152,6 +153,7 @@ try {
     met: best >= GOAL,
     node: process.version,
     at: new Date().toISOString(),
+    previous: previousResult('sinks'),
   };
   writeFileSync(join(import.meta.dirname, 'results', 'sinks.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(result);
