@@ -1,5 +1,6 @@
-# The gateway (and `fcgw simulate`) as an image. TypeScript runs directly through tsx, as with
-# `npm start`, so there is no build step. Used by docker-compose.yml.
+# The gateway (and `fcgw simulate`) as an image. The TypeScript is compiled once here into dist/
+# (bin/build.js, as `npm start` does on its first run), so the container runs plain JavaScript.
+# Used by docker-compose.yml.
 
 FROM node:20-bookworm-slim AS deps
 WORKDIR /app
@@ -26,6 +27,8 @@ COPY simulators ./simulators
 COPY config ./config
 # The simulators service's config and scenario (docker-compose.yml).
 COPY deploy/simulators ./deploy/simulators
+# Compiled as root at build time: the unprivileged user cannot write /app, and need not.
+RUN node bin/build.js
 # The store (and a generated site secret) live on a volume owned by the unprivileged user.
 RUN mkdir -p /data && chown node:node /data
 VOLUME /data

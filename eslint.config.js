@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'data/', 'test/artifacts/', 'gateway/web/vendor/'] },
+  { ignores: ['node_modules/', 'data/', 'dist/', 'test/artifacts/', 'gateway/web/vendor/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -3,11 +3,11 @@ import { dirname, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { Driver, DriverHealth } from '../drivers/core/driver.js';
 import type { Profile } from '../drivers/profiles/schema.js';
-import { startConfiguredSimulators, type RunningSimulators } from '../simulators/index.js';
+import type { RunningSimulators } from '../simulators/index.js';
 import { buildApi, type ApiPlugin, type DeviceView, type HealthReport } from './api/server.js';
 import { LiveHub } from './api/live.js';
 import { webPlugin } from './api/static.js';
-import { EmbeddedBroker } from './broker/embedded.js';
+import type { EmbeddedBroker } from './broker/embedded.js';
 import { kpiApiPlugin } from './api/kpi-routes.js';
 import { createKpiEngine, type KpiEngine } from './kpi/index.js';
 import { KpiNorthbound } from './kpi/northbound.js';
@@ -159,7 +159,9 @@ export class Gateway {
         if (events.length) this.activity.noteEvents(events, this.clock.now());
       });
 
+      // The broker and the simulators load only when the config has them (a small box's memory).
       if (cfg.broker.embedded) {
+        const { EmbeddedBroker } = await import('./broker/embedded.js');
         this.broker = new EmbeddedBroker(cfg.broker.embedded, this.log.child({ part: 'broker' }), { metrics: this.metrics });
         this.broker.hold();
         await this.broker.start();
@@ -167,6 +169,7 @@ export class Gateway {
       // Simulators first (the drivers' Modbus and OPC UA peers are then listening), drivers next;
       // the broker holds what devices publish meanwhile and acknowledges it once drivers run.
       if (cfg.simulators.enabled) {
+        const { startConfiguredSimulators } = await import('../simulators/index.js');
         this.simulators = await startConfiguredSimulators(cfg, { clock: this.clock, log: this.log.child({ part: 'simulator' }), mqttUrl: this.broker?.url });
       }
       this.drivers = new DriverSet({

@@ -1,10 +1,10 @@
-import Modbus from 'modbus-serial';
+import type Modbus from 'modbus-serial';
 import type { ModbusConnection } from './connection-schema.js';
 import type { ModbusFunction } from './profile-schema.js';
 
 // modbus-serial is CommonJS; its class is module.exports, which also sets `.default` to itself.
-const ModbusRTU = Modbus.default;
-type ModbusRTU = InstanceType<typeof ModbusRTU>;
+// It loads with the first open, so a gateway without Modbus never pays for it (drivers/README.md).
+type ModbusRTU = InstanceType<typeof Modbus.default>;
 
 export type { ModbusConnection } from './connection-schema.js';
 
@@ -46,6 +46,7 @@ export class Transport {
 
   async open(): Promise<void> {
     await this.close();
+    const { default: ModbusRTU } = (await import('modbus-serial')).default;
     const client = new ModbusRTU();
     // Errors surface as close/timeouts; without a listener an 'error' event (a serial port's,
     // even during a failed connect) would crash the process.

@@ -1,5 +1,4 @@
 import { readFileSync } from 'node:fs';
-import mqtt from 'mqtt';
 import { CATALOG, PII_ATTRIBUTE_NAMES } from '../../gateway/model/catalog.js';
 import type { GoldenDoc } from '../core/golden.js';
 import type { FromRecording, RecordArgs, Recording } from '../core/recording.js';
@@ -22,6 +21,7 @@ export async function recordMqtt(a: RecordArgs<MqttConnection, Loaded<MqttProfil
   if (!topic) throw new Error(`device ${a.device.id} has no topic`);
   const filter = compileTopic(topic, { device: a.device.id, ...Object.fromEntries(Object.entries(a.device.options).map(([k, v]) => [k, String(v)])) }).filter;
   const personal = personalPaths(a.profile, a.device.class);
+  const { default: mqtt } = await import('mqtt');
   const client = await mqtt.connectAsync(c.url, {
     ...(c.username !== undefined ? { username: c.username } : {}),
     ...(c.password !== undefined ? { password: c.password } : {}),

@@ -3,8 +3,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { timingSafeEqual } from 'node:crypto';
-import { RPCServer } from 'ocpp-rpc';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { RPCServer } from 'ocpp-rpc';
+import type { WebSocketServer, WebSocket } from 'ws';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { DeviceConfig, DiscoverConfig } from '../../gateway/model/site-config.js';
@@ -105,6 +105,8 @@ export class OcppDriver implements Driver {
     this.ledger ??= new TransactionLedger(this.ctx.dataDir, this.c.id, this.c.upstream ? PROXY_FIRST_TRANSACTION : 1);
     // A transaction whose stop never came (a charger replaced, a lost message) is forgotten after a while.
     this.ledger.prune(this.ctx.clock.now() - OPEN_TRANSACTION_MAX_AGE_MS);
+    // The protocol libraries load with the first start (drivers/README.md: lazy loading).
+    const [{ RPCServer }, { WebSocketServer }] = await Promise.all([import('ocpp-rpc'), import('ws')]);
     const rpc = new RPCServer({
       protocols: [...this.c.versions],
       strictMode: true,

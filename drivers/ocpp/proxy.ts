@@ -1,7 +1,12 @@
 import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
+import { createRequire } from 'node:module';
+import type WebSocket from 'ws';
 import type { Logger } from 'pino';
 import type { Handler } from './central-system.js';
+
+/** WebSocket.OPEN (ws itself loads with the first upstream connection, drivers/README.md: lazy loading). */
+const OPEN = 1;
+const requireWs = (): typeof WebSocket => createRequire(import.meta.url)('ws') as typeof WebSocket;
 
 /**
  * Proxy mode: the charger's connection mirrored to the operator's central system with the same
@@ -81,13 +86,13 @@ export class ProxySession {
     for (const w of this.waiting.values()) w(undefined);
     this.waiting.clear();
     this.up?.terminate();
-    if (this.charger.readyState === WebSocket.OPEN) this.charger.close(1001, 'gateway stopping');
+    if (this.charger.readyState === OPEN) this.charger.close(1001, 'gateway stopping');
   }
 
   private connect(): void {
     if (this.closed) return;
     const headers: Record<string, string> = this.o.authorization ? { authorization: this.o.authorization } : {};
-    const ws = new WebSocket(`${this.o.upstream}/${encodeURIComponent(this.o.id)}`, [this.o.protocol], { headers, ...(this.o.ca ? { ca: this.o.ca } : {}), handshakeTimeout: this.o.callTimeout });
+    const ws = new (requireWs())(`${this.o.upstream}/${encodeURIComponent(this.o.id)}`, [this.o.protocol], { headers, ...(this.o.ca ? { ca: this.o.ca } : {}), handshakeTimeout: this.o.callTimeout });
     this.up = ws;
     ws.on('open', () => {
       this.upOpen = true;
@@ -121,7 +126,7 @@ export class ProxySession {
       w?.({ text, frame: f });
       return;
     }
-    if (this.charger.readyState === WebSocket.OPEN) this.charger.send(text);
+    if (this.charger.readyState === OPEN) this.charger.send(text);
   }
 
   private fromCharger(text: string): void {
@@ -140,7 +145,7 @@ export class ProxySession {
     if (this.upOpen && this.o.queue.length === 0) {
       const answer = await this.ask(c.uid, text);
       if (answer) {
-        if (this.charger.readyState === WebSocket.OPEN) this.charger.send(answer.text);
+        if (this.charger.readyState === OPEN) this.charger.send(answer.text);
         await this.read(c, answer.frame);
         this.count('forwarded');
         return;
@@ -159,7 +164,7 @@ export class ProxySession {
       reply = [3, c.uid, res];
       if (c.action === 'StartTransaction') localTx = res['transactionId'] as number;
     }
-    if (this.charger.readyState === WebSocket.OPEN) this.charger.send(JSON.stringify(reply));
+    if (this.charger.readyState === OPEN) this.charger.send(JSON.stringify(reply));
     this.count('answered_offline');
     if (TRANSACTION_ACTIONS.has(c.action)) {
       this.o.queue.push({ ...c, ...(localTx !== undefined ? { localTx } : {}) });

@@ -1,4 +1,4 @@
-import { Aedes, type Client } from 'aedes';
+import type { Aedes, Client } from 'aedes';
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
@@ -127,7 +127,9 @@ export class EmbeddedBroker {
 
   async start(): Promise<void> {
     if (this.listeners) return;
-    const aedes = await Aedes.createBroker({
+    // aedes loads with the broker's start: a gateway without the embedded broker never pays for it.
+    const { Aedes: AedesBroker } = await import('aedes');
+    const aedes = await AedesBroker.createBroker({
       id: 'fcgw',
       concurrency: 1000,
       queueLimit: 1000,

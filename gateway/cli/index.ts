@@ -1,48 +1,39 @@
 import { parseArgs } from 'node:util';
-import { checkConfigCommand } from './check-config.js';
-import { commandCommand } from './command.js';
 import { fail, type Command } from './common.js';
-import { explainCommand } from './explain.js';
-import { hashPasswordCommand } from './hash-password.js';
-import { newProfileCommand } from './new-profile.js';
-import { profileCommand } from './profile.js';
-import { recordCommand } from './record.js';
-import { replayCommand } from './replay.js';
-import { reportCommand } from './report.js';
-import { schemaCommand } from './schema.js';
-import { simulateCommand } from './simulate.js';
-import { startCommand } from './start.js';
-import { statusCommand } from './status.js';
 
-/** Every command, one file each (gateway/cli/<command>.ts). */
-export const COMMANDS: Readonly<Record<string, Command>> = {
-  start: startCommand,
-  'check-config': checkConfigCommand,
-  simulate: simulateCommand,
-  explain: explainCommand,
-  report: reportCommand,
-  status: statusCommand,
-  command: commandCommand,
-  'hash-password': hashPasswordCommand,
-  profile: profileCommand,
-  schema: schemaCommand,
-  'new-profile': newProfileCommand,
-  record: recordCommand,
-  replay: replayCommand,
+/**
+ * Every command, one file each (gateway/cli/<command>.ts), loaded when it runs: `fcgw start`
+ * never loads the simulators, recorders or report code of the other commands.
+ */
+export const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  start: async () => (await import('./start.js')).startCommand,
+  'check-config': async () => (await import('./check-config.js')).checkConfigCommand,
+  simulate: async () => (await import('./simulate.js')).simulateCommand,
+  explain: async () => (await import('./explain.js')).explainCommand,
+  report: async () => (await import('./report.js')).reportCommand,
+  status: async () => (await import('./status.js')).statusCommand,
+  command: async () => (await import('./command.js')).commandCommand,
+  'hash-password': async () => (await import('./hash-password.js')).hashPasswordCommand,
+  profile: async () => (await import('./profile.js')).profileCommand,
+  schema: async () => (await import('./schema.js')).schemaCommand,
+  'new-profile': async () => (await import('./new-profile.js')).newProfileCommand,
+  record: async () => (await import('./record.js')).recordCommand,
+  replay: async () => (await import('./replay.js')).replayCommand,
 };
 
-function usage(): string {
-  return `fcgw — future-community edge gateway\n\n${Object.values(COMMANDS).map((c) => c.usage).join('\n\n')}\n`;
+async function usage(): Promise<string> {
+  const commands = await Promise.all(Object.values(COMMANDS).map((load) => load()));
+  return `fcgw — future-community edge gateway\n\n${commands.map((c) => c.usage).join('\n\n')}\n`;
 }
 
 /** `fcgw COMMAND [options]`: the exit code. */
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    process.stdout.write(usage());
+    process.stdout.write(await usage());
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name];
+  const command = await COMMANDS[name]?.();
   let args;
   try {
     args = parseArgs({
@@ -73,12 +64,12 @@ export async function main(argv: string[]): Promise<number> {
       },
     });
   } catch (err) {
-    process.stderr.write(`fcgw ${name}: ${(err as Error).message}\n${command?.usage ?? usage()}\n`);
+    process.stderr.write(`fcgw ${name}: ${(err as Error).message}\n${command?.usage ?? (await usage())}\n`);
     return 2;
   }
   const { values: opts, positionals } = args;
   if (!command) {
-    process.stderr.write(`fcgw: unknown command "${name}"\n\n${usage()}`);
+    process.stderr.write(`fcgw: unknown command "${name}"\n\n${await usage()}`);
     return 2;
   }
   if (opts.help) {

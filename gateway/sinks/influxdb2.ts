@@ -1,4 +1,4 @@
-import { InfluxDB } from '@influxdata/influxdb-client';
+import { createRequire } from 'node:module';
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { httpError, transportError } from './errors.js';
@@ -17,6 +17,8 @@ type Influx2Config = Extract<SinkConfig, { type: 'influxdb2' }>;
 export function influxdb2Writer(cfg: Influx2Config, deps: { deviceTags: (device: string) => Record<string, string>; clock: Clock }): SinkWriter<string> {
   // The client's node transport hands transportOptions to https.request: CA, client certificate, verification.
   const tls = tlsOptions(cfg.tls, `sink ${cfg.id ?? 'influxdb2'}`);
+  // The client loads with the first influxdb2 sink, not with the gateway.
+  const { InfluxDB } = createRequire(import.meta.url)('@influxdata/influxdb-client') as typeof import('@influxdata/influxdb-client');
   const client = new InfluxDB({ url: cfg.url, token: cfg.token, timeout: cfg.timeout, ...(tls ? { transportOptions: { ...tls } } : {}) });
   const path = `/api/v2/write?org=${encodeURIComponent(cfg.org)}&bucket=${encodeURIComponent(cfg.bucket)}&precision=ms`;
   const encoder = new LineEncoder(deps.deviceTags);

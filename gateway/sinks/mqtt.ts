@@ -1,4 +1,5 @@
-import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { createRequire } from 'node:module';
+import type { IClientOptions, MqttClient } from 'mqtt';
 import type { SinkConfig } from '../config/schema.js';
 import type { MqttConnection } from '../../drivers/mqtt/connection-schema.js';
 import { SinkWriteError } from './errors.js';
@@ -155,5 +156,7 @@ export function mqttClientOptions(conn: MqttConnection, sinkId: string, embedded
 /** Connect a client the sink owns (when the gateway does not share one for the connection). */
 export function connectMqtt(conn: MqttConnection, sinkId: string, embedded?: EmbeddedBrokerInfo): MqttClient {
   const { url, options } = mqttClientOptions(conn, sinkId, embedded);
+  // mqtt.js loads with the first mqtt sink that needs its own client (a gateway without one never pays for it).
+  const { connect } = createRequire(import.meta.url)('mqtt') as typeof import('mqtt');
   return connect(url, options);
 }

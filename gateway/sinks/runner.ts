@@ -42,6 +42,16 @@ interface Entry {
   encoded: unknown;
 }
 
+/** Records read after a cursor and encoded: sent as one request, then the cursor moves to `to`. */
+interface Batch {
+  from: Cursor;
+  to: Cursor;
+  samples: number;
+  events: number;
+  entries: Entry[];
+  unencodable: { item: SinkItem; reason: string }[];
+}
+
 /** The cursor a sink without one starts from (config `start_from`). */
 /** A sink's name in the store's cursors table (the one place it is spelled). */
 export const SINK_CONSUMER_PREFIX = 'sink:';
@@ -78,6 +88,8 @@ export class SinkRunner {
   private lastError: string | undefined;
   private backlog = 0;
   private backlogAgeMs = 0;
+  /** The next batch, read and encoded while the one before it was being sent. */
+  private ahead: Batch | undefined;
   private readonly policy: BackoffPolicy;
   private readonly pollMs: number;
   private readonly eventLimit: number;
@@ -186,26 +198,54 @@ export class SinkRunner {
       const waited = performance.now() - this.pendingSince;
       if (waited < config.flush_interval) return this.sleep(Math.min(this.pollMs, config.flush_interval - waited));
     }
-    const samples = store.samplesAfter(this.cursor.samples, config.batch_size);
-    const events = store.eventsAfter(this.cursor.events, Math.max(this.eventLimit, config.batch_size - samples.length));
-    if (samples.length === 0 && events.length === 0) {
+    // The batch read ahead while the one before it was sent, when it starts where the cursor is now.
+    const ahead = this.ahead;
+    this.ahead = undefined;
+    const batch = ahead && ahead.from.samples === this.cursor.samples && ahead.from.events === this.cursor.events ? ahead : this.read(this.cursor);
+    if (batch.samples === 0 && batch.events === 0) {
       // Only gaps left (rows replaced or expired): nothing to send up to max.
       this.advance(max, 0, 0);
       return;
     }
-    const entries: Entry[] = [];
+    for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
+    if (batch.entries.length) {
+      const sending = this.deliver(batch.entries);
+      if (batch.samples + batch.events >= config.batch_size) {
+        // A full batch: more is waiting. Read and encode the next one while this one is on the
+        // wire (the request is written and compressed off this thread once this turn yields);
+        // it is used only if this one is acknowledged, so the cursor still moves batch by batch.
+        sending.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+        await new Promise((r) => setImmediate(r));
+        if (!this.stopping) this.ahead = this.read(batch.to);
+      }
+      await sending;
+    }
+    this.advance(batch.to, batch.samples, batch.events);
+  }
+
+  /** The records after `from`, encoded (what cannot be encoded is set aside for the dead letters). */
+  private read(from: Cursor): Batch {
+    const { store, config } = this.o;
+    const samples = store.samplesAfter(from.samples, config.batch_size);
+    const events = store.eventsAfter(from.events, Math.max(this.eventLimit, config.batch_size - samples.length));
+    const batch: Batch = {
+      from,
+      to: { samples: samples[samples.length - 1]?.seq ?? from.samples, events: events[events.length - 1]?.seq ?? from.events },
+      samples: samples.length,
+      events: events.length,
+      entries: [],
+      unencodable: [],
+    };
     const consider = (item: SinkItem) => {
       try {
-        entries.push({ item, encoded: this.o.writer.encode(item) });
+        batch.entries.push({ item, encoded: this.o.writer.encode(item) });
       } catch (err) {
-        this.deadLetter(item, JSON.stringify(item.record), (err as Error).message);
+        batch.unencodable.push({ item, reason: (err as Error).message });
       }
     };
     for (const record of samples) consider({ log: 'samples', record });
     for (const record of events) consider({ log: 'events', record });
-    if (entries.length) await this.deliver(entries);
-    const last = (arr: { seq: number }[], fallback: number) => arr[arr.length - 1]?.seq ?? fallback;
-    this.advance({ samples: last(samples, this.cursor.samples), events: last(events, this.cursor.events) }, samples.length, events.length);
+    return batch;
   }
 
   /** Send entries; a refusal of points splits the batch until each refused point stands alone. */

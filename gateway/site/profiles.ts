@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,33 @@ import { extendProfile } from './extend-profile.js';
 
 /** The built-in profiles: one YAML file per device model in drivers/profiles. */
 export const PROFILE_DIR = fileURLToPath(new URL('../../drivers/profiles/', import.meta.url));
+
+/**
+ * The built-in profiles already parsed, written by bin/build.js beside them in a compiled build:
+ * file name → the text's SHA-256 and its YAML value. Parsing the YAML (with line numbers) was most
+ * of a gateway's start-up; a file whose text no longer matches its hash is parsed as usual, and
+ * line numbers are parsed for only when a problem needs one.
+ */
+export const PARSED_PROFILES = '.parsed.json';
+
+type Parsed = Record<string, { sha256: string; value: unknown }>;
+
+function readParsed(dir: string): Parsed {
+  try {
+    return JSON.parse(readFileSync(join(dir, PARSED_PROFILES), 'utf8')) as Parsed;
+  } catch {
+    return {}; // running from the sources, or a user's directory: parse every file
+  }
+}
+
+export const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** A profile file's YAML: from the build's parsed copy when its text is the same, else parsed now. */
+function parseProfile(text: string, parsed: Parsed[string] | undefined): ParsedYaml {
+  if (!parsed || parsed.sha256 !== sha256(text)) return parseYaml(text);
+  let lines: ParsedYaml | undefined;
+  return { value: parsed.value, problems: [], lineOf: (path) => (lines ??= parseYaml(text)).lineOf(path) };
+}
 
 export interface ProfileProblem extends ConfigProblem {
   file: string;
@@ -39,6 +67,8 @@ interface Source {
 export function loadProfiles(
   drivers: readonly DriverFactory[],
   dirs: readonly string[] = [PROFILE_DIR],
+  /** The directory whose PARSED_PROFILES is trusted (the build's own); a user's directory is parsed. */
+  parsedIn: string = PROFILE_DIR,
 ): { profiles: Map<string, Profile>; problems: ProfileProblem[]; warnings: ProfileProblem[] } {
   const profiles = new Map<string, Profile>();
   const problems: ProfileProblem[] = [];
@@ -56,9 +86,10 @@ export function loadProfiles(
       continue;
     }
     const here = new Map<string, Source>();
+    const parsed = dir === parsedIn ? readParsed(dir) : {};
     for (const f of files) {
       const file = join(dir, f);
-      const y = parseYaml(readFileSync(file, 'utf8'));
+      const y = parseProfile(readFileSync(file, 'utf8'), Object.hasOwn(parsed, f) ? parsed[f] : undefined);
       if (y.problems.length) {
         problems.push(...y.problems.map((p) => ({ ...p, file })));
         continue;

@@ -1,8 +1,11 @@
 // Bench: backlog drain rate of the influxdb2 sink into a real VictoriaMetrics (InfluxDB v2 write
 // API, gzip), in samples/s, for a few batch sizes; beside it the rate of reading and encoding the
-// same backlog without sending (the sink's own ceiling). Writes test/bench/results/sinks.json.
+// same backlog without sending (the sink's own ceiling). Then, in alternating rounds, the sink's
+// drain beside a bare @influxdata/influxdb-client write API sending the same lines to the same
+// VictoriaMetrics (batches of 5,000, gzip): the ratio is the figure. Writes test/bench/results/sinks.json.
+import { InfluxDB } from '@influxdata/influxdb-client';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import pino from 'pino';
@@ -14,11 +17,14 @@ import { createSinks } from '../../gateway/sinks/index.js';
 import { LineEncoder } from '../../gateway/sinks/line-protocol.js';
 import { Store } from '../../gateway/store/store.js';
 import { startVictoriaMetrics } from '../helpers/servers.js';
+import { previousResult } from '../helpers/bench-previous.js';
 
 const TOTAL = Number(process.env['BENCH_SAMPLES'] ?? 500_000);
 const SERIES = 500;
 const BATCHES = (process.env['BENCH_BATCHES'] ?? '5000,20000').split(',').map(Number);
 const GOAL = 100_000;
+const ROUNDS = Number(process.env['BENCH_SINK_ROUNDS'] ?? 3);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 const dir = mkdtempSync(join(tmpdir(), 'fcgw-bench-sinks-'));
 const vm = await startVictoriaMetrics(dir);
@@ -49,6 +55,62 @@ try {
     seq = (rows[rows.length - 1] as { seq: number }).seq;
   }
   const readEncode = Math.round(total / ((performance.now() - t) / 1000));
+  const load0 = loadavg()[0] as number;
+
+  // The same lines for the bare client, built before its clock starts.
+  const lines: string[] = [];
+  for (let seq = 0; ; ) {
+    const rows = store.samplesAfter(seq, 5000);
+    if (rows.length === 0) break;
+    for (const r of rows) lines.push(enc.sample(r));
+    seq = (rows[rows.length - 1] as { seq: number }).seq;
+  }
+  const drainOnce = async (id: string, batch: number) => {
+    const config = parseConfig(
+      JSON.stringify({ version: 1, site: { id: 'bench' }, sinks: [{ id, type: 'influxdb2', url: vm.url, token: 't', org: 'fc', bucket: 'bench', batch_size: batch, flush_interval: '10ms', start_from: 'earliest' }] }),
+    );
+    const sinks = createSinks(config, store, { clock: systemClock, log: pino({ level: 'warn' }), registry: new Registry() });
+    const t1 = performance.now();
+    await sinks.start();
+    const deadline = Date.now() + 300_000;
+    while ((store.getCursor(`sink:${id}`)?.samples ?? 0) < total && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    const secs = (performance.now() - t1) / 1000;
+    await sinks.stop();
+    return Math.round(total / secs);
+  };
+  const bareOnce = async () => {
+    // Every batch is sent at once (the client does not wait for one before the next): the clock
+    // stops when VictoriaMetrics acknowledged the last line.
+    let acked = 0;
+    let failed = 0;
+    const api = new InfluxDB({ url: vm.url, token: 't' }).getWriteApi('fc', 'bench', 'ms', {
+      batchSize: 5000,
+      flushInterval: 0,
+      maxRetries: 0,
+      writeSuccess: (l: string[]) => void (acked += l.length),
+      writeFailed: (_e: Error, l: string[]) => void (failed += l.length),
+    });
+    const t1 = performance.now();
+    api.writeRecords(lines);
+    await api.flush();
+    while (acked + failed < lines.length) await new Promise((r) => setTimeout(r, 2));
+    const secs = (performance.now() - t1) / 1000;
+    await api.close();
+    if (failed) throw new Error(`bare client: ${failed} lines failed`);
+    return Math.round(total / secs);
+  };
+  const sideBySide: { sink: number; bare_client: number }[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const first = round % 2 ? 'bare' : 'sink';
+    let sink = 0;
+    let bareRate = 0;
+    for (const which of first === 'sink' ? ['sink', 'bare'] : ['bare', 'sink']) {
+      if (which === 'sink') sink = await drainOnce(`vs-${round}`, 5000);
+      else bareRate = await bareOnce();
+    }
+    sideBySide.push({ sink, bare_client: bareRate });
+    console.log(`round ${round + 1}: sink ${sink} samples/s, bare influxdb-client ${bareRate} samples/s (${(sink / bareRate).toFixed(2)}x)`);
+  }
 
   const rates: Record<string, number> = {};
   for (const batch of BATCHES) {
@@ -79,10 +141,19 @@ try {
     read_encode_samples_per_s: readEncode,
     // Side by side in one run: how much of the sink's own ceiling the network round trip leaves.
     drain_vs_read_encode: Math.round((best / readEncode) * 100) / 100,
+    vs_bare_client: {
+      rounds: sideBySide,
+      sink_median: median(sideBySide.map((r) => r.sink)),
+      bare_client_median: median(sideBySide.map((r) => r.bare_client)),
+      ratio_median: median(sideBySide.map((r) => Math.round((r.sink / r.bare_client) * 100) / 100)),
+      goal: '>= 0.8',
+    },
+    loadavg_1m: { before: Math.round(load0 * 10) / 10, after: Math.round((loadavg()[0] as number) * 10) / 10 },
     goal: `>= ${GOAL.toLocaleString('en')} samples/s`,
     met: best >= GOAL,
     node: process.version,
     at: new Date().toISOString(),
+    previous: previousResult('sinks'),
   };
   writeFileSync(join(import.meta.dirname, 'results', 'sinks.json'), `${JSON.stringify(result, null, 2)}\n`);
   console.log(result);

@@ -1,0 +1,55 @@
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ensureBuilt } from '../../../bin/build.js';
+
+const root = mkdtempSync(join(tmpdir(), 'fcgw-build-'));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function write(rel: string, text: string): void {
+  mkdirSync(join(root, rel, '..'), { recursive: true });
+  writeFileSync(join(root, rel), text);
+}
+
+write('tsconfig.json', '{ "compilerOptions": { "target": "ES2022", "module": "NodeNext", "strict": true } }');
+write('gateway/main.ts', "import { twice } from '../drivers/twice.js';\nimport type { Unused } from './types.js';\nexport const value: number = twice(21);\nexport type { Unused };\nexport const here = new URL('../drivers/profiles/', import.meta.url).pathname;\n");
+write('gateway/types.ts', 'export interface Unused { x: number }\n');
+write('gateway/main.test.ts', 'throw new Error("tests are not built");\n');
+write('drivers/twice.ts', 'export const twice = (n: number): number => n * 2;\n');
+write('drivers/profiles/meter.yaml', 'id: meter\n');
+write('simulators/sim.ts', 'export enum Kind { A = 1 }\n');
+
+describe('bin/build.js: compiled JavaScript for fcgw', () => {
+  it('compiles the tree file by file, copies the other files beside them, and the result runs', async () => {
+    const dist = await ensureBuilt(root);
+    const main = (await import(pathToFileURL(join(dist, 'gateway/main.js')).href)) as { value: number; here: string };
+    expect(main.value).toBe(42);
+    // Paths built from import.meta.url find the copied data files as they would in the sources.
+    expect(readFileSync(join(main.here, 'meter.yaml'), 'utf8')).toBe('id: meter\n');
+    expect(existsSync(join(dist, 'gateway/main.test.js'))).toBe(false);
+    expect(existsSync(join(dist, 'simulators/sim.js'))).toBe(true);
+  });
+
+  it('reuses a build while the sources are unchanged and builds again after an edit', async () => {
+    const first = await ensureBuilt(root);
+    const stamp = statSync(join(first, '.complete')).mtimeMs;
+    expect(await ensureBuilt(root)).toBe(first);
+    expect(statSync(join(first, '.complete')).mtimeMs).toBe(stamp);
+    write('drivers/twice.ts', 'export const twice = (n: number): number => n * 3;\n');
+    utimesSync(join(root, 'drivers/twice.ts'), new Date(), new Date(Date.now() + 5000));
+    const second = await ensureBuilt(root);
+    expect(second).not.toBe(first);
+    const main = (await import(pathToFileURL(join(second, 'gateway/main.js')).href)) as { value: number };
+    expect(main.value).toBe(63);
+  });
+
+  it('gateways started at the same moment share one complete build and leave no temporary directories', async () => {
+    write('gateway/extra.ts', 'export const extra = 1;\n');
+    const dirs = await Promise.all([ensureBuilt(root), ensureBuilt(root), ensureBuilt(root)]);
+    expect(new Set(dirs).size).toBe(1);
+    expect(existsSync(join(dirs[0] as string, 'gateway/extra.js'))).toBe(true);
+    expect(readdirSync(join(root, 'dist')).filter((n) => n.startsWith('.tmp'))).toEqual([]);
+  });
+});
