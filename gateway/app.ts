@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Driver, DriverHealth } from '../drivers/core/driver.js';
 import type { Profile } from '../drivers/profiles/schema.js';
 import type { RunningSimulators } from '../simulators/index.js';
-import { buildApi, type ApiPlugin, type DeviceView, type HealthReport } from './api/server.js';
+import { buildApi, listenUrl, type ApiPlugin, type DeviceView, type HealthReport } from './api/server.js';
 import { LiveHub } from './api/live.js';
 import { webPlugin } from './api/static.js';
 import type { EmbeddedBroker } from './broker/embedded.js';
@@ -13,7 +13,7 @@ import { createKpiEngine, type KpiEngine } from './kpi/index.js';
 import { KpiNorthbound } from './kpi/northbound.js';
 import { KpiOutbox } from './kpi/outbox.js';
 import type { GatewayConfig } from './config/schema.js';
-import { AcceleratedClock, systemClock, type Clock } from './model/clock.js';
+import { simulationClock, type Clock } from './model/clock.js';
 import { StalenessTracker } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
@@ -100,11 +100,7 @@ export class Gateway {
     this.current = this.site.config;
     this.log = opts.log;
     const sim = this.current.simulators;
-    this.clock =
-      opts.clock ??
-      (sim.enabled && (sim.speed !== 1 || sim.start)
-        ? new AcceleratedClock(sim.start ? Date.parse(sim.start) : Date.now(), sim.speed)
-        : systemClock);
+    this.clock = opts.clock ?? simulationClock(sim);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
     // Poll periods run on wall-clock timers; under an accelerated clock three of them span
@@ -345,10 +341,7 @@ export class Gateway {
   }
 
   get apiUrl(): string | undefined {
-    const addr = this.api?.server.address();
-    if (!addr || typeof addr === 'string') return undefined;
-    const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
-    return `http://${host}:${addr.port}`;
+    return listenUrl(this.api);
   }
 
   driverHealth(): DriverHealth[] {

@@ -20,6 +20,14 @@ export function apiRoutes(app: FastifyInstance): readonly ApiRoute[] {
 const API_DEFAULTS = apiSchema.parse({});
 
 /** Build the HTTP API without listening, so tests can `inject()` requests. */
+/** The http URL a listening API answers on (an IPv6 address in brackets), or undefined before it listens. */
+export function listenUrl(api: FastifyInstance | undefined): string | undefined {
+  const addr = api?.server.address();
+  if (!addr || typeof addr === 'string') return undefined;
+  const host = addr.family === 'IPv6' ? `[${addr.address}]` : addr.address;
+  return `http://${host}:${addr.port}`;
+}
+
 export async function buildApi(ctx: ApiContext, plugins: ApiPlugin[] = []): Promise<FastifyInstance> {
   const limits = { ...API_DEFAULTS.limits, ...ctx.api?.limits };
   const app = Fastify({

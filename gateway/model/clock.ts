@@ -42,3 +42,8 @@ export class AcceleratedClock implements Clock {
     return Math.floor(this.start + (this.wall.now() - this.wallStart) * this.speed);
   }
 }
+
+/** The clock a config runs on: the system clock, or an accelerated one when the simulators run faster or from another start. */
+export function simulationClock(sim: { enabled: boolean; speed: number; start?: string | undefined }): Clock {
+  return sim.enabled && (sim.speed !== 1 || sim.start) ? new AcceleratedClock(sim.start ? Date.parse(sim.start) : Date.now(), sim.speed) : systemClock;
+}
