@@ -79,7 +79,7 @@ export class BoardPublisher {
         if (at + this.o.settleAfter > now || this.settled.has(key) || Math.max(dep.scheduled, at) < this.since) continue;
         this.settled.set(key, at);
         const status = !state.fresh ? 'unknown' : dep.status === 'scheduled' ? 'ran' : dep.status;
-        events.push({ device: d.id, type: 'departure', ts: at, attributes: { ...ids(dep), scheduled: dep.scheduled, ...(status === 'ran' ? { delay: dep.delay ?? 0 } : {}), status } });
+        events.push({ device: d.id, type: 'departure', ts: at, attributes: { ...ids(dep), scheduled: dep.scheduled, ...(status === 'ran' ? { departure_delay: dep.delay ?? 0 } : {}), status } });
       }
       for (const a of b.alerts) {
         const key = `${d.id}/${a.id}/${a.header}`;

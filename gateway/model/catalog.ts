@@ -282,8 +282,8 @@ export const CATALOG: Readonly<Record<string, ClassDef>> = {
     },
     events: {
       departure: {
-        description: 'a scheduled departure passed: ran (delay in s), was cancelled or skipped, or is unknown (no live feed then)',
-        attributes: { trip: str, route: str, line: str, scheduled: num, delay: { ...num, optional: true }, status: str },
+        description: 'a scheduled departure passed: ran (departure_delay in s; not `delay`, which is the metric in the same InfluxDB measurement), was cancelled or skipped, or is unknown (no live feed then)',
+        attributes: { trip: str, route: str, line: str, scheduled: num, departure_delay: { ...num, optional: true }, status: str },
       },
       trip_cancelled: {
         description: 'the feed cancelled an upcoming departure (the trip, or its call at this stop)',

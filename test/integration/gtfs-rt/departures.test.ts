@@ -97,7 +97,7 @@ describe('GTFS-Realtime departures over HTTP', () => {
     await driver.poll();
     await driver.poll();
     const deps = c.events.filter((e) => e.type === 'departure').sort((a, b) => a.ts - b.ts);
-    expect(deps.map((e) => [e.device, e.attributes['trip'], e.attributes['status'], e.attributes['delay'] ?? null, e.ts])).toEqual([
+    expect(deps.map((e) => [e.device, e.attributes['trip'], e.attributes['status'], e.attributes['departure_delay'] ?? null, e.ts])).toEqual([
       ['bus-eg-12', 'T1', 'ran', 0, at('2024-03-04T08:00:00')],
       ['bus-eg-k5', 'T7', 'ran', 0, at('2024-03-04T08:05:00')],
       ['bus-eg-12', 'T2', 'ran', 120, at('2024-03-04T08:12:00')],

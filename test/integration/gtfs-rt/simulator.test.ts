@@ -55,7 +55,7 @@ describe('the simulated agency feed', () => {
     expect(deps.find((e) => e.attributes['status'] === 'cancelled')?.attributes).toMatchObject({ trip: '12-0820', line: '12' });
     // Delays come through as the simulator drew them.
     const trips = new Map(sim.trips.map((t) => [t.id, t]));
-    for (const e of deps.filter((d) => d.attributes['status'] === 'ran')) expect(e.attributes['delay']).toBe(trips.get(String(e.attributes['trip']))?.delay);
+    for (const e of deps.filter((d) => d.attributes['status'] === 'ran')) expect(e.attributes['departure_delay']).toBe(trips.get(String(e.attributes['trip']))?.delay);
     // Polls far apart (a long outage, or a simulation at high speed): what left in between is still judged.
     const before = deps.length;
     clock.set(at('2024-03-04T18:00:00'));

@@ -56,7 +56,10 @@ describe.skipIf(!VICTORIA_METRICS)('a simulated community through the gateway in
     gw = Gateway.create({ config, log, processMetrics: false, env: { FCGW_SITE_SECRET: 'test-secret-0123456789abcdef' } });
     await gw.start();
     // An hour or two of the community's day.
-    await waitFor(() => (gw?.store.maxSeq().samples ?? 0) > 2000 && (gw?.store.maxSeq().events ?? 0) > 20, 12_000);
+    // Polled devices are read on wall-clock periods (5 s and more): wait for the classes asserted
+    // below to have been read at least once, not only for a count the fast MQTT devices reach.
+    const classesIn = () => new Set((gw?.store.reads.latest() ?? []).map((r) => r.class));
+    await waitFor(() => (gw?.store.maxSeq().samples ?? 0) > 2000 && (gw?.store.maxSeq().events ?? 0) > 20 && ['pv_inverter', 'battery', 'grid_meter', 'water_meter', 'parking_space', 'parcel_locker'].every((c) => classesIn().has(c)), 20_000);
     await new Promise((r) => setTimeout(r, 1_000));
     await gw.stop();
     gw = undefined;
