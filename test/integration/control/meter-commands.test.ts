@@ -1,11 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
-import { parseConfig } from '../../../gateway/config/load.js';
-import { createLogger } from '../../../gateway/runtime/log.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
-import { ADMIN, READ } from './site.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
+import { protocolSite, type CommandCaller } from './protocol-site.js';
+import { READ } from './site.js';
 
 /**
  * A household's load relay (DL/T 645-2007, C = 0x1C) through POST /api/devices/:id/commands, to
@@ -16,44 +13,29 @@ import { ADMIN, READ } from './site.js';
 
 const t = tempDir('fcgw-control-dlt-');
 let gw: Gateway;
-let base: string;
+let command: CommandCaller;
 
 beforeAll(async () => {
-  const [bus, api] = [await freePort(), await freePort()];
-  const scenario = join(t.dir, 'scenario.yaml');
-  writeFileSync(
-    scenario,
+  ({ gw, command } = await protocolSite(
+    t.dir,
+    'ctl-dlt',
     `energy:
   step: 5s
   buses:
     - name: meters-e
       protocol: dlt645
-      port: ${bus}
+      port: {port}
       meters:
         - { address: "330100010101", password: "246810", device: { id: em-1, model: household, mean_kw: 0.7 } }
         - { address: "330100010102", password: "246810", device: { id: em-2, model: household, mean_kw: 1.1 } }
 `,
-  );
-  const yaml = `version: 1
-site: { id: ctl-dlt, timezone: Asia/Shanghai, latitude: 30.27, longitude: 120.15 }
-store: { path: ${join(t.dir, 'gw.db')} }
-api:
-  host: 127.0.0.1
-  port: ${api}
-  tokens: [${READ}]
-  admin_tokens: [{ name: ops-desk, token: ${ADMIN} }]
-logging: { level: warn }
-simulators: { enabled: true, speed: 1, seed: 7, scenario: ${scenario} }
-connections:
-  - { id: meters-e, protocol: dlt645, host: 127.0.0.1, port: ${bus}, timeout: 1s }
+    `connections:
+  - { id: meters-e, protocol: dlt645, host: 127.0.0.1, port: {port}, timeout: 1s }
 devices:
   - { id: em-1, class: grid_meter, connection: meters-e, address: "330100010101", profile: dlt645-meter, poll: 1s, options: { password: "246810", operator: "0000A001" } }
   - { id: em-2, class: grid_meter, connection: meters-e, address: "330100010102", profile: dlt645-meter, poll: 1s, options: { password: "111111" } }
-`;
-  const config = parseConfig(yaml, join(t.dir, 'gw.yaml'), {});
-  gw = Gateway.create({ config, log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 'k'.repeat(32) } });
-  await gw.start();
-  base = gw.apiUrl as string;
+`,
+  ));
   await waitFor(() => ['em-1', 'em-2'].every((id) => gw.store.reads.latest({ device: id }).some((x) => x.metric === 'power')), 20_000);
 }, 40_000);
 
@@ -62,14 +44,6 @@ afterAll(async () => {
   t.cleanup();
 });
 
-async function command(device: string, body: Record<string, unknown>, token: string | null = ADMIN) {
-  const res = await fetch(`${base}/api/devices/${device}/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 describe('DL/T 645 relay commands through the API', () => {
   it('off trips the relay, read back from status word 3; the meter then measures no power; on restores it', async () => {

@@ -1,11 +1,8 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Gateway } from '../../../gateway/app.js';
-import { parseConfig } from '../../../gateway/config/load.js';
-import { createLogger } from '../../../gateway/runtime/log.js';
-import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
-import { ADMIN, READ } from './site.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
+import { protocolSite, type CommandCaller } from './protocol-site.js';
+import { READ } from './site.js';
 
 /**
  * OPC UA node writes as commands: the energy station's SG Ready node of a heat pump, written by
@@ -17,41 +14,26 @@ import { ADMIN, READ } from './site.js';
 
 const t = tempDir('fcgw-control-opcua-');
 let gw: Gateway;
-let base: string;
+let command: CommandCaller;
 
 beforeAll(async () => {
-  const [ua, api] = [await freePort(), await freePort()];
-  const scenario = join(t.dir, 'scenario.yaml');
-  writeFileSync(
-    scenario,
+  ({ gw, command } = await protocolSite(
+    t.dir,
+    'ctl-ua',
     `opcua:
-  port: ${ua}
+  port: {port}
   heat_pumps: [{ id: hp-1, folder: HP1, rated_kw: 90 }, { id: hp-2, folder: HP2, rated_kw: 90, ignore_commands: true }]
   tank: { id: tank, folder: Tank, volume_m3: 40 }
   electricity_meter: { id: power, folder: ElectricityMeter }
   heat_meter: { id: heat, folder: HeatMeter }
 `,
-  );
-  const yaml = `version: 1
-site: { id: ctl-ua, timezone: Asia/Shanghai, latitude: 30.27, longitude: 120.15 }
-store: { path: ${join(t.dir, 'gw.db')} }
-api:
-  host: 127.0.0.1
-  port: ${api}
-  tokens: [${READ}]
-  admin_tokens: [{ name: ops-desk, token: ${ADMIN} }]
-logging: { level: warn }
-simulators: { enabled: true, speed: 1, seed: 7, scenario: ${scenario} }
-connections:
-  - { id: station, protocol: opcua, endpoint: "opc.tcp://127.0.0.1:${ua}", timeout: 3s, reconnect_max: 2s }
+    `connections:
+  - { id: station, protocol: opcua, endpoint: "opc.tcp://127.0.0.1:{port}", timeout: 3s, reconnect_max: 2s }
 devices:
   - { id: hp-1, class: heat_pump, connection: station, profile: energy-station, options: { folder: HP1 } }
   - { id: hp-2, class: heat_pump, connection: station, profile: energy-station, options: { folder: HP2 } }
-`;
-  const config = parseConfig(yaml, join(t.dir, 'gw.yaml'), {});
-  gw = Gateway.create({ config, log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 'k'.repeat(32) } });
-  await gw.start();
-  base = gw.apiUrl as string;
+`,
+  ));
   await waitFor(() => ['hp-1', 'hp-2'].every((id) => gw.store.reads.latest({ device: id }).some((x) => x.metric === 'sg_ready')), 20_000);
 }, 40_000);
 
@@ -60,14 +42,6 @@ afterAll(async () => {
   t.cleanup();
 });
 
-async function command(device: string, body: Record<string, unknown>, token: string | null = ADMIN) {
-  const res = await fetch(`${base}/api/devices/${device}/commands`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-  });
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-}
 
 const sgTruth = () => (gw.simulators?.groundTruth()['opcua-station'] as { sg_ready: Record<string, { state: string; changes: number }> }).sg_ready;
 
