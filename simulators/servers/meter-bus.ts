@@ -3,6 +3,7 @@ import { encodeBcd } from '../../drivers/core/bcd.js';
 import { buildFrame, type ScanResult } from '../../drivers/core/meter-frame.js';
 import * as cjt from '../../drivers/cjt188/frame.js';
 import * as dlt from '../../drivers/dlt645/frame.js';
+import { CONTROL_WRITE, DI_VALVE, VALVE_CODES } from '../../drivers/cjt188/control.js';
 import { CONTROL_RELAY, parseRelayData, RELAY_OPEN_BIT, STATUS_WORD_3 } from '../../drivers/dlt645/control.js';
 import { IDENTIFIERS_1997, IDENTIFIERS_2007 } from '../../drivers/dlt645/identifiers.js';
 
@@ -30,6 +31,8 @@ export interface Cjt188MeterSim {
   type: number;
   /** The reply body after DI and SER (see drivers/cjt188/bodies.ts for the layouts). */
   body(): Buffer;
+  /** A remotely controlled valve (C = 0x04, DI A017), shown in ST; `ignore`: answers 0x84 and stays (a seized valve). */
+  valve?: { closed: boolean; ignore?: boolean; operations: number };
 }
 
 export interface MeterFaults {
@@ -161,9 +164,13 @@ function answerCjt(meters: Cjt188MeterSim[], frame: Buffer, faults: MeterFaults)
   if (faults.silent?.has(m.address)) return undefined;
   const header = (control: number) => Buffer.concat([Buffer.from([0x68, m.type]), Buffer.from(m.address, 'hex').reverse(), Buffer.from([control])]);
   const di = p.data.subarray(0, 2);
+  if ((p.control & 0x3f) === CONTROL_WRITE) return corrupt(valve(m, p.data, header), faults, m.address);
   const isMetering = di.equals(Buffer.from([0x90, 0x1f])) || di.equals(Buffer.from([0x1f, 0x90]));
   if (!isMetering) return corrupt(buildFrame(header(0xc1), Buffer.concat([di, p.data.subarray(2, 3), Buffer.from([0x00, 0x00])])), faults, m.address);
-  return corrupt(buildFrame(header(0x81), Buffer.concat([p.data.subarray(0, 3), m.body()])), faults, m.address);
+  const body = Buffer.from(m.body());
+  // ST is the body's last two bytes: valve bits 0–1 (00 open, 01 closed).
+  if (m.valve && body.length >= 2) body[body.length - 2] = ((body[body.length - 2] as number) & ~0x03) | (m.valve.closed ? 0x01 : 0x00);
+  return corrupt(buildFrame(header(0x81), Buffer.concat([p.data.subarray(0, 3), body])), faults, m.address);
 }
 
 /** A remote-control frame: 0x9C done, 0xDC with 04 (wrong password) or 01 (no relay, a bad command). */
@@ -179,4 +186,18 @@ function control(m: Dlt645MeterSim, data: Buffer, header: (control: number) => B
     m.relay.open = open;
   }
   return buildFrame(header(0x9c), Buffer.alloc(0));
+}
+
+/** A valve-control frame: 0x84 with DI, SER and ST; 0xC4 when the meter has no valve or the code is neither 55H nor 99H. */
+function valve(m: Cjt188MeterSim, data: Buffer, header: (control: number) => Buffer): Buffer {
+  const di = data.subarray(0, 2);
+  const isValve = di.equals(Buffer.from([DI_VALVE >> 8, DI_VALVE & 0xff])) || di.equals(Buffer.from([DI_VALVE & 0xff, DI_VALVE >> 8]));
+  const code = data[3];
+  if (!m.valve || !isValve || (code !== VALVE_CODES.open && code !== VALVE_CODES.close)) return buildFrame(header(0xc4), Buffer.concat([di, data.subarray(2, 3), Buffer.from([0x00, 0x00])]));
+  if (!m.valve.ignore) {
+    const closed = code === VALVE_CODES.close;
+    if (closed !== m.valve.closed) m.valve.operations++;
+    m.valve.closed = closed;
+  }
+  return buildFrame(header(0x84), Buffer.concat([di, data.subarray(2, 3), Buffer.from([m.valve.closed ? 0x01 : 0x00, 0x00])]));
 }

@@ -8,12 +8,16 @@ import type { DriverContext } from '../../../drivers/core/driver.js';
 import { MeterBusDriver } from '../../../drivers/core/meter-bus-driver.js';
 import { Dlt645Device } from '../../../drivers/dlt645/device.js';
 import { dlt645ProfileSchema } from '../../../drivers/dlt645/profile-schema.js';
-import { startMeterBus, type Dlt645MeterSim } from '../../../simulators/servers/meter-bus.js';
+import { Cjt188Device } from '../../../drivers/cjt188/device.js';
+import { cjt188ProfileSchema } from '../../../drivers/cjt188/profile-schema.js';
+import { encodeBcd } from '../../../drivers/core/bcd.js';
+import { startMeterBus, type Cjt188MeterSim, type Dlt645MeterSim } from '../../../simulators/servers/meter-bus.js';
 
 /**
- * The DL/T 645-2007 meter's load relay as a command (C = 0x1C), over TCP to the simulated bus:
- * tripped and closed with the meter's password and read back from status word 3; a wrong password
- * is the meter's 0xDC refusal; a welded relay answers 0x9C and the read-back shows it still closed.
+ * Commands to meters on an RS-485 bus, over TCP to the simulated bus. DL/T 645-2007: the load relay
+ * (C = 0x1C) tripped and closed with the meter's password and read back from status word 3; a wrong
+ * password is the meter's 0xDC refusal; a welded relay answers 0x9C and the read-back shows it still
+ * closed. CJ/T 188: the water valve (C = 0x04, DI A017) closed and opened, read back from ST.
  */
 
 const cleanups: (() => Promise<unknown>)[] = [];
@@ -31,7 +35,7 @@ const ctx: DriverContext = {
   metrics: { pollLatency: () => undefined, linkError: () => undefined, messages: () => undefined },
 };
 
-describe('DL/T 645 relay commands against the simulated meters', () => {
+describe('meter commands against the simulated buses', () => {
   it('trips and closes with the password, read back from status word 3; a wrong password and a welded relay are told apart', async () => {
     const sim = (address: string, relay: Dlt645MeterSim['relay']): Dlt645MeterSim => ({ address, edition: '2007', read: (di) => (di === '02030000' ? 1.5 : di.startsWith('000') ? 100 : undefined), relay });
     const meters = [
@@ -58,5 +62,25 @@ describe('DL/T 645 relay commands against the simulated meters', () => {
 
     // Answered 0x9C, still closed: the control service compares `on` with `off` (READBACK_MISMATCH).
     expect(await driver.command({ device: 'em-3', command: 'relay', value: 'off' })).toEqual({ readBack: 'on' });
+  });
+
+  it('CJ/T 188: closes and opens the valve, read back from the status word of a metering read; a seized valve reads back unchanged', async () => {
+    const body = () => Buffer.concat([encodeBcd(123.45, 4, { decimals: 2 }), Buffer.from([0x2c]), encodeBcd(3.2, 4, { decimals: 2 }), Buffer.from([0x2c]), Buffer.from([0, 0, 12, 3, 12, 0x26, 0x20]), Buffer.from([0, 0])]);
+    const sim = (address: string, valve: Cjt188MeterSim['valve']): Cjt188MeterSim => ({ address, type: 0x10, body, valve });
+    const meters = [sim('12345678000001', { closed: false, operations: 0 }), sim('12345678000002', { closed: false, ignore: true, operations: 0 })];
+    const server = await startMeterBus({ protocol: 'cjt188', meters }, { faults: { wakeUp: 4 } });
+    cleanups.push(() => server.close());
+    const p = cjt188ProfileSchema.parse(parse(fs.readFileSync(new URL('../../../drivers/profiles/cjt188-water-meter.yaml', import.meta.url), 'utf8')));
+    const link = new BusLink({ kind: 'tcp', host: '127.0.0.1', port: server.port }, { gapMs: 5, reconnectMinMs: 100, reconnectMaxMs: 1000, connectTimeoutMs: 1000 }, ctx.log);
+    const dev = (i: number) => new Cjt188Device({ id: `wm-${i}`, class: 'water_meter', address: `1234567800000${i}`, poll: 600_000 }, p);
+    const driver = new MeterBusDriver('bus-w', 'cjt188', link, [dev(1), dev(2)], { timeoutMs: 500, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
+    cleanups.push(() => driver.stop());
+    await driver.start();
+
+    expect(await driver.command({ device: 'wm-1', command: 'valve', value: 'closed' })).toEqual({ readBack: 'closed' });
+    expect(meters[0]?.valve).toMatchObject({ closed: true, operations: 1 });
+    expect(await driver.command({ device: 'wm-1', command: 'valve', value: 'open' })).toEqual({ readBack: 'open' });
+    expect(meters[0]?.valve).toMatchObject({ closed: false, operations: 2 });
+    expect(await driver.command({ device: 'wm-2', command: 'valve', value: 'closed' })).toEqual({ readBack: 'open' });
   });
 });
