@@ -2,6 +2,7 @@ import type { DriverCheckInput, DriverProblem, PointFacts } from '../core/driver
 import { addressProblems, type BusConnection } from '../core/bus-config.js';
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';
+import { cjt188CommandProblems } from './control.js';
 import { METER_TYPE } from './frame.js';
 import { bodyKind, CJT188_FIELDS, type Cjt188Profile } from './profile-schema.js';
 
@@ -25,7 +26,7 @@ export function fieldUnit(field: string): string | undefined {
 }
 
 export function checkCjt188Profile(p: Loaded<Cjt188Profile>): DriverProblem[] {
-  const out = classProblems(p.classes);
+  const out = [...classProblems(p.classes), ...cjt188CommandProblems(p)];
   const kind = bodyKind(p.meter_type);
   if (!kind) {
     out.push({ path: ['meter_type'], message: `meter type ${p.meter_type} has no metering-data layout this driver reads (electricity meters speak DL/T 645)` });

@@ -2,6 +2,8 @@ import type { Reading } from '../../gateway/model/types.js';
 import type { Awaited, BusLink } from '../core/bus-link.js';
 import { withRetries, type MeterDevice } from '../core/meter-bus-driver.js';
 import { heatBody, waterBody, type Body } from './bodies.js';
+import { findCommand, type CommandRequest, type CommandResult } from '../core/commands.js';
+import { valveReply, valveRequest, type Cjt188Write } from './control.js';
 import { METER_TYPE, readReply, readRequest, scan, type ReplyResult } from './frame.js';
 import { bodyKind, type Cjt188Profile } from './profile-schema.js';
 
@@ -9,6 +11,7 @@ export interface Cjt188DeviceConfig {
   id: string;
   /** 14 digits as on the meter's label. */
   address: string;
+  class?: string;
   poll?: number | undefined;
 }
 
@@ -43,6 +46,27 @@ export class Cjt188Device implements MeterDevice {
     const body = kind === 'heat' ? heatBody(reply.body) : waterBody(reply.body);
     if ('error' in body) return this.profile.points.map((p) => ({ device: this.id, metric: p.metric, value: null, ts, quality: 'bad', reason: 'decode_error' }));
     return this.profile.points.map((p) => this.reading(p, body as Body, ts));
+  }
+
+  /** Open or close the valve (C = 0x04, DI A017), then read the metering data: its ST shows the valve. */
+  async command(link: BusLink, req: CommandRequest, opts: { timeoutMs: number }): Promise<CommandResult> {
+    const def = findCommand(this.profile, this.config.class ?? '', req.command);
+    if (!def) throw Object.assign(new Error(`no command ${req.command} for this meter`), { code: 'CJT188_COMMAND_UNKNOWN' });
+    const w = def.write as Cjt188Write;
+    const action = w.map[String(req.value)];
+    if (!action) throw Object.assign(new Error(`no valve action for ${String(req.value)}`), { code: 'CJT188_COMMAND_VALUE' });
+    const request = valveRequest({ type: this.type, address: this.config.address, action, seq: this.seq++ & 0xff, order: this.profile.di_order });
+    const reply = await link.exchange(request, { scan, match: (f) => { const r = valveReply(f, this.config.address); return r.kind === 'mismatch' ? { ok: false, why: r.why } : { ok: true, value: r }; } }, opts.timeoutMs);
+    if (reply.kind === 'refused') throw Object.assign(new Error(`meter ${this.config.address} refused to ${action} its valve (status 0x${reply.status.toString(16)})`), { code: 'CJT188_REFUSED' });
+    const seq = this.seq++ & 0xff;
+    const read = await link.exchange(readRequest({ type: this.type, address: this.config.address, seq, order: this.profile.di_order }), this.awaited(seq), opts.timeoutMs);
+    if (read.kind !== 'data') return { readBack: null };
+    const body = bodyKind(this.profile.meter_type) === 'heat' ? heatBody(read.body) : waterBody(read.body);
+    if ('error' in body) return { readBack: null };
+    const [closed, fault] = [body['valve_closed'], body['valve_fault']];
+    // A valve in fault is in no state the command asked for.
+    if (!closed || !('value' in closed) || (fault && 'value' in fault && fault.value === true)) return { readBack: null };
+    return { readBack: Object.keys(w.map).find((k) => (w.map[k] === 'close') === closed.value) ?? null };
   }
 
   private reading(p: Cjt188Profile['points'][number], body: Body, ts: number): Reading {

@@ -35,7 +35,7 @@ export const cjt188DriverFactory: DriverFactory<BusConnection, Loaded<Cjt188Prof
       .map((d) => {
         const type = d.config.options['meter_type'];
         const profile = typeof type === 'string' && type in METER_TYPE ? { ...d.profile, meter_type: type as MeterType } : d.profile;
-        return new Cjt188Device({ id: d.config.id, address: d.config.address ?? '', poll: d.config.poll }, profile);
+        return new Cjt188Device({ id: d.config.id, class: d.config.class, address: d.config.address ?? '', poll: d.config.poll }, profile);
       });
     return new MeterBusDriver(connection.id, 'cjt188', link, meters, busSettings(connection), ctx);
   },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../gateway/model/zod-helpers.js';
 import { profileBase } from '../profiles/schema.js';
+import { cjt188CommandSchema } from './control.js';
 import { METER_TYPE } from './frame.js';
 
 /**
@@ -28,6 +29,8 @@ export const cjt188ProfileSchema = z.strictObject({
       }),
     )
     .min(1),
+  /** What a meter can be told (drivers/core/commands.ts): its valve, opened or closed, read back from ST. */
+  commands: z.array(cjt188CommandSchema).default([]),
 });
 export type Cjt188Profile = z.infer<typeof cjt188ProfileSchema>;
 

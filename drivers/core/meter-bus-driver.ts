@@ -1,5 +1,6 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { BusError, type BusLink } from './bus-link.js';
+import type { CommandRequest, CommandResult } from './commands.js';
 import type { DeviceState, Driver, DriverContext, DriverHealth } from './driver.js';
 import { backoffDelay, nextDue } from './schedule.js';
 
@@ -17,6 +18,8 @@ export interface MeterDevice {
   /** One poll through the link. Rejects with a BusError when the meter does not answer. */
   poll(link: BusLink, opts: { retries: number; timeoutMs: number; now: () => number }): Promise<Reading[]>;
   explain(): string[];
+  /** A command for this meter (a relay, a valve), sent and read back through the link; optional. */
+  command?(link: BusLink, req: CommandRequest, opts: { timeoutMs: number }): Promise<CommandResult>;
 }
 
 export interface MeterBusSettings {
@@ -91,6 +94,13 @@ export class MeterBusDriver implements Driver {
     if (!d) return [`${deviceId}: not a device of connection ${this.connectionId}`];
     const s = this.settings;
     return [`bus ${this.connectionId}: ${this.protocol} on ${this.link.describe()}, timeout ${s.timeoutMs} ms, retries ${s.retries}`, ...d.device.explain()];
+  }
+
+  /** A command from the gateway, queued on the bus like a poll (one exchange at a time). */
+  async command(req: CommandRequest): Promise<CommandResult> {
+    const d = this.slots.find((s) => s.device.id === req.device)?.device;
+    if (!d?.command) throw Object.assign(new Error(`${req.device} takes no commands on connection ${this.connectionId}`), { code: 'COMMAND_UNSUPPORTED' });
+    return d.command(this.link, req, { timeoutMs: this.settings.timeoutMs });
   }
 
   private schedule(d: DeviceSlot, at: number): void {

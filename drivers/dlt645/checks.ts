@@ -2,6 +2,7 @@ import type { DriverCheckInput, DriverProblem, PointFacts } from '../core/driver
 import { addressProblems, type BusConnection } from '../core/bus-config.js';
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';
+import { dlt645CommandProblems } from './commands.js';
 import { pointFormat } from './device.js';
 import type { Dlt645Profile } from './profile-schema.js';
 
@@ -22,6 +23,7 @@ export function checkDlt645Profile(p: Loaded<Dlt645Profile>): DriverProblem[] {
     if (other !== undefined) out.push({ path: [...path, 'metric'], message: `${pt.metric} is also read by points[${other}]` });
     else seen.set(pt.metric, i);
   });
+  out.push(...dlt645CommandProblems(p));
   return out;
 }
 

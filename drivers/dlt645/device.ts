@@ -4,12 +4,15 @@ import { BusError, type Awaited, type BusLink } from '../core/bus-link.js';
 import { withRetries, type MeterDevice } from '../core/meter-bus-driver.js';
 import { readReply, readRequest, scan, type Edition, type ReplyResult } from './frame.js';
 import { IDENTIFIERS_1997, IDENTIFIERS_2007, type DiFormat } from './identifiers.js';
+import type { CommandRequest, CommandResult } from '../core/commands.js';
+import { relayCommand } from './commands.js';
 import type { Dlt645Profile } from './profile-schema.js';
 
 export interface Dlt645DeviceConfig {
   id: string;
   /** 12 digits as on the meter's label. */
   address: string;
+  class?: string;
   poll?: number | undefined;
   options: Readonly<Record<string, string | number | boolean>>;
 }
@@ -83,6 +86,11 @@ export class Dlt645Device implements MeterDevice {
       out.push(this.reading(p, reply.value, ts));
     }
     return out;
+  }
+
+  /** Remote control of the meter's relay (C = 0x1C), read back from status word 3. */
+  command(link: BusLink, req: CommandRequest, opts: { timeoutMs: number }): Promise<CommandResult> {
+    return relayCommand(link, { profile: this.profile, cls: this.config.class ?? '', address: this.config.address, options: this.config.options, command: req.command, value: req.value, timeoutMs: opts.timeoutMs });
   }
 
   private reading(p: ResolvedPoint, bytes: Buffer, ts: number): Reading {

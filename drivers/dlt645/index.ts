@@ -32,7 +32,7 @@ export const dlt645DriverFactory: DriverFactory<BusConnection, Loaded<Dlt645Prof
     const link = new BusLink(busEndpoint(connection), { ...busOptions(connection), onBadFrame: (reason) => ctx.metrics.linkError(reason) }, ctx.log);
     const meters = devices
       .filter((d) => d.config.enabled)
-      .map((d) => new Dlt645Device({ id: d.config.id, address: d.config.address ?? '', poll: d.config.poll, options: d.config.options }, d.profile));
+      .map((d) => new Dlt645Device({ id: d.config.id, class: d.config.class, address: d.config.address ?? '', poll: d.config.poll, options: d.config.options }, d.profile));
     return new MeterBusDriver(connection.id, 'dlt645', link, meters, busSettings(connection), ctx);
   },
   findAddress({ connection, log }) {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../gateway/model/zod-helpers.js';
 import { profileBase } from '../profiles/schema.js';
+import { dlt645CommandSchema } from './commands.js';
 
 /**
  * A DL/T 645 meter model as data: which identifiers it is read by and the catalog metric each
@@ -35,5 +36,7 @@ export const dlt645ProfileSchema = z.strictObject({
       }),
     )
     .min(1),
+  /** What a meter can be told (drivers/core/commands.ts): its load relay, tripped or closed, read back from status word 3. */
+  commands: z.array(dlt645CommandSchema).default([]),
 });
 export type Dlt645Profile = z.infer<typeof dlt645ProfileSchema>;

@@ -2,6 +2,7 @@ import type { DriverCheckInput, DriverProblem } from '../core/driver.js';
 import { classProblems, mappingProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';
 import type { OpcuaConnection } from './connection-schema.js';
+import { opcuaCommandProblems } from './commands.js';
 import { planDevice } from './nodes.js';
 import type { OpcuaProfile } from './profile-schema.js';
 
@@ -14,6 +15,7 @@ export function checkOpcuaProfile(p: Loaded<OpcuaProfile>): DriverProblem[] {
     if (n.class !== undefined && !p.classes.includes(n.class)) out.push({ path: ['nodes', i, 'class'], message: `class ${n.class} is not one of the profile's (${p.classes.join(', ')})` });
     else out.push(...mappingProblems(n.class ? [n.class] : p.classes, { metric: n.metric, unit: n.unit, map: n.map }, ['nodes', i]));
   });
+  out.push(...opcuaCommandProblems(p));
   return out;
 }
 

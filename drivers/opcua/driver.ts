@@ -1,6 +1,8 @@
 import { redactSecrets } from '../../gateway/model/redact.js';
 import type { Reading } from '../../gateway/model/types.js';
+import type { CommandRequest, CommandResult } from '../core/commands.js';
 import type { BoundDevice, DeviceState, Driver, DriverContext, DriverHealth, LinkState } from '../core/driver.js';
+import { OpcuaCommandError, opcuaCommand, runCommand } from './commands.js';
 import { describeNode, planDevice, type PlannedNode } from './nodes.js';
 import type { Loaded } from '../profiles/schema.js';
 import type { OpcuaProfile } from './profile-schema.js';
@@ -20,6 +22,7 @@ const RETRY_MIN_MS = 500;
 
 interface DeviceEntry {
   id: string;
+  bound: BoundDevice<Loaded<OpcuaProfile>>;
   nodes: PlannedNode[];
   state: DeviceState;
   error?: string;
@@ -55,7 +58,7 @@ export class OpcuaDriver implements Driver {
     for (const b of args.devices) {
       if (!b.config.enabled) continue;
       const nodes = planDevice(b.config, b.profile);
-      this.devices.set(b.config.id, { id: b.config.id, nodes, state: 'unknown', missing: new Map() });
+      this.devices.set(b.config.id, { id: b.config.id, bound: b, nodes, state: 'unknown', missing: new Map() });
     }
   }
 
@@ -108,6 +111,21 @@ export class OpcuaDriver implements Driver {
     if (found?.length) lines.push('resolved on the server:', ...found.map((n) => `  ${n.metric} ← ${n.id}${n.effectiveUnit ? ` [${n.effectiveUnit} from the ${n.unitSource}]` : ''}`));
     for (const [metric, reason] of d.missing) lines.push(`  ${metric}: not found (${reason})`);
     return lines;
+  }
+
+  /**
+   * A command from the gateway: its node written in this connection's session, then read back
+   * (uncached). The control service compares the read-back with what was asked.
+   */
+  async command(req: CommandRequest): Promise<CommandResult> {
+    const d = this.devices.get(req.device);
+    if (!d) throw new OpcuaCommandError('OPCUA_COMMAND_UNKNOWN', `${req.device} is not a device of connection ${this.connectionId}`);
+    const { config, profile } = d.bound;
+    const { def, write } = opcuaCommand(profile, config.class, req.command);
+    const link = this.link;
+    if (!link?.session || this.state !== 'connected') throw new OpcuaCommandError('OPCUA_OFFLINE', `no session with ${redactSecrets(this.args.connection.endpoint)} (${this.state})`);
+    const ua = await import('node-opcua');
+    return runCommand(ua, link.session, link.namespaces, { def, write, device: config, profile: { ...(profile.root !== undefined ? { root: profile.root } : {}), ...(profile.namespace !== undefined ? { namespace: profile.namespace } : {}) }, value: req.value });
   }
 
   private async connect(): Promise<void> {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../../gateway/model/zod-helpers.js';
 import { profileBase } from '../profiles/schema.js';
+import { opcuaCommandSchema } from './command-schema.js';
 
 /**
  * The OPC UA part of a device profile (YAML in drivers/profiles/, `protocol: opcua`).
@@ -73,6 +74,8 @@ const opcuaProfileBody = {
   root: z.string().optional(),
   defaults: opcuaDefaults,
   nodes: z.array(opcuaNode).min(1),
+  /** What a device can be told (drivers/core/commands.ts): a variable node written, then read back. */
+  commands: z.array(opcuaCommandSchema).default([]),
 };
 
 export const opcuaProfileSchema = z

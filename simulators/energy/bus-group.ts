@@ -34,15 +34,20 @@ export class MeterBusGroup implements SimulatorGroup {
   }
 
   private dltMeters(): Dlt645MeterSim[] {
-    return this.bus.meters.map((m) => ({
+    return this.bus.meters.map((m) => {
+      const relay = { open: false, password: m.password, operations: 0 };
+      return {
       address: m.address,
       edition: '2007',
+      relay,
       read: (di: string) => {
         const v = this.values(m.device.id);
         const num = (k: string) => (typeof v[k] === 'number' ? (v[k] as number) : undefined);
         const sign = m.device.invert ? -1 : 1;
         switch (di) {
           case '02030000': {
+            // The supply is cut: the meter measures nothing (the community's model keeps its own load).
+            if (relay.open) return 0;
             const w = num('power');
             return w === undefined ? undefined : (sign * w) / 1000;
           }
@@ -58,7 +63,8 @@ export class MeterBusGroup implements SimulatorGroup {
             return undefined;
         }
       },
-    }));
+      };
+    });
   }
 
   private cjtMeters(): Cjt188MeterSim[] {

@@ -60,6 +60,8 @@ const busMeter = z.strictObject({
   silent: z.boolean().default(false),
   /** Its answers carry a wrong check byte (a noisy line or a failing transceiver). */
   bad_checksum: z.boolean().default(false),
+  /** DL/T 645: the password its load relay obeys (remote control, C = 0x1C); a tripped meter measures no power. */
+  password: z.string().regex(/^\d{6}$/).default('000000'),
 });
 
 const bus = z.strictObject({

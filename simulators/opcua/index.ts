@@ -92,7 +92,8 @@ export class StationGroup implements SimulatorGroup {
   }
 
   groundTruth(): Record<string, unknown> {
-    return { since: this.start0, at: this.model.t, totals: this.model.totals(), hourly: Object.fromEntries(this.model.marks) };
+    const sg_ready = Object.fromEntries(this.model.pumps.map((p) => [p.id, { state: p.hp.sgReady, changes: p.sgChanges }]));
+    return { since: this.start0, at: this.model.t, totals: this.model.totals(), hourly: Object.fromEntries(this.model.marks), sg_ready };
   }
 
   private tick(): void {

@@ -46,7 +46,15 @@ export const stationSchema = z
     /** Design flow of the heating network through the heat meter, m³/h. */
     network_flow_m3h: z.number().positive().default(25),
     heat_pumps: z
-      .array(z.strictObject({ id, folder, rated_kw: z.number().positive().default(80) }))
+      .array(
+        z.strictObject({
+          id,
+          folder,
+          rated_kw: z.number().positive().default(80),
+          /** The pump takes a write of its SG Ready input on the wire and keeps its state (a broken input: read-back fails). */
+          ignore_commands: z.boolean().default(false),
+        }),
+      )
       .min(1)
       .max(16),
     tank: z.strictObject({ id, folder, volume_m3: z.number().positive().default(30), reference_c: z.number().default(25) }),

@@ -1,6 +1,6 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { OPCUAServer, UAVariable } from 'node-opcua';
+import type { DataValue, OPCUAServer, UAVariable } from 'node-opcua';
 import type { Logger } from 'pino';
 import { routeNodeOpcuaLogs } from '../../drivers/opcua/logs.js';
 import { UNECE_URI, euFor } from '../../drivers/opcua/units.js';
@@ -124,6 +124,22 @@ export class StationServer {
     }
   }
 
+  /**
+   * A client's write of a writable point goes to the model first: a value the device takes is
+   * stored as written; one it does not take (out of range, a broken input) is answered Good, as a
+   * PLC that accepts the write into its image, while the value stays — only a read-back shows it.
+   */
+  private writable(v: UAVariable, device: StationDevice, name: string): void {
+    type WriteValue = (context: unknown, dv: DataValue, ...rest: unknown[]) => unknown;
+    const original = (v.writeValue as unknown as WriteValue).bind(v);
+    (v as unknown as { writeValue: WriteValue }).writeValue = (context, dv, ...rest) => {
+      const point = device.points().find((x) => x.name === name);
+      const raw = Number(dv.value.value);
+      if (!point?.write?.(raw)) dv.value = v.readValue().value;
+      return original(context, dv, ...rest);
+    };
+  }
+
   private build(server: OPCUAServer): void {
     const space = server.engine.addressSpace;
     if (!space) throw new Error('OPC UA server has no address space');
@@ -145,7 +161,15 @@ export class StationServer {
               engineeringUnitsRange: { low: -1e12, high: 1e12 },
               engineeringUnits: { namespaceUri: UNECE_URI, unitId: eu.unitId, displayName: { text: p.unit }, description: { text: eu.code } },
             })
-          : ns.addVariable({ componentOf: folder, browseName: p.name, nodeId, dataType: p.type, minimumSamplingInterval: 0 });
+          : ns.addVariable({
+              componentOf: folder,
+              browseName: p.name,
+              nodeId,
+              dataType: p.type,
+              minimumSamplingInterval: 0,
+              ...(p.write ? { accessLevel: 'CurrentRead | CurrentWrite', userAccessLevel: 'CurrentRead | CurrentWrite' } : {}),
+            });
+        if (p.write) this.writable(v as UAVariable, device, p.name);
         vars.set(p.name, v as UAVariable);
       }
       this.bound.push({ device, vars });

@@ -20,6 +20,8 @@ export interface StationPoint {
   unit?: string;
   type: PointType;
   value: number;
+  /** A writable point: a client's write of `raw`; false when the device does not take it (the value stays). */
+  write?: (raw: number) => boolean;
 }
 
 export interface StationDevice {
@@ -40,6 +42,17 @@ export interface Totals {
 /** Operating mode codes, as the open XYZZ Modbus map numbers them (the profile maps them back). */
 export const MODE_CODE: Readonly<Record<HeatPumpMode, number>> = { standby: 0, heating: 1, dhw: 2, cooling: 3, defrost: 5 };
 const SG_CODE = { lock: 1, normal: 2, recommend: 3, force_on: 4 } as const;
+const SG_BY_CODE = new Map(Object.entries(SG_CODE).map(([k, v]) => [v as number, k as keyof typeof SG_CODE]));
+
+interface Pump {
+  id: string;
+  folder: string;
+  hp: HeatPump;
+  /** The pump's SG Ready input is broken: it takes writes and keeps its state. */
+  ignore: boolean;
+  /** SG Ready changes a client made (ground truth for the dwell). */
+  sgChanges: number;
+}
 
 const HOUR = 3_600_000;
 const KEEP_MARKS = 8 * 24;
@@ -47,7 +60,7 @@ const KEEP_MARKS = 8 * 24;
 export class StationModel {
   t: number;
   outdoorC = 10;
-  readonly pumps: { id: string; folder: string; hp: HeatPump }[];
+  readonly pumps: Pump[];
   readonly tank: ThermalTank;
   private readonly sun: Sun;
   electricityWh = 0;
@@ -68,6 +81,8 @@ export class StationModel {
       id: p.id,
       folder: p.folder,
       hp: new HeatPump({ ratedThermalW: p.rated_kw * 1000, defrostPhase: i / s.heat_pumps.length, dhwM3: 2 }),
+      ignore: p.ignore_commands,
+      sgChanges: 0,
     }));
     this.tank = new ThermalTank({ volumeM3: s.tank.volume_m3, startC: 44, buildingWPerK: s.building_w_per_k, lossWPerK: 20 });
     // Lifetime before the simulation, so counters look like a station that has run for years.
@@ -130,7 +145,16 @@ export class StationModel {
     }
   }
 
-  private pumpDevice(p: { id: string; folder: string; hp: HeatPump }): StationDevice {
+  /** A client wrote a pump's SG Ready input (1 lock … 4 force_on): the pump runs as told from the next step. */
+  private writeSg(p: Pump, raw: number): boolean {
+    const mode = SG_BY_CODE.get(raw);
+    if (mode === undefined || p.ignore) return false;
+    if (p.hp.sgReady !== mode) p.sgChanges++;
+    p.hp.sgReady = mode;
+    return true;
+  }
+
+  private pumpDevice(p: Pump): StationDevice {
     const base = this.base[p.id] ?? 0;
     return {
       id: p.id,
@@ -146,7 +170,7 @@ export class StationModel {
         { name: 'OutdoorTemperature', metric: 'outdoor_temp', unit: '°C', type: 'Double', value: this.outdoorC },
         { name: 'DhwTemperature', metric: 'dhw_temp', unit: '°C', type: 'Double', value: p.hp.dhwC },
         { name: 'OperatingMode', metric: 'mode', type: 'UInt16', value: MODE_CODE[p.hp.mode] },
-        { name: 'SgReadyState', metric: 'sg_ready', type: 'UInt16', value: SG_CODE[p.hp.sgReady] },
+        { name: 'SgReadyState', metric: 'sg_ready', type: 'UInt16', value: SG_CODE[p.hp.sgReady], write: (raw) => this.writeSg(p, raw) },
       ],
     };
   }

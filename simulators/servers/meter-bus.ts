@@ -3,6 +3,8 @@ import { encodeBcd } from '../../drivers/core/bcd.js';
 import { buildFrame, type ScanResult } from '../../drivers/core/meter-frame.js';
 import * as cjt from '../../drivers/cjt188/frame.js';
 import * as dlt from '../../drivers/dlt645/frame.js';
+import { CONTROL_WRITE, DI_VALVE, VALVE_CODES } from '../../drivers/cjt188/control.js';
+import { CONTROL_RELAY, parseRelayData, RELAY_OPEN_BIT, STATUS_WORD_3 } from '../../drivers/dlt645/control.js';
 import { IDENTIFIERS_1997, IDENTIFIERS_2007 } from '../../drivers/dlt645/identifiers.js';
 
 /**
@@ -17,6 +19,11 @@ export interface Dlt645MeterSim {
   edition: dlt.Edition;
   /** The value of each identifier it serves, in the identifier's unit (kWh, kW, V…). */
   read(di: string): number | undefined;
+  /**
+   * A load relay under remote control (C = 0x1C), shown in status word 3 (bit 4 open). `ignore`:
+   * the meter answers 0x9C and does not switch (a welded relay). Without it, control is refused.
+   */
+  relay?: { open: boolean; password: string; ignore?: boolean; operations: number };
 }
 
 export interface Cjt188MeterSim {
@@ -24,6 +31,8 @@ export interface Cjt188MeterSim {
   type: number;
   /** The reply body after DI and SER (see drivers/cjt188/bodies.ts for the layouts). */
   body(): Buffer;
+  /** A remotely controlled valve (C = 0x04, DI A017), shown in ST; `ignore`: answers 0x84 and stays (a seized valve). */
+  valve?: { closed: boolean; ignore?: boolean; operations: number };
 }
 
 export interface MeterFaults {
@@ -128,9 +137,14 @@ function answerDlt(meters: Dlt645MeterSim[], frame: Buffer, faults: MeterFaults)
   if (fn === dlt.CONTROL['2007'].readAddress && p.data.length === 0) {
     return corrupt(buildFrame(header(0x93), offset(Buffer.from(m.address, 'hex').reverse())), faults, m.address);
   }
+  if (fn === CONTROL_RELAY) return corrupt(control(m, p.data, header), faults, m.address);
   const edition: dlt.Edition = fn === dlt.CONTROL['2007'].read ? '2007' : fn === dlt.CONTROL['1997'].read ? '1997' : m.edition;
   const diLen = edition === '2007' ? 4 : 2;
   const di = Buffer.from(p.data.subarray(0, diLen)).reverse().toString('hex').toUpperCase();
+  if (di === STATUS_WORD_3 && edition === '2007' && m.relay) {
+    const word = m.relay.open ? RELAY_OPEN_BIT : 0;
+    return corrupt(buildFrame(header(0x91), offset(Buffer.concat([p.data.subarray(0, 4), Buffer.from([word & 0xff, word >> 8])]))), faults, m.address);
+  }
   const format = (edition === '2007' ? IDENTIFIERS_2007 : IDENTIFIERS_1997)[di];
   const value = edition === m.edition && format ? m.read(di) : undefined;
   if (value === undefined || !format) {
@@ -150,7 +164,40 @@ function answerCjt(meters: Cjt188MeterSim[], frame: Buffer, faults: MeterFaults)
   if (faults.silent?.has(m.address)) return undefined;
   const header = (control: number) => Buffer.concat([Buffer.from([0x68, m.type]), Buffer.from(m.address, 'hex').reverse(), Buffer.from([control])]);
   const di = p.data.subarray(0, 2);
+  if ((p.control & 0x3f) === CONTROL_WRITE) return corrupt(valve(m, p.data, header), faults, m.address);
   const isMetering = di.equals(Buffer.from([0x90, 0x1f])) || di.equals(Buffer.from([0x1f, 0x90]));
   if (!isMetering) return corrupt(buildFrame(header(0xc1), Buffer.concat([di, p.data.subarray(2, 3), Buffer.from([0x00, 0x00])])), faults, m.address);
-  return corrupt(buildFrame(header(0x81), Buffer.concat([p.data.subarray(0, 3), m.body()])), faults, m.address);
+  const body = Buffer.from(m.body());
+  // ST is the body's last two bytes: valve bits 0–1 (00 open, 01 closed).
+  if (m.valve && body.length >= 2) body[body.length - 2] = ((body[body.length - 2] as number) & ~0x03) | (m.valve.closed ? 0x01 : 0x00);
+  return corrupt(buildFrame(header(0x81), Buffer.concat([p.data.subarray(0, 3), body])), faults, m.address);
+}
+
+/** A remote-control frame: 0x9C done, 0xDC with 04 (wrong password) or 01 (no relay, a bad command). */
+function control(m: Dlt645MeterSim, data: Buffer, header: (control: number) => Buffer): Buffer {
+  const offset = (b: Buffer) => Buffer.from(Array.from(b, (x) => (x + 0x33) & 0xff));
+  const req = parseRelayData(data);
+  const refuse = (code: number) => buildFrame(header(0xdc), offset(Buffer.from([code])));
+  if (!m.relay || !req?.action) return refuse(0x01);
+  if (req.password !== m.relay.password) return refuse(0x04);
+  if (!m.relay.ignore) {
+    const open = req.action === 'trip';
+    if (open !== m.relay.open) m.relay.operations++;
+    m.relay.open = open;
+  }
+  return buildFrame(header(0x9c), Buffer.alloc(0));
+}
+
+/** A valve-control frame: 0x84 with DI, SER and ST; 0xC4 when the meter has no valve or the code is neither 55H nor 99H. */
+function valve(m: Cjt188MeterSim, data: Buffer, header: (control: number) => Buffer): Buffer {
+  const di = data.subarray(0, 2);
+  const isValve = di.equals(Buffer.from([DI_VALVE >> 8, DI_VALVE & 0xff])) || di.equals(Buffer.from([DI_VALVE & 0xff, DI_VALVE >> 8]));
+  const code = data[3];
+  if (!m.valve || !isValve || (code !== VALVE_CODES.open && code !== VALVE_CODES.close)) return buildFrame(header(0xc4), Buffer.concat([di, data.subarray(2, 3), Buffer.from([0x00, 0x00])]));
+  if (!m.valve.ignore) {
+    const closed = code === VALVE_CODES.close;
+    if (closed !== m.valve.closed) m.valve.operations++;
+    m.valve.closed = closed;
+  }
+  return buildFrame(header(0x84), Buffer.concat([di, data.subarray(2, 3), Buffer.from([m.valve.closed ? 0x01 : 0x00, 0x00])]));
 }
