@@ -137,7 +137,7 @@ describe('config reload applied per connection', () => {
     await waitFor(() => got.length >= 1, 10_000);
     expect(got.map((m) => m.value)).toEqual([8]);
     // The new sink settles ok (right after its first send it may still say `waiting` for a moment under load).
-    await waitFor(() => gw.health().sinks[0]?.state === 'ok', 5_000).catch(() => undefined);
+    await waitFor(() => (gw.health().sinks[0] as { state?: string } | undefined)?.state === 'ok', 5_000).catch(() => undefined);
     expect(gw.health().sinks).toMatchObject([{ id: 'north', state: 'ok' }]);
     expect([gw.driver('local'), gw.driver('plant')]).toEqual(links);
     await north.endAsync();
