@@ -14,7 +14,7 @@ import { KpiNorthbound } from './kpi/northbound.js';
 import { KpiOutbox } from './kpi/outbox.js';
 import type { GatewayConfig } from './config/schema.js';
 import { simulationClock, type Clock } from './model/clock.js';
-import { StalenessTracker } from './pipeline/staleness.js';
+import { StalenessTracker, staleAfter } from './pipeline/staleness.js';
 import { DeviceActivity } from './runtime/activity.js';
 import { DeviceRegistry } from './runtime/devices.js';
 import { GatewayError } from './runtime/errors.js';
@@ -103,12 +103,7 @@ export class Gateway {
     this.clock = opts.clock ?? simulationClock(sim);
     this.startedAt = this.clock.now();
     this.metrics = new GatewayMetrics({ defaults: opts.processMetrics ?? true });
-    // Poll periods run on wall-clock timers; under an accelerated clock three of them span
-    // `rate` times more clock time, so a polled device is not called quiet between two polls.
-    this.staleness = new StalenessTracker((id) => {
-      const d = this.devices.get(id)?.config;
-      return d?.stale_after ?? Math.max(this.config.pipeline.stale_after, 3 * (d?.poll ?? 0) * (this.clock.rate ?? 1));
-    });
+    this.staleness = new StalenessTracker((id) => staleAfter(this.devices.get(id)?.config, this.config.pipeline.stale_after, this.clock.rate));
   }
 
   /** Every profile of the site in force, by id (a reload's site brings its own). */

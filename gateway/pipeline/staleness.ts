@@ -3,6 +3,16 @@
  * threshold is reported stale once; its series are then marked stale in place (value and time
  * kept), never re-emitted with a fresh timestamp.
  */
+/**
+ * How long a device may stay quiet before it is stale: its own `stale_after`, else the site's,
+ * but never less than three polls. Poll periods run on wall-clock timers; under an accelerated
+ * clock three of them span `rate` times more clock time, so a polled device is not called quiet
+ * between two polls.
+ */
+export function staleAfter(device: { stale_after?: number | undefined; poll?: number | undefined } | undefined, siteDefault: number, rate: number | undefined): number {
+  return device?.stale_after ?? Math.max(siteDefault, 3 * (device?.poll ?? 0) * (rate ?? 1));
+}
+
 export class StalenessTracker {
   private readonly lastSeen = new Map<string, number>();
   private readonly stale = new Set<string>();
