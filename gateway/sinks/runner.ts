@@ -111,7 +111,9 @@ export class SinkRunner {
     this.cursor = saved ?? initialCursor(this.o.store, this.o.config.start_from);
     // Persist at once: the store's retention keeps what this cursor has not passed.
     if (!saved) this.o.store.setCursor(this.consumer, this.cursor);
-    this.state = 'ok';
+    // A sink whose link is still connecting says so from the start: reported `ok` until its first
+    // step found the client unconnected, a fresh sink read ok, then waiting, then ok.
+    this.state = this.linkUp() ? 'ok' : 'waiting';
     this.observe();
     this.observer = setInterval(() => this.observe(), 1000);
     this.observer.unref();
@@ -179,6 +181,11 @@ export class SinkRunner {
     }
   }
 
+  /** The writer's link is up (a writer without a link of its own, HTTP, always is). */
+  private linkUp(): boolean {
+    return this.o.writer.ready?.() ?? true;
+  }
+
   private async step(): Promise<void> {
     const { store, config } = this.o;
     const max = store.maxSeq();
@@ -186,10 +193,10 @@ export class SinkRunner {
     this.setBacklog(max);
     if (pending <= 0) {
       this.pendingSince = undefined;
-      if (this.state !== 'backoff') this.state = 'ok';
+      if (this.state !== 'backoff') this.state = this.linkUp() ? 'ok' : 'waiting';
       return this.sleep(this.pollMs);
     }
-    if (this.o.writer.ready && !this.o.writer.ready()) {
+    if (!this.linkUp()) {
       this.state = 'waiting';
       return this.sleep(this.pollMs);
     }

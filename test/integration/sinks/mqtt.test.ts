@@ -109,4 +109,26 @@ describe.skipIf(!MOSQUITTO)('mqtt northbound sink → Mosquitto', () => {
     expect(retained?.body).toEqual({ ts: newest?.ts, value: newest?.value, quality: 'good' });
     store.close();
   });
+
+  it('with nothing to send, says waiting until its link is up, and while it is down (not ok)', async () => {
+    const store = Store.open({ path: join(tmp.dir, 'idle.db'), site: 'idle-site' });
+    const { log } = memoryLog();
+    const sinkCfg = { id: 'idle', type: 'mqtt', connection: 'up', flush_interval: '20ms', start_from: 'now' };
+    const config = configWith('idle-site', [sinkCfg], { connections: [{ id: 'up', protocol: 'mqtt', url: broker.url, client_id: 'fcgw-idle', reconnect_min: '100ms' }] });
+    const { sinks } = startSinks(config, store, log);
+    await sinks.start();
+    // The client is still connecting (before this fix an idle fresh sink read ok, then waiting, then ok).
+    expect(sinks.health()[0]?.state).toBe('waiting');
+    await waitFor(() => sinks.health()[0]?.state === 'ok', 5_000);
+    await sinks.stop();
+
+    // A broker that is not there: an idle sink is not ok either.
+    const nowhere = configWith('idle-site', [sinkCfg], { connections: [{ id: 'up', protocol: 'mqtt', url: 'mqtt://127.0.0.1:1', client_id: 'fcgw-idle', reconnect_min: '100ms' }] });
+    const down = startSinks(nowhere, store, log).sinks;
+    await down.start();
+    await new Promise((r) => setTimeout(r, 400));
+    expect(down.health()[0]?.state).toBe('waiting');
+    await down.stop();
+    store.close();
+  });
 });
