@@ -32,6 +32,8 @@ export function influxdb1Writer(cfg: Influx1Config, deps: { deviceTags: (device:
   const tls = tlsOptions(cfg.tls, `sink ${cfg.id ?? 'influxdb1'}`);
   return {
     type: 'influxdb1',
+    // Idempotent writes (same series, same timestamp): a backlog keeps a few requests on the wire.
+    inFlight: 4,
     encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
     text: (line) => line,
     async send(batch, signal): Promise<ItemRejection[]> {

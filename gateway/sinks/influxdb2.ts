@@ -24,6 +24,8 @@ export function influxdb2Writer(cfg: Influx2Config, deps: { deviceTags: (device:
   const encoder = new LineEncoder(deps.deviceTags);
   return {
     type: 'influxdb2',
+    // Idempotent writes: a backlog keeps a few requests on the wire (one compresses while another waits).
+    inFlight: 4,
     encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
     text: (line) => line,
     async send(batch, signal): Promise<ItemRejection[]> {

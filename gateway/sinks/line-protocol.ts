@@ -141,7 +141,24 @@ export class LineEncoder {
   }
 
   sample(s: Sample): string {
-    return sampleLine(this.key(s.site, s.device, s.class), s);
+    const key = this.key(s.site, s.device, s.class);
+    const v = s.value;
+    // The common case, a good finite number, without building a field list (same text as sampleLine).
+    if (s.quality === 'good' && typeof v === 'number' && Number.isFinite(v) && Number.isFinite(s.ts)) return `${key} ${this.fieldKey(s.metric)}=${v} ${Math.trunc(s.ts)}`;
+    return sampleLine(key, s);
+  }
+
+  private readonly fieldKeys = new Map<string, string>();
+
+  /** A metric's escaped field key (metric names are few: the catalog's and the profiles'). */
+  private fieldKey(metric: string): string {
+    let k = this.fieldKeys.get(metric);
+    if (k === undefined) {
+      if (this.fieldKeys.size >= 10_000) this.fieldKeys.clear();
+      k = escapeKey(metric);
+      this.fieldKeys.set(metric, k);
+    }
+    return k;
   }
 
   event(e: GatewayEvent): string {

@@ -44,7 +44,6 @@ interface Entry {
 
 /** Records read after a cursor and encoded: sent as one request, then the cursor moves to `to`. */
 interface Batch {
-  from: Cursor;
   to: Cursor;
   samples: number;
   events: number;
@@ -88,8 +87,6 @@ export class SinkRunner {
   private lastError: string | undefined;
   private backlog = 0;
   private backlogAgeMs = 0;
-  /** The next batch, read and encoded while the one before it was being sent. */
-  private ahead: Batch | undefined;
   private readonly policy: BackoffPolicy;
   private readonly pollMs: number;
   private readonly eventLimit: number;
@@ -205,29 +202,43 @@ export class SinkRunner {
       const waited = performance.now() - this.pendingSince;
       if (waited < config.flush_interval) return this.sleep(Math.min(this.pollMs, config.flush_interval - waited));
     }
-    // The batch read ahead while the one before it was sent, when it starts where the cursor is now.
-    const ahead = this.ahead;
-    this.ahead = undefined;
-    const batch = ahead && ahead.from.samples === this.cursor.samples && ahead.from.events === this.cursor.events ? ahead : this.read(this.cursor);
-    if (batch.samples === 0 && batch.events === 0) {
-      // Only gaps left (rows replaced or expired): nothing to send up to max.
-      this.advance(max, 0, 0);
-      return;
-    }
-    for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
-    if (batch.entries.length) {
-      const sending = this.deliver(batch.entries);
-      if (batch.samples + batch.events >= config.batch_size) {
-        // A full batch: more is waiting. Read and encode the next one while this one is on the
-        // wire (the request is written and compressed off this thread once this turn yields);
-        // it is used only if this one is acknowledged, so the cursor still moves batch by batch.
-        sending.catch(() => undefined); // awaited below; not an unhandled rejection meanwhile
+    // A backlog goes out in full batches, up to the writer's in-flight limit on the wire at once;
+    // the cursor moves past a batch only when it and every batch before it were acknowledged.
+    const abort = new AbortController();
+    this.abort = abort;
+    const window: { batch: Batch; sending: Promise<void> }[] = [];
+    try {
+      let from = this.cursor;
+      const limit = Math.max(1, this.o.writer.inFlight ?? 1);
+      while (window.length < limit && !this.stopping) {
+        const batch = this.read(from);
+        if (batch.samples === 0 && batch.events === 0) break;
+        for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
+        const sending = batch.entries.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
+        sending.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
+        window.push({ batch, sending });
+        from = batch.to;
+        // A part batch is the last; after a full one, let the request leave before reading the next.
+        if (batch.samples + batch.events < config.batch_size || (from.samples >= max.samples && from.events >= max.events)) break;
         await new Promise((r) => setImmediate(r));
-        if (!this.stopping) this.ahead = this.read(batch.to);
       }
-      await sending;
+      if (window.length === 0) {
+        // Only gaps left (rows replaced or expired): nothing to send up to max.
+        this.advance(max, 0, 0);
+        return;
+      }
+      for (const w of window) {
+        await w.sending;
+        this.advance(w.batch.to, w.batch.samples, w.batch.events);
+      }
+    } catch (err) {
+      // The batches after the failed one are not waited for by the backoff, but not left dangling either.
+      abort.abort();
+      await Promise.allSettled(window.map((w) => w.sending));
+      throw err;
+    } finally {
+      if (this.abort === abort) this.abort = undefined;
     }
-    this.advance(batch.to, batch.samples, batch.events);
   }
 
   /** The records after `from`, encoded (what cannot be encoded is set aside for the dead letters). */
@@ -236,7 +247,6 @@ export class SinkRunner {
     const samples = store.samplesAfter(from.samples, config.batch_size);
     const events = store.eventsAfter(from.events, Math.max(this.eventLimit, config.batch_size - samples.length));
     const batch: Batch = {
-      from,
       to: { samples: samples[samples.length - 1]?.seq ?? from.samples, events: events[events.length - 1]?.seq ?? from.events },
       samples: samples.length,
       events: events.length,
@@ -256,16 +266,14 @@ export class SinkRunner {
   }
 
   /** Send entries; a refusal of points splits the batch until each refused point stands alone. */
-  private async deliver(entries: Entry[]): Promise<void> {
-    if (this.stopping) throw new SinkWriteError('SINK_ABORTED', 'stopping');
-    const abort = new AbortController();
-    this.abort = abort;
+  private async deliver(entries: Entry[], signal: AbortSignal): Promise<void> {
+    if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
     const t0 = performance.now();
     let rejections;
     try {
       rejections = await this.o.writer.send(
         entries.map((e) => e.encoded),
-        abort.signal,
+        signal,
       );
     } catch (err) {
       const e = transportError(err, this.o.config.timeout);
@@ -277,11 +285,9 @@ export class SinkRunner {
         return;
       }
       const mid = entries.length >>> 1;
-      await this.deliver(entries.slice(0, mid));
-      await this.deliver(entries.slice(mid));
+      await this.deliver(entries.slice(0, mid), signal);
+      await this.deliver(entries.slice(mid), signal);
       return;
-    } finally {
-      this.abort = undefined;
     }
     this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
     for (const r of rejections) {

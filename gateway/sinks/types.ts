@@ -23,6 +23,12 @@ export interface SinkWriter<E> {
   /** What a dead letter keeps of an encoded record. */
   text(encoded: E): string;
   send(batch: readonly E[], signal: AbortSignal): Promise<ItemRejection[]>;
+  /**
+   * Full batches a backlog may have on the wire at once (default 1). Only for writes that are
+   * idempotent on resend (InfluxDB: same series, same timestamp): after a failure the batches
+   * from the first unacknowledged one are sent again, including any that landed meanwhile.
+   */
+  readonly inFlight?: number;
   /** False while the link is down (MQTT): the runner waits instead of sending into a void. */
   ready?(): boolean;
   start?(): Promise<void> | void;

@@ -9,6 +9,9 @@ export function encodeValue(v: SampleValue | null): number | string | null {
   return v;
 }
 
+/** A metric stored as 0/1 and read back as a boolean. */
+export const boolMetric = (cls: string, metric: string): boolean => metricDef(cls, metric)?.unit === 'bool';
+
 export function decodeValue(cls: string, metric: string, raw: unknown): SampleValue | null {
   if (raw === null || raw === undefined) return null;
   const unit = metricDef(cls, metric)?.unit;

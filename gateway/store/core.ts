@@ -15,6 +15,8 @@ export interface SeriesInfo {
   device: string;
   cls: string;
   metric: string;
+  /** A boolean metric (stored as 0/1): set by the store when it learns the series. */
+  bool?: boolean;
 }
 
 export interface StoreCore {

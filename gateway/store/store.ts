@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
-import { decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
+import { boolMetric, decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
 import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { openConnection } from './connection.js';
@@ -92,9 +92,9 @@ export class Store implements StoreCore {
            reason = excluded.reason, received_at = excluded.received_at
          WHERE excluded.ts >= latest.ts`,
       ),
-      samplesAfter: this.db.prepare(
-        'SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
-      ),
+      samplesAfter: this.db
+        .prepare('SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?')
+        .raw(true),
       eventsAfter: this.db.prepare(
         'SELECT seq, ts, device, class, type, attributes FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       ),
@@ -181,6 +181,7 @@ export class Store implements StoreCore {
 
   private remember(info: SeriesInfo): void {
     if (info.id > this.newestSeries) this.newestSeries = info.id;
+    info.bool = boolMetric(info.cls, info.metric);
     this.seriesByKey.set(`${info.device}\u0000${info.metric}`, info);
     this.seriesById.set(info.id, info);
   }
@@ -217,31 +218,29 @@ export class Store implements StoreCore {
   }
 
   samplesAfter(seq: number, limit: number): StoredSample[] {
-    const rows = this.stmt.samplesAfter.all(seq, limit) as {
-      seq: number;
-      series_id: number;
-      ts: number;
-      value: unknown;
-      quality: number;
-      reason: string | null;
-    }[];
-    const out: StoredSample[] = [];
+    // Rows as arrays (no column-name objects), the value decoded by the series' own codec: the
+    // sinks read their whole backlog through here.
+    const rows = this.stmt.samplesAfter.all(seq, limit) as [seq: number, series: number, ts: number, value: unknown, quality: number, reason: string | null][];
+    const out: StoredSample[] = new Array<StoredSample>(rows.length);
+    let n = 0;
     for (const r of rows) {
-      const info = this.seriesById.get(r.series_id);
+      const info = this.seriesById.get(r[1]);
       if (!info) continue;
+      const raw = r[3];
       const s: StoredSample = {
-        seq: r.seq,
+        seq: r[0],
         site: this.site,
         device: info.device,
         class: info.cls,
         metric: info.metric,
-        ts: r.ts,
-        value: decodeValue(info.cls, info.metric, r.value),
-        quality: decodeQuality(r.quality),
+        ts: r[2],
+        value: typeof raw === 'number' && !info.bool ? raw : decodeValue(info.cls, info.metric, raw),
+        quality: decodeQuality(r[4]),
       };
-      if (r.reason !== null) s.reason = r.reason;
-      out.push(s);
+      if (r[5] !== null) s.reason = r[5];
+      out[n++] = s;
     }
+    out.length = n;
     return out;
   }
 
