@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { redactSecrets } from '../model/redact.js';
-import type { Cursor, Store } from '../store/store.js';
+import type { Cursor, Store, StoredEvent, StoredSample } from '../store/store.js';
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
 import type { DeadLetters } from './dead-letters.js';
 import { SinkWriteError, transportError } from './errors.js';
@@ -37,9 +37,10 @@ export interface SinkRunnerOptions {
   random?: () => number;
 }
 
-interface Entry {
-  item: SinkItem;
-  encoded: unknown;
+/** Records and their encodings, side by side (index i of one is index i of the other). */
+interface Entries {
+  items: SinkItem[];
+  encoded: unknown[];
 }
 
 /** Records read after a cursor and encoded: sent as one request, then the cursor moves to `to`. */
@@ -47,7 +48,7 @@ interface Batch {
   to: Cursor;
   samples: number;
   events: number;
-  entries: Entry[];
+  entries: Entries;
   unencodable: { item: SinkItem; reason: string }[];
 }
 
@@ -202,35 +203,39 @@ export class SinkRunner {
       const waited = performance.now() - this.pendingSince;
       if (waited < config.flush_interval) return this.sleep(Math.min(this.pollMs, config.flush_interval - waited));
     }
-    // A backlog goes out in full batches, up to the writer's in-flight limit on the wire at once;
-    // the cursor moves past a batch only when it and every batch before it were acknowledged.
+    // A backlog goes out in full batches, up to the writer's in-flight limit on the wire at once
+    // (a sliding window: the next batch leaves as the oldest is acknowledged); the cursor moves
+    // past a batch only when it and every batch before it were acknowledged.
     const abort = new AbortController();
     this.abort = abort;
     const window: { batch: Batch; sending: Promise<void> }[] = [];
     try {
-      let from = this.cursor;
       const limit = Math.max(1, this.o.writer.inFlight ?? 1);
-      while (window.length < limit && !this.stopping) {
-        const batch = this.read(from);
-        if (batch.samples === 0 && batch.events === 0) break;
-        for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
-        const sending = batch.entries.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
-        sending.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
-        window.push({ batch, sending });
-        from = batch.to;
-        // A part batch is the last; after a full one, let the request leave before reading the next.
-        if (batch.samples + batch.events < config.batch_size || (from.samples >= max.samples && from.events >= max.events)) break;
-        await new Promise((r) => setImmediate(r));
+      let from = this.cursor;
+      let more = true;
+      for (;;) {
+        while (more && window.length < limit && !this.stopping) {
+          const batch = this.read(from);
+          if (batch.samples === 0 && batch.events === 0) {
+            more = false;
+            break;
+          }
+          for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
+          const sending = batch.entries.items.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
+          sending.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
+          window.push({ batch, sending });
+          from = batch.to;
+          // A part batch is the last; after a full one, let its request leave before reading the next.
+          if (batch.samples + batch.events < config.batch_size) more = false;
+          else if (window.length < limit) await new Promise((r) => setImmediate(r));
+        }
+        const oldest = window.shift();
+        if (!oldest) break;
+        await oldest.sending;
+        this.advance(oldest.batch.to, oldest.batch.samples, oldest.batch.events);
       }
-      if (window.length === 0) {
-        // Only gaps left (rows replaced or expired): nothing to send up to max.
-        this.advance(max, 0, 0);
-        return;
-      }
-      for (const w of window) {
-        await w.sending;
-        this.advance(w.batch.to, w.batch.samples, w.batch.events);
-      }
+      // Only gaps left (rows replaced or expired): nothing to send up to max.
+      if (from === this.cursor && !this.stopping) this.advance(max, 0, 0);
     } catch (err) {
       // The batches after the failed one are not waited for by the backoff, but not left dangling either.
       abort.abort();
@@ -246,53 +251,54 @@ export class SinkRunner {
     const { store, config } = this.o;
     const samples = store.samplesAfter(from.samples, config.batch_size);
     const events = store.eventsAfter(from.events, Math.max(this.eventLimit, config.batch_size - samples.length));
+    const items: SinkItem[] = [];
+    const encoded: unknown[] = [];
     const batch: Batch = {
       to: { samples: samples[samples.length - 1]?.seq ?? from.samples, events: events[events.length - 1]?.seq ?? from.events },
       samples: samples.length,
       events: events.length,
-      entries: [],
+      entries: { items, encoded },
       unencodable: [],
     };
-    const consider = (item: SinkItem) => {
+    const { writer } = this.o;
+    for (let i = 0; i < samples.length + events.length; i++) {
+      const item: SinkItem = i < samples.length ? { log: 'samples', record: samples[i] as StoredSample } : { log: 'events', record: events[i - samples.length] as StoredEvent };
       try {
-        batch.entries.push({ item, encoded: this.o.writer.encode(item) });
+        const e = writer.encode(item);
+        items.push(item);
+        encoded.push(e);
       } catch (err) {
         batch.unencodable.push({ item, reason: (err as Error).message });
       }
-    };
-    for (const record of samples) consider({ log: 'samples', record });
-    for (const record of events) consider({ log: 'events', record });
+    }
     return batch;
   }
 
   /** Send entries; a refusal of points splits the batch until each refused point stands alone. */
-  private async deliver(entries: Entry[], signal: AbortSignal): Promise<void> {
+  private async deliver(entries: Entries, signal: AbortSignal): Promise<void> {
     if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
     const t0 = performance.now();
+    const { items, encoded } = entries;
     let rejections;
     try {
-      rejections = await this.o.writer.send(
-        entries.map((e) => e.encoded),
-        signal,
-      );
+      rejections = await this.o.writer.send(encoded, signal);
     } catch (err) {
       const e = transportError(err, this.o.config.timeout);
       if (!e.rejectsPoints) throw e;
       this.o.metrics.errors.inc({ sink: this.id, code: e.code });
-      const only = entries[0];
-      if (entries.length === 1 && only) {
-        this.deadLetter(only.item, this.o.writer.text(only.encoded), e.message, e.status);
+      if (items.length === 1) {
+        this.deadLetter(items[0] as SinkItem, this.o.writer.text(encoded[0]), e.message, e.status);
         return;
       }
-      const mid = entries.length >>> 1;
-      await this.deliver(entries.slice(0, mid), signal);
-      await this.deliver(entries.slice(mid), signal);
+      const mid = items.length >>> 1;
+      await this.deliver({ items: items.slice(0, mid), encoded: encoded.slice(0, mid) }, signal);
+      await this.deliver({ items: items.slice(mid), encoded: encoded.slice(mid) }, signal);
       return;
     }
     this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
     for (const r of rejections) {
-      const e = entries[r.index];
-      if (e) this.deadLetter(e.item, this.o.writer.text(e.encoded), r.reason, r.status);
+      const item = items[r.index];
+      if (item) this.deadLetter(item, this.o.writer.text(encoded[r.index]), r.reason, r.status);
     }
   }
 
