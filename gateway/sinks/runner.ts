@@ -80,7 +80,8 @@ export class SinkRunner {
   /** Set while flush() runs: a part batch leaves at once instead of waiting for flush_interval. */
   private flushing = false;
   private wake: (() => void) | undefined;
-  private abort: AbortController | undefined;
+  /** One per request on the wire (a request's listener goes with it): stop() aborts them all. */
+  private readonly aborts = new Set<AbortController>();
   private observer: NodeJS.Timeout | undefined;
   private failures = 0;
   private pendingSince: number | undefined;
@@ -121,7 +122,7 @@ export class SinkRunner {
   /** Idempotent: aborts a request in flight (its batch is resent next time), clears every timer. */
   async stop(): Promise<void> {
     this.stopping = true;
-    this.abort?.abort();
+    for (const a of this.aborts) a.abort();
     this.wake?.();
     if (this.observer) clearInterval(this.observer);
     this.observer = undefined;
@@ -206,9 +207,7 @@ export class SinkRunner {
     // A backlog goes out in full batches, up to the writer's in-flight limit on the wire at once
     // (a sliding window: the next batch leaves as the oldest is acknowledged); the cursor moves
     // past a batch only when it and every batch before it were acknowledged.
-    const abort = new AbortController();
-    this.abort = abort;
-    const window: { batch: Batch; sending: Promise<void> }[] = [];
+    const window: { batch: Batch; sending: Promise<void>; abort: AbortController }[] = [];
     try {
       const limit = Math.max(1, this.o.writer.inFlight ?? 1);
       let from = this.cursor;
@@ -221,9 +220,11 @@ export class SinkRunner {
             break;
           }
           for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
+          const abort = new AbortController();
+          this.aborts.add(abort);
           const sending = batch.entries.items.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
           sending.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
-          window.push({ batch, sending });
+          window.push({ batch, sending, abort });
           from = batch.to;
           // A part batch is the last; after a full one, let its request leave before reading the next.
           if (batch.samples + batch.events < config.batch_size) more = false;
@@ -231,18 +232,21 @@ export class SinkRunner {
         }
         const oldest = window.shift();
         if (!oldest) break;
-        await oldest.sending;
+        try {
+          await oldest.sending;
+        } finally {
+          this.aborts.delete(oldest.abort);
+        }
         this.advance(oldest.batch.to, oldest.batch.samples, oldest.batch.events);
       }
       // Only gaps left (rows replaced or expired): nothing to send up to max.
       if (from === this.cursor && !this.stopping) this.advance(max, 0, 0);
     } catch (err) {
       // The batches after the failed one are not waited for by the backoff, but not left dangling either.
-      abort.abort();
+      for (const w of window) w.abort.abort();
       await Promise.allSettled(window.map((w) => w.sending));
+      for (const w of window) this.aborts.delete(w.abort);
       throw err;
-    } finally {
-      if (this.abort === abort) this.abort = undefined;
     }
   }
 
