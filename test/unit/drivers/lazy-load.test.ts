@@ -36,8 +36,11 @@ function packagesLoadedBy(body: string): string[] {
   // The build tools: tsx is the loader these probes run under and loads esbuild itself (esbuild is
   // also the dependency bin/build.js compiles dist/ with, before the gateway starts).
   for (const tool of BUILD_TOOLS) loaded.delete(tool);
-  return [...loaded].filter((p) => p in pkg.dependencies).sort();
+  lastLoaded = [...loaded].sort();
+  return lastLoaded.filter((p) => p in pkg.dependencies);
 }
+/** Every package (transitive ones too) the last probe loaded. */
+let lastLoaded: string[] = [];
 
 const listCommonJs = `
 import { createRequire } from 'node:module';
@@ -76,5 +79,9 @@ describe('lazy loading of protocol libraries', () => {
       ${listCommonJs}`);
     expect(loaded.filter((p) => !ALWAYS.has(p))).toEqual([]);
     expect(loaded).toEqual(expect.arrayContaining(['better-sqlite3', 'fastify']));
+    // No route declares a JSON Schema, so fastify's schema compilers (ajv, and the compilers of
+    // fast-json-stringify; fastify's precompiled error serializer uses only its small runtime) never load.
+    expect(lastLoaded.filter((p) => /ajv|json-stringify-compiler/.test(p))).toEqual([]);
+    expect(lastLoaded).toContain('avvio');
   }, 60_000);
 });
