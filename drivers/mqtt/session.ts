@@ -1,6 +1,11 @@
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
-import mqttPacket, { type IConnectPacket, type IPublishPacket, type Packet } from 'mqtt-packet';
+import { createRequire } from 'node:module';
+import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
+
+/** mqtt-packet loads with the first session (a gateway without an MQTT connection never pays for it). */
+let packets: typeof import('mqtt-packet') | undefined;
+const mqttPacket = (): typeof import('mqtt-packet') => (packets ??= createRequire(import.meta.url)('mqtt-packet') as typeof import('mqtt-packet'));
 
 /**
  * One connection of a subscriber session, on mqtt-packet. Why not mqtt.js: mqtt.js hands
@@ -65,7 +70,7 @@ export class Session {
     private readonly h: SessionHandlers,
   ) {
     this.gen = { protocolVersion: o.protocolVersion };
-    this.parser = mqttPacket.parser(this.gen);
+    this.parser = mqttPacket().parser(this.gen);
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (err: Error) => this.end(new SessionError('MQTT_PROTOCOL', `bad packet from the broker: ${err.message}`)));
   }
@@ -97,7 +102,7 @@ export class Session {
   }
 
   private send(p: Packet): void {
-    if (!this.ended) this.socket?.write(mqttPacket.generate(p, this.gen));
+    if (!this.ended) this.socket?.write(mqttPacket().generate(p, this.gen));
   }
 
   private onData(chunk: Buffer): void {
@@ -121,8 +126,8 @@ export class Session {
       }
       const out: Buffer[] = [];
       for (const p of batch) {
-        if (p.qos === 1) out.push(mqttPacket.generate({ cmd: 'puback', messageId: p.messageId as number }, this.gen));
-        else if (p.qos === 2) out.push(mqttPacket.generate({ cmd: 'pubrec', messageId: p.messageId as number }, this.gen));
+        if (p.qos === 1) out.push(mqttPacket().generate({ cmd: 'puback', messageId: p.messageId as number }, this.gen));
+        else if (p.qos === 2) out.push(mqttPacket().generate({ cmd: 'pubrec', messageId: p.messageId as number }, this.gen));
       }
       if (out.length && !this.ended) this.socket?.write(Buffer.concat(out));
       this.unacked -= batch.length;

@@ -60,6 +60,8 @@ describe('lazy loading of protocol libraries', () => {
       ${listCommonJs}`);
     expect(loaded.filter((p) => !ALWAYS.has(p))).toEqual([]);
     expect(loaded).toContain('zod');
+    // Nor the protocol libraries that come with others (the MQTT driver's own packet codec).
+    expect(lastLoaded).not.toContain('mqtt-packet');
   }, 60_000);
 
   it('a running gateway without connections, broker, sinks or simulators loads none either', () => {
@@ -83,5 +85,6 @@ describe('lazy loading of protocol libraries', () => {
     // fast-json-stringify; fastify's precompiled error serializer uses only its small runtime) never load.
     expect(lastLoaded.filter((p) => /ajv|json-stringify-compiler/.test(p))).toEqual([]);
     expect(lastLoaded).toContain('avvio');
+    expect(lastLoaded).not.toContain('mqtt-packet');
   }, 60_000);
 });
