@@ -8,9 +8,9 @@ import { join } from 'node:path';
 async function loadMain() {
   if (process.env.FCGW_SOURCES !== '1') {
     try {
-      const { ensureBuilt } = await import('./build.js');
+      const { ensureBuilt, BUNDLE_ENTRY } = await import('./build.js');
       const dist = await ensureBuilt();
-      return (await import(pathToFileURL(join(dist, 'gateway/cli/index.js')).href)).main;
+      return (await import(pathToFileURL(join(dist, BUNDLE_ENTRY)).href)).main;
     } catch (err) {
       process.stderr.write(`fcgw: running the TypeScript sources (no compiled build: ${err.message})\n`);
     }

@@ -2,6 +2,11 @@ import { z } from 'zod';
 import { parseDuration, parseSize } from './config-units.js';
 import { didYouMean } from './suggest.js';
 
+// The gateway parses with zod at start, on reload and per API request, never per reading: zod's
+// generated fast path (compiled with eval on a schema's first parse) costs more to build than a
+// config parse saves. (Every schema module imports this one, so it is set before any parse.)
+z.config({ jitless: true });
+
 /**
  * An object that rejects unknown keys, one problem per key, with a "did you mean".
  * The message starts with the key in quotes so the loader can report each key at its own line.

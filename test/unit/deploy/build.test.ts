@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ensureBuilt } from '../../../bin/build.js';
+import { BUNDLE_ENTRY, ensureBuilt } from '../../../bin/build.js';
 
 const root = mkdtempSync(join(tmpdir(), 'fcgw-build-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -20,6 +20,9 @@ write('gateway/main.test.ts', 'throw new Error("tests are not built");\n');
 write('drivers/twice.ts', 'export const twice = (n: number): number => n * 2;\n');
 write('drivers/profiles/meter.yaml', 'id: meter\n');
 write('simulators/sim.ts', 'export enum Kind { A = 1 }\n');
+// The CLI entry: bundled with what it imports, a dynamic import left as a chunk of its own.
+write('gateway/cli/index.ts', "import { value } from '../main.js';\nexport const main = async () => value + (await import('../../simulators/sim.js')).Kind.A;\nexport const web = new URL('../web/', import.meta.url).pathname;\n");
+write('gateway/web/index.html', '<!doctype html>\n');
 
 describe('bin/build.js: compiled JavaScript for fcgw', () => {
   it('compiles the tree file by file, copies the other files beside them, and the result runs', async () => {
@@ -30,6 +33,12 @@ describe('bin/build.js: compiled JavaScript for fcgw', () => {
     expect(readFileSync(join(main.here, 'meter.yaml'), 'utf8')).toBe('id: meter\n');
     expect(existsSync(join(dist, 'gateway/main.test.js'))).toBe(false);
     expect(existsSync(join(dist, 'simulators/sim.js'))).toBe(true);
+    // The bundle fcgw starts from: the same results, and import.meta.url paths resolve from it
+    // as from the compiled files (it sits two levels down, as they do).
+    const bundle = (await import(pathToFileURL(join(dist, BUNDLE_ENTRY)).href)) as { main: () => Promise<number>; web: string };
+    expect(await bundle.main()).toBe(43);
+    expect(readFileSync(join(bundle.web, 'index.html'), 'utf8')).toBe('<!doctype html>\n');
+    expect(readdirSync(join(dist, 'gateway/bundle')).some((f) => f.startsWith('chunk-'))).toBe(true);
   });
 
   it('reuses a build while the sources are unchanged and builds again after an edit', async () => {
