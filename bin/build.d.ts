@@ -4,3 +4,5 @@ export const ROOT: string;
 export function sourceHash(root?: string, files?: string[]): string;
 /** The directory of an up-to-date compiled build of `root`'s sources, building it when missing. */
 export function ensureBuilt(root?: string): Promise<string>;
+/** The bundle `fcgw` starts from, relative to a build's directory (its CLI and what it imports). */
+export const BUNDLE_ENTRY: string;
