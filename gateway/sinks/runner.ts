@@ -212,8 +212,10 @@ export class SinkRunner {
       const limit = Math.max(1, this.o.writer.inFlight ?? 1);
       let from = this.cursor;
       let more = true;
+      // A batch already refused: nothing more is sent until the backoff resends from it.
+      let refused = false;
       for (;;) {
-        while (more && window.length < limit && !this.stopping) {
+        while (more && !refused && window.length < limit && !this.stopping) {
           const batch = this.read(from);
           if (batch.samples === 0 && batch.events === 0) {
             more = false;
@@ -223,7 +225,7 @@ export class SinkRunner {
           const abort = new AbortController();
           this.aborts.add(abort);
           const sending = batch.entries.items.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
-          sending.catch(() => undefined); // awaited below, in order; not an unhandled rejection meanwhile
+          sending.catch(() => void (refused = true)); // awaited below, in order; not an unhandled rejection meanwhile
           window.push({ batch, sending, abort });
           from = batch.to;
           // A part batch is the last; after a full one, let its request leave before reading the next.

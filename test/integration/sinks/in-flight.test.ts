@@ -22,10 +22,14 @@ describe('sink requests in flight', () => {
   let url = '';
   const accepted: string[] = [];
   const bodies: string[][] = [];
-  /** The next request is answered only when the test emits 'release' on its response. */
-  let holdNext = false;
+  /** Requests run concurrently and may arrive in any order, so a batch is picked by its first line's time. */
+  const T0 = Date.UTC(2026, 0, 1);
+  const firstTs = (b: string[]) => Number(b[0]?.split(' ')[2]) - T0;
+  /** The batch starting at this time is answered only when the test emits 'release' on its response. */
+  let holdAt: number | undefined;
   const held: ServerResponse[] = [];
-  const script: number[] = [];
+  /** The batch starting at this time is refused (503) once. */
+  let refuseAt: number | undefined;
 
   beforeAll(async () => {
     server = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -35,15 +39,16 @@ describe('sink requests in flight', () => {
         const raw = Buffer.concat(chunks);
         const lines = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString().split('\n').filter(Boolean);
         bodies.push(lines);
-        const status = script.shift() ?? 204;
+        const status = firstTs(lines) === refuseAt ? 503 : 204;
+        if (status === 503) refuseAt = undefined;
         const answer = () => {
           if (status === 204) accepted.push(...lines);
           res.writeHead(status, { 'content-type': 'application/json' });
           res.end(status === 204 ? '' : JSON.stringify({ code: 'unavailable' }));
         };
-        if (holdNext) {
+        if (firstTs(lines) === holdAt) {
           held.push(res);
-          holdNext = false;
+          holdAt = undefined;
           res.once('release' as never, answer);
         } else answer();
       });
@@ -61,14 +66,13 @@ describe('sink requests in flight', () => {
 
   it('several batches on the wire; the cursor waits for the oldest; a refusal resends from there; every point accepted', async () => {
     const store = Store.open({ path: join(tmp.dir, 'flight.db'), site: 'flight' });
-    const T0 = Date.UTC(2026, 0, 1);
     const samples: Sample[] = Array.from({ length: 1000 }, (_, i) => ({ site: 'flight', device: `pv-${i % 10}`, class: 'pv_inverter', metric: 'power_ac', ts: T0 + i * 1000, value: i, quality: 'good' }));
     store.write(samples);
     const { log } = memoryLog();
     const sink = { id: 'flight', type: 'influxdb2', url, token: 't', org: 'fc', bucket: 'b', batch_size: 100, flush_interval: '20ms', backoff_max: '50ms', start_from: 'earliest' };
     const { sinks } = startSinks(configWith('flight', [sink]), store, log);
-    holdNext = true; // the first request waits for the test
-    script.push(204, 503); // the second batch is refused once; the third and fourth are accepted at once
+    holdAt = 0; // the first batch waits for the test
+    refuseAt = 100_000; // the second is refused once; the third and fourth are accepted at once
     await sinks.start();
     // Batch 1 unanswered, batches 2–4 on the wire beside it (2 refused, 3 and 4 accepted): four
     // requests, and the cursor has not moved, because the oldest batch is not acknowledged.
@@ -81,11 +85,12 @@ describe('sink requests in flight', () => {
     await waitFor(() => drained(store, 'sink:flight'), 10_000, 5);
     await sinks.stop();
 
-    // Batch 1 moved the cursor to 100; batch 2 was refused, so batches 2, 3 and 4 were sent again
-    // (3 and 4 landed twice: the same points), then the rest.
-    const firstTs = (b: string[]) => Number(b[0]?.split(' ')[2]) - T0;
-    expect(bodies.slice(0, 4).map(firstTs)).toEqual([0, 100_000, 200_000, 300_000]);
-    expect(bodies.slice(4, 7).map(firstTs)).toEqual([100_000, 200_000, 300_000]);
+    // Batch 1 moved the cursor to 100; batch 2 had been refused, so nothing more left until the
+    // backoff, then batches 2, 3 and 4 were sent again with 5 (3 and 4 landed twice: the same
+    // points), then the rest.
+    const starts = (from: number, to: number) => bodies.slice(from, to).map(firstTs).sort((a, b) => a - b);
+    expect(starts(0, 4)).toEqual([0, 100_000, 200_000, 300_000]);
+    expect(starts(4, 8)).toEqual([100_000, 200_000, 300_000, 400_000]);
     expect(bodies.length).toBe(4 + 9);
     expect(new Set(accepted).size).toBe(1000);
     expect(accepted.length).toBe(1200);
