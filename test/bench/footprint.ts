@@ -6,10 +6,12 @@
 //    and compiled with the build's parsed profiles moved aside (compiled_yaml: every built-in
 //    profile's YAML parsed at start, as before bin/build.js wrote drivers/profiles/.parsed.json).
 // 2. The demo community (414 devices, simulators in the same process) at 1x: RSS and CPU (% of
-//    one core, from /proc) over a steady window after warm-up.
+//    one core, from /proc) over a steady window after warm-up; then the same community with its
+//    simulated devices in a process of their own (`fcgw simulate`), the gateway measured alone,
+//    as a site with real devices runs it.
 // Writes test/bench/results/footprint.json. Linux only (/proc).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ensureBuilt } from '../../bin/build.js';
@@ -108,31 +110,53 @@ try {
     rss_mb_30s: r1(runs[m][0]?.rss30 ?? NaN),
   });
 
-  // The demo community at 1x, in one process as `npm start` runs it.
-  const { configFile, ports } = await relocatedDemo(dir.dir, (doc) => doc.setIn(['logging', 'level'], 'warn'));
-  const demo = spawn(process.execPath, [BIN, 'start', '-c', configFile], {
-    env: { ...process.env, FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' },
-    stdio: 'ignore',
-  });
-  const pid = demo.pid as number;
+  // The demo community at 1x, in one process as `npm start` runs it (its simulators inside).
+  const { configFile, ports, text } = await relocatedDemo(dir.dir, (doc) => doc.setIn(['logging', 'level'], 'warn'));
   const apiPort = ports.get(8080) as number;
-  const d0 = performance.now();
-  while (!(await fetch(`http://127.0.0.1:${apiPort}/api/health`).then((r) => r.ok, () => false))) {
-    if (performance.now() - d0 > 60_000) throw new Error('demo: no /api/health within 60 s');
-    await sleep(100);
-  }
-  const demoHealthMs = performance.now() - d0;
-  await sleep(DEMO_WARMUP_S * 1000);
-  const c0 = cpuS(pid);
-  const w0 = performance.now();
-  const rss: number[] = [];
-  while (performance.now() - w0 < DEMO_WINDOW_S * 1000) {
-    rss.push(rssMb(pid));
-    await sleep(5000);
-  }
-  const cpuPct = ((cpuS(pid) - c0) / ((performance.now() - w0) / 1000)) * 100;
-  const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/health`)).json()) as { devices?: unknown };
-  await stop(demo);
+  const env = { ...process.env, FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+  const measureDemo = async (startConfig: string) => {
+    const demo = spawn(process.execPath, [BIN, 'start', '-c', startConfig], { env, stdio: 'ignore' });
+    const pid = demo.pid as number;
+    const d0 = performance.now();
+    while (!(await fetch(`http://127.0.0.1:${apiPort}/api/health`).then((r) => r.ok, () => false))) {
+      if (performance.now() - d0 > 60_000) throw new Error('demo: no /api/health within 60 s');
+      await sleep(100);
+    }
+    const healthMs = performance.now() - d0;
+    await sleep(DEMO_WARMUP_S * 1000);
+    const c0 = cpuS(pid);
+    const w0 = performance.now();
+    const rss: number[] = [];
+    while (performance.now() - w0 < DEMO_WINDOW_S * 1000) {
+      rss.push(rssMb(pid));
+      await sleep(5000);
+    }
+    const cpuPct = ((cpuS(pid) - c0) / ((performance.now() - w0) / 1000)) * 100;
+    const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/health`)).json()) as { devices?: unknown; drivers?: { devices: unknown[] }[] };
+    await stop(demo);
+    return {
+      devices: (health.drivers ?? []).reduce((n, d) => n + d.devices.length, 0),
+      health_ms: Math.round(healthMs),
+      rss_mb_steady_median: r1(median(rss)),
+      rss_mb_max: r1(Math.max(...rss)),
+      cpu_pct_of_one_core: r1(cpuPct),
+      window_s: DEMO_WINDOW_S,
+      warmup_s: DEMO_WARMUP_S,
+    };
+  };
+  const demo1x = await measureDemo(configFile);
+
+  // The same community with the simulated devices in a process of their own (`fcgw simulate`),
+  // as a site runs with real devices: the gateway's own share. Same ports, same store path.
+  const gatewayOnly = join(dir.dir, 'demo-gateway-only.yaml');
+  writeFileSync(gatewayOnly, text.replace(/^(simulators:\n(?:  .*\n)*?  enabled: )true$/m, '$1false'));
+  if (!/^ {2}enabled: false$/m.test(readFileSync(gatewayOnly, 'utf8'))) throw new Error('could not turn the simulators off in the demo copy');
+  for (const f of ['demo.db', 'demo.db-wal', 'demo.db-shm']) rmSync(join(dir.dir, f), { force: true });
+  const sims = spawn(process.execPath, [BIN, 'simulate', '-c', configFile], { env, stdio: 'ignore' });
+  await sleep(3000);
+  const demoGatewayOnly = await measureDemo(gatewayOnly);
+  const simsCpuS = cpuS(sims.pid as number);
+  await stop(sims);
 
   const result = {
     bench: 'footprint',
@@ -143,16 +167,9 @@ try {
       bare_node_rss_mb: r1(bareRss),
       health_ratio_parsed_to_yaml: Math.round((median(runs.compiled.map((r) => r.healthMs)) / median(runs.compiled_yaml.map((r) => r.healthMs))) * 100) / 100,
     },
-    demo_1x: {
-      devices: 414,
-      health_ms: Math.round(demoHealthMs),
-      rss_mb_steady_median: r1(median(rss)),
-      rss_mb_max: r1(Math.max(...rss)),
-      cpu_pct_of_one_core: r1(cpuPct),
-      window_s: DEMO_WINDOW_S,
-      warmup_s: DEMO_WARMUP_S,
-      health_devices: health.devices !== undefined,
-    },
+    demo_1x: demo1x,
+    // The gateway alone, its simulators in another process (whose total CPU time is beside it).
+    demo_1x_gateway_only: { ...demoGatewayOnly, simulators_process_cpu_s: r1(simsCpuS) },
     goals: { empty_rss_mb: '< 70', empty_health_ms: '< 500', demo_rss_mb: '< 150', demo_cpu_pct: '< 3' },
     loadavg_1m: { before: r1(load0), after: r1(loadavg()[0] as number) },
     node: process.version,
