@@ -149,7 +149,7 @@ try {
   // The same community with the simulated devices in a process of their own (`fcgw simulate`),
   // as a site runs with real devices: the gateway's own share. Same ports, same store path.
   const gatewayOnly = join(dir.dir, 'demo-gateway-only.yaml');
-  writeFileSync(gatewayOnly, text.replace(/^(simulators:\n(?:  .*\n)*?  enabled: )true$/m, '$1false'));
+  writeFileSync(gatewayOnly, text.replace(/^(simulators:\n(?: {2}.*\n)*? {2}enabled: )true$/m, '$1false'));
   if (!/^ {2}enabled: false$/m.test(readFileSync(gatewayOnly, 'utf8'))) throw new Error('could not turn the simulators off in the demo copy');
   for (const f of ['demo.db', 'demo.db-wal', 'demo.db-shm']) rmSync(join(dir.dir, f), { force: true });
   const sims = spawn(process.execPath, [BIN, 'simulate', '-c', configFile], { env, stdio: 'ignore' });
