@@ -7,6 +7,8 @@ import { backoffDelay, backoffPolicy } from './backoff.js';
 import { transportError } from './errors.js';
 import { kpiLine, kpiMessage } from './kpi-encode.js';
 import type { SinkMetrics } from './metrics.js';
+import { sinkConsumer } from './runner.js';
+import { Sleeper } from './sleeper.js';
 import type { SinkWriter } from './types.js';
 
 export interface KpiExportOptions {
@@ -23,9 +25,6 @@ export interface KpiExportOptions {
   random?: () => number;
 }
 
-/** The cursor's name in the outbox's cursors table. */
-export const kpiConsumer = (sinkId: string) => `sink:${sinkId}`;
-
 /**
  * One sink's share of the KPI outbox: reads after its durable cursor, encodes for the sink's
  * protocol, sends through the sink's own writer and moves the cursor once the remote end has
@@ -35,7 +34,7 @@ export const kpiConsumer = (sinkId: string) => `sink:${sinkId}`;
 export class KpiExport {
   private loop: Promise<void> | undefined;
   private stopping = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   private abort: AbortController | undefined;
   private failures = 0;
   private cursor = 0;
@@ -46,13 +45,13 @@ export class KpiExport {
   start(): void {
     if (this.loop) return;
     this.stopping = false;
-    const consumer = kpiConsumer(this.o.id);
+    const consumer = sinkConsumer(this.o.id);
     const saved = this.o.outbox.cursor(consumer);
     this.cursor = saved ?? (this.o.config.start_from === 'now' ? this.o.outbox.maxSeq() : 0);
     if (saved === undefined) this.o.outbox.setCursor(consumer, this.cursor);
     // New records wake a waiting sink, never one backing off from a failure.
     this.unsubscribe = this.o.outbox.onAppend(() => {
-      if (this.failures === 0) this.wake?.();
+      if (this.failures === 0) this.sleeper.wake();
     });
     this.loop = this.run();
   }
@@ -60,7 +59,7 @@ export class KpiExport {
   async stop(): Promise<void> {
     this.stopping = true;
     this.abort?.abort();
-    this.wake?.();
+    this.sleeper.wake();
     this.unsubscribe?.();
     const loop = this.loop;
     this.loop = undefined;
@@ -77,7 +76,7 @@ export class KpiExport {
     const target = this.o.outbox.maxSeq();
     const end = performance.now() + timeoutMs;
     const before = this.failures;
-    this.wake?.();
+    this.sleeper.wake();
     while (this.cursor < target) {
       if (!this.loop || this.failures > before || performance.now() >= end) return false;
       await new Promise((r) => setTimeout(r, 5));
@@ -97,7 +96,7 @@ export class KpiExport {
       try {
         await this.send(rows);
         const last = rows[rows.length - 1] as OutboxRow;
-        this.o.outbox.setCursor(kpiConsumer(this.o.id), last.seq);
+        this.o.outbox.setCursor(sinkConsumer(this.o.id), last.seq);
         this.cursor = last.seq;
         this.o.metrics.sent.inc({ sink: this.o.id, log: 'kpis' }, rows.length);
         if (this.failures) this.o.log.info({ sink: this.o.id, after: this.failures }, 'KPI export delivering again');
@@ -150,17 +149,6 @@ export class KpiExport {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.wake = undefined;
-        resolve();
-      }, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 }

@@ -8,6 +8,7 @@ import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
 import type { DeadLetters } from './dead-letters.js';
 import { SinkWriteError, transportError } from './errors.js';
 import type { SinkMetrics } from './metrics.js';
+import { Sleeper } from './sleeper.js';
 import type { SinkItem, SinkWriter } from './types.js';
 
 export type SinkState = 'created' | 'ok' | 'backoff' | 'waiting' | 'stopped';
@@ -79,7 +80,7 @@ export class SinkRunner {
   private stopping = false;
   /** Set while flush() runs: a part batch leaves at once instead of waiting for flush_interval. */
   private flushing = false;
-  private wake: (() => void) | undefined;
+  private readonly sleeper = new Sleeper();
   /** One per request on the wire (a request's listener goes with it): stop() aborts them all. */
   private readonly aborts = new Set<AbortController>();
   private observer: NodeJS.Timeout | undefined;
@@ -123,7 +124,7 @@ export class SinkRunner {
   async stop(): Promise<void> {
     this.stopping = true;
     for (const a of this.aborts) a.abort();
-    this.wake?.();
+    this.sleeper.wake();
     if (this.observer) clearInterval(this.observer);
     this.observer = undefined;
     const loop = this.loop;
@@ -144,7 +145,7 @@ export class SinkRunner {
     const failuresBefore = this.failures;
     const end = performance.now() + timeoutMs;
     this.flushing = true;
-    this.wake?.();
+    this.sleeper.wake();
     try {
       for (;;) {
         if (this.cursor.samples >= target.samples && this.cursor.events >= target.events) return true;
@@ -371,20 +372,11 @@ export class SinkRunner {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (this.stopping) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        this.wake = undefined;
-        resolve();
-      };
-      const timer = setTimeout(done, ms);
-      this.wake = done;
-    });
+    return this.stopping ? Promise.resolve() : this.sleeper.sleep(ms);
   }
 
   /** Wake a sleeping sink (new data committed): a full batch goes out without waiting for the poll. */
   poke(): void {
-    if (this.state !== 'backoff') this.wake?.();
+    if (this.state !== 'backoff') this.sleeper.wake();
   }
 }

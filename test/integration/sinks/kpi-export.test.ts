@@ -4,7 +4,7 @@ import { Registry } from 'prom-client';
 import { KpiOutbox, type KpiPoint } from '../../../gateway/kpi/outbox.js';
 import { systemClock } from '../../../gateway/model/clock.js';
 import { createSinks } from '../../../gateway/sinks/index.js';
-import { kpiConsumer } from '../../../gateway/sinks/kpi-export.js';
+import { sinkConsumer } from '../../../gateway/sinks/runner.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
 import { INFLUXD, startInfluxdb1, type Influxdb1 } from '../../helpers/servers.js';
@@ -41,12 +41,12 @@ describe.skipIf(!INFLUXD)('KPI export through an influxdb1 sink', () => {
     outbox.append(Array.from({ length: 50 }, (_, i) => point(i)));
     await waitFor(() => lines().some((l) => String(l['msg']).startsWith('KPI export cannot deliver')), 10_000);
     await ix.start();
-    await waitFor(() => (outbox.cursor(kpiConsumer('ix')) === outbox.maxSeq() ? true : undefined), 20_000);
+    await waitFor(() => (outbox.cursor(sinkConsumer('ix')) === outbox.maxSeq() ? true : undefined), 20_000);
     // A crash before the cursor moved: everything again.
-    outbox.setCursor(kpiConsumer('ix'), 0);
+    outbox.setCursor(sinkConsumer('ix'), 0);
     await sinks.stop();
     await sinks.start();
-    await waitFor(() => (outbox.cursor(kpiConsumer('ix')) === outbox.maxSeq() ? true : undefined), 20_000);
+    await waitFor(() => (outbox.cursor(sinkConsumer('ix')) === outbox.maxSeq() ? true : undefined), 20_000);
     await sinks.stop();
 
     const rows = await ix.query('district', `SELECT value, closed, status_code FROM kpi WHERE site = 'k1' AND kpi = 'pv_generation' AND "window" = 'hour'`);
