@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
-import { boolMetric, decodeQuality, decodeValue, encodeQuality, encodeValue } from './codec.js';
+import { boolMetric, decodeQuality, decodeStored, encodeQuality, encodeValue } from './codec.js';
 import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { openConnection } from './connection.js';
@@ -226,7 +226,6 @@ export class Store implements StoreCore {
     for (const r of rows) {
       const info = this.seriesById.get(r[1]);
       if (!info) continue;
-      const raw = r[3];
       const s: StoredSample = {
         seq: r[0],
         site: this.site,
@@ -234,7 +233,7 @@ export class Store implements StoreCore {
         class: info.cls,
         metric: info.metric,
         ts: r[2],
-        value: typeof raw === 'number' && !info.bool ? raw : decodeValue(info.cls, info.metric, raw),
+        value: decodeStored(info.bool === true, r[3]),
         quality: decodeQuality(r[4]),
       };
       if (r[5] !== null) s.reason = r[5];
