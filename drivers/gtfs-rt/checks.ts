@@ -1,3 +1,4 @@
+import { timeZoneProblem } from '../../gateway/model/zone.js';
 import type { DriverCheckInput, DriverProblem, PointFacts } from '../core/driver.js';
 import { classProblems } from '../core/profile-checks.js';
 import type { Loaded } from '../profiles/schema.js';
@@ -19,11 +20,8 @@ export function checkGtfsRt(input: DriverCheckInput<GtfsRtConnection, Loaded<Gtf
   const out: DriverProblem[] = [];
   for (const { index, connection: c } of input.connections) {
     const at = (...p: (string | number)[]) => ['connections', index, ...p];
-    try {
-      new Intl.DateTimeFormat('en', { timeZone: c.timezone });
-    } catch {
-      out.push({ path: at('timezone'), message: `unknown time zone "${c.timezone}" (use an IANA name such as Asia/Shanghai)` });
-    }
+    const zone = timeZoneProblem(c.timezone);
+    if (zone) out.push({ path: at('timezone'), message: zone });
     if (c.poll < 5000) out.push({ path: at('poll'), message: 'poll at most every 5s: agencies rate-limit their feeds (30s is usual)' });
     if (c.timeout >= c.poll) out.push({ path: at('timeout'), message: 'must be shorter than poll' });
     if (c.stale_after < c.poll) out.push({ path: at('stale_after'), message: 'must not be shorter than poll (every feed would be stale)' });

@@ -4,6 +4,7 @@ import { KPI_NAMES, KPI_WINDOWS } from '../kpi/names.js';
 import { controlSchema } from '../control/schema.js';
 import { didYouMean } from '../model/suggest.js';
 import { duration, isLoopback, size, slug, strict } from '../model/zod-helpers.js';
+import { timeZoneProblem } from '../model/zone.js';
 import { brokerSchema } from './broker.js';
 import { transitProblems, transitSchema } from './transit.js';
 import { connectionEntry as connection, deviceSchema as device, discoverSchema as discover, type ConnectionConfig } from '../model/site-config.js';
@@ -345,9 +346,6 @@ function crossCheck(c: Raw, ctx: z.RefinementCtx): void {
 
   if (Number.isNaN(Date.parse(c.simulators.start ?? '2000-01-01')))
     problem(['simulators', 'start'], 'must be an ISO time');
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: c.site.timezone });
-  } catch {
-    problem(['site', 'timezone'], `unknown time zone "${c.site.timezone}" (use an IANA name such as Asia/Shanghai)`);
-  }
+  const zone = timeZoneProblem(c.site.timezone);
+  if (zone) problem(['site', 'timezone'], zone);
 }

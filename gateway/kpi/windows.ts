@@ -1,4 +1,8 @@
+import { localParts, zonedToUtc, zoneOffset, type LocalParts } from '../model/zone.js';
 import type { KpiWindow } from './names.js';
+
+// The zone arithmetic lives with the model (drivers need it too); KPI code imports it from here as before.
+export { localParts, zoneOffset, zonedToUtc, type LocalParts } from '../model/zone.js';
 
 /**
  * KPI windows in the site's time zone, computed with Intl only (no date library). Asia/Shanghai
@@ -15,89 +19,7 @@ export interface KpiWindowSpan {
   tz: string;
 }
 
-export interface LocalParts {
-  year: number;
-  /** 1–12 */
-  month: number;
-  day: number;
-  hour: number;
-  minute: number;
-  second: number;
-  /** 0 = Monday … 6 = Sunday (ISO order, the week starts on Monday in China). */
-  weekday: number;
-}
-
 export const FIFTEEN_MIN = 15 * 60_000;
-const WEEKDAYS = ['Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat', 'Sun'];
-
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function formatter(tz: string): Intl.DateTimeFormat {
-  let f = formatters.get(tz);
-  if (!f) {
-    f = new Intl.DateTimeFormat('en-US', {
-      timeZone: tz,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-      weekday: 'short',
-    });
-    formatters.set(tz, f);
-  }
-  return f;
-}
-
-/** Wall-clock fields of an instant in a zone. */
-export function localParts(ts: number, tz: string): LocalParts {
-  const out: LocalParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
-  for (const p of formatter(tz).formatToParts(new Date(ts))) {
-    switch (p.type) {
-      case 'year':
-        out.year = Number(p.value);
-        break;
-      case 'month':
-        out.month = Number(p.value);
-        break;
-      case 'day':
-        out.day = Number(p.value);
-        break;
-      case 'hour':
-        out.hour = Number(p.value);
-        break;
-      case 'minute':
-        out.minute = Number(p.value);
-        break;
-      case 'second':
-        out.second = Number(p.value);
-        break;
-      case 'weekday':
-        out.weekday = WEEKDAYS.indexOf(p.value);
-        break;
-      default:
-        break;
-    }
-  }
-  return out;
-}
-
-/** Offset of the zone from UTC at an instant, in ms (Asia/Shanghai: +8 h). */
-export function zoneOffset(ts: number, tz: string): number {
-  const whole = Math.floor(ts / 1000) * 1000;
-  const p = localParts(whole, tz);
-  return Date.UTC(p.year, p.month - 1, p.day, p.hour, p.minute, p.second) - whole;
-}
-
-/** The instant a local wall time names (fields may overflow: month 13 is January next year). */
-export function zonedToUtc(year: number, month: number, day = 1, hour = 0, minute = 0, tz = 'Asia/Shanghai'): number {
-  const wall = Date.UTC(year, month - 1, day, hour, minute);
-  const first = wall - zoneOffset(wall, tz);
-  const second = wall - zoneOffset(first, tz);
-  return second;
-}
 
 /** The calendar window of `kind` that contains `at`; `15m` is the rolling quarter hour ending at `at`. */
 export function windowAt(kind: KpiWindow, at: number, tz: string): KpiWindowSpan {
