@@ -1,3 +1,4 @@
+import { redactSecrets } from '../../gateway/model/redact.js';
 import type { BoundDevice, Driver, DriverContext, DriverHealth, LinkState } from '../core/driver.js';
 import type { Loaded } from '../profiles/schema.js';
 import type { GtfsRtConnection } from './connection-schema.js';
@@ -169,6 +170,6 @@ export class GtfsRtDriver implements Driver {
   explain(deviceId: string): string[] {
     const d = this.devices.find((x) => x.id === deviceId);
     if (!d) return [];
-    return [`GTFS stops ${d.stop.stops.join(', ')}${d.stop.routes.length ? ` (routes ${d.stop.routes.join(', ')})` : ''}: ${this.c.trip_updates} every ${this.c.poll / 1000}s, schedule from ${this.c.static}`];
+    return [`GTFS stops ${d.stop.stops.join(', ')}${d.stop.routes.length ? ` (routes ${d.stop.routes.join(', ')})` : ''}: ${redactSecrets(this.c.trip_updates)} every ${this.c.poll / 1000}s, schedule from ${redactSecrets(this.c.static)}`];
   }
 }

@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { redactSecrets } from '../../gateway/model/redact.js';
 import type { GtfsReader } from './static-gtfs.js';
 
 /** Why a fetch failed, with a code a retry may or may not help. */
@@ -17,12 +18,14 @@ export class FetchError extends Error {
  * stream is cut as it passes the limit) and giving up after `timeoutMs` in all.
  */
 export async function fetchBody(url: string, o: { timeoutMs: number; maxBytes: number; headers: Record<string, string>; signal?: AbortSignal }): Promise<Uint8Array | undefined> {
+  // Feed URLs often carry an API key (`?key=…`): what is said of one never shows it.
+  const shown = redactSecrets(url);
   const signal = o.signal ? AbortSignal.any([o.signal, AbortSignal.timeout(o.timeoutMs)]) : AbortSignal.timeout(o.timeoutMs);
   let res: Response;
   try {
     res = await fetch(url, { headers: { accept: 'application/x-protobuf, application/octet-stream, text/csv, */*', ...o.headers }, signal, redirect: 'follow' });
   } catch (err) {
-    throw asFetchError(err, url);
+    throw asFetchError(err, shown);
   }
   if (res.status === 404) {
     await res.body?.cancel();
@@ -30,12 +33,12 @@ export async function fetchBody(url: string, o: { timeoutMs: number; maxBytes: n
   }
   if (!res.ok) {
     await res.body?.cancel();
-    throw new FetchError('FEED_HTTP_STATUS', `${url} answered HTTP ${res.status}`);
+    throw new FetchError('FEED_HTTP_STATUS', `${shown} answered HTTP ${res.status}`);
   }
   const declared = Number(res.headers.get('content-length'));
   if (Number.isFinite(declared) && declared > o.maxBytes) {
     await res.body?.cancel();
-    throw new FetchError('FEED_TOO_LARGE', `${url} announces ${declared} bytes, over the ${o.maxBytes}-byte limit`);
+    throw new FetchError('FEED_TOO_LARGE', `${shown} announces ${declared} bytes, over the ${o.maxBytes}-byte limit`);
   }
   const chunks: Uint8Array[] = [];
   let n = 0;
@@ -48,12 +51,12 @@ export async function fetchBody(url: string, o: { timeoutMs: number; maxBytes: n
       n += chunk.byteLength;
       if (n > o.maxBytes) {
         await reader.cancel().catch(() => undefined);
-        throw new FetchError('FEED_TOO_LARGE', `${url} sent more than the ${o.maxBytes}-byte limit`);
+        throw new FetchError('FEED_TOO_LARGE', `${shown} sent more than the ${o.maxBytes}-byte limit`);
       }
       chunks.push(chunk);
     }
   } catch (err) {
-    throw asFetchError(err, url);
+    throw asFetchError(err, shown);
   }
   return Buffer.concat(chunks, n);
 }

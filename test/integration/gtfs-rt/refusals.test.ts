@@ -105,6 +105,24 @@ describe('a hostile or failing GTFS-Realtime feed', () => {
     writeStatic(tmp.dir);
   });
 
+  it('never says the API key in a feed URL: not in health, refusals or explain (an agency key as ?key=…)', async () => {
+    const c3 = collect(clock);
+    const keyed = `${server.url}?key=AGENCY-KEY-7f3a9c&format=pb`;
+    const connection = gtfsRtConnectionSchema.parse({ id: 'bus3', protocol: 'gtfs-rt', trip_updates: keyed, static: tmp.dir, max_bytes: '4kB' });
+    const config = deviceSchema.parse({ id: 'bus-eg', class: 'transit_stop', connection: 'bus3', profile: 'gtfs-rt-stop', options: { stop_id: 'EG1' } });
+    const d3 = new GtfsRtDriver({ connection, devices: [{ config, profile }], ctx: c3.ctx });
+    server.body = { status: 503 };
+    await d3.poll();
+    expect(d3.health().error).toMatch(/answered HTTP 503/);
+    server.body = randomBytes(8 * 1024);
+    await d3.poll();
+    expect(c3.rejections.map((r) => r.reason)).toContain('feed_too_large');
+    const said = JSON.stringify([d3.health(), c3.rejections, d3.explain('bus-eg')]);
+    expect(said).toContain('key=');
+    expect(said).not.toContain('AGENCY-KEY-7f3a9c');
+    await d3.stop();
+  });
+
   it('survives a server that is gone', async () => {
     await server.stop();
     clock.advance(30_000);
