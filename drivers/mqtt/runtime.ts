@@ -1,3 +1,4 @@
+import { EARLIEST_TS, MAX_AHEAD_MS } from '../../gateway/model/commissioned.js';
 import type { DeviceConfig, DiscoverConfig } from '../../gateway/model/site-config.js';
 import type { Loaded, Profile } from '../profiles/schema.js';
 import { getCodec, type Codec } from './codecs/index.js';
@@ -66,9 +67,6 @@ export function ruleEnvelope(rule: DiscoverConfig, profile: MqttProfile): Envelo
 const RECENT = 8;
 /** A LoRaWAN device's uplinks remembered by identity: a replayed day is 24 hourly ones, a copy comes within minutes. */
 const UPLINKS = 128;
-/** A message stamped further ahead than this, or before 2000, is a wrong device clock, not data (the pipeline's own limits). */
-export const MAX_FUTURE_MS = 24 * 3_600_000;
-const MIN_TS = Date.UTC(2000, 0, 1);
 
 export type Refusal = 'duplicate' | 'out_of_order' | 'bad_timestamp';
 
@@ -80,7 +78,7 @@ export type Refusal = 'duplicate' | 'out_of_order' | 'bad_timestamp';
  */
 export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payload: Buffer, now: number, identity: readonly string[] = []): Refusal | undefined {
   // A wrong clock is said first: it is the louder problem, even on a copy.
-  if (hasSourceTs && (ts > now + MAX_FUTURE_MS || ts < MIN_TS)) return 'bad_timestamp';
+  if (hasSourceTs && (ts > now + MAX_AHEAD_MS || ts < EARLIEST_TS)) return 'bad_timestamp';
   for (const id of identity) if (d.uplinks.includes(id)) return 'duplicate';
   if (!hasSourceTs) return undefined;
   for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';

@@ -1,3 +1,4 @@
+import { EARLIEST_TS } from '../../gateway/model/commissioned.js';
 import type { EventAttributeDef, MetricDef } from '../../gateway/model/catalog.js';
 import type { SampleValue } from '../../gateway/model/types.js';
 import type { Problem } from './envelope.js';
@@ -71,7 +72,6 @@ export function toAttribute(raw: unknown, def: EventAttributeDef, map: ValueRule
 }
 
 // Plausible device time: 2000-01-01 … 2100-01-01. Outside it a "timestamp" is garbage, not data.
-const MIN_TS = 946_684_800_000;
 const MAX_TS = 4_102_444_800_000;
 
 export function toTimestamp(raw: unknown, format: TimestampSpec['format'], what: string): Converted<number> {
@@ -85,6 +85,6 @@ export function toTimestamp(raw: unknown, format: TimestampSpec['format'], what:
   }
   if (ms === undefined) return bad('bad_timestamp', `${what}: not a ${format === 'auto' ? 'timestamp' : format} value`);
   ms = Math.round(ms);
-  if (ms < MIN_TS || ms > MAX_TS) return bad('bad_timestamp', `${what}: ${ms} ms is not a plausible time (2000–2100)`);
+  if (ms < EARLIEST_TS || ms > MAX_TS) return bad('bad_timestamp', `${what}: ${ms} ms is not a plausible time (2000–2100)`);
   return { ok: true, value: ms };
 }

@@ -1,3 +1,4 @@
+import { EARLIEST_TS, MAX_AHEAD_MS } from '../model/commissioned.js';
 import { CATALOG, metricDef, type MetricDef } from '../model/catalog.js';
 import { convert } from '../model/units.js';
 import type { EventAttributes, EventReading, GatewayEvent, Reading, Rejection, Sample, SampleValue } from '../model/types.js';
@@ -37,8 +38,6 @@ export interface NormaliseResult {
   duplicates: number;
 }
 
-const MIN_TS = Date.UTC(2000, 0, 1);
-const MAX_FUTURE_MS = 24 * 3_600_000;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** Attribute names that are personal data even when a profile passes them outside the catalog. */
@@ -105,11 +104,11 @@ export function normalise(
 
 /** Late is fine (late data is data); a time far ahead, or before the device existed, is a wrong clock. */
 function validTs(ts: number, now: number, commissioned: number | undefined): boolean {
-  return Number.isFinite(ts) && ts >= MIN_TS && ts >= (commissioned ?? MIN_TS) && ts <= now + MAX_FUTURE_MS;
+  return Number.isFinite(ts) && ts >= EARLIEST_TS && ts >= (commissioned ?? EARLIEST_TS) && ts <= now + MAX_AHEAD_MS;
 }
 
 const tsText = (ts: number): string => (Number.isFinite(ts) && Math.abs(ts) < 8.64e15 ? new Date(ts).toISOString() : String(ts));
-const tsWhy = (ts: number, now: number): string => (ts > now + MAX_FUTURE_MS ? 'is more than a day ahead of the gateway' : 'is before the device was commissioned (or before 2000)');
+const tsWhy = (ts: number, now: number): string => (ts > now + MAX_AHEAD_MS ? 'is more than a day ahead of the gateway' : 'is before the device was commissioned (or before 2000)');
 
 function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps): Sample {
   const s: Sample = {
