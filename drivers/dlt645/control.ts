@@ -1,6 +1,4 @@
-import { encodeAddress } from '../core/bcd.js';
-import { buildFrame } from '../core/meter-frame.js';
-import { ADDRESS_BYTES, addressMatches, parseFrame } from './frame.js';
+import { addressMatches, parseFrame, request } from './frame.js';
 
 /**
  * DL/T 645-2007 remote control (控制命令, C = 0x1C): trip (拉闸) or allow closing (合闸允许) the
@@ -30,8 +28,6 @@ export interface Credentials {
   operator: string;
 }
 
-const OFFSET = 0x33;
-const shift = (data: Uint8Array, by: number): Buffer => Buffer.from(Array.from(data, (b) => (b + by) & 0xff));
 const lowFirst = (hex: string): Buffer => Buffer.from(hex, 'hex').reverse();
 
 export function relayData(action: RelayAction, c: Credentials): Buffer {
@@ -42,8 +38,7 @@ export function relayData(action: RelayAction, c: Credentials): Buffer {
 }
 
 export function relayRequest(address: string, action: RelayAction, c: Credentials, wakeUp = 4): Buffer {
-  const header = Buffer.concat([Buffer.from([0x68]), encodeAddress(address, ADDRESS_BYTES), Buffer.from([0x68, CONTROL_RELAY])]);
-  return buildFrame(header, shift(relayData(action, c), OFFSET), wakeUp);
+  return request(address, CONTROL_RELAY, relayData(action, c), wakeUp);
 }
 
 /** What the meter does with a control frame's DATA (offset removed), for the simulator. */

@@ -40,8 +40,13 @@ function header(address: string, control: number): Buffer {
   return Buffer.concat([Buffer.from([0x68]), encodeAddress(address, ADDRESS_BYTES), Buffer.from([0x68, control])]);
 }
 
+/** A request to one meter: control code C and its DATA (sent with the 0x33 offset). */
+export function request(address: string, control: number, data: Uint8Array, wakeUp = 4): Buffer {
+  return buildFrame(header(address, control), shift(data, OFFSET), wakeUp);
+}
+
 export function readRequest(address: string, di: string, edition: Edition, wakeUp = 4): Buffer {
-  return buildFrame(header(address, CONTROL[edition].read), shift(diBytes(di, edition), OFFSET), wakeUp);
+  return request(address, CONTROL[edition].read, diBytes(di, edition), wakeUp);
 }
 
 /** Asks whichever single meter is on the bus for its address (2007: C = 0x13 to `AA×6`). */
