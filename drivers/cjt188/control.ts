@@ -1,9 +1,7 @@
 import { z } from 'zod';
-import { encodeAddress } from '../core/bcd.js';
 import { commandProblems, commandSchema, commandsOf } from '../core/commands.js';
 import type { DriverProblem } from '../core/driver.js';
-import { buildFrame } from '../core/meter-frame.js';
-import { ADDRESS_BYTES, parseFrame, status, type DiOrder } from './frame.js';
+import { parseFrame, request, status, type DiOrder } from './frame.js';
 
 /**
  * CJ/T 188-2004 valve control (写阀门控制): C = 0x04, DATA = DI A0 17, SER, then 55H open or
@@ -17,9 +15,7 @@ export const VALVE_CODES = { open: 0x55, close: 0x99 } as const;
 export type ValveAction = keyof typeof VALVE_CODES;
 
 export function valveRequest(a: { type: number; address: string; action: ValveAction; seq?: number; order?: DiOrder; wakeUp?: number }): Buffer {
-  const header = Buffer.concat([Buffer.from([0x68, a.type]), encodeAddress(a.address, ADDRESS_BYTES), Buffer.from([CONTROL_WRITE])]);
-  const di = a.order === 'lsb_first' ? [DI_VALVE & 0xff, DI_VALVE >> 8] : [DI_VALVE >> 8, DI_VALVE & 0xff];
-  return buildFrame(header, Buffer.from([...di, (a.seq ?? 0) & 0xff, VALVE_CODES[a.action]]), a.wakeUp ?? 4);
+  return request({ ...a, control: CONTROL_WRITE, di: DI_VALVE, more: [VALVE_CODES[a.action]] });
 }
 
 export type ValveReply = { kind: 'ok'; valve: 'open' | 'closed' | 'fault' } | { kind: 'refused'; status: number } | { kind: 'mismatch'; why: string };

@@ -37,15 +37,20 @@ export const scan = (buf: Uint8Array, from = 0): ScanResult => scanFrame(buf, LA
  */
 export type DiOrder = 'msb_first' | 'lsb_first';
 
-function diBytes(di: number, order: DiOrder): Buffer {
+export function diBytes(di: number, order: DiOrder): Buffer {
   const msb = Buffer.from([(di >> 8) & 0xff, di & 0xff]);
   return order === 'msb_first' ? msb : msb.reverse();
 }
 
+/** A request to one meter of `type`: control code C, then DI (in the device's order), SER and `more`. */
+export function request(a: { type: number; address: string; control: number; di: number; seq?: number; order?: DiOrder; more?: readonly number[]; wakeUp?: number }): Buffer {
+  const header = Buffer.concat([Buffer.from([0x68, a.type]), encodeAddress(a.address, ADDRESS_BYTES), Buffer.from([a.control])]);
+  const data = Buffer.concat([diBytes(a.di, a.order ?? 'msb_first'), Buffer.from([(a.seq ?? 0) & 0xff, ...(a.more ?? [])])]);
+  return buildFrame(header, data, a.wakeUp ?? 4);
+}
+
 export function readRequest(args: { type: number; address: string; di?: number; seq?: number; order?: DiOrder; wakeUp?: number }): Buffer {
-  const header = Buffer.concat([Buffer.from([0x68, args.type]), encodeAddress(args.address, ADDRESS_BYTES), Buffer.from([READ])]);
-  const data = Buffer.concat([diBytes(args.di ?? DI_METERING, args.order ?? 'msb_first'), Buffer.from([(args.seq ?? 0) & 0xff])]);
-  return buildFrame(header, data, args.wakeUp ?? 4);
+  return request({ ...args, control: READ, di: args.di ?? DI_METERING });
 }
 
 export interface ParsedFrame {
