@@ -84,12 +84,15 @@ function access(ctx: KpiContext, which: 'share' | 'p95'): KpiValue {
 function availability(ctx: KpiContext): KpiValue {
   const stops = new Set(ofClass(ctx, 'transit_stop').map((d) => d.id));
   const rows = ctx.events(['departure'], ctx.from, ctx.to).filter((e) => stops.has(e.device));
-  const count = (s: string) => rows.filter((e) => e.attributes['status'] === s).length;
-  const ran = count('ran');
-  const missed = count('cancelled') + count('skipped');
-  const known = ran + missed;
+  const n: Record<string, number> = { ran: 0, cancelled: 0, skipped: 0 };
+  for (const e of rows) {
+    const status = String(e.attributes['status']);
+    if (status in n) n[status] = (n[status] as number) + 1;
+  }
+  const { ran = 0, cancelled = 0, skipped = 0 } = n;
+  const known = ran + cancelled + skipped;
   // A departure no fresh feed covered is not known to have run: it lowers coverage, not the share.
-  return { value: ratio(ran, known), coverage: rows.length ? known / rows.length : 0, series: ['events/departure'], detail: { scheduled: rows.length, ran, cancelled: count('cancelled'), skipped: count('skipped'), unknown: rows.length - known } };
+  return { value: ratio(ran, known), coverage: rows.length ? known / rows.length : 0, series: ['events/departure'], detail: { scheduled: rows.length, ran, cancelled, skipped, unknown: rows.length - known } };
 }
 
 /** The sharing windows that fall in [from, to), as instants in the site's zone. */

@@ -7,7 +7,6 @@ import { transitScenarioSchema, type TransitScenario } from './schema.js';
 import { staticFiles, timetable, type SimTrip } from './timetable.js';
 
 export { transitScenarioSchema, type TransitScenario } from './schema.js';
-export { runsBetween } from './feed.js';
 
 /**
  * A transit agency's feed server for the community's stops: the static GTFS under /gtfs/<file>,
@@ -73,9 +72,12 @@ export class TransitFeedGroup implements SimulatorGroup {
 
   groundTruth(): Record<string, unknown> {
     const now = this.clock.now();
-    const day = runsBetween(this.trips, this.tz, now - 86_400_000, now).filter((r) => r.scheduled >= now - 86_400_000);
+    // runsBetween keeps only runs scheduled in [from, to).
+    const day = runsBetween(this.trips, this.tz, now - 86_400_000, now);
     const cancelled = day.filter((r) => r.trip.cancelled);
-    return { last24h: { scheduled: day.length, ran: day.length - cancelled.length, cancelled: cancelled.length, availability: day.length ? (day.length - cancelled.length) / day.length : null }, cancelledTrips: cancelled.map((r) => `${r.serviceDate}/${r.trip.id}`) };
+    const scheduled = day.length;
+    const ran = scheduled - cancelled.length;
+    return { last24h: { scheduled, ran, cancelled: cancelled.length, availability: scheduled ? ran / scheduled : null }, cancelledTrips: cancelled.map((r) => `${r.serviceDate}/${r.trip.id}`) };
   }
 }
 
