@@ -3,12 +3,16 @@ import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 
+/** WAL frames (pages) at a checkpoint that keep the thread checkpointing every tick: about 1 MB. */
+const BUSY_FRAMES = 256;
+
 /**
  * WAL checkpoints on a thread of their own. SQLite's automatic checkpoint runs inside the commit
  * that crosses 1,000 WAL pages, so that one commit also copies the WAL into the database and
  * fsyncs both: 8-20 ms every ~120 ms at 5,000 msg/s, and every MQTT acknowledgement behind it
  * waits. Here the store's connection turns automatic checkpoints off and a worker thread with its
- * own connection runs PASSIVE checkpoints (they never block a writer) on a short timer.
+ * own connection runs PASSIVE checkpoints (they never block a writer): every 200 ms while the
+ * WAL is busy, at most every 2 s while it is quiet, and not at all while nothing is committed.
  *
  * If the worker stops for any reason, the store's connection takes automatic checkpoints back, so
  * the WAL can never grow without bound. The WAL stays the durable log: a crash loses nothing.
@@ -26,18 +30,18 @@ export class WalCheckpointer {
   ) {}
 
   /** Start for a file database in WAL mode; `undefined` for `:memory:`. */
-  static start(db: Database.Database, path: string, opts: { everyMs?: number; log?: Logger } = {}): WalCheckpointer | undefined {
+  static start(db: Database.Database, path: string, opts: { everyMs?: number; idleMs?: number; log?: Logger } = {}): WalCheckpointer | undefined {
     if (path === ':memory:') return undefined;
     const c = new WalCheckpointer(db, opts.log);
-    c.spawn(path, opts.everyMs ?? 200);
+    c.spawn(path, opts.everyMs ?? 200, opts.idleMs ?? 2_000);
     return c;
   }
 
-  private spawn(path: string, everyMs: number): void {
+  private spawn(path: string, everyMs: number, idleMs: number): void {
     // A plain CommonJS worker (no TypeScript loader needed): it opens its own connection.
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     // A few MB of heap is all it needs (its RSS is about 9 MB, mostly the isolate itself).
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, everyMs, sqlite }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
+    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { path, everyMs, idleMs, busyFrames: BUSY_FRAMES, sqlite }, resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 } });
     worker.unref();
     worker.on('message', (m: { runs: number; frames: number; busy: number }) => {
       this.stats.runs = m.runs;
@@ -88,16 +92,33 @@ export class WalCheckpointer {
   }
 }
 
+// Each tick asks SQLite whether another connection has committed since the last look
+// (`data_version`, read from the WAL index in shared memory: no I/O). Nothing new: nothing to
+// do. A busy WAL (a checkpoint found at least BUSY_FRAMES frames) is checkpointed every tick;
+// a quiet one at most every idleMs, since each checkpoint that copies frames also fsyncs the
+// database file: a community at 1x commits a few times a second, and checkpointing each of those
+// commits was most of this thread's CPU and many small disk writes.
 const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
 const Database = require(workerData.sqlite);
 const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
 const stats = { runs: 0, frames: 0, busy: 0 };
+let seen = -1;
+let last = 0;
+let busyWal = false;
 const run = () => {
   try {
+    const version = db.pragma('data_version', { simple: true });
+    if (version === seen) return;
+    const now = Date.now();
+    if (!busyWal && now - last < workerData.idleMs) return;
+    last = now;
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
     stats.runs++;
+    busyWal = r.log >= workerData.busyFrames;
+    // Complete: the next look can skip until someone commits. Partial (a reader held frames): again next tick.
+    if (!r.busy && r.checkpointed >= r.log) seen = version;
     if (r.busy) stats.busy++;
     if (r.checkpointed > 0) stats.frames += r.checkpointed;
     if (r.checkpointed > 0 || stats.runs % 25 === 0) parentPort.postMessage(stats);

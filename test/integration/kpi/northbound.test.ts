@@ -58,6 +58,28 @@ describe('KPI northbound', () => {
     expect(kinds(nb.tick())).not.toContain('kpi:closed');
   });
 
+  it('between due times a pass does no work (the outbox is not read), and the next due record still comes on time', () => {
+    const { nb, outbox } = open();
+    nb.tick();
+    let reads = 0;
+    const meta = outbox.meta.bind(outbox);
+    outbox.meta = (key: string) => {
+      reads++;
+      return meta(key);
+    };
+    for (let m = 11; m < 15; m++) {
+      clock.set(MARCH_1 + m * MIN);
+      expect(nb.tick()).toEqual([]);
+    }
+    expect(reads).toBe(0);
+    clock.set(MARCH_1 + 15 * MIN); // running_every (5 min) after the first pass
+    expect(pv(nb.tick(), false)?.ts).toBe(MARCH_1 + 15 * MIN);
+    expect(reads).toBeGreaterThan(0);
+    // A clock set back is followed at once.
+    clock.set(MARCH_1 + 5 * MIN);
+    expect(pv(nb.tick(), false)?.ts).toBe(MARCH_1 + 5 * MIN);
+  });
+
   it('a restart neither resends a closed window nor loses one that closed while it was down', () => {
     const a = open();
     a.nb.tick();

@@ -44,6 +44,24 @@ describe('WAL checkpoint thread', () => {
     again.close();
   }, 30_000);
 
+  it('leaves a quiet WAL alone: no checkpoint while nothing is committed', async () => {
+    const t = tempDir('fcgw-ckpt-');
+    cleanup = t.cleanup;
+    const store = Store.open({ path: join(t.dir, 'gw.db'), site: 't', checkpointThread: true });
+    try {
+      store.write(rows(0, 1_000));
+      await waitFor(() => (store.checkpointer?.stats.frames ?? 0) > 0, 5_000);
+      const runs = store.checkpointer?.stats.runs ?? 0;
+      // Seven of the thread's 200 ms ticks with nothing committed; stop() reports its final counts.
+      await new Promise((r) => setTimeout(r, 1_400));
+      await store.checkpointer?.stop();
+      expect(store.checkpointer?.stats.runs).toBe(runs);
+      expect(store.counts().samples).toBe(1_000);
+    } finally {
+      store.close();
+    }
+  });
+
   it('is not started for an in-memory store or unless asked', () => {
     const mem = Store.open({ path: ':memory:', site: 't', checkpointThread: true });
     expect(mem.checkpointer).toBeUndefined();
