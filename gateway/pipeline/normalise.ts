@@ -198,7 +198,13 @@ export class Dedupe {
       const oldest = this.last.keys().next().value;
       if (oldest !== undefined) this.last.delete(oldest);
     }
-    if (!prev || s.ts >= prev.ts) this.last.set(key, { ts: s.ts, value: s.value, quality: s.quality });
+    if (!prev) this.last.set(key, { ts: s.ts, value: s.value, quality: s.quality });
+    else if (s.ts >= prev.ts) {
+      // In place: one object per series, not one per sample.
+      prev.ts = s.ts;
+      prev.value = s.value;
+      prev.quality = s.quality;
+    }
     return false;
   }
 }

@@ -14,7 +14,7 @@ import { encodeQuality, encodeValue } from './codec.js';
  * - An event is its device, type, timestamp and attributes (its key among them: request_id,
  *   parcel, a LoRaWAN frame's identity); the unique index `events_identity` keeps one.
  *
- * The common case, a sample never seen, costs one INSERT as before; only a conflict reads.
+ * The common case, samples never seen, costs one INSERT per 32 of them; only a conflict reads.
  */
 export interface WriteOutcome {
   /** Samples already stored with the same value, quality and reason. */
@@ -27,8 +27,21 @@ export interface WriteOutcome {
 
 export type SampleWrite = 'new' | 'duplicate' | 'replaced';
 
+interface StoredRow {
+  value: unknown;
+  quality: number;
+  reason: string | null;
+}
+
+/** Samples inserted by one statement on the common path (5 bound values each). */
+const CHUNK = 32;
+
 export class IdentityWriter {
   private readonly insertNew;
+  private readonly insertChunk;
+  private readonly storedSeq;
+  private readonly lastSeq;
+  private readonly args: (number | string | null)[] = new Array<number | string | null>(CHUNK * 5);
   private readonly storedAt;
   private readonly replace;
   private readonly insertEvent;
@@ -37,7 +50,12 @@ export class IdentityWriter {
     this.insertNew = db.prepare(
       'INSERT INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, ts) DO NOTHING',
     );
+    this.insertChunk = db.prepare(
+      `INSERT INTO samples (series_id, ts, value, quality, reason) VALUES ${Array<string>(CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (series_id, ts) DO NOTHING`,
+    );
     this.storedAt = db.prepare('SELECT value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
+    this.storedSeq = db.prepare('SELECT seq, value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
+    this.lastSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples'").pluck();
     this.replace = db.prepare('INSERT OR REPLACE INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?)');
     this.insertEvent = db.prepare(
       'INSERT INTO events (ts, device, class, type, attributes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, type, ts, attributes) DO NOTHING',
@@ -49,7 +67,14 @@ export class IdentityWriter {
     const quality = encodeQuality(s.quality);
     const reason = s.reason ?? null;
     if (this.insertNew.run(seriesId, s.ts, value, quality, reason).changes > 0) return 'new';
-    const old = this.storedAt.get(seriesId, s.ts) as { value: unknown; quality: number; reason: string | null } | undefined;
+    return this.judge(seriesId, s, this.storedAt.get(seriesId, s.ts) as StoredRow | undefined);
+  }
+
+  /** A sample whose series and time are taken: the same value, quality and reason is a copy; another replaces it. */
+  private judge(seriesId: number, s: Sample, old: StoredRow | undefined): 'duplicate' | 'replaced' {
+    const value = encodeValue(s.value);
+    const quality = encodeQuality(s.quality);
+    const reason = s.reason ?? null;
     if (old && same(old.value, value) && old.quality === quality && old.reason === reason) return 'duplicate';
     this.replace.run(seriesId, s.ts, value, quality, reason);
     return 'replaced';
@@ -63,15 +88,61 @@ export class IdentityWriter {
     const out: WriteOutcome = { samples: 0, events: 0 };
     const copies = new Set<Sample | GatewayEvent>();
     const newest = new Map<number, Sample>();
-    for (const s of samples) {
-      const sid = seriesOf(s);
-      if (this.sample(sid, s) === 'duplicate') {
+    const stored = (sid: number, s: Sample, how: SampleWrite) => {
+      if (how === 'duplicate') {
         out.samples++;
         copies.add(s);
-        continue;
+        return;
       }
       const prev = newest.get(sid);
       if (!prev || s.ts >= prev.ts) newest.set(sid, s);
+    };
+    const sids = new Array<number>(CHUNK);
+    let i = 0;
+    // Whole chunks in one statement each: where every row is new (the common case) that is all.
+    for (; i + CHUNK <= samples.length; i += CHUNK) {
+      const a = this.args;
+      for (let j = 0; j < CHUNK; j++) {
+        const s = samples[i + j] as Sample;
+        const sid = seriesOf(s);
+        sids[j] = sid;
+        a[j * 5] = sid;
+        a[j * 5 + 1] = s.ts;
+        a[j * 5 + 2] = encodeValue(s.value);
+        a[j * 5 + 3] = encodeQuality(s.quality);
+        a[j * 5 + 4] = s.reason ?? null;
+      }
+      const before = (this.lastSeq.get() as number | undefined) ?? 0;
+      const r = this.insertChunk.run(a);
+      if (r.changes === CHUNK) {
+        for (let j = 0; j < CHUNK; j++) stored(sids[j] as number, samples[i + j] as Sample, 'new');
+        continue;
+      }
+      // Some rows were there already. The rows this statement inserted have log positions past
+      // the largest one before it (AUTOINCREMENT; a refused row may use one up, so they need not
+      // be consecutive); every other stored row is older.
+      const firstNew = before + 1;
+      const seen = new Set<string>();
+      for (let j = 0; j < CHUNK; j++) {
+        const s = samples[i + j] as Sample;
+        const sid = sids[j] as number;
+        const key = `${sid}:${s.ts}`;
+        const row = this.storedSeq.get(sid, s.ts) as (StoredRow & { seq: number }) | undefined;
+        // This statement's own row, met first: this sample is it. Otherwise the row stored before
+        // it (earlier, or an earlier sample of this chunk) is judged as sample() judges it.
+        if (row && row.seq >= firstNew && !seen.has(key)) {
+          seen.add(key);
+          stored(sid, s, 'new');
+          continue;
+        }
+        seen.add(key);
+        stored(sid, s, this.judge(sid, s, row));
+      }
+    }
+    for (; i < samples.length; i++) {
+      const s = samples[i] as Sample;
+      const sid = seriesOf(s);
+      stored(sid, s, this.sample(sid, s));
     }
     for (const [sid, s] of newest) latest(sid, s);
     for (const e of events) {

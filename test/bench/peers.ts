@@ -60,6 +60,8 @@ const NODE_RED_DIR = process.env['BENCH_NODE_RED_DIR'] ?? join(tmpdir(), 'fcgw-b
 const TICK = 100;
 /** A directory: fcgw runs with --cpu-prof and writes its profile there when it stops. */
 const PROFILE_DIR = process.env['BENCH_PEERS_PROFILE'];
+/** Node flags for fcgw's process (space-separated), e.g. to compare V8 heap settings. */
+const FCGW_NODE_FLAGS = (process.env['BENCH_PEERS_FCGW_FLAGS'] ?? '').split(' ').filter(Boolean);
 /** Only these consumers (comma-separated names), e.g. fcgw while profiling. */
 const ONLY = process.env['BENCH_PEERS_ONLY']?.split(',');
 
@@ -67,6 +69,11 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 const cpuS = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+  return (Number(f[11]) + Number(f[12])) / TICK;
+};
+/** CPU seconds of the process's main thread (its JavaScript) alone; the rest is GC helpers, workers, the libuv pool. */
+const mainThreadCpuS = (pid: number): number => {
+  const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) / TICK;
 };
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -134,7 +141,7 @@ sinks: [{ id: vm, type: influxdb2, url: "${vm.url}", token: t, org: fc, bucket: 
     selector: '{__name__="water_meter_volume_total",site="bench"}',
     async start() {
       const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-      proc = await spawned(process.execPath, [...prof, join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }, health);
+      proc = await spawned(process.execPath, [...FCGW_NODE_FLAGS, ...prof, join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }, health);
     },
     kill: () => killed(proc, 'SIGKILL'),
     stop: () => killed(proc, 'SIGTERM'),
@@ -245,20 +252,21 @@ try {
 
   const perDevice = Math.ceil(MESSAGES / DEVICES);
   const n = perDevice * DEVICES;
-  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number }[]> = { fcgw: [], 'node-red': [] };
+  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number }[]> = { fcgw: [], 'node-red': [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of round % 2 ? [...consumers].reverse() : consumers) {
       const r = nextRange(perDevice);
       const pubs = await publishers(mosq.url, c.prefix, PUBLISHERS, perDevice, r.ts, r.value);
       const cpu0 = cpuS(c.pid());
+      const main0 = mainThreadCpuS(c.pid());
       const t0 = performance.now();
       await pubs.go();
       await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
       const secs = (performance.now() - t0) / 1000;
       const cpu = cpuS(c.pid()) - cpu0;
-      const res = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10 };
+      const res = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100 };
       rounds[c.name]?.push(res);
-      console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message, load ${loadavg()[0]?.toFixed(1)}`);
+      console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread), load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
   const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg') => median((rounds[name] ?? []).map((x) => x[k]));

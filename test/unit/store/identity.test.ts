@@ -54,6 +54,42 @@ describe('store writes by identity', () => {
     expect(store.counts().samples).toBe(1);
   });
 
+  it('a large batch (whole chunks of rows in one statement) judges copies, corrections and repeats within it exactly as row by row', () => {
+    // Series a..c; 40 hours stored first, then a batch of 96 mixing new times, copies of stored
+    // rows, corrections of stored rows, and the same new time twice (once the same, once changed).
+    const s = (device: string, h: number, value: number, extra: Partial<Sample> = {}) => vol(T0 + h * HOUR, value, { device, ...extra });
+    const first = ['a', 'b', 'c'].flatMap((d) => Array.from({ length: 40 }, (_, h) => s(d, h, h)));
+    const batch: Sample[] = [];
+    for (let k = 0; k < 96; k++) {
+      const d = ['a', 'b', 'c'][k % 3] as string;
+      const h = Math.floor(k / 3);
+      if (k % 5 === 0) batch.push(s(d, h, h)); // a copy of a stored row
+      else if (k % 5 === 1) batch.push(s(d, h, h + 0.5)); // a correction of a stored row
+      else if (k % 5 === 2) batch.push(s(d, 100 + h, 7), s(d, 100 + h, 7)); // new, then its copy
+      else if (k % 5 === 3) batch.push(s(d, 200 + h, 7), s(d, 200 + h, 8, { quality: 'uncertain', reason: 'counter_reset' })); // new, then corrected
+      else batch.push(s(d, 300 + h, h)); // new
+    }
+    expect(batch.length).toBeGreaterThanOrEqual(64);
+    const other = Store.open({ path: join(dir.dir, 'rows.db'), site: 't' });
+    try {
+      const rows = (st: Store) => st.samplesAfter(0, 10_000).map((x) => `${x.device} ${x.ts} ${x.value} ${x.quality} ${x.reason ?? ''}`).sort();
+      store.write(first);
+      other.write(first);
+      const chunked = store.write(batch);
+      // The reference: one sample per write (the row-by-row path).
+      const single = batch.map((x) => other.write([x]));
+      const copies = single.reduce((n, o) => n + o.samples, 0);
+      expect(chunked.samples).toBe(copies);
+      expect(copies).toBeGreaterThan(20);
+      expect([...(chunked.copies ?? [])].length).toBe(copies);
+      expect(rows(store)).toEqual(rows(other));
+      expect(store.counts().samples).toBe(other.counts().samples);
+      expect(latest(store).map((l) => [l.device, l.ts, l.value, l.quality])).toEqual(latest(other).map((l) => [l.device, l.ts, l.value, l.quality]));
+    } finally {
+      other.close();
+    }
+  });
+
   it('the same event again (a batch synced twice) is stored once and counted; another parcel at the same time is another event', () => {
     const a = delivered(T0, 'p_1');
     expect(store.write([], [a, delivered(T0, 'p_2')])).toEqual({ samples: 0, events: 0 });
