@@ -1,9 +1,10 @@
-import type { ClientSession, ReferenceDescription } from 'node-opcua';
+import type { ClientSession, ReferenceDescription } from 'node-opcua-client';
 import { redactSecrets } from '../../gateway/model/redact.js';
 import { clientCertificateManager } from './certificates.js';
 import { parsePath } from './nodes.js';
 import { createClient, identityOf, type OpcuaConnection } from './session.js';
 import { unitFromEu } from './units.js';
+import { loadOpcua, type OpcuaLib } from './library.js';
 
 /**
  * `fcgw explain --browse`: walk a server's address space from a folder and print what a profile
@@ -32,7 +33,7 @@ interface Found {
 }
 
 export async function browseServer(o: BrowseOptions): Promise<string[]> {
-  const ua = await import('node-opcua');
+  const ua = loadOpcua();
   const c = o.connection;
   const client = createClient(ua, c, await clientCertificateManager(ua, o.dataDir, c.trusted_certificates), {
     transportTimeout: c.timeout,
@@ -60,7 +61,7 @@ export async function browseServer(o: BrowseOptions): Promise<string[]> {
   }
 }
 
-async function findRoot(ua: typeof import('node-opcua'), session: ClientSession, root: string | undefined, nsIndex: number): Promise<string> {
+async function findRoot(ua: OpcuaLib, session: ClientSession, root: string | undefined, nsIndex: number): Promise<string> {
   if (!root) return 'i=85';
   if (/^(ns=\d+;)?[isgb]=/.test(root)) return root;
   const [res] = await session.translateBrowsePath([
@@ -81,7 +82,7 @@ async function findRoot(ua: typeof import('node-opcua'), session: ClientSession,
   return target.toString();
 }
 
-async function walk(ua: typeof import('node-opcua'), session: ClientSession, id: string, prefix: string, depth: number, limit: number, out: Found[]): Promise<void> {
+async function walk(ua: OpcuaLib, session: ClientSession, id: string, prefix: string, depth: number, limit: number, out: Found[]): Promise<void> {
   if (depth <= 0 || out.length >= limit) return;
   const res = await session.browse({ nodeId: id, referenceTypeId: ua.resolveNodeId('HierarchicalReferences'), includeSubtypes: true, browseDirection: ua.BrowseDirection.Forward, resultMask: 0x3f });
   for (const r of (res.references ?? []) as ReferenceDescription[]) {
@@ -96,7 +97,7 @@ async function walk(ua: typeof import('node-opcua'), session: ClientSession, id:
   }
 }
 
-async function describeVariables(ua: typeof import('node-opcua'), session: ClientSession, found: Found[]): Promise<void> {
+async function describeVariables(ua: OpcuaLib, session: ClientSession, found: Found[]): Promise<void> {
   const vars = found.filter((f) => f.cls === 'Variable');
   if (!vars.length) return;
   const values = await session.read(vars.map((v) => ({ nodeId: ua.resolveNodeId(v.id), attributeId: ua.AttributeIds.Value })));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { OPCUACertificateManager } from 'node-opcua';
+import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import type { OpcuaLib } from './library.js';
 
 /**
  * The gateway's OPC UA application identity: one certificate manager (PKI folder) in the data
@@ -25,7 +26,7 @@ export function readCertificate(file: string): Buffer {
 }
 
 export async function clientCertificateManager(
-  ua: typeof import('node-opcua'),
+  ua: OpcuaLib,
   dataDir: string,
   trusted: readonly string[],
 ): Promise<OPCUACertificateManager> {

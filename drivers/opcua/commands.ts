@@ -1,9 +1,10 @@
-import type { ClientSession } from 'node-opcua';
+import type { ClientSession } from 'node-opcua-client';
 import type { DeviceConfig } from '../../gateway/model/site-config.js';
 import { commandProblems, commandsOf, findCommand, type CommandDef, type CommandResult, type CommandValue } from '../core/commands.js';
 import type { DriverProblem } from '../core/driver.js';
 import { fill, parsePath, resolveNodeId, type PathSegment } from './nodes.js';
 import type { OpcuaWrite } from './command-schema.js';
+import type { OpcuaLib } from './library.js';
 
 /**
  * OPC UA commands: a value written to a variable node (the Value attribute, in the node's data
@@ -71,7 +72,7 @@ export function planCommandNode(w: { node?: string | undefined; path?: string | 
 }
 
 /** The node id on this server (namespace indexes differ between servers), or OPCUA_NODE_NOT_FOUND. */
-export async function locate(ua: typeof import('node-opcua'), session: ClientSession, namespaces: readonly string[], n: CommandNode): Promise<string> {
+export async function locate(ua: OpcuaLib, session: ClientSession, namespaces: readonly string[], n: CommandNode): Promise<string> {
   if (n.nodeId !== undefined) {
     const r = resolveNodeId(n.nodeId, namespaces);
     if ('error' in r) throw new OpcuaCommandError('OPCUA_NODE_NOT_FOUND', r.error);
@@ -92,7 +93,7 @@ export async function locate(ua: typeof import('node-opcua'), session: ClientSes
 }
 
 /** Write the command's node, then read the state back; a refused write or a bad read-back is a coded error. */
-export async function runCommand(ua: typeof import('node-opcua'), session: ClientSession, namespaces: readonly string[], a: { def: CommandDef; write: OpcuaWrite; device: DeviceConfig; profile: { root?: string; namespace?: string }; value: CommandValue }): Promise<CommandResult> {
+export async function runCommand(ua: OpcuaLib, session: ClientSession, namespaces: readonly string[], a: { def: CommandDef; write: OpcuaWrite; device: DeviceConfig; profile: { root?: string; namespace?: string }; value: CommandValue }): Promise<CommandResult> {
   const w = a.write;
   const nodeId = await locate(ua, session, namespaces, planCommandNode(w, a.device, a.profile));
   const value = new ua.Variant({ dataType: ua.DataType[w.data_type], value: rawOf(w, a.value) });

@@ -8,6 +8,7 @@ import type { Loaded } from '../profiles/schema.js';
 import type { OpcuaProfile } from './profile-schema.js';
 import { toReading } from './quality.js';
 import { UaLink, type OpcuaConnection, type ResolvedNode } from './session.js';
+import { loadOpcua } from './library.js';
 
 export interface OpcuaDriverArgs {
   connection: OpcuaConnection;
@@ -124,7 +125,7 @@ export class OpcuaDriver implements Driver {
     const { def, write } = opcuaCommand(profile, config.class, req.command);
     const link = this.link;
     if (!link?.session || this.state !== 'connected') throw new OpcuaCommandError('OPCUA_OFFLINE', `no session with ${redactSecrets(this.args.connection.endpoint)} (${this.state})`);
-    const ua = await import('node-opcua');
+    const ua = loadOpcua();
     return runCommand(ua, link.session, link.namespaces, { def, write, device: config, profile: { ...(profile.root !== undefined ? { root: profile.root } : {}), ...(profile.namespace !== undefined ? { namespace: profile.namespace } : {}) }, value: req.value });
   }
 

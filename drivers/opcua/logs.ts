@@ -1,5 +1,6 @@
 import { format } from 'node:util';
 import type { Logger } from 'pino';
+import type { OpcuaLib } from './library.js';
 
 let routed = false;
 
@@ -9,7 +10,7 @@ let routed = false;
  * its warnings at debug level (they are chatty: certificate creation, operational limits), its
  * errors as warnings.
  */
-export function routeNodeOpcuaLogs(ua: typeof import('node-opcua'), log: Logger): void {
+export function routeNodeOpcuaLogs(ua: OpcuaLib, log: Logger): void {
   if (routed) return;
   routed = true;
   const line = (args: unknown[]) => format(...args).replace(/\s+/g, ' ').trim().slice(0, 2000);

@@ -1,4 +1,5 @@
-import type { ClientSession, ClientSubscription, DataValue, OPCUACertificateManager, OPCUAClient, OPCUAClientOptions, UserIdentityInfo } from 'node-opcua';
+import type { OPCUACertificateManager } from 'node-opcua-certificate-manager';
+import type { ClientSession, ClientSubscription, DataValue, OPCUAClient, OPCUAClientOptions, UserIdentityInfo } from 'node-opcua-client';
 import type { OpcuaConnection } from './connection-schema.js';
 import { APPLICATION_NAME, APPLICATION_URI, clientCertificateManager } from './certificates.js';
 import type { Logger } from 'pino';
@@ -6,6 +7,7 @@ import { routeNodeOpcuaLogs } from './logs.js';
 import { resolveNodeId, type PlannedNode } from './nodes.js';
 import type { NodeMapping } from './quality.js';
 import { unitFromEu } from './units.js';
+import { loadOpcua, type OpcuaLib } from './library.js';
 
 export type { OpcuaConnection } from './connection-schema.js';
 
@@ -39,7 +41,7 @@ const CHUNK = 500;
 
 /** A client with the gateway's identity, certificates and the connection's security. */
 export function createClient(
-  ua: typeof import('node-opcua'),
+  ua: OpcuaLib,
   c: OpcuaConnection,
   certificateManager: OPCUACertificateManager,
   options: Omit<OPCUAClientOptions, 'applicationName' | 'applicationUri' | 'clientCertificateManager' | 'securityMode' | 'securityPolicy' | 'endpointMustExist'>,
@@ -56,7 +58,7 @@ export function createClient(
 }
 
 /** The connection's user name and password, else anonymous. */
-export function identityOf(ua: typeof import('node-opcua'), c: OpcuaConnection): UserIdentityInfo {
+export function identityOf(ua: OpcuaLib, c: OpcuaConnection): UserIdentityInfo {
   return c.username !== undefined ? { type: ua.UserTokenType.UserName, userName: c.username, password: c.password ?? '' } : { type: ua.UserTokenType.Anonymous };
 }
 
@@ -102,7 +104,7 @@ export class UaLink {
   ) {}
 
   async open(): Promise<void> {
-    const ua = await import('node-opcua');
+    const ua = loadOpcua();
     routeNodeOpcuaLogs(ua, this.log);
     const key = `${this.dataDir}\u0000${this.c.trusted_certificates.join('\u0000')}`;
     let cm = UaLink.cm.get(key);
@@ -158,7 +160,7 @@ export class UaLink {
     }
   }
 
-  private async resolve(ua: typeof import('node-opcua'), session: ClientSession): Promise<void> {
+  private async resolve(ua: OpcuaLib, session: ClientSession): Promise<void> {
     const resolved: (ResolvedNode | undefined)[] = this.nodes.map(() => undefined);
     /** Nodes found by browse path, with the namespace index of their unprefixed names. */
     const byPath: { i: number; ns: number }[] = [];
@@ -203,7 +205,7 @@ export class UaLink {
   }
 
   /** EngineeringUnits of each node (a property of AnalogItems), when the server gives them. */
-  private async readUnits(ua: typeof import('node-opcua'), session: ClientSession): Promise<void> {
+  private async readUnits(ua: OpcuaLib, session: ClientSession): Promise<void> {
     for (const part of chunks(this.resolved)) {
       const found = await session.translateBrowsePath(
         part.map((n) => ({
@@ -235,7 +237,7 @@ export class UaLink {
     }
   }
 
-  private async subscribe(ua: typeof import('node-opcua'), session: ClientSession): Promise<void> {
+  private async subscribe(ua: OpcuaLib, session: ClientSession): Promise<void> {
     const subscribed = this.resolved.filter((n) => n.mode === 'subscribe');
     this.polled = this.resolved.filter((n) => n.mode === 'poll');
     const byInterval = new Map<number, ResolvedNode[]>();
@@ -299,7 +301,7 @@ export class UaLink {
     }
   }
 
-  private startPolling(ua: typeof import('node-opcua'), session: ClientSession): void {
+  private startPolling(ua: OpcuaLib, session: ClientSession): void {
     const byPeriod = new Map<number, ResolvedNode[]>();
     for (const n of this.polled) byPeriod.set(n.pollMs, [...(byPeriod.get(n.pollMs) ?? []), n]);
     for (const [period, nodes] of byPeriod) {
