@@ -200,7 +200,9 @@ async function bareRun(ports: number[]) {
 /** The gateway run in a process of its own, so its RSS and CPU are not the baseline's. */
 function gatewayProcess(ports: number[], dir: string): Promise<Awaited<ReturnType<typeof gatewayRun>>> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, ['--import', 'tsx', import.meta.filename, '--gateway', ports.join(','), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // BENCH_MODBUS_PROFILE=DIR: the gateway's --cpu-prof goes there.
+    const prof = process.env['BENCH_MODBUS_PROFILE'] ? ['--cpu-prof', `--cpu-prof-dir=${process.env['BENCH_MODBUS_PROFILE']}`] : [];
+    const p = spawn(process.execPath, [...prof, '--import', 'tsx', import.meta.filename, '--gateway', ports.join(','), dir], { stdio: ['ignore', 'pipe', 'inherit'] });
     let out: string | undefined;
     createInterface({ input: p.stdout }).on('line', (l) => {
       if (l.startsWith('{')) out = l;
