@@ -144,7 +144,7 @@ export class MeterBusDriver implements Driver {
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
     try {
-      await this.ctx.ingest({ readings, polled: true });
+      await this.ctx.ingest({ readings });
     } catch (err) {
       this.count('ingest_failures');
       this.ctx.log.warn({ err, device: d.device.id }, 'meter readings not committed');

@@ -192,7 +192,7 @@ export class ModbusDriver implements Driver {
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
     try {
-      await this.args.ctx.ingest({ readings, polled: true });
+      await this.args.ctx.ingest({ readings });
     } catch (err) {
       this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
       this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');

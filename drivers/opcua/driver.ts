@@ -267,7 +267,7 @@ export class OpcuaDriver implements Driver {
         this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
         this.args.ctx.metrics.messages(readings.length);
         try {
-          await this.args.ctx.ingest({ readings, polled: true });
+          await this.args.ctx.ingest({ readings });
         } catch (err) {
           this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
           this.args.ctx.log.warn({ err, n: readings.length }, 'opcua readings not committed');

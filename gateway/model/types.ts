@@ -78,9 +78,4 @@ export interface Rejection {
 export interface IngestBatch {
   readings?: Reading[];
   events?: EventReading[];
-  /**
-   * Nothing waits on this commit to acknowledge a device (a polled reading, not an MQTT message):
-   * it may wait a few ms to share one store transaction with the other polls of that moment.
-   */
-  polled?: boolean;
 }

@@ -20,9 +20,6 @@ interface Pending {
   reject: (err: Error) => void;
 }
 
-/** Longest a polled batch waits for other polls to share its transaction (without `max_delay`). */
-export const POLLED_SHARE_MS = 20;
-
 export class IngestError extends Error {
   constructor(
     readonly code: 'STORE_FULL' | 'STORE_WRITE_FAILED' | 'INGEST_CLOSED' | 'NORMALISE_FAILED',
@@ -43,7 +40,7 @@ export class IngestError extends Error {
 export class Ingestor {
   private pending: Pending[] = [];
   private pendingRows = 0;
-  private scheduled: 'none' | 'turn' | 'timer' = 'none';
+  private scheduled = false;
   private closed = false;
   private full = false;
   private readonly waiters: (() => void)[] = [];
@@ -96,40 +93,13 @@ export class Ingestor {
       this.pending.push({ batch, resolve, reject });
       this.pendingRows += (batch.readings?.length ?? 0) + (batch.events?.length ?? 0);
       if (this.pendingRows >= this.deps.maxRows) this.flush();
-      else this.schedule(batch.polled === true);
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        const delay = this.deps.maxDelayMs ?? 0;
+        if (delay > 0) this.timer = setTimeout(() => this.flush(), delay);
+        else setImmediate(() => this.flush());
+      }
     });
-  }
-
-  /**
-   * When the pending batches commit. With `max_delay` set, after it. Otherwise at the next turn
-   * of the event loop, unless everything pending is polled: then within POLLED_SHARE_MS, so the
-   * polls of one moment (a Modbus bus answering 500 devices a second) share a transaction instead
-   * of committing one by one. A batch someone waits on (an MQTT message's acknowledgement) brings
-   * the commit forward to the next turn, with the polled ones already waiting.
-   */
-  private schedule(polled: boolean): void {
-    const configured = this.deps.maxDelayMs ?? 0;
-    if (configured > 0) {
-      if (this.scheduled === 'none') {
-        this.scheduled = 'timer';
-        this.timer = setTimeout(() => this.flush(), configured);
-      }
-      return;
-    }
-    if (polled) {
-      if (this.scheduled === 'none') {
-        this.scheduled = 'timer';
-        this.timer = setTimeout(() => this.flush(), POLLED_SHARE_MS);
-      }
-      return;
-    }
-    if (this.scheduled === 'turn') return;
-    if (this.timer) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
-    this.scheduled = 'turn';
-    setImmediate(() => this.flush());
   }
 
   private admit(): void {
@@ -155,7 +125,7 @@ export class Ingestor {
 
   /** Commit everything pending now. */
   flush(): void {
-    this.scheduled = 'none';
+    this.scheduled = false;
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../../gateway/model/clock.js';
 import { CounterState } from '../../../gateway/pipeline/counters.js';
-import { IngestError, Ingestor, POLLED_SHARE_MS } from '../../../gateway/pipeline/ingest.js';
+import { IngestError, Ingestor } from '../../../gateway/pipeline/ingest.js';
 import { Dedupe } from '../../../gateway/pipeline/normalise.js';
 import { Pseudonymiser } from '../../../gateway/pipeline/pseudonymise.js';
 import { createLogger, RateLimitedLog } from '../../../gateway/runtime/log.js';
@@ -81,29 +81,6 @@ describe('ingestor', () => {
     const full = ing.submit({ readings: Array.from({ length: 50 }, (_, i) => reading(100 + i)) });
     expect(store.counts().samples).toBe(52);
     await full;
-  });
-
-  it('polled batches wait up to POLLED_SHARE_MS to share a transaction; one someone waits on brings the commit to the next turn', async () => {
-    const ing = make();
-    const batches = () => metrics.ingestBatches.get().then((m) => m.values[0]?.value ?? 0);
-    // Polls a few ms apart: one transaction.
-    const polls = [ing.submit({ readings: [reading(0)], polled: true })];
-    await new Promise((r) => setTimeout(r, 5));
-    expect(store.counts().samples).toBe(0);
-    polls.push(ing.submit({ readings: [reading(1)], polled: true }));
-    const t0 = performance.now();
-    await Promise.all(polls);
-    expect(performance.now() - t0).toBeLessThan(POLLED_SHARE_MS + 200);
-    expect(store.counts().samples).toBe(2);
-    expect(await batches()).toBe(1);
-    // A poll waiting, then an MQTT message (acknowledged after its commit): both commit at the next turn.
-    const poll = ing.submit({ readings: [reading(2)], polled: true });
-    const urgent = ing.submit({ readings: [reading(3)] });
-    await new Promise((r) => setImmediate(r));
-    await new Promise((r) => setImmediate(r));
-    expect(store.counts().samples).toBe(4);
-    await Promise.all([poll, urgent]);
-    expect(await batches()).toBe(2);
   });
 
   it('commits synchronously at max_rows, so a burst never piles up in memory', async () => {
