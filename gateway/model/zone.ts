@@ -38,35 +38,15 @@ function formatter(tz: string): Intl.DateTimeFormat {
   return f;
 }
 
+/** The numeric fields Intl names as LocalParts does. */
+const NUMERIC = new Set<string>(['year', 'month', 'day', 'hour', 'minute', 'second']);
+
 /** Wall-clock fields of an instant in a zone. */
 export function localParts(ts: number, tz: string): LocalParts {
   const out: LocalParts = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0, weekday: 0 };
   for (const p of formatter(tz).formatToParts(new Date(ts))) {
-    switch (p.type) {
-      case 'year':
-        out.year = Number(p.value);
-        break;
-      case 'month':
-        out.month = Number(p.value);
-        break;
-      case 'day':
-        out.day = Number(p.value);
-        break;
-      case 'hour':
-        out.hour = Number(p.value);
-        break;
-      case 'minute':
-        out.minute = Number(p.value);
-        break;
-      case 'second':
-        out.second = Number(p.value);
-        break;
-      case 'weekday':
-        out.weekday = WEEKDAYS.indexOf(p.value);
-        break;
-      default:
-        break;
-    }
+    if (p.type === 'weekday') out.weekday = WEEKDAYS.indexOf(p.value);
+    else if (NUMERIC.has(p.type)) out[p.type as Exclude<keyof LocalParts, 'weekday'>] = Number(p.value);
   }
   return out;
 }
