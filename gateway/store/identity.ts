@@ -39,10 +39,9 @@ const CHUNK = 32;
 export class IdentityWriter {
   private readonly insertNew;
   private readonly insertChunk;
-  private readonly storedSeq;
+  private readonly stored;
   private readonly lastSeq;
   private readonly args: (number | string | null)[] = new Array<number | string | null>(CHUNK * 5);
-  private readonly storedAt;
   private readonly replace;
   private readonly insertEvent;
 
@@ -53,8 +52,7 @@ export class IdentityWriter {
     this.insertChunk = db.prepare(
       `INSERT INTO samples (series_id, ts, value, quality, reason) VALUES ${Array<string>(CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (series_id, ts) DO NOTHING`,
     );
-    this.storedAt = db.prepare('SELECT value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
-    this.storedSeq = db.prepare('SELECT seq, value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
+    this.stored = db.prepare('SELECT seq, value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
     this.lastSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples'").pluck();
     this.replace = db.prepare('INSERT OR REPLACE INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?)');
     this.insertEvent = db.prepare(
@@ -67,7 +65,7 @@ export class IdentityWriter {
     const quality = encodeQuality(s.quality);
     const reason = s.reason ?? null;
     if (this.insertNew.run(seriesId, s.ts, value, quality, reason).changes > 0) return 'new';
-    return this.judge(seriesId, s, this.storedAt.get(seriesId, s.ts) as StoredRow | undefined);
+    return this.judge(seriesId, s, this.stored.get(seriesId, s.ts) as StoredRow | undefined);
   }
 
   /** A sample whose series and time are taken: the same value, quality and reason is a copy; another replaces it. */
@@ -127,7 +125,7 @@ export class IdentityWriter {
         const s = samples[i + j] as Sample;
         const sid = sids[j] as number;
         const key = `${sid}:${s.ts}`;
-        const row = this.storedSeq.get(sid, s.ts) as (StoredRow & { seq: number }) | undefined;
+        const row = this.stored.get(sid, s.ts) as (StoredRow & { seq: number }) | undefined;
         // This statement's own row, met first: this sample is it. Otherwise the row stored before
         // it (earlier, or an earlier sample of this chunk) is judged as sample() judges it.
         if (row && row.seq >= firstNew && !seen.has(key)) {
