@@ -67,15 +67,13 @@ const ONLY = process.env['BENCH_PEERS_ONLY']?.split(',');
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-const cpuS = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+/** CPU seconds (user + system) of /proc/<pid>/stat, or of one thread's /proc/<pid>/task/<tid>/stat. */
+const cpuS = (pid: number, tid?: number): number => {
+  const f = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) / TICK;
 };
 /** CPU seconds of the process's main thread (its JavaScript) alone; the rest is GC helpers, workers, the libuv pool. */
-const mainThreadCpuS = (pid: number): number => {
-  const f = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
-  return (Number(f[11]) + Number(f[12])) / TICK;
-};
+const mainThreadCpuS = (pid: number): number => cpuS(pid, pid);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 /** Node-RED 5 and Node 22 from the npm registry, once per machine. */
