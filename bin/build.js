@@ -11,14 +11,17 @@
 // `node bin/build.js` builds and prints the directory (the Dockerfile does this at image build time).
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { setTimeout } from 'node:timers';
+import vm from 'node:vm';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['gateway', 'drivers', 'simulators'];
 // Bump when the way files are compiled changes, so old builds are not reused.
-const FORMAT = 3;
+const FORMAT = 4;
 // Builds other than the current one are removed once they are this old (a gateway started from
 // an older build may still import a driver from it lazily).
 const KEEP_OLD_MS = 24 * 3600_000;
@@ -81,7 +84,7 @@ export async function ensureBuilt(root = ROOT) {
       }),
     );
     writeFileSync(join(tmp, 'package.json'), '{ "type": "module" }\n');
-    await bundleCli(root, tmp, tsconfigRaw);
+    await bundleCli(root, tmp, target, tsconfigRaw);
     await parseProfiles(tmp);
     writeFileSync(join(tmp, '.complete'), `${new Date().toISOString()}\n`);
     try {
@@ -98,31 +101,167 @@ export async function ensureBuilt(root = ROOT) {
 }
 
 /**
- * The CLI and everything it imports as one ES module bundle, split at dynamic imports (a driver,
- * the broker, a command load as chunks when used, as before): `fcgw` starts from it, so start-up
- * opens and compiles a few files instead of some 350 (module loading was over a third of an empty
- * gateway's start). Packages stay outside, resolved from node_modules as before. The bundle sits
- * two levels down (gateway/bundle/), where the compiled files sit, so the paths the sources build
- * from import.meta.url (the dashboard's files, the built-in profiles) resolve the same way.
+ * The CLI with everything it imports, the packages too, as one CommonJS file, which `fcgw` runs
+ * through loadBundle() with V8's code cache: start-up neither resolves some 500 module files nor
+ * compiles what the cache holds (an empty gateway answered /api/health in about half the time). It
+ * sits two levels down (gateway/bundle/), where the compiled files sit; each source file's
+ * import.meta.url is its compiled file's URL, so the paths built from it (the dashboard's files,
+ * the built-in profiles, createRequire) resolve as they do from the compiled tree.
+ *
+ * Only the packages `fcgw start` loads as it starts are bundled (those reached from the CLI and its
+ * start command without crossing an import(): a first esbuild pass finds them). The others stay imports and requires from
+ * node_modules, loaded when used as before: a driver's library, the broker, what the simulators
+ * use. So do packages with native code, and what a bundled package requires only on a path the
+ * gateway does not take (fastify's JSON Schema compilers, its inject()). Whitespace is minified (names are kept, for
+ * stack traces; `bundle/fcgw.cjs.map` maps positions back to the sources), and the output is
+ * ASCII, so the source V8 keeps is a one-byte string.
  */
-export const BUNDLE_ENTRY = 'gateway/bundle/index.js';
+export const BUNDLE_ENTRY = 'gateway/bundle/fcgw.cjs';
+const NATIVE_PACKAGES = ['better-sqlite3', 'serialport', '@serialport/*'];
+const UNUSED_LAZY_REQUIRES = ['@fastify/ajv-compiler', '@fastify/fast-json-stringify-compiler', 'light-my-request'];
 
-async function bundleCli(root, build, tsconfigRaw) {
+async function bundleCli(root, build, target, tsconfigRaw) {
   if (!statSync(join(root, 'gateway/cli/index.ts'), { throwIfNoEntry: false })) return;
   const esbuild = await import('esbuild');
-  await esbuild.build({
-    entryPoints: { index: join(root, 'gateway/cli/index.ts') },
-    outdir: join(build, dirname(BUNDLE_ENTRY)),
+  const entry = join(root, 'gateway/cli/index.ts');
+  const imported = new Set();
+  const options = (bundled) => ({
+    entryPoints: [entry],
+    outfile: join(build, BUNDLE_ENTRY),
     bundle: true,
-    splitting: true,
-    format: 'esm',
+    format: 'cjs',
     platform: 'node',
     target: 'node20',
-    packages: 'external',
-    chunkNames: 'chunk-[hash]',
+    external: [...NATIVE_PACKAGES, ...UNUSED_LAZY_REQUIRES],
+    plugins: [compiledFiles(root, target, bundled, imported)],
+    supported: { 'dynamic-import': true },
+    minifyWhitespace: true,
+    minifySyntax: true,
+    charset: 'ascii',
+    legalComments: 'none',
     tsconfigRaw,
     logLevel: 'silent',
   });
+  // First pass: which packages `fcgw start` loads as it starts (reached from the CLI and its start
+  // command without an import()).
+  const probe = await esbuild.build({ ...options(undefined), write: false, metafile: true });
+  const roots = [entry, join(root, 'gateway/cli/start.ts')].map((f) => relative(process.cwd(), f));
+  imported.clear();
+  const result = await esbuild.build({ ...options(staticPackages(probe.metafile, roots)), sourcemap: 'external' });
+  // import() of a package left outside: through the loader's import (see loadBundle).
+  const file = join(build, BUNDLE_ENTRY);
+  let text = readFileSync(file, 'latin1');
+  for (const spec of imported) {
+    const call = `import(${JSON.stringify(spec)})`;
+    if (!text.includes(call)) throw new Error(`bundle: no ${call} to route through the loader`);
+    text = text.replaceAll(call, `${IMPORT_PARAM}(${JSON.stringify(spec)})`);
+  }
+  writeFileSync(file, text, 'latin1');
+  writeFileSync(join(build, IMPORTER), '// import() as the bundle would make it from here (see loadBundle in bin/build.js).\nexport default (specifier) => import(specifier);\n');
+  // A package's own import.meta (empty in CommonJS) would be a silent wrong path at run time.
+  const meta = result.warnings.filter((w) => /import\.meta/.test(w.text));
+  if (meta.length) throw new Error(`bundle: ${meta.map((w) => `${w.location?.file}: ${w.text}`).join('; ')}`);
+}
+
+/** The name of the package a path in node_modules belongs to. */
+function packageOf(path) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path.replaceAll('\\', '/'));
+  return m?.[1];
+}
+
+/** The packages reached from `roots` through static imports and requires only (from a metafile). */
+function staticPackages(metafile, roots) {
+  const seen = new Set();
+  const todo = roots.map((r) => r.replaceAll('\\', '/'));
+  while (todo.length) {
+    const path = todo.pop();
+    if (seen.has(path) || !metafile.inputs[path]) continue;
+    seen.add(path);
+    for (const i of metafile.inputs[path].imports) if (i.kind !== 'dynamic-import' && !i.external) todo.push(i.path);
+  }
+  return new Set([...seen].map(packageOf).filter(Boolean));
+}
+
+/**
+ * The bundle's view of the sources: each file's import.meta.url is its compiled file's URL (in the
+ * build's final directory `build`), and
+ * a package outside `bundled` stays an import or require from node_modules (without `bundled`, the
+ * first pass: a package imported with import()).
+ */
+function compiledFiles(root, build, bundled, imported) {
+  return {
+    name: 'compiled-files',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        if (args.path.startsWith('node:')) return undefined;
+        const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+        const lazy = bundled ? !bundled.has(name) : args.kind === 'dynamic-import';
+        if (lazy && args.kind === 'dynamic-import') imported.add(args.path);
+        return lazy ? { path: args.path, external: true } : undefined;
+      });
+      b.onLoad({ filter: /\.ts$/ }, (args) => {
+        const rel = relative(root, args.path);
+        if (rel.startsWith('..') || rel.split(sep)[0] === 'node_modules') return undefined;
+        const compiled = join(build, rel.replace(/\.ts$/, '.js'));
+        const text = readFileSync(args.path, 'utf8')
+          .replaceAll('import.meta.url', JSON.stringify(pathToFileURL(compiled).href))
+          .replaceAll('import.meta.dirname', JSON.stringify(dirname(compiled)))
+          .replaceAll('import.meta.filename', JSON.stringify(compiled));
+        if (/import\.meta\b/.test(text)) throw new Error(`${rel}: import.meta other than url, dirname, filename has no value in the bundle`);
+        return { contents: text, loader: 'ts' };
+      });
+    },
+  };
+}
+
+/**
+ * The V8 code cache's file for this Node's version and architecture. V8 also refuses a cache made
+ * under other V8 flags (then it is written again, see loadBundle).
+ */
+function codeCacheFile(bundle) {
+  const key = createHash('sha256').update(`${process.version} ${process.arch}`).digest('hex').slice(0, 12);
+  return join(dirname(bundle), `fcgw.${key}.codecache`);
+}
+
+/** The bundle's own name for import(): a script run by vm has no import() of its own to offer. */
+const IMPORT_PARAM = '__fcgwImport';
+const IMPORTER = 'gateway/bundle/import.mjs';
+
+/**
+ * Runs a build's bundle and returns its exports, with V8's code cache. Without a cache, or with
+ * one V8 refused (another Node, a damaged file), the cache is written `cacheAfterMs` later, by
+ * then holding the code start-up compiled; through a temporary file renamed into place, so
+ * processes started together never read half a file. A tree that cannot be written simply runs
+ * without one. The bundle's import() of a package left outside goes through a module beside it,
+ * so the package resolves from where the bundle is.
+ */
+export async function loadBundle(dist, { cacheAfterMs = 5000 } = {}) {
+  const file = join(dist, BUNDLE_ENTRY);
+  const cacheFile = codeCacheFile(file);
+  let cachedData;
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* none yet */
+  }
+  const wrapped = `(function (exports, require, module, __filename, __dirname, ${IMPORT_PARAM}) {${readFileSync(file, 'latin1')}\n})`;
+  const script = new vm.Script(wrapped, { filename: file, cachedData });
+  const codeCache = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'accepted';
+  const { default: importer } = await import(pathToFileURL(join(dist, IMPORTER)).href);
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file), importer);
+  if (codeCache !== 'accepted') {
+    setTimeout(() => {
+      const tmp = `${cacheFile}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, script.createCachedData());
+        renameSync(tmp, cacheFile);
+      } catch {
+        rmSync(tmp, { force: true });
+      }
+    }, cacheAfterMs).unref();
+  }
+  return { exports: module.exports, codeCache };
 }
 
 /**

@@ -2,15 +2,12 @@
 // Runs the gateway as plain JavaScript compiled once from the TypeScript sources (bin/build.js,
 // into the gitignored dist/; rebuilt on the first start after a source changes). FCGW_SOURCES=1
 // runs the sources through the tsx loader instead, as does a tree where dist/ cannot be written.
-import { pathToFileURL } from 'node:url';
-import { join } from 'node:path';
 
 async function loadMain() {
   if (process.env.FCGW_SOURCES !== '1') {
     try {
-      const { ensureBuilt, BUNDLE_ENTRY } = await import('./build.js');
-      const dist = await ensureBuilt();
-      return (await import(pathToFileURL(join(dist, BUNDLE_ENTRY)).href)).main;
+      const { ensureBuilt, loadBundle } = await import('./build.js');
+      return (await loadBundle(await ensureBuilt())).exports.main;
     } catch (err) {
       process.stderr.write(`fcgw: running the TypeScript sources (no compiled build: ${err.message})\n`);
     }
