@@ -1,3 +1,5 @@
+import { PairMap } from '../model/pair-map.js';
+
 /**
  * Counter continuity. A counter only grows; when it goes down the cause is either a rollover
  * (a register wrapped at its maximum) or a reset (a meter replaced or cleared). Either way the
@@ -56,46 +58,48 @@ interface Point {
  * the state back, so a backfill neither fakes a reset nor hides a real one.
  */
 export class CounterState {
-  private readonly last = new Map<string, Point>();
+  private readonly last = new PairMap<Point>();
   /** Late points accepted since the last commit (the store does not have them yet). */
-  private readonly pending = new Map<string, Point[]>();
+  private readonly pending = new PairMap<Point[]>();
   constructor(private readonly maxSeries = 200_000) {}
 
   /**
    * Compare with the previous value in time order. `value` is in catalog units, `reported` in the
    * unit the driver gave it (before conversion); `history` finds the stored predecessor of a late one.
    */
-  check(key: string, ts: number, value: number, facts: CounterFacts = {}, reported = value, history?: () => { ts: number; value: number } | undefined): CounterVerdict {
-    const prev = this.last.get(key);
+  check(device: string, metric: string, ts: number, value: number, facts: CounterFacts = {}, reported = value, history?: () => { ts: number; value: number } | undefined): CounterVerdict {
+    const prev = this.last.get(device, metric);
     const scale = facts.scale !== undefined && facts.scale > 0 ? facts.scale : 1;
     const raw = reported / scale;
-    if (prev && ts < prev.ts) return this.late(key, { ts, value, raw }, facts, history);
-    const verdict = prev ? judge(prev, { ts, value, raw }, facts) : 'ok';
-    if (!prev && this.last.size >= this.maxSeries) {
-      const oldest = this.last.keys().next().value;
-      if (oldest !== undefined) this.last.delete(oldest);
+    if (prev && ts < prev.ts) return this.late(device, metric, { ts, value, raw }, facts, history);
+    if (!prev) {
+      if (this.last.size >= this.maxSeries) {
+        const oldest = this.last.first();
+        if (oldest) this.last.delete(...oldest);
+      }
+      this.last.set(device, metric, { ts, value, raw });
+      return 'ok';
     }
-    this.last.set(key, { ts, value, raw });
+    const verdict = judge(prev, { ts, value, raw }, facts);
+    // In place: one point per series, not one per sample.
+    prev.ts = ts;
+    prev.value = value;
+    prev.raw = raw;
     return verdict;
   }
 
-  private late(key: string, p: Point, facts: CounterFacts, history: (() => { ts: number; value: number } | undefined) | undefined): CounterVerdict {
+  private late(device: string, metric: string, p: Point, facts: CounterFacts, history: (() => { ts: number; value: number } | undefined) | undefined): CounterVerdict {
     let before: Point | undefined = history?.();
-    const list = this.pending.get(key);
+    const list = this.pending.get(device, metric);
     for (const q of list ?? []) if (q.ts < p.ts && (!before || q.ts > before.ts)) before = q;
     if (list) list.push(p);
-    else this.pending.set(key, [p]);
+    else this.pending.set(device, metric, [p]);
     return before ? judge(before, p, facts) : 'ok';
   }
 
   /** The pending late points are committed (or refused): the store answers for them from now on. */
   settle(): void {
     this.pending.clear();
-  }
-
-  /** A series' last value from the store at start (its raw value is taken as the value itself). */
-  seed(key: string, ts: number, value: number, raw = value): void {
-    this.last.set(key, { ts, value, raw });
   }
 }
 

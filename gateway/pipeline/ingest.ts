@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { PairMap } from '../model/pair-map.js';
 import type { GatewayEvent, IngestBatch, Rejection, Sample } from '../model/types.js';
 import type { GatewayMetrics } from '../runtime/metrics.js';
 import { RateLimitedLog } from '../runtime/log.js';
@@ -176,21 +177,14 @@ export class Ingestor {
     end();
     this.deps.metrics.ingestBatches.inc();
     // prom-client hashes labels on every inc: count per label set first, then inc once each.
-    const bySampleLabels = new Map<string, number>();
-    const flagged = new Map<string, number>();
+    const bySampleLabels = new PairMap<number>();
+    const flagged = new PairMap<number>();
     for (const s of samples) {
-      const k = `${s.class}\u0000${s.quality}`;
-      bySampleLabels.set(k, (bySampleLabels.get(k) ?? 0) + 1);
-      if (s.quality !== 'good') flagged.set(`${s.class}\u0000${s.reason ?? ''}`, (flagged.get(`${s.class}\u0000${s.reason ?? ''}`) ?? 0) + 1);
+      bySampleLabels.set(s.class, s.quality, (bySampleLabels.get(s.class, s.quality) ?? 0) + 1);
+      if (s.quality !== 'good') flagged.set(s.class, s.reason ?? '', (flagged.get(s.class, s.reason ?? '') ?? 0) + 1);
     }
-    for (const [k, n] of flagged) {
-      const [cls, reason] = k.split('\u0000') as [string, string];
-      this.deps.metrics.samplesFlagged.inc({ class: cls, reason }, n);
-    }
-    for (const [k, n] of bySampleLabels) {
-      const [cls, quality] = k.split('\u0000') as [string, string];
-      this.deps.metrics.samplesIngested.inc({ class: cls, quality }, n);
-    }
+    for (const [cls, reason, n] of flagged.entries()) this.deps.metrics.samplesFlagged.inc({ class: cls, reason }, n);
+    for (const [cls, quality, n] of bySampleLabels.entries()) this.deps.metrics.samplesIngested.inc({ class: cls, quality }, n);
     for (const e of events) this.deps.metrics.eventsIngested.inc({ class: e.class, type: e.type });
     for (const p of accepted) p.resolve();
     this.release();

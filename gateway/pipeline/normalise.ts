@@ -1,5 +1,6 @@
 import { EARLIEST_TS, MAX_AHEAD_MS } from '../model/commissioned.js';
 import { CATALOG, metricDef, type MetricDef } from '../model/catalog.js';
+import { PairMap } from '../model/pair-map.js';
 import { convert } from '../model/units.js';
 import type { EventAttributes, EventReading, GatewayEvent, Reading, Rejection, Sample, SampleValue } from '../model/types.js';
 import type { CounterFacts, CounterHistory, CounterState } from './counters.js';
@@ -160,7 +161,7 @@ function toSample(r: Reading, cls: string, def: MetricDef, deps: NormaliseDeps):
         // Wrap inference looks at the value as the device reported it (before unit conversion).
         const history = deps.history;
         const before = history ? () => history.before(r.device, r.metric, s.ts) : undefined;
-        const verdict = deps.counters.check(`${r.device}\u0000${r.metric}`, s.ts, converted, facts, n, before);
+        const verdict = deps.counters.check(r.device, r.metric, s.ts, converted, facts, n, before);
         if (verdict !== 'ok') {
           s.quality = worst(s.quality, 'uncertain');
           s.reason = verdict;
@@ -187,18 +188,17 @@ function worst(a: Sample['quality'], b: Sample['quality']): Sample['quality'] {
 
 /** Drops a sample identical to the last one seen for its series at the same timestamp. Bounded. */
 export class Dedupe {
-  private readonly last = new Map<string, { ts: number; value: SampleValue | null; quality: string }>();
+  private readonly last = new PairMap<{ ts: number; value: SampleValue | null; quality: string }>();
   constructor(private readonly maxSeries = 200_000) {}
 
   isDuplicate(s: Sample): boolean {
-    const key = `${s.device}\u0000${s.metric}`;
-    const prev = this.last.get(key);
+    const prev = this.last.get(s.device, s.metric);
     if (prev && prev.ts === s.ts && prev.value === s.value && prev.quality === s.quality) return true;
     if (!prev && this.last.size >= this.maxSeries) {
-      const oldest = this.last.keys().next().value;
-      if (oldest !== undefined) this.last.delete(oldest);
+      const oldest = this.last.first();
+      if (oldest) this.last.delete(...oldest);
     }
-    if (!prev) this.last.set(key, { ts: s.ts, value: s.value, quality: s.quality });
+    if (!prev) this.last.set(s.device, s.metric, { ts: s.ts, value: s.value, quality: s.quality });
     else if (s.ts >= prev.ts) {
       // In place: one object per series, not one per sample.
       prev.ts = s.ts;

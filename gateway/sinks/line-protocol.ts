@@ -1,3 +1,4 @@
+import { PairMap } from '../model/pair-map.js';
 import type { EventAttributes, GatewayEvent, Sample, SampleValue } from '../model/types.js';
 
 /**
@@ -124,19 +125,18 @@ export function eventLine(key: string, e: Pick<GatewayEvent, 'type' | 'ts' | 'at
  * built once and reused until the device's tags object changes.
  */
 export class LineEncoder {
-  private readonly keys = new Map<string, { tags: Record<string, string>; key: string }>();
+  private readonly keys = new PairMap<{ site: string; tags: Record<string, string>; key: string }>();
 
   constructor(private readonly deviceTags: (device: string) => Record<string, string>) {}
 
   key(site: string, device: string, cls: string): string {
     const tags = this.deviceTags(device);
-    const id = `${site}\u0000${device}\u0000${cls}`;
-    const hit = this.keys.get(id);
-    if (hit && hit.tags === tags) return hit.key;
+    const hit = this.keys.get(device, cls);
+    if (hit && hit.tags === tags && hit.site === site) return hit.key;
     const key = seriesKey(cls, pointTags(site, device, tags));
     // Bounded: a flood of device ids must not grow this map without end.
     if (this.keys.size >= 100_000) this.keys.clear();
-    this.keys.set(id, { tags, key });
+    this.keys.set(device, cls, { site, tags, key });
     return key;
   }
 

@@ -56,8 +56,8 @@ export function foldRollups(db: Database.Database, store: StoreCore, maxRows: nu
     const want = Math.min(CHUNK, maxRows - read);
     const rows = select.all(seq, want) as { seq: number; series_id: number; ts: number; value: unknown; quality: number; reason: string | null }[];
     if (rows.length === 0) break;
-    const m1 = new Map<string, Agg>();
-    const h1 = new Map<string, Agg>();
+    const m1: Buckets = new Map();
+    const h1: Buckets = new Map();
     for (const r of rows) {
       // Only numbers (and booleans stored 0/1) of usable quality go into aggregates; a value a
       // device cannot produce (implausible, even when only `uncertain`) never does, as in the KPIs.
@@ -67,8 +67,8 @@ export function foldRollups(db: Database.Database, store: StoreCore, maxRows: nu
     }
     const last = rows[rows.length - 1] as { seq: number };
     db.transaction(() => {
-      for (const a of m1.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
-      for (const a of h1.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      for (const bySeries of m1.values()) for (const a of bySeries.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      for (const bySeries of h1.values()) for (const a of bySeries.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
       store.setCursor(ROLLUP_CONSUMER, { samples: last.seq });
     })();
     seq = last.seq;
@@ -78,11 +78,15 @@ export function foldRollups(db: Database.Database, store: StoreCore, maxRows: nu
   return read;
 }
 
-function fold(map: Map<string, Agg>, sid: number, bucket: number, v: number, ts: number): void {
-  const key = `${sid}:${bucket}`;
-  const a = map.get(key);
+/** Aggregates by series, then bucket start (numbers as keys: no key string per row). */
+type Buckets = Map<number, Map<number, Agg>>;
+
+function fold(map: Buckets, sid: number, bucket: number, v: number, ts: number): void {
+  let bySeries = map.get(sid);
+  if (!bySeries) map.set(sid, (bySeries = new Map()));
+  const a = bySeries.get(bucket);
   if (!a) {
-    map.set(key, { sid, bucket, count: 1, sum: v, min: v, max: v, last: v, lastTs: ts });
+    bySeries.set(bucket, { sid, bucket, count: 1, sum: v, min: v, max: v, last: v, lastTs: ts });
     return;
   }
   a.count++;

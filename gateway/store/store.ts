@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { statSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
+import { PairMap } from '../model/pair-map.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
 import { boolMetric, decodeQuality, decodeStored, encodeQuality, encodeValue } from './codec.js';
 import type { WalCheckpointer } from './checkpointer.js';
@@ -54,7 +55,7 @@ export class Store implements StoreCore {
   readonly site: string;
   readonly path: string;
   readonly clock: Clock;
-  private readonly seriesByKey = new Map<string, SeriesInfo>();
+  private readonly seriesByKey = new PairMap<SeriesInfo>();
   private readonly seriesById = new Map<number, SeriesInfo>();
   private readonly tagCache = new Map<string, Record<string, string>>();
   private newestSeries = 0;
@@ -182,12 +183,12 @@ export class Store implements StoreCore {
   private remember(info: SeriesInfo): void {
     if (info.id > this.newestSeries) this.newestSeries = info.id;
     info.bool = boolMetric(info.cls, info.metric);
-    this.seriesByKey.set(`${info.device}\u0000${info.metric}`, info);
+    this.seriesByKey.set(info.device, info.metric, info);
     this.seriesById.set(info.id, info);
   }
 
   private seriesId(device: string, cls: string, metric: string): number {
-    const hit = this.seriesByKey.get(`${device}\u0000${metric}`);
+    const hit = this.seriesByKey.get(device, metric);
     if (hit) return hit.id;
     const id = Number(this.stmt.insertSeries.run(device, cls, metric).lastInsertRowid);
     this.remember({ id, device, cls, metric });
@@ -196,7 +197,7 @@ export class Store implements StoreCore {
 
   /** Look up a series (for queries); undefined when never written. */
   series(device: string, metric: string): SeriesInfo | undefined {
-    return this.seriesByKey.get(`${device}\u0000${metric}`);
+    return this.seriesByKey.get(device, metric);
   }
 
   seriesInfo(id: number): SeriesInfo | undefined {
