@@ -1,4 +1,5 @@
 import { DEVICE_FACTS, type MetricDef, type PlausibleDef } from '../model/catalog.js';
+import { PairMap } from '../model/pair-map.js';
 import { convert } from '../model/units.js';
 import type { Quality, Reading } from '../model/types.js';
 
@@ -73,7 +74,7 @@ interface CounterMemo {
   ts: number;
   value: number;
   /** Readings at a new level that did not fit the last plausible value. */
-  pending?: { first: number; ts: number; value: number; n: number };
+  pending?: { first: number; ts: number; value: number; n: number } | undefined;
 }
 
 export interface PlausibilityDeps {
@@ -84,7 +85,7 @@ export interface PlausibilityDeps {
 /** Per-gateway plausibility state: nameplate facts and the last plausible value of each counter. */
 export class Plausibility {
   private readonly facts = new Map<string, number>();
-  private readonly counters = new Map<string, CounterMemo>();
+  private readonly counters = new PairMap<CounterMemo>();
 
   constructor(
     private readonly deps: PlausibilityDeps,
@@ -117,7 +118,7 @@ export class Plausibility {
     const margin = limits.margin ?? p.margin ?? DEFAULT_MARGIN;
     const power = this.limitOf(device, p);
     if (def.kind !== 'counter') return judgeGauge(value, power ?? p.max, margin);
-    return this.judgeCounter(`${device}\u0000${metric}`, ts, value, power ?? p.maxRate, margin);
+    return this.judgeCounter(device, metric, ts, value, power ?? p.maxRate, margin);
   }
 
   private limitOf(device: string, p: PlausibleDef): number | undefined {
@@ -126,17 +127,21 @@ export class Plausibility {
     return rated === undefined ? undefined : rated * p.ratedFactor;
   }
 
-  private judgeCounter(key: string, ts: number, value: number, rate: number | undefined, margin: number): Verdict {
-    const memo = this.counters.get(key);
+  private judgeCounter(device: string, metric: string, ts: number, value: number, rate: number | undefined, margin: number): Verdict {
+    const memo = this.counters.get(device, metric);
     if (!memo) {
-      this.remember(key, { ts, value });
+      if (this.counters.size >= this.maxSeries) {
+        const oldest = this.counters.first();
+        if (oldest) this.counters.delete(...oldest);
+      }
+      this.counters.set(device, metric, { ts, value });
       return undefined;
     }
     // Out of order, or going down: counters.ts judges decreases (reset, rollover).
     if (ts < memo.ts) return undefined;
     const verdict = judgeStep(value - memo.value, ts - memo.ts, rate, margin);
     if (!verdict) {
-      this.remember(key, { ts, value });
+      settle(memo, ts, value);
       return undefined;
     }
     const pend = memo.pending;
@@ -145,19 +150,17 @@ export class Plausibility {
     const next = consistent ? { first: pend.first, ts, value, n: pend.n + 1 } : { first: ts, ts, value, n: 1 };
     if (next.n >= REBASE_AFTER && ts - next.first >= REBASE_MIN_MS) {
       // It stayed there: a new meter or a counter set on purpose. From here on, the new level.
-      this.remember(key, { ts, value });
+      settle(memo, ts, value);
       return { quality: 'uncertain', reason: 'counter_reset' };
     }
     memo.pending = next;
     return verdict;
   }
+}
 
-  private remember(key: string, m: CounterMemo): void {
-    if (!this.counters.has(key) && this.counters.size >= this.maxSeries) {
-      const oldest = this.counters.keys().next().value;
-      if (oldest !== undefined) this.counters.delete(oldest);
-    }
-    this.counters.delete(key);
-    this.counters.set(key, m);
-  }
+/** A counter's new plausible level, in place (one memo per series, not one per sample). */
+function settle(memo: CounterMemo, ts: number, value: number): void {
+  memo.ts = ts;
+  memo.value = value;
+  memo.pending = undefined;
 }

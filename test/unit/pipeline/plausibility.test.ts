@@ -70,6 +70,21 @@ describe('plausibility: state', () => {
     expect(limitsOf({ rated_power: 'lots' })).toEqual({});
   });
 
+  it('remembers at most maxSeries counters: the first one seen is given up, and learned again', () => {
+    const p = new Plausibility({ limits: () => ({ ratedPower: 10_000 }) }, 2);
+    for (const d of ['a', 'b']) expect(p.judge(d, 'energy_total', energy, T0, 5_000_000)).toBeUndefined();
+    // b remembered: a 1 GWh jump a minute later is implausible.
+    expect(p.judge('b', 'energy_total', energy, T0 + 60_000, 1e9)?.quality).toBe('bad');
+    // A third series pushes out the first; the second and third are still compared.
+    expect(p.judge('c', 'energy_total', energy, T0, 5_000_000)).toBeUndefined();
+    expect(p.judge('c', 'energy_total', energy, T0 + 60_000, 1e9)?.quality).toBe('bad');
+    expect(p.judge('b', 'energy_total', energy, T0 + 60_000, 1e9)?.quality).toBe('bad');
+    // a's next reading starts it afresh (nothing to compare with), then it is compared again.
+    expect(p.judge('a', 'energy_total', energy, T0 + 60_000, 1e9)).toBeUndefined();
+    expect(p.judge('a', 'energy_total', energy, T0 + 120_000, 1e9 + 100)).toBeUndefined();
+    expect(p.judge('a', 'energy_total', energy, T0 + 180_000, 5e9)?.quality).toBe('bad');
+  });
+
   it('a counter jump is implausible and does not move the baseline; the next normal reading is good', () => {
     const p = make({ inv: { ratedPower: 10_000 } });
     expect(p.judge('inv', 'energy_total', energy, T0, 5_000_000)).toBeUndefined();
