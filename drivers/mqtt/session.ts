@@ -2,13 +2,14 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import { createRequire } from 'node:module';
 import type { IConnectPacket, IPublishPacket, Packet } from 'mqtt-packet';
+import { PacketReader } from './framing.js';
 
 /** mqtt-packet loads with the first session (a gateway without an MQTT connection never pays for it). */
 let packets: typeof import('mqtt-packet') | undefined;
 const mqttPacket = (): typeof import('mqtt-packet') => (packets ??= createRequire(import.meta.url)('mqtt-packet') as typeof import('mqtt-packet'));
 
 /**
- * One connection of a subscriber session, on mqtt-packet. Why not mqtt.js: mqtt.js hands
+ * One connection of a subscriber session, on mqtt-packet (PUBLISH packets read by PacketReader). Why not mqtt.js: mqtt.js hands
  * incoming PUBLISH packets over one at a time and sends each PUBACK before it reads the next,
  * so "acknowledge after commit" costs a full store commit per message. Here every packet of a
  * socket read is handed over as one batch (one store transaction), and the PUBACKs follow in
@@ -81,6 +82,7 @@ export class SessionError extends Error {
 export class Session {
   private socket: Socket | undefined;
   private readonly parser;
+  private readonly reader: PacketReader;
   private pending: IPublishPacket[] = [];
   private acks: Promise<void> = Promise.resolve();
   private unacked = 0;
@@ -98,6 +100,7 @@ export class Session {
     this.parser = mqttPacket().parser(this.gen);
     this.parser.on('packet', (p: Packet) => this.onPacket(p));
     this.parser.on('error', (err: Error) => this.end(new SessionError('MQTT_PROTOCOL', `bad packet from the broker: ${err.message}`)));
+    this.reader = new PacketReader(o.protocolVersion, (packet) => this.parser.parse(packet));
   }
 
   open(): void {
@@ -131,7 +134,12 @@ export class Session {
   }
 
   private onData(chunk: Buffer): void {
-    this.parser.parse(chunk);
+    if (this.ended) return;
+    try {
+      this.reader.read(chunk, this.pending);
+    } catch (err) {
+      return this.end(new SessionError('MQTT_PROTOCOL', `bad packet from the broker: ${(err as Error).message}`));
+    }
     if (this.pending.length === 0 || this.ended) return;
     const batch = this.pending;
     this.pending = [];
