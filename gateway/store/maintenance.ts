@@ -36,9 +36,8 @@ export function enforceRetention(store: { enforceRetention(p: RetentionPolicy): 
 /** updateRollups on the store's connection (called by the store). */
 export function foldRollups(db: Database.Database, store: StoreCore, maxRows: number): number {
   const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
-  const select = db.prepare(
-    'SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?',
-  );
+  // Rows as arrays: no object with column names per row.
+  const select = db.prepare('SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
   const upsert = (table: string) =>
     db.prepare(
       `INSERT INTO ${table} (series_id, bucket, count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -54,24 +53,25 @@ export function foldRollups(db: Database.Database, store: StoreCore, maxRows: nu
   while (read < maxRows) {
     // maxRows bounds the work of one call, so a caller can work off a backlog in slices.
     const want = Math.min(CHUNK, maxRows - read);
-    const rows = select.all(seq, want) as { seq: number; series_id: number; ts: number; value: unknown; quality: number; reason: string | null }[];
+    const rows = select.all(seq, want) as [seq: number, seriesId: number, ts: number, value: unknown, quality: number, reason: string | null][];
     if (rows.length === 0) break;
     const m1: Buckets = new Map();
     const h1: Buckets = new Map();
     for (const r of rows) {
       // Only numbers (and booleans stored 0/1) of usable quality go into aggregates; a value a
       // device cannot produce (implausible, even when only `uncertain`) never does, as in the KPIs.
-      if (typeof r.value !== 'number' || r.quality === QUALITY_CODE.bad || r.reason === 'implausible') continue;
-      fold(m1, r.series_id, r.ts - (r.ts % 60_000), r.value, r.ts);
-      fold(h1, r.series_id, r.ts - (r.ts % 3_600_000), r.value, r.ts);
+      const [, sid, ts, value, quality, reason] = r;
+      if (typeof value !== 'number' || quality === QUALITY_CODE.bad || reason === 'implausible') continue;
+      fold(m1, sid, ts - (ts % 60_000), value, ts);
+      fold(h1, sid, ts - (ts % 3_600_000), value, ts);
     }
-    const last = rows[rows.length - 1] as { seq: number };
+    const lastSeq = (rows[rows.length - 1] as (typeof rows)[number])[0];
     db.transaction(() => {
       for (const bySeries of m1.values()) for (const a of bySeries.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
       for (const bySeries of h1.values()) for (const a of bySeries.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
-      store.setCursor(ROLLUP_CONSUMER, { samples: last.seq });
+      store.setCursor(ROLLUP_CONSUMER, { samples: lastSeq });
     })();
-    seq = last.seq;
+    seq = lastSeq;
     read += rows.length;
     if (rows.length < want) break;
   }
