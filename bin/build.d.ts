@@ -1,6 +1,6 @@
 /** The repository root bin/build.js builds from. */
 export const ROOT: string;
-/** A hash of every source file's path, size and mtime (and of how they are built). */
+/** A hash of every source file's path, size and mtime, and of bin/build.js itself. */
 export function sourceHash(root?: string, files?: string[]): string;
 /** The directory of an up-to-date compiled build of `root`'s sources, building it when missing. */
 export function ensureBuilt(root?: string): Promise<string>;

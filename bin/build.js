@@ -4,9 +4,10 @@
 // beside them. `fcgw` then runs plain JavaScript: no TypeScript loader thread, no transpiling on
 // every start (the tsx loader cost about 50 MB RSS and a second of start-up).
 //
-// The hash covers every source file's path, size and mtime, so an edit rebuilds on the next start
-// and an unchanged tree costs one directory walk (a few ms). Builds go to a temporary directory
-// renamed into place, so gateways started at the same moment never see half a build.
+// The hash covers every source file's path, size and mtime (and this file's text), so an edit
+// rebuilds on the next start and an unchanged tree costs one directory walk (a few ms). Builds go
+// to a temporary directory renamed into place, so gateways started at the same moment never see
+// half a build.
 //
 // `node bin/build.js` builds and prints the directory (the Dockerfile does this at image build time).
 import { createHash } from 'node:crypto';
@@ -20,8 +21,6 @@ import vm from 'node:vm';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['gateway', 'drivers', 'simulators'];
-// Bump when the way files are compiled changes, so old builds are not reused.
-const FORMAT = 4;
 // Builds other than the current one are removed once they are this old (a gateway started from
 // an older build may still import a driver from it lazily).
 const KEEP_OLD_MS = 24 * 3600_000;
@@ -39,13 +38,15 @@ function sourceFiles(root) {
   return SOURCES.flatMap((d) => walk(join(root, d), [])).sort();
 }
 
-/** The build's name: a hash of every source file's path, size and mtime (and of how it is built). */
+/** The build's name: a hash of every source file's path, size and mtime, and of this file. */
 export function sourceHash(root = ROOT, files = sourceFiles(root)) {
-  const h = createHash('sha256').update(`format ${FORMAT}\n`);
+  const h = createHash('sha256');
   for (const f of [...files, join(root, 'tsconfig.json')]) {
     const s = statSync(f);
     h.update(`${relative(root, f)}\0${s.size}\0${s.mtimeMs}\n`);
   }
+  // And this file: a change in how the build is made (or run, see loadBundle) makes a new one.
+  h.update(readFileSync(fileURLToPath(import.meta.url)));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -108,13 +109,14 @@ export async function ensureBuilt(root = ROOT) {
  * import.meta.url is its compiled file's URL, so the paths built from it (the dashboard's files,
  * the built-in profiles, createRequire) resolve as they do from the compiled tree.
  *
- * Only the packages `fcgw start` loads as it starts are bundled (those reached from the CLI and its
- * start command without crossing an import(): a first esbuild pass finds them). The others stay imports and requires from
- * node_modules, loaded when used as before: a driver's library, the broker, what the simulators
- * use. So do packages with native code, and what a bundled package requires only on a path the
- * gateway does not take (fastify's JSON Schema compilers, its inject()). Whitespace is minified (names are kept, for
- * stack traces; `bundle/fcgw.cjs.map` maps positions back to the sources), and the output is
- * ASCII, so the source V8 keeps is a one-byte string.
+ * Only the packages `fcgw start` loads as it starts are bundled (those reached from the CLI and
+ * its start command without crossing an import(): a first esbuild pass finds them). The others
+ * stay imports and requires from node_modules, loaded when used as before: a driver's library,
+ * the broker, what the simulators use. So do packages with native code, and what a bundled
+ * package requires only on a path the gateway does not take (fastify's JSON Schema compilers, its
+ * inject()). Whitespace is minified (names are kept, for stack traces; `bundle/fcgw.cjs.map` maps
+ * positions back to the sources), and the output is ASCII, so the source V8 keeps is a one-byte
+ * string.
  */
 export const BUNDLE_ENTRY = 'gateway/bundle/fcgw.cjs';
 const NATIVE_PACKAGES = ['better-sqlite3', 'serialport', '@serialport/*'];
@@ -184,9 +186,8 @@ function staticPackages(metafile, roots) {
 
 /**
  * The bundle's view of the sources: each file's import.meta.url is its compiled file's URL (in the
- * build's final directory `build`), and
- * a package outside `bundled` stays an import or require from node_modules (without `bundled`, the
- * first pass: a package imported with import()).
+ * build's final directory `build`), and a package outside `bundled` stays an import or require
+ * from node_modules (without `bundled`, the first pass: a package imported with import()).
  */
 function compiledFiles(root, build, bundled, imported) {
   return {
@@ -223,8 +224,11 @@ function codeCacheFile(bundle) {
   return join(dirname(bundle), `fcgw.${key}.codecache`);
 }
 
-/** The bundle's own name for import(): a script run by vm has no import() of its own to offer. */
-const IMPORT_PARAM = '__fcgwImport';
+/**
+ * The bundle's own name for import(): a script run by vm has no import() of its own to offer. As
+ * long as `import`, so the source map's columns still hold after the calls are renamed.
+ */
+const IMPORT_PARAM = '__fcgw';
 const IMPORTER = 'gateway/bundle/import.mjs';
 
 /**
