@@ -4,6 +4,7 @@ import { EventEmitter } from 'node:events';
 import type { Socket } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { FrameGuard, type GuardRefusal } from '../../../gateway/broker/frame-guard.js';
+import { splitAt } from '../../helpers/chunks.js';
 
 /** Enough of a socket for the guard: 'data' in, writes recorded. */
 class FakeSocket extends EventEmitter {
@@ -53,25 +54,13 @@ function guarded(limits: { connect: number; packet: number }) {
 
 const tick = () => new Promise((r) => setImmediate(r));
 
-/** Split a buffer at the given fractions. */
-function split(buf: Buffer, cuts: number[]): Buffer[] {
-  const at = [...new Set(cuts.map((c) => Math.floor(c * buf.length)))].sort((a, b) => a - b);
-  const parts: Buffer[] = [];
-  let prev = 0;
-  for (const c of [...at, buf.length]) {
-    if (c > prev) parts.push(buf.subarray(prev, c));
-    prev = c;
-  }
-  return parts;
-}
-
 describe('frame guard', () => {
   it('passes any chunking of valid packets through unchanged, nothing past CONNECT before accept', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(fc.integer({ min: 0, max: 3000 }), { maxLength: 8 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }), async (sizes, cuts) => {
         const stream = Buffer.concat([connect, ...sizes.map(publish)]);
         const g = guarded({ connect: 100, packet: 4000 });
-        for (const chunk of split(stream, cuts)) g.socket.feed(chunk);
+        for (const chunk of splitAt(stream, cuts)) g.socket.feed(chunk);
         await tick();
         expect(g.passed().equals(connect)).toBe(true);
         g.guard.accept();
@@ -104,7 +93,7 @@ describe('frame guard', () => {
         const stream = Buffer.concat([good, publish(big, 99)]);
         const g = guarded({ connect: 100, packet: 1100 });
         g.guard.accept();
-        for (const chunk of split(stream, cuts)) if (!g.socket.destroyed) g.socket.feed(chunk);
+        for (const chunk of splitAt(stream, cuts)) if (!g.socket.destroyed) g.socket.feed(chunk);
         await tick();
         expect(g.socket.destroyed).toBe(true);
         expect(g.refusals).toEqual(['packet_too_large']);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import mqtt, { type Packet } from 'mqtt-packet';
 import { describe, expect, it } from 'vitest';
 import { PacketReader } from '../../../drivers/mqtt/framing.js';
+import { splitAt } from '../../helpers/chunks.js';
 
 // PacketReader against mqtt-packet's own parser: the same bytes (written by mqtt-packet's
 // generate), cut into reads at random places, must give the same packets in the same order.
@@ -63,25 +64,13 @@ function both(v: V, reads: readonly Buffer[]) {
   return { reference, refErrors, ours, error };
 }
 
-/** `bytes` cut at the given fractions. */
-function cut(bytes: Buffer, at: readonly number[]): Buffer[] {
-  const points = [...new Set(at.map((f) => Math.floor(f * bytes.length)))].sort((a, b) => a - b);
-  const out: Buffer[] = [];
-  let prev = 0;
-  for (const p of [...points, bytes.length]) {
-    if (p > prev) out.push(bytes.subarray(prev, p));
-    prev = p;
-  }
-  return out;
-}
-
 describe('PacketReader: the bytes mqtt-packet writes read back as mqtt-packet reads them', () => {
   for (const v of [4, 5] as const) {
     it(`MQTT ${v === 4 ? '3.1.1' : '5'}: publishes and other packets, in any cut of the stream`, () => {
       fc.assert(
         fc.property(fc.array(fc.oneof({ weight: 4, arbitrary: publish(v) }, ...others(v).map((a) => ({ weight: 1, arbitrary: a }))), { minLength: 1, maxLength: 25 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 12 }), (packets, at) => {
           const bytes = Buffer.concat(packets.map((p) => mqtt.generate(p, { protocolVersion: v })));
-          const r = both(v, cut(bytes, at));
+          const r = both(v, splitAt(bytes, at));
           expect(r.refErrors).toEqual([]);
           expect(r.error).toBeUndefined();
           expect(r.ours.length).toBe(packets.length);
@@ -95,7 +84,7 @@ describe('PacketReader: the bytes mqtt-packet writes read back as mqtt-packet re
   it('a payload larger than one read, and one byte per read', () => {
     const p: Packet = { cmd: 'publish', topic: 'fcgw/d1/up', payload: Buffer.alloc(200_000, 0x61), qos: 1, messageId: 7, dup: false, retain: false };
     const bytes = mqtt.generate(p, { protocolVersion: 4 });
-    const big = both(4, cut(bytes, [0.1, 0.5, 0.9]));
+    const big = both(4, splitAt(bytes, [0.1, 0.5, 0.9]));
     expect(plain(big.ours)).toEqual(plain(big.reference));
     const small = mqtt.generate({ ...p, payload: Buffer.from('{"ts":1}') }, { protocolVersion: 4 });
     const bytewise = both(4, [...small].map((b) => Buffer.from([b])));
