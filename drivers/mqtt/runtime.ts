@@ -21,7 +21,7 @@ export interface DeviceRuntime {
   lastTs: number;
   lastSeen?: number;
   /** Last few accepted payloads with a source time, to refuse exact re-sends. */
-  recent: RecentPayloads;
+  recent: { ts: number; payload: Buffer }[];
   /** Identities of the last uplinks (LoRaWAN deduplicationId, frame counter with its bytes), oldest first. */
   uplinks: string[];
 }
@@ -54,7 +54,7 @@ export function deviceRuntime(config: Pick<DeviceConfig, 'id' | 'class'>, source
     codec: codecOf(profile),
     discovered,
     lastTs: -Infinity,
-    recent: new RecentPayloads(),
+    recent: [],
     uplinks: [],
   };
 }
@@ -65,54 +65,6 @@ export function ruleEnvelope(rule: DiscoverConfig, profile: MqttProfile): Envelo
 }
 
 const RECENT = 8;
-/** Payloads up to this size are kept in the device's one buffer; a larger one is a copy of its own. */
-const SLOT_BYTES = 512;
-
-/**
- * A device's last RECENT accepted payloads with their source times, in a ring. A payload is
- * copied into the device's one buffer (allocated with its first message), so a message allocates
- * nothing here: before, each kept a Buffer copy of its own, which lived just long enough to be
- * promoted out of V8's young generation and then died there (more work for the GC per message).
- */
-export class RecentPayloads {
-  private readonly ts = new Float64Array(RECENT).fill(NaN);
-  private readonly length = new Int32Array(RECENT);
-  private readonly large: (Buffer | undefined)[] = new Array<Buffer | undefined>(RECENT);
-  private bytes: Buffer | undefined;
-  private next = 0;
-
-  /** Whether the same bytes came with the same source time. */
-  has(ts: number, payload: Buffer): boolean {
-    for (let i = 0; i < RECENT; i++) {
-      if (this.ts[i] !== ts || this.length[i] !== payload.length) continue;
-      const large = this.large[i];
-      if (large ? large.equals(payload) : (this.bytes as Buffer).compare(payload, 0, payload.length, i * SLOT_BYTES, i * SLOT_BYTES + payload.length) === 0) return true;
-    }
-    return false;
-  }
-
-  /** Keep a payload (the oldest gives way); returns its slot, for drop(). */
-  add(ts: number, payload: Buffer): number {
-    const i = this.next;
-    this.next = (i + 1) % RECENT;
-    this.ts[i] = ts;
-    this.length[i] = payload.length;
-    if (payload.length <= SLOT_BYTES) {
-      this.bytes ??= Buffer.alloc(RECENT * SLOT_BYTES);
-      payload.copy(this.bytes, i * SLOT_BYTES);
-      this.large[i] = undefined;
-    } else this.large[i] = Buffer.from(payload);
-    return i;
-  }
-
-  /** Forget the payload added at `slot` with time `ts` (unless a newer one took its place). */
-  drop(slot: number, ts: number): void {
-    if (this.ts[slot] === ts) {
-      this.ts[slot] = NaN;
-      this.large[slot] = undefined;
-    }
-  }
-}
 /** A LoRaWAN device's uplinks remembered by identity: a replayed day is 24 hourly ones, a copy comes within minutes. */
 const UPLINKS = 128;
 
@@ -129,14 +81,13 @@ export function refusal(d: DeviceRuntime, ts: number, hasSourceTs: boolean, payl
   if (hasSourceTs && (ts > now + MAX_AHEAD_MS || ts < EARLIEST_TS)) return 'bad_timestamp';
   for (const id of identity) if (d.uplinks.includes(id)) return 'duplicate';
   if (!hasSourceTs) return undefined;
-  if (d.recent.has(ts, payload)) return 'duplicate';
+  for (const r of d.recent) if (r.ts === ts && r.payload.equals(payload)) return 'duplicate';
   if (d.profile.out_of_order === 'reject' && ts < d.lastTs - d.profile.reorder_window_s * 1000) return 'out_of_order';
   return undefined;
 }
 
 export interface Remembered {
-  /** The message's slot among the device's recent payloads, and its time. */
-  entry: { slot: number; ts: number } | undefined;
+  entry: { ts: number; payload: Buffer } | undefined;
   previousTs: number;
   identity: readonly string[];
 }
@@ -153,8 +104,11 @@ export function remember(d: DeviceRuntime, ts: number, hasSourceTs: boolean, pay
   if (d.uplinks.length > UPLINKS) d.uplinks.splice(0, d.uplinks.length - UPLINKS);
   if (!hasSourceTs) return { entry: undefined, previousTs, identity };
   if (ts > d.lastTs) d.lastTs = ts;
-  // Copied: the packet's buffer may be a slice of a larger socket read.
-  return { entry: { slot: d.recent.add(ts, payload), ts }, previousTs, identity };
+  // A copy: the packet's buffer may be a slice of a larger socket read.
+  const entry = { ts, payload: Buffer.from(payload) };
+  d.recent.push(entry);
+  if (d.recent.length > RECENT) d.recent.shift();
+  return { entry, previousTs, identity };
 }
 
 export function forget(d: DeviceRuntime, r: Remembered): void {
@@ -163,6 +117,7 @@ export function forget(d: DeviceRuntime, r: Remembered): void {
     if (i >= 0) d.uplinks.splice(i, 1);
   }
   if (!r.entry) return;
-  d.recent.drop(r.entry.slot, r.entry.ts);
+  const i = d.recent.indexOf(r.entry);
+  if (i >= 0) d.recent.splice(i, 1);
   if (d.lastTs === r.entry.ts) d.lastTs = r.previousTs;
 }
