@@ -3,11 +3,13 @@
  * hot path looks such pairs up several times per sample; a joined key (`${a}\u0000${b}`) is a new
  * string each time, which V8 must flatten and hash before every lookup, while the strings of a
  * pair keep their hash once computed. Entries iterate in the order their pair was first set,
- * grouped by the first string.
+ * grouped by the first string. Bounded by `limit`: a new pair beyond it pushes out the first.
  */
 export class PairMap<V> {
   private readonly outer = new Map<string, Map<string, V>>();
   private count = 0;
+
+  constructor(private readonly limit = Infinity) {}
 
   get size(): number {
     return this.count;
@@ -22,6 +24,10 @@ export class PairMap<V> {
   }
 
   set(a: string, b: string, value: V): this {
+    if (this.count >= this.limit && !this.has(a, b)) {
+      const oldest = this.first();
+      if (oldest) this.delete(...oldest);
+    }
     let inner = this.outer.get(a);
     if (!inner) this.outer.set(a, (inner = new Map()));
     const before = inner.size;
@@ -38,7 +44,7 @@ export class PairMap<V> {
     return true;
   }
 
-  /** The first pair set (of the first string set): what a bounded map gives up first. */
+  /** The first pair set (of the first string set): what the bound gives up first. */
   first(): [string, string] | undefined {
     for (const [a, inner] of this.outer) for (const b of inner.keys()) return [a, b];
     return undefined;

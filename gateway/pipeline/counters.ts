@@ -58,10 +58,12 @@ interface Point {
  * the state back, so a backfill neither fakes a reset nor hides a real one.
  */
 export class CounterState {
-  private readonly last = new PairMap<Point>();
+  private readonly last: PairMap<Point>;
   /** Late points accepted since the last commit (the store does not have them yet). */
   private readonly pending = new PairMap<Point[]>();
-  constructor(private readonly maxSeries = 200_000) {}
+  constructor(maxSeries = 200_000) {
+    this.last = new PairMap(maxSeries);
+  }
 
   /**
    * Compare with the previous value in time order. `value` is in catalog units, `reported` in the
@@ -73,10 +75,6 @@ export class CounterState {
     const raw = reported / scale;
     if (prev && ts < prev.ts) return this.late(device, metric, { ts, value, raw }, facts, history);
     if (!prev) {
-      if (this.last.size >= this.maxSeries) {
-        const oldest = this.last.first();
-        if (oldest) this.last.delete(...oldest);
-      }
       this.last.set(device, metric, { ts, value, raw });
       return 'ok';
     }

@@ -188,16 +188,14 @@ function worst(a: Sample['quality'], b: Sample['quality']): Sample['quality'] {
 
 /** Drops a sample identical to the last one seen for its series at the same timestamp. Bounded. */
 export class Dedupe {
-  private readonly last = new PairMap<{ ts: number; value: SampleValue | null; quality: string }>();
-  constructor(private readonly maxSeries = 200_000) {}
+  private readonly last: PairMap<{ ts: number; value: SampleValue | null; quality: string }>;
+  constructor(maxSeries = 200_000) {
+    this.last = new PairMap(maxSeries);
+  }
 
   isDuplicate(s: Sample): boolean {
     const prev = this.last.get(s.device, s.metric);
     if (prev && prev.ts === s.ts && prev.value === s.value && prev.quality === s.quality) return true;
-    if (!prev && this.last.size >= this.maxSeries) {
-      const oldest = this.last.first();
-      if (oldest) this.last.delete(...oldest);
-    }
     if (!prev) this.last.set(s.device, s.metric, { ts: s.ts, value: s.value, quality: s.quality });
     else if (s.ts >= prev.ts) {
       // In place: one object per series, not one per sample.

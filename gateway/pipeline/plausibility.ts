@@ -85,12 +85,14 @@ export interface PlausibilityDeps {
 /** Per-gateway plausibility state: nameplate facts and the last plausible value of each counter. */
 export class Plausibility {
   private readonly facts = new Map<string, number>();
-  private readonly counters = new PairMap<CounterMemo>();
+  private readonly counters: PairMap<CounterMemo>;
 
   constructor(
     private readonly deps: PlausibilityDeps,
-    private readonly maxSeries = 200_000,
-  ) {}
+    maxSeries = 200_000,
+  ) {
+    this.counters = new PairMap(maxSeries);
+  }
 
   /**
    * A nameplate fact (`rated_power`) is remembered and consumed: it is not a sample. Returns
@@ -130,10 +132,6 @@ export class Plausibility {
   private judgeCounter(device: string, metric: string, ts: number, value: number, rate: number | undefined, margin: number): Verdict {
     const memo = this.counters.get(device, metric);
     if (!memo) {
-      if (this.counters.size >= this.maxSeries) {
-        const oldest = this.counters.first();
-        if (oldest) this.counters.delete(...oldest);
-      }
       this.counters.set(device, metric, { ts, value });
       return undefined;
     }

@@ -37,4 +37,21 @@ describe('PairMap: a map keyed by two strings', () => {
     expect(m.size).toBe(0);
     expect(m.first()).toBeUndefined();
   });
+
+  it('bounded: a new pair beyond the limit pushes out the first; setting a kept pair again pushes out nothing', () => {
+    const m = new PairMap<number>(2);
+    m.set('a', 'x', 1).set('b', 'x', 2);
+    m.set('a', 'x', 3);
+    expect([...m.entries()]).toEqual([
+      ['a', 'x', 3],
+      ['b', 'x', 2],
+    ]);
+    m.set('c', 'x', 4);
+    expect(m.size).toBe(2);
+    expect(m.get('a', 'x')).toBeUndefined();
+    expect([...m.entries()]).toEqual([
+      ['b', 'x', 2],
+      ['c', 'x', 4],
+    ]);
+  });
 });
