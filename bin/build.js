@@ -165,10 +165,17 @@ async function bundleCli(root, build, target, tsconfigRaw) {
   if (meta.length) throw new Error(`bundle: ${meta.map((w) => `${w.location?.file}: ${w.text}`).join('; ')}`);
 }
 
-/** The name of the package a path in node_modules belongs to. */
+/** The package a bare specifier names (`@scope/name/sub` → `@scope/name`, `name/sub` → `name`). */
+function packageName(specifier) {
+  const parts = specifier.split('/');
+  return specifier.startsWith('@') ? parts.slice(0, 2).join('/') : parts[0];
+}
+
+/** The package a path in node_modules belongs to: the innermost (a nested copy is its own). */
 function packageOf(path) {
-  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(path.replaceAll('\\', '/'));
-  return m?.[1];
+  const p = path.replaceAll('\\', '/');
+  const at = p.lastIndexOf('node_modules/');
+  return at < 0 ? undefined : packageName(p.slice(at + 'node_modules/'.length));
 }
 
 /** The packages reached from `roots` through static imports and requires only (from a metafile). */
@@ -195,8 +202,7 @@ function compiledFiles(root, build, bundled, imported) {
     setup(b) {
       b.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:')) return undefined;
-        const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
-        const lazy = bundled ? !bundled.has(name) : args.kind === 'dynamic-import';
+        const lazy = bundled ? !bundled.has(packageName(args.path)) : args.kind === 'dynamic-import';
         if (lazy && args.kind === 'dynamic-import') imported.add(args.path);
         return lazy ? { path: args.path, external: true } : undefined;
       });

@@ -9,11 +9,12 @@ let packets: typeof import('mqtt-packet') | undefined;
 const mqttPacket = (): typeof import('mqtt-packet') => (packets ??= createRequire(import.meta.url)('mqtt-packet') as typeof import('mqtt-packet'));
 
 /**
- * One connection of a subscriber session, on mqtt-packet (PUBLISH packets read by PacketReader). Why not mqtt.js: mqtt.js hands
- * incoming PUBLISH packets over one at a time and sends each PUBACK before it reads the next,
- * so "acknowledge after commit" costs a full store commit per message. Here every packet of a
- * socket read is handed over as one batch (one store transaction), and the PUBACKs follow in
- * order once the batch is committed, while the next reads are already being decoded.
+ * One connection of a subscriber session, on mqtt-packet (PUBLISH packets read by PacketReader).
+ * Why not mqtt.js: mqtt.js hands incoming PUBLISH packets over one at a time and sends each
+ * PUBACK before it reads the next, so "acknowledge after commit" costs a full store commit per
+ * message. Here every packet of a socket read is handed over as one batch (one store
+ * transaction), and the PUBACKs follow in order once the batch is committed, while the next
+ * reads are already being decoded.
  * Reconnecting is the driver's job: a Session is one attempt, closed for good when it ends.
  */
 
