@@ -119,7 +119,10 @@ describe('a reload that fails part way', () => {
     ['drivers', ['kpi', 'sinks']],
   ] as const)('failing at %s, leaves the gateway exactly as it was and says so', async (step, undone) => {
     const { gw, config, lines, rate, mqttPort } = await setup();
-    const settled = (o: Awaited<ReturnType<typeof observable>>) => o.drivers.every((d) => d.state === 'connected') && o.devices.find((d) => d.id === 'wm-1')?.status === 'online';
+    // Settled: every link connected, the meter online and the sink's own MQTT link up (a busy
+    // machine can take longer to connect the sink than to poll the meter).
+    const settled = (o: Awaited<ReturnType<typeof observable>>) =>
+      o.drivers.every((d) => d.state === 'connected') && o.devices.find((d) => d.id === 'wm-1')?.status === 'online' && o.sinks.every((s) => s.state === 'ok');
     await waitFor(async () => settled(await observable(gw)), 10_000);
     const before = await observable(gw);
     expect(before).toMatchObject({ status: 'ok', target: 0.1, sinks: [{ id: 'north', state: 'ok' }] });
