@@ -1,0 +1,80 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Sample } from '../../../gateway/model/types.js';
+import { Store } from '../../../gateway/store/store.js';
+import { tempDir, waitFor } from '../../helpers/peers.js';
+import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
+
+/**
+ * What the influxdb2 sink puts on the wire: a body of 1,000 bytes or more is gzip (config `gzip`,
+ * on by default) and says so in content-encoding; a smaller one, or any with `gzip: false`, is
+ * plain text; either way the lines are exactly the encoded points, with the token and the write
+ * path of the InfluxDB v2 API. The sink compresses the body itself (zlib level 1) and hands the
+ * bytes to the official client's transport, so this checks that the transport sends them as
+ * they are. A plain HTTP server on loopback records the requests; the real VictoriaMetrics
+ * reads the same bodies in victoria.test.ts.
+ */
+describe('influxdb2 sink request bodies', () => {
+  const tmp = tempDir('fcgw-sink-body-');
+  let server: Server;
+  let url = '';
+  const requests: { path: string; encoding: string; auth: string; bytes: number; lines: string[] }[] = [];
+
+  beforeAll(async () => {
+    server = createServer((req: IncomingMessage, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const encoding = req.headers['content-encoding'] ?? 'identity';
+        const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
+        requests.push({ path: req.url ?? '', encoding, auth: req.headers.authorization ?? '', bytes: raw.length, lines: text.split('\n') });
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const addr = server.address();
+    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  });
+  afterAll(async () => {
+    server?.closeAllConnections();
+    await new Promise((r) => server?.close(r));
+    tmp.cleanup();
+  });
+
+  const T0 = Date.UTC(2026, 0, 1);
+  const samples = (n: number, from = 0): Sample[] =>
+    Array.from({ length: n }, (_, i) => ({ site: 'body', device: `pv-${(from + i) % 7}`, class: 'pv_inverter', metric: 'power_ac', ts: T0 + (from + i) * 1000, value: from + i + 0.5, quality: 'good' }));
+  const expected = (ss: Sample[]) => ss.map((s) => `pv_inverter,device=${s.device},site=body power_ac=${s.value as number} ${s.ts}`);
+
+  it.each([
+    ['gzip on (the default), a large batch', {}, 300, 'gzip'],
+    ['gzip on, a batch under 1,000 bytes', {}, 3, 'identity'],
+    ['gzip off', { gzip: false }, 300, 'identity'],
+  ] as const)('%s', async (name, extra, n, encoding) => {
+    requests.length = 0;
+    const store = Store.open({ path: join(tmp.dir, `${n}-${encoding}-${Object.keys(extra).length}.db`), site: 'body' });
+    const written = samples(n);
+    store.write(written);
+    const { log } = memoryLog();
+    const sink = { id: 'body', type: 'influxdb2', url, token: 'secret-token', org: 'fc', bucket: 'b', batch_size: 1000, flush_interval: '20ms', start_from: 'earliest', ...extra };
+    const { sinks } = startSinks(configWith('body', [sink]), store, log);
+    await sinks.start();
+    try {
+      await waitFor(() => drained(store, 'sink:body'), 5_000, 5);
+      expect(requests, name).toHaveLength(1);
+      const [r] = requests;
+      expect(r).toMatchObject({ path: '/api/v2/write?org=fc&bucket=b&precision=ms', encoding, auth: 'Token secret-token' });
+      expect(r?.lines).toEqual(expected(written));
+      // Compressed, it is a fraction of the text (line protocol repeats itself).
+      const textBytes = expected(written).join('\n').length;
+      if (encoding === 'gzip') expect(r?.bytes).toBeLessThan(textBytes / 4);
+      else expect(r?.bytes).toBe(textBytes);
+    } finally {
+      await sinks.stop();
+      store.close();
+    }
+  });
+});
