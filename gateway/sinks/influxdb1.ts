@@ -3,7 +3,7 @@ import type { Clock } from '../model/clock.js';
 import { withoutCredentials } from '../model/redact.js';
 import { httpError, transportError } from './errors.js';
 import { postText, type PostResult } from './http-post.js';
-import { LineEncoder } from './line-protocol.js';
+import { joinLines, LineEncoder } from './line-protocol.js';
 import { tlsOptions } from './tls.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
@@ -30,23 +30,28 @@ export function influxdb1Writer(cfg: Influx1Config, deps: { deviceTags: (device:
   }
   const encoder = new LineEncoder(deps.deviceTags);
   const tls = tlsOptions(cfg.tls, `sink ${cfg.id ?? 'influxdb1'}`);
+  const sendPacked = async (packed: unknown, signal: AbortSignal): Promise<void> => {
+    let res: PostResult;
+    try {
+      res = await postText(url, { headers, body: packed as string, signal, timeoutMs: cfg.timeout, tls });
+    } catch (err) {
+      throw transportError(err, cfg.timeout);
+    }
+    if (res.status >= 200 && res.status < 300) return;
+    const ra = res.headers['retry-after'];
+    throw httpError(res.status, res.body, Array.isArray(ra) ? ra[0] : ra, deps.clock.now());
+  };
   return {
     type: 'influxdb1',
     // Idempotent writes (same series, same timestamp): a backlog keeps a few requests on the wire.
     inFlight: 4,
     encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
     text: (line) => line,
+    pack: joinLines,
+    sendPacked,
     async send(batch, signal): Promise<ItemRejection[]> {
-      if (batch.length === 0) return [];
-      let res: PostResult;
-      try {
-        res = await postText(url, { headers, body: batch.join('\n'), signal, timeoutMs: cfg.timeout, tls });
-      } catch (err) {
-        throw transportError(err, cfg.timeout);
-      }
-      if (res.status >= 200 && res.status < 300) return [];
-      const ra = res.headers['retry-after'];
-      throw httpError(res.status, res.body, Array.isArray(ra) ? ra[0] : ra, deps.clock.now());
+      if (batch.length) await sendPacked(joinLines(batch), signal);
+      return [];
     },
   };
 }

@@ -4,7 +4,7 @@ import { gzip } from 'node:zlib';
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { httpError, transportError } from './errors.js';
-import { LineEncoder } from './line-protocol.js';
+import { joinLines, LineEncoder } from './line-protocol.js';
 import { tlsOptions } from './tls.js';
 import type { ItemRejection, SinkItem, SinkWriter } from './types.js';
 
@@ -46,27 +46,31 @@ export function influxdb2Writer(cfg: Influx2Config, deps: { deviceTags: (device:
       // The transport reads the body with Buffer.from(body, 'utf-8'): bytes pass through unchanged.
       client.transport.send(path, body as string, { method: 'POST', headers, signal }, { error: reject, complete: () => resolve() });
     });
+  const sendPacked = async (packed: unknown, signal: AbortSignal): Promise<void> => {
+    const text = packed as string;
+    try {
+      if (cfg.gzip && text.length >= GZIP_FROM_BYTES) await post(await gzipAsync(text, { level: GZIP_LEVEL }), signal);
+      else await post(text, signal);
+    } catch (err) {
+      const e = err as { name?: string; statusCode?: number; body?: string; message?: string; headers?: Record<string, string | string[] | undefined> };
+      if (e?.name === 'HttpError' && typeof e.statusCode === 'number') {
+        const ra = e.headers?.['retry-after'];
+        throw httpError(e.statusCode, e.body ?? e.message ?? '', Array.isArray(ra) ? ra[0] : ra, deps.clock.now());
+      }
+      throw transportError(err, cfg.timeout);
+    }
+  };
   return {
     type: 'influxdb2',
     // Idempotent writes: a backlog keeps a few requests on the wire (one compresses while another waits).
     inFlight: 4,
     encode: (item: SinkItem) => (item.log === 'samples' ? encoder.sample(item.record) : encoder.event(item.record)),
     text: (line) => line,
+    pack: joinLines,
+    sendPacked,
     async send(batch, signal): Promise<ItemRejection[]> {
-      if (batch.length === 0) return [];
-      const text = batch.join('\n');
-      try {
-        if (cfg.gzip && text.length >= GZIP_FROM_BYTES) await post(await gzipAsync(text, { level: GZIP_LEVEL }), signal);
-        else await post(text, signal);
-        return [];
-      } catch (err) {
-        const e = err as { name?: string; statusCode?: number; body?: string; message?: string; headers?: Record<string, string | string[] | undefined> };
-        if (e?.name === 'HttpError' && typeof e.statusCode === 'number') {
-          const ra = e.headers?.['retry-after'];
-          throw httpError(e.statusCode, e.body ?? e.message ?? '', Array.isArray(ra) ? ra[0] : ra, deps.clock.now());
-        }
-        throw transportError(err, cfg.timeout);
-      }
+      if (batch.length) await sendPacked(joinLines(batch), signal);
+      return [];
     },
   };
 }

@@ -82,6 +82,9 @@ export function pointTags(site: string, device: string, deviceTags: Record<strin
   return { ...deviceTags, site, device };
 }
 
+/** Lines as one request body (InfluxDB's write APIs): newline-separated. */
+export const joinLines = (lines: readonly string[]): string => lines.join('\n');
+
 export class EncodeError extends Error {
   readonly code = 'SINK_UNENCODABLE';
 }

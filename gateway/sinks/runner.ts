@@ -44,12 +44,18 @@ interface Entries {
   encoded: unknown[];
 }
 
-/** Records read after a cursor and encoded: sent as one request, then the cursor moves to `to`. */
+/**
+ * Records read after a cursor (`from`, exclusive, to `to`, inclusive) and encoded: sent as one
+ * request, then the cursor moves to `to`. For a writer that packs, `entries` gives way to the
+ * packed body once it is built (`count` entries in it).
+ */
 interface Batch {
+  from: Cursor;
   to: Cursor;
   samples: number;
   events: number;
-  entries: Entries;
+  entries: Entries | undefined;
+  packed?: { body: unknown; count: number };
   unencodable: { item: SinkItem; reason: string }[];
 }
 
@@ -225,7 +231,7 @@ export class SinkRunner {
           for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
           const abort = new AbortController();
           this.aborts.add(abort);
-          const sending = batch.entries.items.length ? this.deliver(batch.entries, abort.signal) : Promise.resolve();
+          const sending = this.deliverBatch(batch, abort.signal);
           sending.catch(() => void (refused = true)); // awaited below, in order; not an unhandled rejection meanwhile
           window.push({ batch, sending, abort });
           from = batch.to;
@@ -255,30 +261,73 @@ export class SinkRunner {
 
   /** The records after `from`, encoded (what cannot be encoded is set aside for the dead letters). */
   private read(from: Cursor): Batch {
-    const { store, config } = this.o;
+    const { store, config, writer } = this.o;
     const samples = store.samplesAfter(from.samples, config.batch_size);
     const events = store.eventsAfter(from.events, Math.max(this.eventLimit, config.batch_size - samples.length));
-    const items: SinkItem[] = [];
-    const encoded: unknown[] = [];
+    const unencodable: Batch['unencodable'] = [];
+    const entries = this.encode(samples, events, unencodable);
     const batch: Batch = {
+      from,
       to: { samples: samples[samples.length - 1]?.seq ?? from.samples, events: events[events.length - 1]?.seq ?? from.events },
       samples: samples.length,
       events: events.length,
-      entries: { items, encoded },
-      unencodable: [],
+      entries,
+      unencodable,
     };
-    const { writer } = this.o;
+    if (writer.pack && writer.sendPacked && entries.items.length) {
+      batch.packed = { body: writer.pack(entries.encoded), count: entries.items.length };
+      batch.entries = undefined;
+    }
+    return batch;
+  }
+
+  private encode(samples: readonly StoredSample[], events: readonly StoredEvent[], unencodable: Batch['unencodable']): Entries {
+    const items: SinkItem[] = [];
+    const encoded: unknown[] = [];
     for (let i = 0; i < samples.length + events.length; i++) {
       const item: SinkItem = i < samples.length ? { log: 'samples', record: samples[i] as StoredSample } : { log: 'events', record: events[i - samples.length] as StoredEvent };
       try {
-        const e = writer.encode(item);
+        const e = this.o.writer.encode(item);
         items.push(item);
         encoded.push(e);
       } catch (err) {
-        batch.unencodable.push({ item, reason: (err as Error).message });
+        unencodable.push({ item, reason: (err as Error).message });
       }
     }
-    return batch;
+    return { items, encoded };
+  }
+
+  /**
+   * A batch's records again, for a packed batch whose points the server refused: the same log
+   * range, read and encoded anew (records replaced or expired since are gone from it; what cannot
+   * be encoded was dead-lettered when the batch was first read).
+   */
+  private reread(batch: Batch): Entries {
+    const { store } = this.o;
+    const samples = store.samplesAfter(batch.from.samples, batch.samples).filter((s) => s.seq <= batch.to.samples);
+    const events = store.eventsAfter(batch.from.events, batch.events).filter((e) => e.seq <= batch.to.events);
+    return this.encode(samples, events, []);
+  }
+
+  private deliverBatch(batch: Batch, signal: AbortSignal): Promise<void> {
+    if (batch.entries) return batch.entries.items.length ? this.deliver(batch.entries, signal) : Promise.resolve();
+    return batch.packed ? this.deliverPacked(batch, batch.packed.body, signal) : Promise.resolve();
+  }
+
+  /** A packed batch in one request; refused points are isolated from its records, read again. */
+  private async deliverPacked(batch: Batch, body: unknown, signal: AbortSignal): Promise<void> {
+    if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
+    const t0 = performance.now();
+    try {
+      await (this.o.writer.sendPacked as NonNullable<SinkWriter<unknown>['sendPacked']>)(body, signal);
+    } catch (err) {
+      const e = transportError(err, this.o.config.timeout);
+      if (!e.rejectsPoints) throw e;
+      this.o.metrics.errors.inc({ sink: this.id, code: e.code });
+      await this.isolate(this.reread(batch), e, signal);
+      return;
+    }
+    this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
   }
 
   /** Send entries; a refusal of points splits the batch until each refused point stands alone. */
@@ -293,13 +342,7 @@ export class SinkRunner {
       const e = transportError(err, this.o.config.timeout);
       if (!e.rejectsPoints) throw e;
       this.o.metrics.errors.inc({ sink: this.id, code: e.code });
-      if (items.length === 1) {
-        this.deadLetter(items[0] as SinkItem, this.o.writer.text(encoded[0]), e.message, e.status);
-        return;
-      }
-      const mid = items.length >>> 1;
-      await this.deliver({ items: items.slice(0, mid), encoded: encoded.slice(0, mid) }, signal);
-      await this.deliver({ items: items.slice(mid), encoded: encoded.slice(mid) }, signal);
+      await this.isolate(entries, e, signal);
       return;
     }
     this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
@@ -307,6 +350,19 @@ export class SinkRunner {
       const item = items[r.index];
       if (item) this.deadLetter(item, this.o.writer.text(encoded[r.index]), r.reason, r.status);
     }
+  }
+
+  /** Entries whose request the server refused: halved until each refused one stands alone and is dead-lettered. */
+  private async isolate(entries: Entries, e: SinkWriteError, signal: AbortSignal): Promise<void> {
+    const { items, encoded } = entries;
+    if (items.length === 0) return;
+    if (items.length === 1) {
+      this.deadLetter(items[0] as SinkItem, this.o.writer.text(encoded[0]), e.message, e.status);
+      return;
+    }
+    const mid = items.length >>> 1;
+    await this.deliver({ items: items.slice(0, mid), encoded: encoded.slice(0, mid) }, signal);
+    await this.deliver({ items: items.slice(mid), encoded: encoded.slice(mid) }, signal);
   }
 
   private advance(to: Cursor, samples: number, events: number): void {

@@ -24,6 +24,15 @@ export interface SinkWriter<E> {
   text(encoded: E): string;
   send(batch: readonly E[], signal: AbortSignal): Promise<ItemRejection[]>;
   /**
+   * Writers that send a batch as one request body (InfluxDB) build that body as soon as the
+   * batch is read: only the body then waits on the wire, not every record and its encoding
+   * (a backlog keeps several batches in flight). `sendPacked` resolves once the whole body is
+   * acknowledged and throws a SinkWriteError otherwise; when the server refuses points, the
+   * runner reads the batch's records again and isolates them one `send` at a time.
+   */
+  pack?(batch: readonly E[]): unknown;
+  sendPacked?(packed: unknown, signal: AbortSignal): Promise<void>;
+  /**
    * Full batches a backlog may have on the wire at once (default 1). Only for writes that are
    * idempotent on resend (InfluxDB: same series, same timestamp): after a failure the batches
    * from the first unacknowledged one are sent again, including any that landed meanwhile.
