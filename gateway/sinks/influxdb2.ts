@@ -39,13 +39,21 @@ export function influxdb2Writer(cfg: Influx2Config, deps: { deviceTags: (device:
    * (HttpError with status, body and retry-after). A compressed body is handed over as bytes
    * with its content-encoding, and no gzipThreshold, so the transport sends it as it is.
    */
-  const post = (body: string | Buffer, signal: AbortSignal): Promise<void> =>
-    new Promise((resolve, reject) => {
+  const post = (body: string | Buffer, signal: AbortSignal): Promise<void> => {
+    // The transport adds an abort listener to the signal it is given and never removes it; a
+    // batch's signal serves every request that isolates refused points, so each request gets a
+    // signal of its own, tied to the batch's only while the request runs.
+    const own = new AbortController();
+    const abort = () => own.abort();
+    if (signal.aborted) own.abort();
+    else signal.addEventListener('abort', abort, { once: true });
+    return new Promise<void>((resolve, reject) => {
       const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
       if (typeof body !== 'string') headers['content-encoding'] = 'gzip';
       // The transport reads the body with Buffer.from(body, 'utf-8'): bytes pass through unchanged.
-      client.transport.send(path, body as string, { method: 'POST', headers, signal }, { error: reject, complete: () => resolve() });
-    });
+      client.transport.send(path, body as string, { method: 'POST', headers, signal: own.signal }, { error: reject, complete: () => resolve() });
+    }).finally(() => signal.removeEventListener('abort', abort));
+  };
   const sendPacked = async (packed: unknown, signal: AbortSignal): Promise<void> => {
     const text = packed as string;
     try {
