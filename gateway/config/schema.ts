@@ -136,6 +136,8 @@ const sink = z.discriminatedUnion('type', [
     org: z.string(),
     bucket: z.string(),
     gzip: z.boolean().default(true),
+    /** zlib level of a compressed body: 1 is fastest (a quarter of the CPU of 6, about 15 % more bytes), 9 smallest. */
+    gzip_level: z.number().int().min(1).max(9).default(6),
     tls: tls.optional(),
   }),
   strict({

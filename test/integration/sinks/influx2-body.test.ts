@@ -10,8 +10,8 @@ import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
 /**
  * What the influxdb2 sink puts on the wire: a body of 1,000 bytes or more is gzip (config `gzip`,
  * on by default) and says so in content-encoding; a smaller one, or any with `gzip: false`, is
- * plain text; either way the lines are exactly the encoded points, with the token and the write
- * path of the InfluxDB v2 API. The sink compresses the body itself (zlib level 1) and hands the
+ * plain text, compressed at `gzip_level` (1–9, default 6); either way the lines are exactly the encoded points, with the token and the write
+ * path of the InfluxDB v2 API. The sink compresses the body itself and hands the
  * bytes to the official client's transport, so this checks that the transport sends them as
  * they are. A plain HTTP server on loopback records the requests; the real VictoriaMetrics
  * reads the same bodies in victoria.test.ts.
@@ -44,6 +44,7 @@ describe('influxdb2 sink request bodies', () => {
     tmp.cleanup();
   });
 
+  const compressed = new Map<string, number>();
   const T0 = Date.UTC(2026, 0, 1);
   const samples = (n: number, from = 0): Sample[] =>
     Array.from({ length: n }, (_, i) => ({ site: 'body', device: `pv-${(from + i) % 7}`, class: 'pv_inverter', metric: 'power_ac', ts: T0 + (from + i) * 1000, value: from + i + 0.5, quality: 'good' }));
@@ -53,9 +54,11 @@ describe('influxdb2 sink request bodies', () => {
     ['gzip on (the default), a large batch', {}, 300, 'gzip'],
     ['gzip on, a batch under 1,000 bytes', {}, 3, 'identity'],
     ['gzip off', { gzip: false }, 300, 'identity'],
+    ['gzip level 1', { gzip_level: 1 }, 300, 'gzip'],
+    ['gzip level 9', { gzip_level: 9 }, 300, 'gzip'],
   ] as const)('%s', async (name, extra, n, encoding) => {
     requests.length = 0;
-    const store = Store.open({ path: join(tmp.dir, `${n}-${encoding}-${Object.keys(extra).length}.db`), site: 'body' });
+    const store = Store.open({ path: join(tmp.dir, `${name.replace(/\W+/g, '-')}.db`), site: 'body' });
     const written = samples(n);
     store.write(written);
     const { log } = memoryLog();
@@ -72,9 +75,17 @@ describe('influxdb2 sink request bodies', () => {
       const textBytes = expected(written).join('\n').length;
       if (encoding === 'gzip') expect(r?.bytes).toBeLessThan(textBytes / 4);
       else expect(r?.bytes).toBe(textBytes);
+      compressed.set(name, r?.bytes ?? NaN);
     } finally {
       await sinks.stop();
       store.close();
     }
+  });
+
+  it('gzip_level: 9 sends fewer bytes than 1 for the same lines, the default (6) in between or equal to 9', () => {
+    const [one, six, nine] = ['gzip level 1', 'gzip on (the default), a large batch', 'gzip level 9'].map((k) => compressed.get(k) as number);
+    expect(nine).toBeLessThan(one as number);
+    expect(six).toBeLessThan(one as number);
+    expect(six).toBeGreaterThanOrEqual(nine as number);
   });
 });
