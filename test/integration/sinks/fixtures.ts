@@ -1,3 +1,5 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import pino, { type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { Writable } from 'node:stream';
@@ -193,4 +195,39 @@ export async function gaugeValue(registry: Registry, name: string, labels: Recor
   const { values } = await metric.get();
   const hit = values.find((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val));
   return hit?.value ?? NaN;
+}
+
+/** A request to a stand-in write API: its path, headers, the body's size on the wire and its lines (gunzipped if it was gzip). */
+export interface WriteRequest {
+  path: string;
+  encoding: string;
+  auth: string;
+  bytes: number;
+  lines: string[];
+}
+
+/**
+ * A plain HTTP server on loopback standing in for an InfluxDB write API: each request's body is
+ * read whole and handed to `answer` with the response to write.
+ */
+export async function writeApiServer(answer: (r: WriteRequest, res: ServerResponse) => void): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const raw = Buffer.concat(chunks);
+      const encoding = req.headers['content-encoding'] ?? 'identity';
+      const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
+      answer({ path: req.url ?? '', encoding, auth: req.headers.authorization ?? '', bytes: raw.length, lines: text.split('\n') }, res);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return {
+    url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
 }

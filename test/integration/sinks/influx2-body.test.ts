@@ -1,46 +1,34 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../gateway/model/types.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
-import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
+import { configWith, drained, memoryLog, startSinks, writeApiServer, type WriteRequest } from './fixtures.js';
 
 /**
- * What the influxdb2 sink puts on the wire: a body of 1,000 bytes or more is gzip (config `gzip`,
- * on by default) and says so in content-encoding; a smaller one, or any with `gzip: false`, is
- * plain text, compressed at `gzip_level` (1–9, default 6); either way the lines are exactly the encoded points, with the token and the write
- * path of the InfluxDB v2 API. The sink compresses the body itself and hands the
- * bytes to the official client's transport, so this checks that the transport sends them as
- * they are. A plain HTTP server on loopback records the requests; the real VictoriaMetrics
- * reads the same bodies in victoria.test.ts.
+ * What the influxdb2 sink puts on the wire. A body of 1,000 bytes or more is gzip (config `gzip`,
+ * on by default), compressed at `gzip_level` (1–9, default 6), and says so in content-encoding; a
+ * smaller one, or any with `gzip: false`, is plain text. Either way the lines are exactly the
+ * encoded points, with the token and the write path of the InfluxDB v2 API. The sink compresses
+ * the body itself and hands the bytes to the official client's transport, so this checks that
+ * the transport sends them as they are. A stand-in server on loopback records the requests; the
+ * real VictoriaMetrics reads the same bodies in victoria.test.ts.
  */
 describe('influxdb2 sink request bodies', () => {
   const tmp = tempDir('fcgw-sink-body-');
-  let server: Server;
+  let server: Awaited<ReturnType<typeof writeApiServer>>;
   let url = '';
-  const requests: { path: string; encoding: string; auth: string; bytes: number; lines: string[] }[] = [];
+  const requests: WriteRequest[] = [];
 
   beforeAll(async () => {
-    server = createServer((req: IncomingMessage, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const encoding = req.headers['content-encoding'] ?? 'identity';
-        const text = (encoding === 'gzip' ? gunzipSync(raw) : raw).toString();
-        requests.push({ path: req.url ?? '', encoding, auth: req.headers.authorization ?? '', bytes: raw.length, lines: text.split('\n') });
-        res.writeHead(204).end();
-      });
+    server = await writeApiServer((r, res) => {
+      requests.push(r);
+      res.writeHead(204).end();
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    url = server.url;
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     tmp.cleanup();
   });
 

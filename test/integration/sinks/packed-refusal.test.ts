@@ -1,11 +1,9 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../gateway/model/types.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
-import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
+import { configWith, drained, memoryLog, startSinks, writeApiServer } from './fixtures.js';
 
 /**
  * An InfluxDB writer sends a batch as one packed body and keeps only that body while the request
@@ -20,41 +18,32 @@ import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
  */
 describe('a refused packed batch', () => {
   const tmp = tempDir('fcgw-sink-packed-');
-  let server: Server;
+  let server: Awaited<ReturnType<typeof writeApiServer>>;
   let url = '';
   const accepted: string[] = [];
   let requests = 0;
   let hold: ((release: () => void) => void) | undefined;
 
   beforeAll(async () => {
-    server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        requests++;
-        const raw = Buffer.concat(chunks);
-        const lines = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString().split('\n');
-        const answer = () => {
-          if (lines.some((l) => / power_ac=666 /.test(l))) {
-            res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'invalid', message: 'unable to parse points: value 666 refused' }));
-            return;
-          }
-          accepted.push(...lines);
-          res.writeHead(204).end();
-        };
-        const h = hold;
-        hold = undefined;
-        if (h) h(answer);
-        else answer();
-      });
+    server = await writeApiServer(({ lines }, res) => {
+      requests++;
+      const answer = () => {
+        if (lines.some((l) => / power_ac=666 /.test(l))) {
+          res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ code: 'invalid', message: 'unable to parse points: value 666 refused' }));
+          return;
+        }
+        accepted.push(...lines);
+        res.writeHead(204).end();
+      };
+      const h = hold;
+      hold = undefined;
+      if (h) h(answer);
+      else answer();
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    url = server.url;
   });
   afterAll(async () => {
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     tmp.cleanup();
   });
 
