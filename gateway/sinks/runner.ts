@@ -47,7 +47,7 @@ interface Entries {
 /**
  * Records read after a cursor (`from`, exclusive, to `to`, inclusive) and encoded: sent as one
  * request, then the cursor moves to `to`. For a writer that packs, `entries` gives way to the
- * packed body once it is built (`count` entries in it).
+ * packed body once it is built.
  */
 interface Batch {
   from: Cursor;
@@ -55,7 +55,7 @@ interface Batch {
   samples: number;
   events: number;
   entries: Entries | undefined;
-  packed?: { body: unknown; count: number };
+  packed?: unknown;
   unencodable: { item: SinkItem; reason: string }[];
 }
 
@@ -275,7 +275,7 @@ export class SinkRunner {
       unencodable,
     };
     if (writer.pack && writer.sendPacked && entries.items.length) {
-      batch.packed = { body: writer.pack(entries.encoded), count: entries.items.length };
+      batch.packed = writer.pack(entries.encoded);
       batch.entries = undefined;
     }
     return batch;
@@ -311,15 +311,15 @@ export class SinkRunner {
 
   private deliverBatch(batch: Batch, signal: AbortSignal): Promise<void> {
     if (batch.entries) return batch.entries.items.length ? this.deliver(batch.entries, signal) : Promise.resolve();
-    return batch.packed ? this.deliverPacked(batch, batch.packed.body, signal) : Promise.resolve();
+    return batch.packed === undefined ? Promise.resolve() : this.deliverPacked(batch, signal);
   }
 
   /** A packed batch in one request; refused points are isolated from its records, read again. */
-  private async deliverPacked(batch: Batch, body: unknown, signal: AbortSignal): Promise<void> {
+  private async deliverPacked(batch: Batch, signal: AbortSignal): Promise<void> {
     if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
     const t0 = performance.now();
     try {
-      await (this.o.writer.sendPacked as NonNullable<SinkWriter<unknown>['sendPacked']>)(body, signal);
+      await (this.o.writer.sendPacked as NonNullable<SinkWriter<unknown>['sendPacked']>)(batch.packed, signal);
     } catch (err) {
       const e = transportError(err, this.o.config.timeout);
       if (!e.rejectsPoints) throw e;
