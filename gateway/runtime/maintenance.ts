@@ -3,7 +3,7 @@ import type { LiveHub } from '../api/live.js';
 import type { GatewayConfig } from '../config/schema.js';
 import type { Ingestor } from '../pipeline/ingest.js';
 import type { StalenessTracker } from '../pipeline/staleness.js';
-import { enforceRetention, updateRollups } from '../store/maintenance.js';
+import { enforceRetention, type RollupFold } from '../store/maintenance.js';
 import type { Store } from '../store/store.js';
 import type { GatewayMetrics } from './metrics.js';
 
@@ -13,6 +13,8 @@ import type { GatewayMetrics } from './metrics.js';
  * MQTT acknowledgement and commit waited behind it (test/bench/mqtt.ts latency).
  */
 export const ROLLUP_SLICE = 2_000;
+/** Aggregates a rollup catch-up holds before it writes them (about 100 bytes each). */
+export const ROLLUP_PENDING = 50_000;
 
 /** Up to this many devices going quiet in one sweep are logged one by one. */
 const STALE_LOG_EACH = 5;
@@ -64,18 +66,29 @@ export class Maintenance {
     this.timers.push(t);
   }
 
-  /** Catch the rollups up with the sample log, one slice per turn, the event loop free in between. */
+  /**
+   * Catch the rollups up with the sample log, one slice per turn, the event loop free in between.
+   * The slices fold into one RollupFold, written when the log is caught up, when maintenance
+   * stops, or once ROLLUP_PENDING aggregates wait (memory stays bounded on a long backlog).
+   */
   rollupsInSlices(done?: () => void): void {
     if (this.rolling) return;
     this.rolling = true;
+    let fold: RollupFold | undefined;
     const step = () => {
       let n = 0;
       try {
-        if (this.running) n = updateRollups(this.d.store, ROLLUP_SLICE);
+        if (this.running) {
+          fold ??= this.d.store.rollupFold();
+          n = fold.read(ROLLUP_SLICE);
+        }
+        const more = n >= ROLLUP_SLICE && this.running;
+        if (fold && this.d.store.isOpen && (!more || fold.pending >= ROLLUP_PENDING)) fold.flush();
       } catch (err) {
         this.d.log.error({ err }, 'store maintenance failed');
+        n = 0;
       }
-      if (n >= ROLLUP_SLICE) setImmediate(step);
+      if (n >= ROLLUP_SLICE && this.running) setImmediate(step);
       else {
         this.rolling = false;
         done?.();

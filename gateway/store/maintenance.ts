@@ -33,61 +33,108 @@ export function enforceRetention(store: { enforceRetention(p: RetentionPolicy): 
   return store.enforceRetention(policy);
 }
 
-/** updateRollups on the store's connection (called by the store). */
+/** updateRollups on the store's connection (called by the store): chunks of CHUNK rows, each written as it is folded. */
 export function foldRollups(db: Database.Database, store: StoreCore, maxRows: number): number {
-  const cur = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
-  // Rows as arrays: no object with column names per row.
-  const select = db.prepare('SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
-  const upsert = (table: string) =>
-    db.prepare(
-      `INSERT INTO ${table} (series_id, bucket, count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
-         min = min(min, excluded.min), max = max(max, excluded.max),
-         last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
-         last_ts = max(last_ts, excluded.last_ts)`,
-    );
-  const up1m = upsert('rollup_1m');
-  const up1h = upsert('rollup_1h');
-  let seq = cur;
+  const fold = new RollupFold(db, store);
   let read = 0;
   while (read < maxRows) {
     // maxRows bounds the work of one call, so a caller can work off a backlog in slices.
     const want = Math.min(CHUNK, maxRows - read);
-    const rows = select.all(seq, want) as [seq: number, seriesId: number, ts: number, value: unknown, quality: number, reason: string | null][];
-    if (rows.length === 0) break;
-    const m1: Buckets = new Map();
-    const h1: Buckets = new Map();
+    const n = fold.read(want);
+    fold.flush();
+    read += n;
+    if (n < want) break;
+  }
+  return read;
+}
+
+type RollupRow = [seq: number, seriesId: number, ts: number, value: unknown, quality: number, reason: string | null];
+
+/**
+ * Rollup aggregates folded from the sample log and not yet written. A catch-up reads the log in
+ * slices (the event loop free in between) into one fold and writes it once: a slice of a busy
+ * log holds a few rows of each of hundreds of series, so writing each slice upserted nearly a
+ * row per sample read, and writing once upserts one row per series and bucket. `flush` writes
+ * the aggregates and moves the rollups' cursor in one transaction; until then the cursor stays
+ * put, so retention keeps the rows and a crash only means reading them again.
+ */
+export class RollupFold {
+  private readonly select;
+  private readonly up1m;
+  private readonly up1h;
+  private m1: Buckets = new Map();
+  private h1: Buckets = new Map();
+  /** The log position read up to (the rollups' cursor until the first read). */
+  private seq: number;
+  private flushed: number;
+  private waiting = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    private readonly store: StoreCore,
+  ) {
+    // Rows as arrays: no object with column names per row.
+    this.select = db.prepare('SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?').raw(true);
+    const upsert = (table: string) =>
+      db.prepare(
+        `INSERT INTO ${table} (series_id, bucket, count, sum, min, max, last, last_ts) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+         ON CONFLICT (series_id, bucket) DO UPDATE SET count = count + excluded.count, sum = sum + excluded.sum,
+           min = min(min, excluded.min), max = max(max, excluded.max),
+           last = CASE WHEN excluded.last_ts >= last_ts THEN excluded.last ELSE last END,
+           last_ts = max(last_ts, excluded.last_ts)`,
+      );
+    this.up1m = upsert('rollup_1m');
+    this.up1h = upsert('rollup_1h');
+    this.seq = store.getCursor(ROLLUP_CONSUMER)?.samples ?? 0;
+    this.flushed = this.seq;
+  }
+
+  /** Aggregates (series × bucket, both tables) waiting to be written. */
+  get pending(): number {
+    return this.waiting;
+  }
+
+  /** Fold at most maxRows rows after what was read; returns how many were read. */
+  read(maxRows: number): number {
+    const rows = this.select.all(this.seq, maxRows) as RollupRow[];
     for (const r of rows) {
       // Only numbers (and booleans stored 0/1) of usable quality go into aggregates; a value a
       // device cannot produce (implausible, even when only `uncertain`) never does, as in the KPIs.
       const [, sid, ts, value, quality, reason] = r;
       if (typeof value !== 'number' || quality === QUALITY_CODE.bad || reason === 'implausible') continue;
-      fold(m1, sid, ts - (ts % 60_000), value, ts);
-      fold(h1, sid, ts - (ts % 3_600_000), value, ts);
+      this.waiting += fold(this.m1, sid, ts - (ts % 60_000), value, ts) + fold(this.h1, sid, ts - (ts % 3_600_000), value, ts);
     }
-    const lastSeq = (rows[rows.length - 1] as (typeof rows)[number])[0];
-    db.transaction(() => {
-      for (const bySeries of m1.values()) for (const a of bySeries.values()) up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
-      for (const bySeries of h1.values()) for (const a of bySeries.values()) up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
-      store.setCursor(ROLLUP_CONSUMER, { samples: lastSeq });
-    })();
-    seq = lastSeq;
-    read += rows.length;
-    if (rows.length < want) break;
+    if (rows.length) this.seq = (rows[rows.length - 1] as RollupRow)[0];
+    return rows.length;
   }
-  return read;
+
+  /** Write what was folded and move the rollups' cursor past it, in one transaction. */
+  flush(): void {
+    if (this.seq === this.flushed) return;
+    const { m1, h1, seq } = this;
+    this.db.transaction(() => {
+      for (const bySeries of m1.values()) for (const a of bySeries.values()) this.up1m.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      for (const bySeries of h1.values()) for (const a of bySeries.values()) this.up1h.run(a.sid, a.bucket, a.count, a.sum, a.min, a.max, a.last, a.lastTs);
+      this.store.setCursor(ROLLUP_CONSUMER, { samples: seq });
+    })();
+    this.m1 = new Map();
+    this.h1 = new Map();
+    this.waiting = 0;
+    this.flushed = seq;
+  }
 }
 
 /** Aggregates by series, then bucket start (numbers as keys: no key string per row). */
 type Buckets = Map<number, Map<number, Agg>>;
 
-function fold(map: Buckets, sid: number, bucket: number, v: number, ts: number): void {
+/** Fold one value into its aggregate; 1 when that aggregate is new. */
+function fold(map: Buckets, sid: number, bucket: number, v: number, ts: number): number {
   let bySeries = map.get(sid);
   if (!bySeries) map.set(sid, (bySeries = new Map()));
   const a = bySeries.get(bucket);
   if (!a) {
     bySeries.set(bucket, { sid, bucket, count: 1, sum: v, min: v, max: v, last: v, lastTs: ts });
-    return;
+    return 1;
   }
   a.count++;
   a.sum += v;
@@ -97,6 +144,7 @@ function fold(map: Buckets, sid: number, bucket: number, v: number, ts: number):
     a.last = v;
     a.lastTs = ts;
   }
+  return 0;
 }
 
 export interface RetentionPolicy {

@@ -12,7 +12,7 @@ import { StoreError } from './errors.js';
 import { SeriesHistory } from './history.js';
 import { IdentityWriter, type WriteOutcome } from './identity.js';
 import { KpiReads } from './kpi-reads.js';
-import { applyRetention, foldRollups, type RetentionPolicy, type RetentionResult } from './maintenance.js';
+import { applyRetention, foldRollups, RollupFold, type RetentionPolicy, type RetentionResult } from './maintenance.js';
 import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
 import { StoreReads } from './queries.js';
 import { QUALITY_CODE, STORE_TABLES } from './schema.js';
@@ -163,6 +163,11 @@ export class Store implements StoreCore {
   /** Fold new samples into the rollups, at most `maxRows` of them; returns how many were read. */
   updateRollups(maxRows = 500_000): number {
     return foldRollups(this.db, this, maxRows);
+  }
+
+  /** A fold of the rollups read in slices and written once (maintenance.ts, RollupFold). */
+  rollupFold(): RollupFold {
+    return new RollupFold(this.db, this);
   }
 
   /** Expire and, at the disk cap, drop what the policy says (maintenance.ts). */
