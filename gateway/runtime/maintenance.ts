@@ -13,8 +13,12 @@ import type { GatewayMetrics } from './metrics.js';
  * MQTT acknowledgement and commit waited behind it (test/bench/mqtt.ts latency).
  */
 export const ROLLUP_SLICE = 2_000;
-/** Aggregates a rollup catch-up holds before it writes them (about 100 bytes each). */
-export const ROLLUP_PENDING = 50_000;
+/**
+ * Aggregates a rollup catch-up holds before it writes them: a write of this many upserts holds
+ * the event loop about as long as a slice does (a few ms to 20 ms), and a busy community's 5 s of
+ * samples fold into far fewer (one per series and bucket).
+ */
+export const ROLLUP_PENDING = 5_000;
 
 /** Up to this many devices going quiet in one sweep are logged one by one. */
 const STALE_LOG_EACH = 5;
