@@ -3,13 +3,14 @@ import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/schema.js';
 import type { Clock } from '../model/clock.js';
 import { redactSecrets } from '../model/redact.js';
-import type { Cursor, Store, StoredEvent, StoredSample } from '../store/store.js';
+import type { Cursor, Store } from '../store/store.js';
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
 import type { DeadLetters } from './dead-letters.js';
-import { SinkWriteError, transportError } from './errors.js';
+import { Batches, type Batch } from './batches.js';
+import { transportError } from './errors.js';
 import type { SinkMetrics } from './metrics.js';
 import { Sleeper } from './sleeper.js';
-import type { SinkItem, SinkWriter } from './types.js';
+import type { SinkWriter } from './types.js';
 
 export type SinkState = 'created' | 'ok' | 'backoff' | 'waiting' | 'stopped';
 
@@ -36,27 +37,6 @@ export interface SinkRunnerOptions {
   metrics: SinkMetrics;
   deadLetters: DeadLetters;
   random?: () => number;
-}
-
-/** Records and their encodings, side by side (index i of one is index i of the other). */
-interface Entries {
-  items: SinkItem[];
-  encoded: unknown[];
-}
-
-/**
- * Records read after a cursor (`from`, exclusive, to `to`, inclusive) and encoded: sent as one
- * request, then the cursor moves to `to`. For a writer that packs, `entries` gives way to the
- * packed body once it is built.
- */
-interface Batch {
-  from: Cursor;
-  to: Cursor;
-  samples: number;
-  events: number;
-  entries: Entries | undefined;
-  packed?: unknown;
-  unencodable: { item: SinkItem; reason: string }[];
 }
 
 /** The cursor a sink without one starts from (config `start_from`). */
@@ -98,15 +78,14 @@ export class SinkRunner {
   private backlogAgeMs = 0;
   private readonly policy: BackoffPolicy;
   private readonly pollMs: number;
-  private readonly eventLimit: number;
+  private readonly batches: Batches;
 
   constructor(private readonly o: SinkRunnerOptions) {
     this.id = o.id;
     this.consumer = sinkConsumer(o.id);
     this.policy = backoffPolicy(o.config.backoff_max);
     this.pollMs = Math.max(10, Math.min(250, Math.floor(o.config.flush_interval / 4)));
-    // Events get a share of every batch, so a long sample backlog cannot starve them.
-    this.eventLimit = Math.max(1, Math.ceil(o.config.batch_size / 10));
+    this.batches = new Batches({ ...o, stopping: () => this.stopping });
   }
 
   async start(): Promise<void> {
@@ -223,15 +202,15 @@ export class SinkRunner {
       let refused = false;
       for (;;) {
         while (more && !refused && window.length < limit && !this.stopping) {
-          const batch = this.read(from);
+          const batch = this.batches.read(from);
           if (batch.samples === 0 && batch.events === 0) {
             more = false;
             break;
           }
-          for (const u of batch.unencodable) this.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
+          for (const u of batch.unencodable) this.batches.deadLetter(u.item, JSON.stringify(u.item.record), u.reason);
           const abort = new AbortController();
           this.aborts.add(abort);
-          const sending = this.deliverBatch(batch, abort.signal);
+          const sending = this.batches.send(batch, abort.signal);
           sending.catch(() => void (refused = true)); // awaited below, in order; not an unhandled rejection meanwhile
           window.push({ batch, sending, abort });
           from = batch.to;
@@ -257,112 +236,6 @@ export class SinkRunner {
       for (const w of window) this.aborts.delete(w.abort);
       throw err;
     }
-  }
-
-  /** The records after `from`, encoded (what cannot be encoded is set aside for the dead letters). */
-  private read(from: Cursor): Batch {
-    const { store, config, writer } = this.o;
-    const samples = store.samplesAfter(from.samples, config.batch_size);
-    const events = store.eventsAfter(from.events, Math.max(this.eventLimit, config.batch_size - samples.length));
-    const unencodable: Batch['unencodable'] = [];
-    const entries = this.encode(samples, events, unencodable);
-    const batch: Batch = {
-      from,
-      to: { samples: samples[samples.length - 1]?.seq ?? from.samples, events: events[events.length - 1]?.seq ?? from.events },
-      samples: samples.length,
-      events: events.length,
-      entries,
-      unencodable,
-    };
-    if (writer.pack && writer.sendPacked && entries.items.length) {
-      batch.packed = writer.pack(entries.encoded);
-      batch.entries = undefined;
-    }
-    return batch;
-  }
-
-  private encode(samples: readonly StoredSample[], events: readonly StoredEvent[], unencodable: Batch['unencodable']): Entries {
-    const items: SinkItem[] = [];
-    const encoded: unknown[] = [];
-    for (let i = 0; i < samples.length + events.length; i++) {
-      const item: SinkItem = i < samples.length ? { log: 'samples', record: samples[i] as StoredSample } : { log: 'events', record: events[i - samples.length] as StoredEvent };
-      try {
-        const e = this.o.writer.encode(item);
-        items.push(item);
-        encoded.push(e);
-      } catch (err) {
-        unencodable.push({ item, reason: (err as Error).message });
-      }
-    }
-    return { items, encoded };
-  }
-
-  /**
-   * A batch's records again, for a packed batch whose points the server refused: the same log
-   * range, read and encoded anew (records replaced or expired since are gone from it; what cannot
-   * be encoded was dead-lettered when the batch was first read).
-   */
-  private reread(batch: Batch): Entries {
-    const { store } = this.o;
-    const samples = store.samplesAfter(batch.from.samples, batch.samples).filter((s) => s.seq <= batch.to.samples);
-    const events = store.eventsAfter(batch.from.events, batch.events).filter((e) => e.seq <= batch.to.events);
-    return this.encode(samples, events, []);
-  }
-
-  private deliverBatch(batch: Batch, signal: AbortSignal): Promise<void> {
-    if (batch.entries) return batch.entries.items.length ? this.deliver(batch.entries, signal) : Promise.resolve();
-    return batch.packed === undefined ? Promise.resolve() : this.deliverPacked(batch, signal);
-  }
-
-  /** A packed batch in one request; refused points are isolated from its records, read again. */
-  private async deliverPacked(batch: Batch, signal: AbortSignal): Promise<void> {
-    if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
-    const t0 = performance.now();
-    try {
-      await (this.o.writer.sendPacked as NonNullable<SinkWriter<unknown>['sendPacked']>)(batch.packed, signal);
-    } catch (err) {
-      const e = transportError(err, this.o.config.timeout);
-      if (!e.rejectsPoints) throw e;
-      this.o.metrics.errors.inc({ sink: this.id, code: e.code });
-      await this.isolate(this.reread(batch), e, signal);
-      return;
-    }
-    this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
-  }
-
-  /** Send entries; a refusal of points splits the batch until each refused point stands alone. */
-  private async deliver(entries: Entries, signal: AbortSignal): Promise<void> {
-    if (this.stopping || signal.aborted) throw new SinkWriteError('SINK_ABORTED', 'stopping');
-    const t0 = performance.now();
-    const { items, encoded } = entries;
-    let rejections;
-    try {
-      rejections = await this.o.writer.send(encoded, signal);
-    } catch (err) {
-      const e = transportError(err, this.o.config.timeout);
-      if (!e.rejectsPoints) throw e;
-      this.o.metrics.errors.inc({ sink: this.id, code: e.code });
-      await this.isolate(entries, e, signal);
-      return;
-    }
-    this.o.metrics.writeSeconds.observe({ sink: this.id }, (performance.now() - t0) / 1000);
-    for (const r of rejections) {
-      const item = items[r.index];
-      if (item) this.deadLetter(item, this.o.writer.text(encoded[r.index]), r.reason, r.status);
-    }
-  }
-
-  /** Entries whose request the server refused: halved until each refused one stands alone and is dead-lettered. */
-  private async isolate(entries: Entries, e: SinkWriteError, signal: AbortSignal): Promise<void> {
-    const { items, encoded } = entries;
-    if (items.length === 0) return;
-    if (items.length === 1) {
-      this.deadLetter(items[0] as SinkItem, this.o.writer.text(encoded[0]), e.message, e.status);
-      return;
-    }
-    const mid = items.length >>> 1;
-    await this.deliver({ items: items.slice(0, mid), encoded: encoded.slice(0, mid) }, signal);
-    await this.deliver({ items: items.slice(mid), encoded: encoded.slice(mid) }, signal);
   }
 
   private advance(to: Cursor, samples: number, events: number): void {
@@ -391,13 +264,6 @@ export class SinkRunner {
     }
     this.observe();
     await this.sleep(delay);
-  }
-
-  private deadLetter(item: SinkItem, payload: string, reason: string, status?: number): void {
-    reason = redactSecrets(reason);
-    this.o.deadLetters.add(this.id, item, payload, reason, status, this.o.clock.now());
-    this.o.metrics.deadLetters.inc({ sink: this.id });
-    this.o.log.warn({ sink: this.id, log: item.log, seq: item.record.seq, status }, `sink dead-lettered a record: ${reason}`);
   }
 
   private setBacklog(max: Cursor): void {
