@@ -1,11 +1,10 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sample } from '../../../gateway/model/types.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir, waitFor } from '../../helpers/peers.js';
-import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
+import { configWith, drained, memoryLog, startSinks, writeApiServer } from './fixtures.js';
 
 /**
  * A drain with full batches keeps up to the writer's in-flight limit (4 for InfluxDB) on the
@@ -13,12 +12,12 @@ import { configWith, drained, memoryLog, startSinks } from './fixtures.js';
  * one that is still unanswered do not move it, a refused batch is sent again with everything
  * after it (InfluxDB writes are idempotent, so a batch that landed twice is one point per
  * series and time), and every point is accepted.
- * A plain HTTP server on loopback stands in for the InfluxDB v2 write API (it holds and refuses
- * requests on cue, which no real server does).
+ * A server on loopback (writeApiServer) stands in for the InfluxDB v2 write API: it holds and
+ * refuses requests on cue, which no real server does.
  */
 describe('sink requests in flight', () => {
   const tmp = tempDir('fcgw-sink-flight-');
-  let server: Server;
+  let server: Awaited<ReturnType<typeof writeApiServer>>;
   let url = '';
   const accepted: string[] = [];
   const bodies: string[][] = [];
@@ -32,35 +31,27 @@ describe('sink requests in flight', () => {
   let refuseAt: number | undefined;
 
   beforeAll(async () => {
-    server = createServer((req: IncomingMessage, res: ServerResponse) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const raw = Buffer.concat(chunks);
-        const lines = (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString().split('\n').filter(Boolean);
-        bodies.push(lines);
-        const status = firstTs(lines) === refuseAt ? 503 : 204;
-        if (status === 503) refuseAt = undefined;
-        const answer = () => {
-          if (status === 204) accepted.push(...lines);
-          res.writeHead(status, { 'content-type': 'application/json' });
-          res.end(status === 204 ? '' : JSON.stringify({ code: 'unavailable' }));
-        };
-        if (firstTs(lines) === holdAt) {
-          held.push(res);
-          holdAt = undefined;
-          res.once('release' as never, answer);
-        } else answer();
-      });
+    server = await writeApiServer((r, res) => {
+      const lines = r.lines.filter(Boolean);
+      bodies.push(lines);
+      const status = firstTs(lines) === refuseAt ? 503 : 204;
+      if (status === 503) refuseAt = undefined;
+      const answer = () => {
+        if (status === 204) accepted.push(...lines);
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(status === 204 ? '' : JSON.stringify({ code: 'unavailable' }));
+      };
+      if (firstTs(lines) === holdAt) {
+        held.push(res);
+        holdAt = undefined;
+        res.once('release' as never, answer);
+      } else answer();
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const addr = server.address();
-    url = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+    url = server.url;
   });
   afterAll(async () => {
     for (const res of held) res.emit('release' as never);
-    server?.closeAllConnections();
-    await new Promise((r) => server?.close(r));
+    await server?.close();
     tmp.cleanup();
   });
 
