@@ -16,6 +16,7 @@ import { ROLLUP_CONSUMER, updateRollups } from '../../../gateway/store/maintenan
 import { rollupSeries } from '../../../gateway/store/queries.js';
 import { Store } from '../../../gateway/store/store.js';
 import { tempDir } from '../../helpers/peers.js';
+import { inspectStore } from '../../helpers/store-file.js';
 
 /**
  * A rollup backlog is worked off in slices with the event loop free in between: in one go it
@@ -83,6 +84,18 @@ describe('rollups in slices', () => {
       const hours = rollupSeries(store, 'm1', 'power', T0, T0 + 3 * 3_600_000, '1h');
       expect(hours.reduce((n, h) => n + h.count, 0)).toBe(N);
       expect(hours[0]).toMatchObject({ ts: T0, count: 3600, min: 0, max: 6 });
+      // Against SQLite's own aggregates over the raw samples, every bucket of both tables.
+      for (const [table, ms] of [['rollup_1m', 60_000], ['rollup_1h', 3_600_000]] as const) {
+        const [mine, sqlite] = inspectStore(store, (db) => [
+          db.prepare(`SELECT series_id, bucket, count, sum, min, max, last, last_ts FROM ${table} ORDER BY series_id, bucket`).all(),
+          db
+            .prepare(
+              `SELECT g.*, (SELECT value FROM samples s WHERE s.series_id = g.series_id AND s.ts = g.last_ts) AS last FROM (SELECT series_id, ts - ts % ${ms} AS bucket, count(*) AS count, sum(value) AS sum, min(value) AS min, max(value) AS max, max(ts) AS last_ts FROM samples GROUP BY series_id, bucket) g ORDER BY series_id, bucket`,
+            )
+            .all(),
+        ]);
+        expect(mine, table).toEqual(sqlite);
+      }
     } finally {
       m.stop();
     }
