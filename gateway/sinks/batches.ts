@@ -30,7 +30,8 @@ export interface Batch {
   unencodable: { item: SinkItem; reason: string }[];
 }
 
-export interface BatchesOptions {
+/** What a sink is made of (SinkRunnerOptions adds its backoff's randomness). */
+export interface SinkParts {
   id: string;
   config: SinkConfig;
   store: Store;
@@ -39,6 +40,9 @@ export interface BatchesOptions {
   log: Logger;
   metrics: SinkMetrics;
   deadLetters: DeadLetters;
+}
+
+export interface BatchesOptions extends SinkParts {
   /** True once the sink is stopping: nothing more is sent. */
   stopping: () => boolean;
 }

@@ -1,16 +1,11 @@
 import { performance } from 'node:perf_hooks';
-import type { Logger } from 'pino';
 import type { SinkConfig } from '../config/schema.js';
-import type { Clock } from '../model/clock.js';
 import { redactSecrets } from '../model/redact.js';
 import type { Cursor, Store } from '../store/store.js';
 import { backoffDelay, backoffPolicy, type BackoffPolicy } from './backoff.js';
-import type { DeadLetters } from './dead-letters.js';
-import { Batches, type Batch } from './batches.js';
+import { Batches, type Batch, type SinkParts } from './batches.js';
 import { transportError } from './errors.js';
-import type { SinkMetrics } from './metrics.js';
 import { Sleeper } from './sleeper.js';
-import type { SinkWriter } from './types.js';
 
 export type SinkState = 'created' | 'ok' | 'backoff' | 'waiting' | 'stopped';
 
@@ -27,15 +22,7 @@ export interface SinkHealth {
   deadLetters: number;
 }
 
-export interface SinkRunnerOptions {
-  id: string;
-  config: SinkConfig;
-  store: Store;
-  writer: SinkWriter<unknown>;
-  clock: Clock;
-  log: Logger;
-  metrics: SinkMetrics;
-  deadLetters: DeadLetters;
+export interface SinkRunnerOptions extends SinkParts {
   random?: () => number;
 }
 
