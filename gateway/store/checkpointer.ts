@@ -5,6 +5,13 @@ import type { Logger } from 'pino';
 
 /** WAL frames (pages) at a checkpoint that keep the thread checkpointing every tick: about 1 MB. */
 const BUSY_FRAMES = 256;
+/**
+ * Rows committed within WINDOW_MS that start the thread: 200 a second. Below that, SQLite's own
+ * checkpoint (at 1,000 WAL pages, some 10,000 rows) falls inside a commit about once a minute or
+ * less, and the thread would cost more (an isolate of its own, about 8 MB) than it saves.
+ */
+const START_ROWS = 1_000;
+const WINDOW_MS = 5_000;
 
 /**
  * WAL checkpoints on a thread of their own. SQLite's automatic checkpoint runs inside the commit
@@ -14,27 +21,52 @@ const BUSY_FRAMES = 256;
  * own connection runs PASSIVE checkpoints (they never block a writer): every 200 ms while the
  * WAL is busy, at most every 2 s while it is quiet, and not at all while nothing is committed.
  *
+ * The thread starts only once the store commits at a rate that calls for it (START_ROWS within
+ * WINDOW_MS, from `committed()`): until then, and for a quiet site all along, SQLite checkpoints
+ * inside the commits as it does by default, rarely at that rate, and the process carries no
+ * second isolate.
+ *
  * If the worker stops for any reason, the store's connection takes automatic checkpoints back, so
  * the WAL can never grow without bound. The WAL stays the durable log: a crash loses nothing.
  */
 export class WalCheckpointer {
   private worker: Worker | undefined;
+  /** standby: not started yet (SQLite checkpoints in commits); done: stopped or fell back, for good. */
+  private phase: 'standby' | 'running' | 'done' = 'standby';
   private stopped = false;
+  private windowStart = 0;
+  private windowRows = 0;
   private exited: Promise<void> | undefined;
   /** Checkpoints run and WAL frames copied, from the worker's reports. */
   readonly stats = { runs: 0, frames: 0, busy: 0 };
 
   private constructor(
     private readonly db: Database.Database,
+    private readonly path: string,
+    private readonly everyMs: number,
+    private readonly idleMs: number,
     private readonly log: Logger | undefined,
   ) {}
 
-  /** Start for a file database in WAL mode; `undefined` for `:memory:`. */
+  /**
+   * For a file database in WAL mode (`undefined` for `:memory:`), in standby: the thread starts
+   * when `committed()` sees the rate that calls for it.
+   */
   static start(db: Database.Database, path: string, opts: { everyMs?: number; idleMs?: number; log?: Logger } = {}): WalCheckpointer | undefined {
     if (path === ':memory:') return undefined;
-    const c = new WalCheckpointer(db, opts.log);
-    c.spawn(path, opts.everyMs ?? 200, opts.idleMs ?? 2_000);
-    return c;
+    return new WalCheckpointer(db, path, opts.everyMs ?? 200, opts.idleMs ?? 2_000, opts.log);
+  }
+
+  /** The store committed `rows` rows: starts the thread once START_ROWS come within WINDOW_MS. */
+  committed(rows: number): void {
+    if (this.phase !== 'standby') return;
+    const now = performance.now();
+    if (now - this.windowStart > WINDOW_MS) {
+      this.windowStart = now;
+      this.windowRows = 0;
+    }
+    this.windowRows += rows;
+    if (this.windowRows >= START_ROWS) this.spawn(this.path, this.everyMs, this.idleMs);
   }
 
   private spawn(path: string, everyMs: number, idleMs: number): void {
@@ -51,6 +83,7 @@ export class WalCheckpointer {
     const fallBack = (why: string, err?: unknown) => {
       if (this.worker !== worker) return;
       this.worker = undefined;
+      this.phase = 'done';
       if (this.stopped) return;
       this.log?.warn({ err, why }, 'WAL checkpoint thread stopped: the store checkpoints inside commits again');
       try {
@@ -62,7 +95,9 @@ export class WalCheckpointer {
     worker.on('error', (err) => fallBack('error', err));
     worker.on('exit', (code) => fallBack(`exit ${code}`));
     this.worker = worker;
+    this.phase = 'running';
     this.db.pragma('wal_autocheckpoint = 0');
+    this.log?.info({ rows: this.windowRows, window_ms: WINDOW_MS }, 'WAL checkpoints moved to their own thread (the store commits at a rate that calls for it)');
   }
 
   get running(): boolean {
@@ -76,6 +111,7 @@ export class WalCheckpointer {
    */
   stop(): Promise<void> {
     this.stopped = true;
+    this.phase = 'done';
     const w = this.worker;
     this.worker = undefined;
     if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');

@@ -35,7 +35,7 @@ export interface StoreOptions {
   site: string;
   clock?: Clock;
   log?: Logger;
-  /** Run WAL checkpoints on a worker thread instead of inside commits (the gateway does). */
+  /** Run WAL checkpoints on a worker thread instead of inside commits once the write rate calls for it (the gateway does). */
   checkpointThread?: boolean;
   /** Open an existing store file to read only (a report next to a running gateway): no schema, no writes. */
   readOnly?: boolean;
@@ -62,7 +62,7 @@ export class Store implements StoreCore {
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => WriteOutcome;
   private closed = false;
-  /** Off the commit path: the WAL checkpoint thread, when asked for. */
+  /** Off the commit path: the WAL checkpoint thread, when asked for (started under load, checkpointer.ts). */
   readonly checkpointer: WalCheckpointer | undefined;
   readonly readOnly: boolean;
   /** Reads for the API, the dashboard, runtime/activity. */
@@ -220,7 +220,9 @@ export class Store implements StoreCore {
    */
   write(samples: readonly Sample[], events: readonly GatewayEvent[] = []): WriteOutcome {
     if (samples.length === 0 && events.length === 0) return { samples: 0, events: 0 };
-    return this.writeTx(samples, events);
+    const out = this.writeTx(samples, events);
+    this.checkpointer?.committed(samples.length + events.length);
+    return out;
   }
 
   samplesAfter(seq: number, limit: number): StoredSample[] {

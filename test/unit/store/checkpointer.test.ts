@@ -20,9 +20,14 @@ describe('WAL checkpoint thread', () => {
     const path = join(t.dir, 'gw.db');
     const store = Store.open({ path, site: 't', checkpointThread: true });
     try {
-      expect(store.walAutocheckpoint()).toBe(0);
+      // In standby until the write rate calls for the thread: SQLite checkpoints in commits.
+      expect(store.checkpointer?.running).toBe(false);
+      expect(store.walAutocheckpoint()).toBe(1000);
       const initial = statSync(path).size;
-      for (let b = 0; b < 20; b++) store.write(rows(b * 5_000, 5_000));
+      store.write(rows(0, 5_000));
+      expect(store.checkpointer?.running).toBe(true);
+      expect(store.walAutocheckpoint()).toBe(0);
+      for (let b = 1; b < 20; b++) store.write(rows(b * 5_000, 5_000));
       // Only the thread can have copied pages into the database file: the store's connection never checkpoints.
       await waitFor(() => (store.checkpointer?.stats.frames ?? 0) > 1_000 && statSync(path).size > initial + 1_000_000, 10_000);
       expect(store.counts().samples).toBe(100_000);
@@ -60,6 +65,31 @@ describe('WAL checkpoint thread', () => {
     } finally {
       store.close();
     }
+  });
+
+  it('stays in standby while the store commits slowly: no thread, SQLite checkpoints in commits', async () => {
+    const t = tempDir('fcgw-ckpt-');
+    cleanup = t.cleanup;
+    const path = join(t.dir, 'gw.db');
+    const store = Store.open({ path, site: 't', checkpointThread: true });
+    try {
+      // 900 rows in 9 commits, well within 5 s: under the 1,000 that start the thread.
+      for (let b = 0; b < 9; b++) store.write(rows(b * 100, 100));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(store.checkpointer?.running).toBe(false);
+      expect(store.checkpointer?.stats.runs).toBe(0);
+      expect(store.walAutocheckpoint()).toBe(1000);
+      // The 1,000th row in the window starts it.
+      store.write(rows(900, 100));
+      expect(store.checkpointer?.running).toBe(true);
+      expect(store.walAutocheckpoint()).toBe(0);
+      await waitFor(() => (store.checkpointer?.stats.frames ?? 0) > 0, 5_000);
+    } finally {
+      store.close();
+    }
+    const again = Store.open({ path, site: 't' });
+    expect(again.counts().samples).toBe(1_000);
+    again.close();
   });
 
   it('is not started for an in-memory store or unless asked', () => {
