@@ -14,6 +14,7 @@ import { startGatewayProcess } from '../helpers/gateway-process.js';
 import { freePort, killAndWait } from '../helpers/peers.js';
 import { startVictoriaMetrics } from '../helpers/servers.js';
 import { startMosquitto } from '../integration/mqtt/mosquitto.js';
+import { startEnv } from '../helpers/start-env.js';
 
 const SECONDS = Number(process.env['BENCH_SECONDS'] ?? 300);
 const WARMUP = 30;
@@ -54,7 +55,7 @@ try {
       ]),
     );
   });
-  const g = await startGatewayProcess(demo.configFile, { MALLOC_ARENA_MAX: '2' }, 120_000);
+  const g = await startGatewayProcess(demo.configFile, startEnv(), 120_000);
   const storeBytes = () => ['', '-wal'].reduce((s, x) => s + (statSync(join(dir, `demo.db${x}`), { throwIfNoEntry: false })?.size ?? 0), 0);
   const sent = async () => {
     const text = await (await fetch(`${g.apiUrl}/metrics`)).text();

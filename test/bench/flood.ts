@@ -21,6 +21,7 @@ import { hashPassword } from '../../gateway/broker/passwords.js';
 import { badLogins, hugePreConnect, percentile, rssMb, sleep, slowHeaders, unauthenticatedConnects, unreadLiveStreams, type Target } from '../helpers/flood-attacks.js';
 import { startGatewayProcess, type RunningGateway } from '../helpers/gateway-process.js';
 import { tempDir } from '../helpers/peers.js';
+import { startEnv } from '../helpers/start-env.js';
 
 const FLOOD_MS = Number(process.env['FLOOD_SECONDS'] ?? 30) * 1000;
 const IDLE_MS = 5_000;
@@ -58,7 +59,7 @@ logging: { level: warn, pretty: false }
   try {
     // As deployed (npm start, the Docker image): glibc's arenas tuned so that freed scrypt buffers
     // are returned. FLOOD_MALLOC=default runs the same flood with glibc's defaults.
-    const malloc = process.env['FLOOD_MALLOC'] === 'default' ? {} : { MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' };
+    const malloc = process.env['FLOOD_MALLOC'] === 'default' ? {} : startEnv();
     gw = await startGatewayProcess(cfgFile, malloc, 60_000);
     const pid = gw.proc.pid as number;
     const apiUrl = gw.apiUrl;

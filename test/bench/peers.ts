@@ -23,6 +23,7 @@ import { ensureBuilt } from '../../bin/build.js';
 import { freePort, tempDir, waitFor } from '../helpers/peers.js';
 import { startVictoriaMetrics, type VictoriaMetrics } from '../helpers/servers.js';
 import { startMosquitto } from '../integration/mqtt/mosquitto.js';
+import { startEnv } from '../helpers/start-env.js';
 
 const DEVICES = 500;
 const STEP_MS = 10; // a device's messages are this far apart in their own timestamps
@@ -143,7 +144,7 @@ sinks: [{ id: vm, type: influxdb2, url: "${vm.url}", token: t, org: fc, bucket: 
     selector: '{__name__="water_meter_volume_total",site="bench"}',
     async start() {
       const prof = PROFILE_DIR ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-      proc = await spawned(process.execPath, [...FCGW_NODE_FLAGS, ...prof, join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef', MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' }, health);
+      proc = await spawned(process.execPath, [...FCGW_NODE_FLAGS, ...prof, join(import.meta.dirname, '../../bin/fcgw.js'), 'start', '-c', file], { ...startEnv(), FCGW_SITE_SECRET: 'bench-secret-0123456789abcdef' }, health);
     },
     kill: () => killed(proc, 'SIGKILL'),
     stop: () => killed(proc, 'SIGTERM'),

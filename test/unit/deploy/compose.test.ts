@@ -5,6 +5,7 @@ import { parse } from 'yaml';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { CATALOG } from '../../../gateway/model/catalog.js';
 import { RESERVED_FIELDS } from '../../../gateway/sinks/line-protocol.js';
+import { startEnv } from '../../helpers/start-env.js';
 import { composeEnv, interpolate, readDashboards, type Compose, type Service } from './compose-helpers.js';
 
 /**
@@ -49,6 +50,13 @@ describe('docker-compose.yml', () => {
     // Same image as the gateway, whose HEALTHCHECK asks the gateway's API: off for the simulators.
     expect(svc('simulators').healthcheck).toEqual({ disable: true });
     expect(readFileSync('Dockerfile', 'utf8')).toMatch(/HEALTHCHECK[^\n]*\n\s+CMD [^\n]*127\.0\.0\.1:8080\/api\/health/);
+  });
+
+  it('the image runs the gateway with the environment `npm start` gives it (glibc malloc tuning)', () => {
+    const env = startEnv();
+    expect(env).toEqual({ MALLOC_ARENA_MAX: '2', MALLOC_MMAP_THRESHOLD_: '131072' });
+    const line = /^ENV (MALLOC.+)$/m.exec(readFileSync('Dockerfile', 'utf8'))?.[1] ?? '';
+    expect(Object.fromEntries(line.split(/\s+/).map((w) => w.split('=') as [string, string]))).toEqual(env);
   });
 
   it('publishes ports on the host loopback only', () => {
