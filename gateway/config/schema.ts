@@ -33,9 +33,16 @@ const store = strict({
   max_disk: size('5GB'),
   /** What happens at max_disk: drop the oldest samples (even unsent ones, loudly) or refuse new ones. */
   overflow: z.enum(['drop_oldest', 'reject_new']).default('drop_oldest'),
-  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms') }).default({
+  /**
+   * Store transactions: at most max_rows readings each. max_delay 0 commits what arrives within
+   * one turn of the event loop, except while readings come at 2,000 a second or more: then a
+   * reading waits up to busy_delay for others to share its transaction (fewer, larger commits;
+   * 0 turns that off). max_delay > 0 always waits that long.
+   */
+  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms'), busy_delay: duration('20ms') }).default({
     max_rows: 5000,
     max_delay: 0,
+    busy_delay: 20,
   }),
 });
 

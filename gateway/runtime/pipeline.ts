@@ -43,6 +43,7 @@ export function buildIngestor(o: {
     log: o.log.child({ part: 'ingest' }),
     maxRows: cfg.store.batch.max_rows,
     maxDelayMs: cfg.store.batch.max_delay,
+    busyDelayMs: cfg.store.batch.busy_delay,
     queueMax: cfg.pipeline.queue_max,
     normalise: {
       site: cfg.site.id,

@@ -13,7 +13,8 @@
 //   npm run bench peers        (BENCH_PEERS_MESSAGES=200000, BENCH_PEERS_ROUNDS=3, BENCH_PEERS_PUBLISHERS=4)
 // Capacity alone: BENCH_PEERS_ONLY=fcgw BENCH_PEERS_PUBLISHERS=6 (more publishers than cores, so
 // the gateway is the limit); BENCH_PEERS_PROFILE=DIR writes fcgw's --cpu-prof there (with
-// BENCH_PEERS_KILL_MESSAGES=0, so the profiled process stops cleanly).
+// BENCH_PEERS_KILL_MESSAGES=0, so the profiled process stops cleanly); BENCH_PEERS_STORE_BATCH
+// sets fcgw's store.batch (YAML flow content, e.g. "busy_delay: 0ms").
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -69,6 +70,8 @@ const PROFILE_DIR = process.env['BENCH_PEERS_PROFILE'];
 const FCGW_NODE_FLAGS = (process.env['BENCH_PEERS_FCGW_FLAGS'] ?? '').split(' ').filter(Boolean);
 /** Only these consumers (comma-separated names), e.g. fcgw while profiling. */
 const ONLY = process.env['BENCH_PEERS_ONLY']?.split(',');
+/** fcgw's store.batch settings, as YAML flow content (`busy_delay: 0ms` for the commits of one turn). */
+const STORE_BATCH = process.env['BENCH_PEERS_STORE_BATCH'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
@@ -127,7 +130,7 @@ async function fcgw(dir: string, mqttUrl: string, vm: VictoriaMetrics): Promise<
     file,
     `version: 1
 site: { id: bench }
-store: { path: ${join(dir, 'fcgw.db')} }
+store: { path: ${join(dir, 'fcgw.db')}${STORE_BATCH ? `, batch: { ${STORE_BATCH} }` : ''} }
 api: { host: 127.0.0.1, port: ${port} }
 logging: { level: warn }
 connections: [{ id: ext, protocol: mqtt, url: "${mqttUrl}", client_id: bench-fcgw }]

@@ -29,7 +29,7 @@ describe('ingestor', () => {
   let store: Store;
   let metrics: GatewayMetrics;
   let out: ReturnType<typeof capture>;
-  const make = (maxRows = 1000, queueMax = 100_000, maxDelayMs = 0, deviceClass = (d: string) => (d.startsWith('m') ? 'grid_meter' : undefined)) =>
+  const make = (maxRows = 1000, queueMax = 100_000, maxDelayMs = 0, deviceClass = (d: string) => (d.startsWith('m') ? 'grid_meter' : undefined), busyDelayMs = 0) =>
     new Ingestor({
       store,
       metrics,
@@ -37,6 +37,7 @@ describe('ingestor', () => {
       maxRows,
       queueMax,
       maxDelayMs,
+      busyDelayMs,
       normalise: {
         site: 't',
         deviceClass,
@@ -65,6 +66,42 @@ describe('ingestor', () => {
     const countsWhenResolved = await Promise.all(done);
     expect(countsWhenResolved.every((n) => n === 20)).toBe(true);
     expect((await metrics.ingestBatches.get()).values[0]?.value).toBe(1);
+  });
+
+  it('gathers readings for busy_delay while 2,000 or more arrive a second, and commits each turn when quiet', async () => {
+    const ing = make(100_000, 1_000_000, 0, undefined, 200);
+    const batches = () => metrics.ingestBatches.get().then((m) => m.values[0]?.value ?? 0);
+    const turn = () => new Promise((r) => setImmediate(r));
+    const twoApart = async (gap: () => Promise<unknown>, at: number) => {
+      const before = await batches();
+      const a = ing.submit({ readings: [reading(at)] });
+      await gap();
+      const b = ing.submit({ readings: [reading(at + 1)] });
+      await Promise.all([a, b]);
+      return (await batches()) - before;
+    };
+    // Quiet: two readings a turn apart are two transactions.
+    expect(ing.gathering).toBe(false);
+    expect(await twoApart(turn, 0)).toBe(2);
+    // 3,000 readings a second for a little over a second (not awaited: busy producers).
+    const busy: Promise<void>[] = [];
+    const t0 = performance.now();
+    for (let i = 0; performance.now() - t0 < 1_100; i++) {
+      busy.push(ing.submit({ readings: Array.from({ length: 30 }, (_, j) => reading(10 + i * 30 + j, 'm2')) }));
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    busy.push(ing.submit({ readings: [reading(9, 'm2')] }));
+    expect(ing.gathering).toBe(true);
+    await Promise.all(busy);
+    // Busy: two readings 20 ms apart share one transaction, committed once the 200 ms are out.
+    const t1 = performance.now();
+    expect(await twoApart(() => new Promise((r) => setTimeout(r, 20)), 5_000_000)).toBe(1);
+    expect(performance.now() - t1).toBeGreaterThanOrEqual(190);
+    // Quiet again for a second: each turn commits on its own.
+    await new Promise((r) => setTimeout(r, 1_100));
+    expect(await twoApart(turn, 6_000_000)).toBe(2);
+    expect(ing.gathering).toBe(false);
+    expect(store.counts().samples).toBe(4 + busy.length * 30 - 29 + 2);
   });
 
   it('with max_delay, groups what arrives over that time into one transaction, and max_rows still cuts it short', async () => {
