@@ -275,29 +275,22 @@ export function parsePosixTz(text: string): PosixRule | undefined {
     if (d === undefined) return undefined;
     dstOff = 0 - d;
   }
-  if (text[i] !== ',') return undefined; // TZif footers always spell the rules out
-  i++;
-  const startRule = dateRule();
-  let startTime = 7200;
-  if (!startRule) return undefined;
-  if (text[i] === '/') {
+  /** `,date[/time]`: the day's rule and the time of day in seconds (02:00 when not given). */
+  const transition = (): { rule: DateRule; time: number } | undefined => {
+    if (text[i] !== ',') return undefined; // TZif footers always spell the rules out
+    i++;
+    const rule = dateRule();
+    if (!rule) return undefined;
+    if (text[i] !== '/') return { rule, time: 7200 };
     i++;
     const t = time();
-    if (t === undefined) return undefined;
-    startTime = t;
-  }
-  if (text[i] !== ',') return undefined;
-  i++;
-  const endRule = dateRule();
-  let endTime = 7200;
-  if (!endRule) return undefined;
-  if (text[i] === '/') {
-    i++;
-    const t = time();
-    if (t === undefined) return undefined;
-    endTime = t;
-  }
-  if (i !== text.length) return undefined;
+    return t === undefined ? undefined : { rule, time: t };
+  };
+  const start = transition();
+  const end = start && transition();
+  if (!start || !end || i !== text.length) return undefined;
+  const { rule: startRule, time: startTime } = start;
+  const { rule: endRule, time: endTime } = end;
   return {
     offsetAt(t: number): number {
       const year = new Date(t * 1000).getUTCFullYear();

@@ -13,12 +13,17 @@ const rows = (from: number, n: number): Sample[] =>
 let cleanup: (() => void) | undefined;
 afterEach(() => cleanup?.());
 
+/** A store in a temp dir that asks for the checkpoint thread (removed after the test). */
+function threadedStore(): { path: string; store: Store } {
+  const t = tempDir('fcgw-ckpt-');
+  cleanup = t.cleanup;
+  const path = join(t.dir, 'gw.db');
+  return { path, store: Store.open({ path, site: 't', checkpointThread: true }) };
+}
+
 describe('WAL checkpoint thread', () => {
   it('keeps checkpoints out of commits, moves the WAL into the database, and falls back if the thread dies', async () => {
-    const t = tempDir('fcgw-ckpt-');
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'gw.db');
-    const store = Store.open({ path, site: 't', checkpointThread: true });
+    const { path, store } = threadedStore();
     try {
       // In standby until the write rate calls for the thread: SQLite checkpoints in commits.
       expect(store.checkpointer?.running).toBe(false);
@@ -68,10 +73,7 @@ describe('WAL checkpoint thread', () => {
   });
 
   it('stays in standby while the store commits slowly: no thread, SQLite checkpoints in commits', async () => {
-    const t = tempDir('fcgw-ckpt-');
-    cleanup = t.cleanup;
-    const path = join(t.dir, 'gw.db');
-    const store = Store.open({ path, site: 't', checkpointThread: true });
+    const { path, store } = threadedStore();
     try {
       // 900 rows in 9 commits, well within 5 s: under the 1,000 that start the thread.
       for (let b = 0; b < 9; b++) store.write(rows(b * 100, 100));
