@@ -36,8 +36,8 @@ const store = strict({
   /**
    * Store transactions: at most max_rows readings each. max_delay 0 commits what arrives within
    * one turn of the event loop, except while readings come at 2,000 a second or more: then a
-   * reading waits up to busy_delay for others to share its transaction (fewer, larger commits;
-   * 0 turns that off). max_delay > 0 always waits that long.
+   * reading waits up to busy_delay for others to share its transaction, less once nothing has
+   * come for 2 ms (fewer, larger commits; 0 turns that off). max_delay > 0 always waits that long.
    */
   batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms'), busy_delay: duration('20ms') }).default({
     max_rows: 5000,

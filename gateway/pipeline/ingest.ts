@@ -43,6 +43,13 @@ export class IngestError extends Error {
 export const BUSY_ROWS_PER_S = 2_000;
 
 /**
+ * A busy store stops gathering once nothing has arrived for this long: producers that wait for
+ * their acknowledgement (an MQTT 3.1.1 session with 20 messages in flight) send nothing more
+ * until the commit, and must not wait out the whole busy delay for each of their windows.
+ */
+export const QUIET_MS = 2;
+
+/**
  * Groups what drivers submit within one turn of the event loop into one store transaction,
  * then resolves every submitter (so an MQTT driver acknowledges only committed messages).
  * Bounded: a batch is committed synchronously once `maxRows` are waiting, and submitters wait
@@ -62,6 +69,9 @@ export class Ingestor {
   private rateStart = performance.now();
   private rateRows = 0;
   private busy = false;
+  /** While gathering: when the last reading came, and when the batch commits at the latest. */
+  private lastArrival = 0;
+  private deadline = 0;
 
   constructor(
     private readonly deps: {
@@ -79,9 +89,10 @@ export class Ingestor {
        */
       maxDelayMs?: number;
       /**
-       * While readings arrive at BUSY_ROWS_PER_S or more, how long one waits for others to share
-       * its transaction (when maxDelayMs is 0). 0 (the default here; the gateway's config says
-       * 20 ms): always within one turn.
+       * While readings arrive at BUSY_ROWS_PER_S or more, how long one waits at most for others
+       * to share its transaction (when maxDelayMs is 0); the batch commits earlier once nothing
+       * arrived for QUIET_MS. 0 (the default here; the gateway's config says 20 ms): always
+       * within one turn.
        */
       busyDelayMs?: number;
     },
@@ -114,19 +125,34 @@ export class Ingestor {
       this.pending.push({ batch, resolve, reject });
       const rows = (batch.readings?.length ?? 0) + (batch.events?.length ?? 0);
       this.pendingRows += rows;
-      this.countRate(rows);
+      const now = this.countRate(rows);
+      this.lastArrival = now;
       if (this.pendingRows >= this.deps.maxRows) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        const delay = this.deps.maxDelayMs || (this.busy ? (this.deps.busyDelayMs ?? 0) : 0);
-        if (delay > 0) this.timer = setTimeout(() => this.flush(), delay);
-        else setImmediate(() => this.flush());
+        if (this.deps.maxDelayMs) this.timer = setTimeout(() => this.flush(), this.deps.maxDelayMs);
+        else if (this.gathering) {
+          this.deadline = now + (this.deps.busyDelayMs ?? 0);
+          this.timer = setTimeout(this.gather, QUIET_MS);
+        } else setImmediate(() => this.flush());
       }
     });
   }
 
-  /** Whether readings come at BUSY_ROWS_PER_S or more, judged once a second from what was submitted. */
-  private countRate(rows: number): void {
+  /** Gathering: commit at the deadline, or once QUIET_MS pass with nothing new. */
+  private readonly gather = (): void => {
+    this.timer = undefined;
+    const now = performance.now();
+    const quietFor = now - this.lastArrival;
+    if (now >= this.deadline || quietFor >= QUIET_MS) this.flush();
+    else this.timer = setTimeout(this.gather, Math.max(1, Math.min(this.deadline - now, QUIET_MS - quietFor)));
+  };
+
+  /**
+   * Whether readings come at BUSY_ROWS_PER_S or more, judged once a second from what was
+   * submitted; returns the time now.
+   */
+  private countRate(rows: number): number {
     const now = performance.now();
     const elapsed = now - this.rateStart;
     if (elapsed >= 1000) {
@@ -135,6 +161,7 @@ export class Ingestor {
       this.rateRows = 0;
     }
     this.rateRows += rows;
+    return now;
   }
 
   /** True while readings wait up to busyDelayMs to share a transaction. */
