@@ -156,7 +156,8 @@ describe.skipIf(!PY)('the driver reads a SunSpec device served by pymodbus', () 
     stops.push(() => d.stop());
     // The server may still be binding when it printed its line: the link reconnects by itself.
     await d.start();
-    await waitFor(() => c.last('inv', 'energy_total') && c.last('meter', 'import_total'), 8000);
+    // On a loaded machine Python starts slowly and the link's reconnect backs off: 20 s, not 8.
+    await waitFor(() => c.last('inv', 'energy_total') && c.last('meter', 'import_total'), 20_000);
     expect(valuesOf(c.readings, 'inv')).toEqual(spec.expected['pv_inverter']);
     expect(valuesOf(c.readings, 'meter')).toEqual(spec.expected['grid_meter']);
     expect(c.readings.filter((r) => r.quality !== undefined)).toEqual([]);
