@@ -112,6 +112,9 @@ export interface ZoneRules {
   offsetAt(unixSeconds: number): number;
 }
 
+/** Where the zone files are: $TZDIR as the process started, else the usual place. */
+const ZONE_DIR = process.env['TZDIR'] || '/usr/share/zoneinfo';
+/** Each name's rules once read (null: no readable zone file, Intl decides). */
 const rulesCache = new Map<string, ZoneRules | null>();
 
 /**
@@ -122,19 +125,18 @@ const rulesCache = new Map<string, ZoneRules | null>();
 const ZONE_NAME = /^[A-Z][A-Za-z0-9_+-]*(?:\/[A-Z][A-Za-z0-9_+-]*)*$/;
 
 /** The zone's rules from its file, or undefined when there is no readable, well-formed one. */
-export function zoneRules(tz: string, dir = process.env['TZDIR'] || '/usr/share/zoneinfo'): ZoneRules | undefined {
-  const key = `${dir}\0${tz}`;
-  let rules = rulesCache.get(key);
+export function zoneRules(tz: string): ZoneRules | undefined {
+  let rules = rulesCache.get(tz);
   if (rules === undefined) {
     rules = null;
     if (ZONE_NAME.test(tz) && tz.length <= 64) {
       try {
-        rules = parseTzif(readFileSync(join(dir, tz))) ?? null;
+        rules = parseTzif(readFileSync(join(ZONE_DIR, tz))) ?? null;
       } catch {
         /* no such file, or not a zone: Intl decides */
       }
     }
-    rulesCache.set(key, rules);
+    rulesCache.set(tz, rules);
   }
   return rules ?? undefined;
 }

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
-import { localParts, parsePosixTz, timeZoneProblem, zonedToUtc, zoneOffset, zoneRules } from '../../../gateway/model/zone.js';
+import { describe, expect, it, vi } from 'vitest';
+import { localParts, parsePosixTz, timeZoneProblem, zonedToUtc, zoneRules } from '../../../gateway/model/zone.js';
 
 // The zone files' answers (the system's tzdata, read by gateway/model/zone.ts) against ICU's, as
 // Node's Intl gives them: tables neither we nor the zone module's author wrote.
@@ -95,18 +95,21 @@ describe('time zones from the system zone files', () => {
     for (const bad of ['', '8', 'CST', 'EST5EDT,M3.2.0', 'EST5EDT,M3.2.0,M11.1.0junk', '<+08']) expect(parsePosixTz(bad), bad).toBeUndefined();
   });
 
-  it('keep paths and non-zone files out, and fall back to Intl without zone files', () => {
+  it('keep paths and non-zone files out, and fall back to Intl without zone files', async () => {
     for (const name of ['../../../etc/passwd', '/etc/passwd', 'Asia/../Asia/Shanghai', 'posixrules', 'localtime', 'posix/Asia/Shanghai', 'zone.tab', '']) {
       expect(zoneRules(name), name).toBeUndefined();
     }
     expect(timeZoneProblem('Asia/Shanghai')).toBeUndefined();
     expect(timeZoneProblem('../../../etc/passwd')).toMatch(/unknown time zone/);
     expect(timeZoneProblem('Mars/Olympus')).toMatch(/unknown time zone/);
-    // No zone files (a system without tzdata): Intl answers, the same.
+    // No zone files (a system without tzdata): Intl answers, the same. The module reads $TZDIR
+    // once, when it is loaded: a fresh copy of it, loaded with TZDIR at an empty directory.
     const empty = mkdtempSync(join(tmpdir(), 'fcgw-tz-'));
     const before = process.env['TZDIR'];
     try {
       process.env['TZDIR'] = empty;
+      vi.resetModules();
+      const { localParts, timeZoneProblem, zoneOffset, zoneRules } = await import('../../../gateway/model/zone.js');
       expect(zoneRules('Asia/Shanghai')).toBeUndefined();
       expect(zoneOffset(Date.UTC(2026, 5, 1), 'Asia/Shanghai')).toBe(8 * 3_600_000);
       expect(zoneOffset(Date.UTC(2026, 6, 1), 'America/New_York')).toBe(-4 * 3_600_000);
