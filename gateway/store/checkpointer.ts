@@ -30,10 +30,10 @@ const WINDOW_MS = 5_000;
  * the WAL can never grow without bound. The WAL stays the durable log: a crash loses nothing.
  */
 export class WalCheckpointer {
+  /** The thread while it runs; before it starts (no worker, not ended) SQLite checkpoints in commits. */
   private worker: Worker | undefined;
-  /** standby: not started yet (SQLite checkpoints in commits); done: stopped or fell back, for good. */
-  private phase: 'standby' | 'running' | 'done' = 'standby';
-  private stopped = false;
+  /** Stopped, or fell back to SQLite's checkpoints: for good. */
+  private ended = false;
   private windowStart = 0;
   private windowRows = 0;
   private exited: Promise<void> | undefined;
@@ -59,17 +59,18 @@ export class WalCheckpointer {
 
   /** The store committed `rows` rows: starts the thread once START_ROWS come within WINDOW_MS. */
   committed(rows: number): void {
-    if (this.phase !== 'standby') return;
+    if (this.worker || this.ended) return;
     const now = performance.now();
     if (now - this.windowStart > WINDOW_MS) {
       this.windowStart = now;
       this.windowRows = 0;
     }
     this.windowRows += rows;
-    if (this.windowRows >= START_ROWS) this.spawn(this.path, this.everyMs, this.idleMs);
+    if (this.windowRows >= START_ROWS) this.spawn();
   }
 
-  private spawn(path: string, everyMs: number, idleMs: number): void {
+  private spawn(): void {
+    const { path, everyMs, idleMs } = this;
     // A plain CommonJS worker (no TypeScript loader needed): it opens its own connection.
     const sqlite = createRequire(import.meta.url).resolve('better-sqlite3');
     // A few MB of heap is all it needs (its RSS is about 9 MB, mostly the isolate itself).
@@ -82,9 +83,9 @@ export class WalCheckpointer {
     });
     const fallBack = (why: string, err?: unknown) => {
       if (this.worker !== worker) return;
+      // stop() lets go of the worker first: past the check above, the thread stopped by itself.
       this.worker = undefined;
-      this.phase = 'done';
-      if (this.stopped) return;
+      this.ended = true;
       this.log?.warn({ err, why }, 'WAL checkpoint thread stopped: the store checkpoints inside commits again');
       try {
         if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
@@ -95,7 +96,6 @@ export class WalCheckpointer {
     worker.on('error', (err) => fallBack('error', err));
     worker.on('exit', (code) => fallBack(`exit ${code}`));
     this.worker = worker;
-    this.phase = 'running';
     this.db.pragma('wal_autocheckpoint = 0');
     this.log?.info({ rows: this.windowRows, window_ms: WINDOW_MS }, 'WAL checkpoints moved to their own thread (the store commits at a rate that calls for it)');
   }
@@ -110,8 +110,7 @@ export class WalCheckpointer {
    * file); `Store.close()` calls it without waiting, the gateway waits.
    */
   stop(): Promise<void> {
-    this.stopped = true;
-    this.phase = 'done';
+    this.ended = true;
     const w = this.worker;
     this.worker = undefined;
     if (this.db.open) this.db.pragma('wal_autocheckpoint = 1000');
