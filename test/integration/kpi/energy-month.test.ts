@@ -52,12 +52,15 @@ describe('a month from raw samples and from rollups', () => {
   let rolled: ReturnType<typeof computeAll>;
   let flagged: ReturnType<typeof computeAll>;
 
+  // Each pass three times, the fastest kept: one stall of a shared machine (a clean-clone CI run
+  // once measured the rollups at 705 ms against 395 ms raw) must not decide which read is cheaper.
+  const fastest = () => [computeAll(), computeAll(), computeAll()].reduce((a, b) => (b.ms < a.ms ? b : a));
   beforeAll(() => {
-    raw = computeAll(); // no rollup consumer has run: everything is read raw
+    raw = fastest(); // no rollup consumer has run: everything is read raw
     updateRollups(fx.store, 5_000_000);
-    rolled = computeAll(); // drops between hours found by comparing neighbouring hours
+    rolled = fastest(); // drops between hours found by comparing neighbouring hours
     new KpiStateDb(fx.store); // as the engine does: the partial index on flagged samples
-    flagged = computeAll();
+    flagged = fastest();
   }, 60_000);
 
   it('the month is the local month', () => {
