@@ -191,7 +191,7 @@ export class KpiReads {
 
   private flagIndexKnown: boolean | undefined;
 
-  /** Whether the partial index on flagged samples exists (KpiStateDb creates it; a read-only report may lack it). */
+  /** Whether the partial index on flagged samples exists (the store schema makes it; a file from before it, opened read-only, may lack it). */
   flagIndex(): boolean {
     this.flagIndexKnown ??= this.s.hasIndex.get(FLAG_INDEX) !== undefined;
     return this.flagIndexKnown;
