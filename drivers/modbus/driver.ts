@@ -30,6 +30,8 @@ export interface ModbusDriverArgs {
 
 /** How long after start the devices' first polls are spread over (a fraction of each period). */
 const SPREAD = 0.9;
+/** Polls of one device whose readings may be in the store's hands at once. */
+const MAX_COMMITTING = 2;
 
 /**
  * One Modbus link (TCP, RTU serial or RTU over TCP) and every device behind it. Each device is
@@ -44,6 +46,8 @@ export class ModbusDriver implements Driver {
   private readonly discoveries = new Map<number, Promise<SunSpecMap | undefined>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<string>();
+  /** Per device, polls whose readings are being committed. */
+  private readonly committing = new Map<string, number>();
   private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
   private started = false;
   private readonly random: () => number;
@@ -170,7 +174,9 @@ export class ModbusDriver implements Driver {
     // Absolute schedule: the next poll is one period after this one was due, not after it ended.
     const now = performance.now();
     this.schedule(d, nextDue(at, d.period, now));
-    if (this.running.has(d.id)) {
+    // Still reading, or the last two polls' readings not yet committed (a store that cannot keep
+    // up holds the polls back rather than piling readings up): this one is skipped.
+    if (this.running.has(d.id) || (this.committing.get(d.id) ?? 0) >= MAX_COMMITTING) {
       this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
       return;
     }
@@ -183,6 +189,10 @@ export class ModbusDriver implements Driver {
     void this.run(d).finally(() => this.running.delete(d.id));
   }
 
+  /**
+   * One poll: the device is free for its next poll once its registers are read, while the
+   * readings are committed (the store may gather the commits of a busy turn, store.batch).
+   */
   private async run(d: ModbusDevice): Promise<void> {
     const t = performance.now();
     const readings = await d.poll();
@@ -191,12 +201,14 @@ export class ModbusDriver implements Driver {
     this.args.ctx.metrics.messages(d.planned.length);
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
-    try {
-      await this.args.ctx.ingest({ readings });
-    } catch (err) {
-      this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
-      this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
-    }
+    this.committing.set(d.id, (this.committing.get(d.id) ?? 0) + 1);
+    void this.args.ctx
+      .ingest({ readings })
+      .catch((err: unknown) => {
+        this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
+        this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
+      })
+      .finally(() => this.committing.set(d.id, (this.committing.get(d.id) ?? 1) - 1));
   }
 }
 

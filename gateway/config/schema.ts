@@ -35,15 +35,15 @@ const store = strict({
   overflow: z.enum(['drop_oldest', 'reject_new']).default('drop_oldest'),
   /**
    * Store transactions: at most max_rows readings each. max_delay 0 commits what arrives within
-   * one turn of the event loop. busy_delay > 0 (off by default): while readings come at 2,000 a
-   * second or more, a reading waits up to that long for others to share its transaction, less
-   * once nothing has come for 2 ms (fewer, larger commits; less CPU per MQTT message, but a
-   * driver that polls and waits for its commit polls less often). max_delay > 0 always waits.
+   * one turn of the event loop. busy_delay (20 ms; 0 turns it off): while readings come at 2,000
+   * a second or more, a reading waits up to that long for others to share its transaction, less
+   * once nothing has come for 2 ms (fewer, larger commits, less CPU per MQTT message; pollers do
+   * not wait for their commits to poll again). max_delay > 0 always waits.
    */
-  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms'), busy_delay: duration('0ms') }).default({
+  batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms'), busy_delay: duration('20ms') }).default({
     max_rows: 5000,
     max_delay: 0,
-    busy_delay: 0,
+    busy_delay: 20,
   }),
 });
 
