@@ -8,6 +8,7 @@ import { windowAt } from '../../../gateway/kpi/windows.js';
 import type { Sample } from '../../../gateway/model/types.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { StallFreeClock } from '../../helpers/stall-free-clock.js';
 
 /**
  * Device facts flow from the resolved site to the pipeline and the KPIs. A grid meter whose
@@ -23,8 +24,8 @@ import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
  */
 
 const { ServerTCP } = Modbus;
-const SPEED = 4320; // a day in 20 s
-const POLL_MS = 40; // ≈ 173 simulated seconds
+const SPEED = 8640; // a day in 10 s
+const POLL_MS = 20; // ≈ 173 simulated seconds
 const DAY_START = Date.parse('2024-06-03T00:00:00+08:00');
 const START = DAY_START - 15 * 60_000;
 const POWER_KW = 60;
@@ -33,22 +34,11 @@ const SWAP_AT = DAY_START + 12 * 3_600_000;
 const t = tempDir('fcgw-wrap-');
 afterAll(() => t.cleanup());
 
-/** Accelerated time that stands still until `go()` (a slow start must not eat the margin before midnight). */
-class StartableClock {
-  private t0: number | undefined;
-  readonly rate = SPEED;
-  now(): number {
-    return this.t0 === undefined ? START : START + Math.floor((performance.now() - this.t0) * SPEED);
-  }
-  go(): void {
-    this.t0 = performance.now();
-  }
-}
-
 describe('a declared counter maximum reaches the pipeline and the KPIs', () => {
   it('a uint16 kWh counter wraps twice in a day: flagged counter_rollover, grid_import within 0.5 %; a swap without a declared maximum is a reset', async () => {
     const [port, api] = [await freePort(), await freePort()];
-    const clock = new StartableClock();
+    // Stands still until go() and while this process stalls (helpers/stall-free-clock.ts).
+    const clock = new StallFreeClock(START, SPEED);
     // Ground truth: energy imported since START (kWh) at a clock time.
     const importedKwh = (ts: number) => (POWER_KW * (ts - START)) / 3_600_000;
     const register = (addr: number, unit: number): number => {
@@ -115,6 +105,7 @@ devices:
       const rows = (await res.json()) as { kpi: string; scope: string; value: number | null; coverage: number }[];
       kpi = rows.find((r) => r.kpi === 'grid_import' && r.scope === 'site');
     } finally {
+      clock.stop();
       await gw.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }
