@@ -208,7 +208,11 @@ export class ModbusDriver implements Driver {
         this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
         this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
       })
-      .finally(() => this.committing.set(d.id, (this.committing.get(d.id) ?? 1) - 1));
+      .finally(() => {
+        const n = (this.committing.get(d.id) ?? 1) - 1;
+        if (n > 0) this.committing.set(d.id, n);
+        else this.committing.delete(d.id);
+      });
   }
 }
 
