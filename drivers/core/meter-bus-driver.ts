@@ -1,5 +1,6 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { BusError, type BusLink } from './bus-link.js';
+import { PendingCommits } from './commits.js';
 import type { CommandRequest, CommandResult } from './commands.js';
 import type { DeviceState, Driver, DriverContext, DriverHealth } from './driver.js';
 import { backoffDelay, nextDue } from './schedule.js';
@@ -44,6 +45,7 @@ export class MeterBusDriver implements Driver {
   private readonly slots: DeviceSlot[];
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<string>();
+  private readonly commits = new PendingCommits();
   private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
   private started = false;
 
@@ -111,7 +113,8 @@ export class MeterBusDriver implements Driver {
   private due(d: DeviceSlot, at: number): void {
     const now = performance.now();
     this.schedule(d, nextDue(at, d.device.period, now));
-    if (this.running.has(d.device.id)) {
+    // Still reading, or the store still holds two polls' readings: this one is skipped.
+    if (this.running.has(d.device.id) || this.commits.full(d.device.id)) {
       this.count('overruns');
       return;
     }
@@ -143,12 +146,10 @@ export class MeterBusDriver implements Driver {
     this.ctx.metrics.pollLatency(d.device.id, (performance.now() - t) / 1000);
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
-    try {
-      await this.ctx.ingest({ readings });
-    } catch (err) {
+    this.commits.track(d.device.id, this.ctx.ingest({ readings }), (err) => {
       this.count('ingest_failures');
       this.ctx.log.warn({ err, device: d.device.id }, 'meter readings not committed');
-    }
+    });
   }
 
   private onFailure(d: DeviceSlot, err: unknown): void {

@@ -8,6 +8,7 @@ import type { Loaded } from '../profiles/schema.js';
 import type { ModbusProfile } from './profile-schema.js';
 import { discoverSunSpec, type SunSpecMap } from './sunspec.js';
 import { ModbusError, type ModbusConnection } from './transport.js';
+import { PendingCommits } from '../core/commits.js';
 import { nextDue } from '../core/schedule.js';
 
 export class ModbusDriverError extends Error {
@@ -30,8 +31,6 @@ export interface ModbusDriverArgs {
 
 /** How long after start the devices' first polls are spread over (a fraction of each period). */
 const SPREAD = 0.9;
-/** Polls of one device whose readings may be in the store's hands at once. */
-const MAX_COMMITTING = 2;
 
 /**
  * One Modbus link (TCP, RTU serial or RTU over TCP) and every device behind it. Each device is
@@ -46,8 +45,7 @@ export class ModbusDriver implements Driver {
   private readonly discoveries = new Map<number, Promise<SunSpecMap | undefined>>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private readonly running = new Set<string>();
-  /** Per device, polls whose readings are being committed. */
-  private readonly committing = new Map<string, number>();
+  private readonly commits = new PendingCommits();
   private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
   private started = false;
   private readonly random: () => number;
@@ -174,9 +172,8 @@ export class ModbusDriver implements Driver {
     // Absolute schedule: the next poll is one period after this one was due, not after it ended.
     const now = performance.now();
     this.schedule(d, nextDue(at, d.period, now));
-    // Still reading, or the last two polls' readings not yet committed (a store that cannot keep
-    // up holds the polls back rather than piling readings up): this one is skipped.
-    if (this.running.has(d.id) || (this.committing.get(d.id) ?? 0) >= MAX_COMMITTING) {
+    // Still reading, or the store still holds two polls' readings: this one is skipped.
+    if (this.running.has(d.id) || this.commits.full(d.id)) {
       this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
       return;
     }
@@ -189,10 +186,7 @@ export class ModbusDriver implements Driver {
     void this.run(d).finally(() => this.running.delete(d.id));
   }
 
-  /**
-   * One poll: the device is free for its next poll once its registers are read, while the
-   * readings are committed (the store may gather the commits of a busy turn, store.batch).
-   */
+  /** One poll: the device is free for its next poll once its registers are read (PendingCommits). */
   private async run(d: ModbusDevice): Promise<void> {
     const t = performance.now();
     const readings = await d.poll();
@@ -201,18 +195,10 @@ export class ModbusDriver implements Driver {
     this.args.ctx.metrics.messages(d.planned.length);
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
-    this.committing.set(d.id, (this.committing.get(d.id) ?? 0) + 1);
-    void this.args.ctx
-      .ingest({ readings })
-      .catch((err: unknown) => {
-        this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
-        this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
-      })
-      .finally(() => {
-        const n = (this.committing.get(d.id) ?? 1) - 1;
-        if (n > 0) this.committing.set(d.id, n);
-        else this.committing.delete(d.id);
-      });
+    this.commits.track(d.id, this.args.ctx.ingest({ readings }), (err) => {
+      this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
+      this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
+    });
   }
 }
 
