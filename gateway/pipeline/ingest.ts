@@ -91,7 +91,7 @@ export class Ingestor {
       /**
        * While readings arrive at BUSY_ROWS_PER_S or more, how long one waits at most for others
        * to share its transaction (when maxDelayMs is 0); the batch commits earlier once nothing
-       * arrived for QUIET_MS. 0 (the default, here and in the config): always within one turn.
+       * arrived for QUIET_MS. 0 (the default here; the gateway's config says 20 ms): always within one turn.
        */
       busyDelayMs?: number;
     },

@@ -22,31 +22,36 @@ export class StallFreeClock {
   lostMs = 0;
   private wall0 = 0;
   private last = 0;
-  private prev: number;
-  /** Simulated time reached at `effWall` ms of unstalled wall time since go(). */
+  /** Simulated time reached at `effWall` ms of unstalled wall time since go(); it never goes back. */
   private sim: number;
   private effWall = 0;
+  /** Where the speed changes (simulated ms), ascending. */
+  private readonly bounds: number[];
   private timer: NodeJS.Timeout | undefined;
   constructor(
-    private readonly start: number,
+    start: number,
     private readonly speed: number,
     private readonly slow?: SlowEdges,
   ) {
-    this.prev = start;
     this.sim = start;
+    this.bounds = (slow?.at ?? []).flatMap((x) => [x - slow!.within, x + slow!.within]).sort((a, b) => a - b);
+  }
+  /**
+   * A day from 15 minutes before `dayStart` to past its end (a day's KPI tests), at a fifth of
+   * the speed for ten simulated minutes around both midnights.
+   */
+  static overDay(dayStart: number, dayEnd: number, speed: number): StallFreeClock {
+    return new StallFreeClock(dayStart - 15 * 60_000, speed, { at: [dayStart, dayEnd], within: 10 * 60_000, speed: speed / 5 });
   }
   now(): number {
-    if (this.timer === undefined) return this.prev;
     // Account for a stall here too, not only in the tick: the first callback to run after a
     // stall must not see the stalled time (the clock is monotonic, a jump would stay).
-    const t = this.observe();
-    const v = Math.floor(this.advance(t - this.wall0 - this.lostMs));
-    if (v > this.prev) this.prev = v;
-    return this.prev;
+    if (this.timer !== undefined) this.advance(this.observe() - this.wall0 - this.lostMs);
+    return Math.floor(this.sim);
   }
   /** Clock ms per wall ms (as AcceleratedClock says it), for parts that pace themselves by it. */
   get rate(): number {
-    return this.speedAt(this.prev);
+    return this.speedAt(this.sim);
   }
   go(): void {
     this.wall0 = this.last = performance.now();
@@ -67,25 +72,21 @@ export class StallFreeClock {
     const s = this.slow;
     return s && s.at.some((x) => sim >= x - s.within && sim < x + s.within) ? s.speed : this.speed;
   }
-  /** Simulated time at `eff` ms of unstalled wall time, speed by speed across the slow spans. */
-  private advance(eff: number): number {
+  /** Moves simulated time to `eff` ms of unstalled wall time, speed by speed across the slow spans. */
+  private advance(eff: number): void {
     let left = eff - this.effWall;
-    if (left <= 0) return this.sim;
+    if (left <= 0) return;
     this.effWall = eff;
-    const s = this.slow;
     while (left > 0) {
       const speed = this.speedAt(this.sim);
-      // The next simulated instant at which the speed changes.
-      let edge = Infinity;
-      for (const x of s?.at ?? []) for (const b of [x - s!.within, x + s!.within]) if (b > this.sim && b < edge) edge = b;
+      const edge = this.bounds.find((b) => b > this.sim) ?? Infinity;
       const wallToEdge = (edge - this.sim) / speed;
       if (left <= wallToEdge) {
         this.sim += left * speed;
-        break;
+        return;
       }
       this.sim = edge;
       left -= wallToEdge;
     }
-    return this.sim;
   }
 }
