@@ -210,11 +210,11 @@ describe.skipIf(!CHROMIUM)('the dashboard against the simulated community', () =
       const alarmed = (await api.latest()).filter((r) => r.class === 'water_meter' && ['leak', 'burst', 'backflow', 'dry', 'tamper', 'low_battery'].includes(r.metric) && r.value === true);
       return { listed, alarmed };
     };
-    let seen = await look();
-    for (let i = 0; i < 10 && !seen.alarmed.slice(0, 40).every((a) => seen.listed.includes(`${a.device}/${a.metric}`)); i++) {
-      await w.page.waitForTimeout(500);
-      seen = await look();
-    }
+    const all = (s: Awaited<ReturnType<typeof look>>) => s.alarmed.slice(0, 40).every((a) => s.listed.includes(`${a.device}/${a.metric}`));
+    const seen = await waitFor(async () => {
+      const s = await look();
+      return all(s) ? s : undefined;
+    }, 5_000).catch(look);
     for (const a of seen.alarmed.slice(0, 40)) expect(seen.listed).toContain(`${a.device}/${a.metric}`);
     await expectNoRawKeys(w.page);
     await shot('water');
