@@ -16,6 +16,7 @@ import { Dlt645Device } from '../../../drivers/dlt645/device.js';
 import { dlt645ProfileSchema } from '../../../drivers/dlt645/profile-schema.js';
 import { startMeterBus } from '../../../simulators/servers/meter-bus.js';
 import { waitFor } from '../../helpers/peers.js';
+import { slowCommits } from '../../helpers/slow-store.js';
 
 const cleanups: (() => Promise<unknown>)[] = [];
 afterEach(async () => {
@@ -104,32 +105,21 @@ describe('a meter bus driver beside a slow store', () => {
     const { ctx, readings } = collect();
     // Each commit takes 2.5 periods (a store gathering a busy turn's readings, or a slow disk).
     const PERIOD = 200;
-    const committed = ctx.ingest;
-    let inFlight = 0;
-    let most = 0;
-    const starts: number[] = [];
-    ctx.ingest = async (batch) => {
-      starts.push(performance.now());
-      most = Math.max(most, ++inFlight);
-      await new Promise((r) => setTimeout(r, 2.5 * PERIOD));
-      await committed(batch);
-      inFlight--;
-    };
+    const store = slowCommits(ctx, 2.5 * PERIOD);
     const link = new BusLink({ kind: 'tcp', host: '127.0.0.1', port: server.port }, { gapMs: 5, reconnectMinMs: 100, reconnectMaxMs: 1000, connectTimeoutMs: 1000 }, ctx.log);
     const device = new Dlt645Device({ id: 'em-1', address: addr(1), poll: PERIOD, options: {} }, profile(dlt645ProfileSchema, 'dlt645-meter.yaml'));
     const driver = new MeterBusDriver('bus-s', 'dlt645', link, [device], { timeoutMs: 500, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
     cleanups.push(() => driver.stop());
     await driver.start();
-    await waitFor(() => starts.length >= 11, 10_000);
+    await waitFor(() => store.starts.length >= 11, 10_000);
     await driver.stop();
     // Waiting for each commit, a poll would go out every 3 periods; with two commits in the
     // store's hands, two polls every 3 periods: 1.5 periods apart on average.
-    const gaps = starts.slice(2).map((t, i) => t - (starts[i + 1] as number));
-    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-    expect(most).toBe(2);
+    const mean = store.meanGap();
+    expect(store.most()).toBe(2);
     expect(mean, `mean gap ${mean.toFixed(0)} ms`).toBeLessThan(2.5 * PERIOD);
     expect(driver.health().counters?.['overruns']).toBeGreaterThan(0);
-    await waitFor(() => inFlight === 0, 2000);
+    await waitFor(() => store.inFlight() === 0, 2000);
     expect(readings.find((r) => r.metric === 'import_total')).toMatchObject({ value: 101, unit: 'kWh' });
   }, 20_000);
 });

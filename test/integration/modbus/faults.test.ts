@@ -5,6 +5,7 @@ import { UnitImage } from '../../../simulators/servers/modbus-image.js';
 import { ModbusTcpSimServer } from '../../../simulators/servers/modbus-tcp.js';
 import { SimUnits } from '../../../simulators/servers/modbus-units.js';
 import { freePort, waitFor } from '../../helpers/peers.js';
+import { slowCommits } from '../../helpers/slow-store.js';
 import { collect, connection, device, driverFor, modbusProfile, valuesOf } from './harness.js';
 
 /**
@@ -98,29 +99,18 @@ describe('modbus faults on a shared link', () => {
     const port = await serve(essUnits(1));
     const c = collect();
     // Each commit takes 2.5 periods (a store gathering a busy turn's readings, or a slow disk).
-    const committed = c.ctx.ingest;
-    let inFlight = 0;
-    let most = 0;
-    const starts: number[] = [];
-    c.ctx.ingest = async (batch) => {
-      starts.push(performance.now());
-      most = Math.max(most, ++inFlight);
-      await new Promise((r) => setTimeout(r, COMMIT_MS));
-      await committed(batch);
-      inFlight--;
-    };
+    const store = slowCommits(c.ctx, COMMIT_MS);
     const d = started(driverFor(connection(port, { timeout: 1000 }), [device('ess-1', 'battery', 'plain-ess', 1, PERIOD)], c.ctx));
     await d.start();
-    await waitFor(() => starts.length >= 11, 10_000);
+    await waitFor(() => store.starts.length >= 11, 10_000);
     await d.stop();
     // Waiting for each commit, a poll would go out every 300 ms (3 periods); with two commits in
     // the store's hands, two polls every 300 ms: gaps alternate 100 and 200 ms, 150 on average.
-    const gaps = starts.slice(2).map((t, i) => t - (starts[i + 1] as number));
-    const mean = gaps.reduce((a, b) => a + b, 0) / gaps.length;
-    expect(most).toBe(2);
+    const mean = store.meanGap();
+    expect(store.most()).toBe(2);
     expect(mean, `mean gap ${mean.toFixed(0)} ms`).toBeLessThan(2.5 * PERIOD);
     expect(d.health().counters?.['overruns']).toBeGreaterThan(0);
-    await waitFor(() => inFlight === 0, 2000);
+    await waitFor(() => store.inFlight() === 0, 2000);
     expect(c.last('ess-1', 'soc')).toMatchObject({ value: 1, unit: '%' });
   });
 
