@@ -1,4 +1,6 @@
-import type { DriverContext } from '../../drivers/core/driver.js';
+import { expect } from 'vitest';
+import type { DriverContext, DriverHealth } from '../../drivers/core/driver.js';
+import { waitFor } from './peers.js';
 
 /**
  * A store whose every commit takes `commitMs` before it passes the batch on to the context's
@@ -27,4 +29,20 @@ export function slowCommits(ctx: DriverContext, commitMs: number): { starts: num
       return gaps.reduce((a, b) => a + b, 0) / gaps.length;
     },
   };
+}
+
+/**
+ * Lets a poller run until 11 commits began, stops it, and checks that it polled while the store
+ * committed. Waiting for each commit of 2.5 periods, a poll would go out every 3 periods; with
+ * two commits in the store's hands, two polls every 3 periods: 1.5 periods apart on average.
+ * The polls it had to skip are counted as overruns. Returns once the store is idle.
+ */
+export async function expectPollsBesideCommits(store: ReturnType<typeof slowCommits>, period: number, driver: { stop(): Promise<void>; health(): DriverHealth }): Promise<void> {
+  await waitFor(() => store.starts.length >= 11, 10_000);
+  await driver.stop();
+  const mean = store.meanGap();
+  expect(store.most()).toBe(2);
+  expect(mean, `mean gap ${mean.toFixed(0)} ms`).toBeLessThan(2.5 * period);
+  expect(driver.health().counters?.['overruns']).toBeGreaterThan(0);
+  await waitFor(() => store.inFlight() === 0, 2000);
 }
