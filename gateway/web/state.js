@@ -144,13 +144,13 @@ export class LiveState {
     if (this.source) return;
     const src = new EventSource(liveUrl());
     this.source = src;
-    let opened = false;
     src.onopen = () => {
       this.setStatus('open');
-      // After a reconnect (gateway restart, or the stream dropped us for falling behind),
-      // whatever changed meanwhile comes from the API rather than waiting for the next change.
-      if (opened) this.resync();
-      opened = true;
+      // Whatever changed before the stream opened comes from the API rather than waiting for
+      // the series' next change: on a reconnect (gateway restart, or the stream dropped us for
+      // falling behind), and on the first open too, since a value committed between load() and
+      // the stream's subscription reaches neither (a meter read every 15 min would show nothing).
+      this.resync();
     };
     src.onerror = () => this.setStatus(src.readyState === EventSource.CLOSED ? 'closed' : 'connecting');
     src.addEventListener('sample', (m) => this.onSample(m.data));
