@@ -107,6 +107,8 @@ interface Consumer {
   kill(): Promise<void>;
   stop(): Promise<void>;
   pid(): number;
+  /** Store transactions committed so far (fcgw's own /metrics), for the rows a commit held. */
+  commits?(): Promise<number>;
 }
 
 async function spawned(cmd: string, args: string[], env: NodeJS.ProcessEnv, ready: () => Promise<boolean>): Promise<ChildProcess> {
@@ -152,6 +154,10 @@ sinks: [{ id: vm, type: influxdb2, url: "${vm.url}", token: t, org: fc, bucket: 
     kill: () => killed(proc, 'SIGKILL'),
     stop: () => killed(proc, 'SIGTERM'),
     pid: () => proc?.pid as number,
+    commits: async () => {
+      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      return Number(/^fcgw_ingest_batches_total (\S+)$/m.exec(text)?.[1] ?? NaN);
+    },
   };
 }
 
@@ -258,21 +264,26 @@ try {
 
   const perDevice = Math.ceil(MESSAGES / DEVICES);
   const n = perDevice * DEVICES;
-  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number }[]> = { fcgw: [], 'node-red': [] };
+  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number; rows_per_commit?: number }[]> = { fcgw: [], 'node-red': [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of round % 2 ? [...consumers].reverse() : consumers) {
       const r = nextRange(perDevice);
       const pubs = await publishers(mosq.url, c.prefix, PUBLISHERS, perDevice, r.ts, r.value);
       const cpu0 = cpuS(c.pid());
       const main0 = mainThreadCpuS(c.pid());
+      const commits0 = await c.commits?.();
       const t0 = performance.now();
       await pubs.go();
       await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
       const secs = (performance.now() - t0) / 1000;
       const cpu = cpuS(c.pid()) - cpu0;
-      const res = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100 };
+      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100 };
+      const commits = commits0 === undefined ? undefined : ((await c.commits?.()) ?? NaN) - commits0;
+      // One sample a message: what a store transaction held on average (its size drives the CPU a row costs).
+      if (commits) res.rows_per_commit = Math.round(n / commits);
       rounds[c.name]?.push(res);
-      console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread), load ${loadavg()[0]?.toFixed(1)}`);
+      const held = res.rows_per_commit ? `, ${res.rows_per_commit} rows a commit` : '';
+      console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread${held}), load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
   const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg') => median((rounds[name] ?? []).map((x) => x[k]));
