@@ -119,6 +119,61 @@ describe('ingestor', () => {
     expect(store.counts().samples).toBe(2 + (busy.length - 1) * 30 + 1 + 3_000 + 2_000 + 1 + 2);
   });
 
+  it('while busy, learns whether a pause means producers wait for their commit or only paused', async () => {
+    const ing = make(100_000, 1_000_000, 0, undefined, 200);
+    const batches = () => metrics.ingestBatches.get().then((m) => m.values[0]?.value ?? 0);
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    let at = 0;
+    const rows = (n: number, device: string) => Array.from({ length: n }, () => reading(at++, device));
+    // Busy: 3,000 readings a second for a little over a second, 10 ms apart. Once the rate is
+    // judged busy, the first batch gathers to its deadline (a probe) and sees readings come
+    // again after each pause: the producers keep sending, so pauses stop ending batches.
+    const busy: Promise<void>[] = [];
+    const t0 = performance.now();
+    while (performance.now() - t0 < 1_300) {
+      busy.push(ing.submit({ readings: rows(30, 'm2') }));
+      await sleep(10);
+    }
+    await Promise.all(busy);
+    expect(ing.gathering).toBe(true);
+    expect(ing.patientGathering).toBe(true);
+
+    // A producer that sends a burst and waits for its commit before the next one (an MQTT session
+    // whose in-flight window is full): its first two batches wait out the 200 ms and show one
+    // burst and then nothing (two in a row: one could be a stall), so from then on a pause ends
+    // the batch.
+    const w0 = performance.now();
+    await ing.submit({ readings: rows(100, 'm3') });
+    expect(ing.patientGathering).toBe(true);
+    await ing.submit({ readings: rows(100, 'm3') });
+    expect(performance.now() - w0).toBeGreaterThanOrEqual(380);
+    expect(ing.patientGathering).toBe(false);
+    const w1 = performance.now();
+    const before = await batches();
+    for (let i = 0; i < 10; i++) await ing.submit({ readings: rows(100, 'm3') });
+    // Ten commits at the pause, not ten busy delays (2,000 ms).
+    expect(performance.now() - w1).toBeLessThan(1_000);
+    expect((await batches()) - before).toBe(10);
+    expect(ing.gathering).toBe(true);
+
+    // A producer that keeps sending, 5 ms apart: pauses end its batches until a probe (a second
+    // after the last verdict) sees it send through one; then its batches gather to the deadline.
+    const stream: Promise<void>[] = [];
+    const s0 = performance.now();
+    let tailFrom = 0;
+    while (performance.now() - s0 < 1_800) {
+      if (!tailFrom && performance.now() - s0 >= 1_400) tailFrom = await batches();
+      stream.push(ing.submit({ readings: rows(30, 'm4') }));
+      await sleep(5);
+    }
+    const tail = (await batches()) - tailFrom;
+    await Promise.all(stream);
+    expect(ing.patientGathering).toBe(true);
+    // The last 400 ms: batches of the 200 ms delay (a pause-ended batch every 5 ms would be ~80).
+    expect(tail).toBeLessThanOrEqual(4);
+    expect(store.counts().samples).toBe(at);
+  });
+
   it('with max_delay, groups what arrives over that time into one transaction, and max_rows still cuts it short', async () => {
     const ing = make(50, 100_000, 40);
     const batches = () => metrics.ingestBatches.get().then((m) => m.values[0]?.value ?? 0);
