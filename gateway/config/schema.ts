@@ -37,8 +37,9 @@ const store = strict({
    * Store transactions: at most max_rows readings each. max_delay 0 commits what arrives within
    * one turn of the event loop. busy_delay (20 ms; 0 turns it off): while readings come at 2,000
    * a second or more, a reading waits up to that long for others to share its transaction, less
-   * once nothing has come for 2 ms (fewer, larger commits, less CPU per MQTT message; pollers do
-   * not wait for their commits to poll again). max_delay > 0 always waits.
+   * once nothing has come for 2 ms while producers wait for their commit (the ingestor learns
+   * whether they do: pipeline/ingest.ts QUIET_MS). Fewer, larger commits, less CPU per MQTT
+   * message; pollers do not wait for their commits to poll again. max_delay > 0 always waits.
    */
   batch: strict({ max_rows: z.number().int().min(1).max(100_000).default(5000), max_delay: duration('0ms'), busy_delay: duration('20ms') }).default({
     max_rows: 5000,

