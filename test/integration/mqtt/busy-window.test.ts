@@ -10,8 +10,8 @@ import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
  * A busy store gathers readings into larger transactions, and learns whether a pause in what
  * arrives means producers wait for their commit. Devices of the embedded broker get their PUBACK
  * only after the commit; a device that waits for it before the next message sends nothing
- * meanwhile. If the store waited out its busy delay (here 150 ms) for each of their windows, 20
- * such devices would move about 130 messages a second. A device that keeps sending lets the
+ * meanwhile. If the store waited out its busy delay (here 150 ms) for each of their windows, 50
+ * such devices would move about 330 messages a second. A device that keeps sending lets the
  * batch gather. (Mosquitto 2.0.11 is no strict window: with acknowledgements flowing it sent 40
  * and more unacknowledged messages at `max_inflight_messages 5`, so the devices here are the
  * strict producers.) The real gateway, its embedded aedes broker and SQLite store, mqtt.js devices.
@@ -66,7 +66,7 @@ discover: [{ connection: local, topic: "dev/{device}/up", profile: generic-json,
     // Every 100 ms: whether the store gathers, and what it has committed.
     const samples: { at: number; gathering: boolean; rows: number; commits: number }[] = [];
     const s0 = performance.now();
-    while (performance.now() - s0 < 4_000) {
+    while (performance.now() - s0 < 5_000) {
       samples.push({ at: performance.now(), gathering: gw.ingestor.gathering, rows: await metric('fcgw_ingest_samples_total'), commits: await metric('fcgw_ingest_batches_total') });
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -87,18 +87,21 @@ discover: [{ connection: local, topic: "dev/{device}/up", profile: generic-json,
     return { perS: (rows / ms) * 1000, gatheredMs: ms, perCommit: rows / Math.max(1, commits) };
   }
 
-  it('20 devices that each wait for their PUBACK are not held for the busy delay each time', async () => {
-    const r = await run(20, true);
-    expect(r.gatheredMs, 'the store gathered for a second or more').toBeGreaterThanOrEqual(1_000);
-    // 150 ms for each round of 20 would commit about 130 a second.
+  it('50 devices that each wait for their PUBACK are not held for the busy delay each time', async () => {
+    const r = await run(50, true);
+    // Gathering needs 2,000 rows a second: beside two CPU hogs these devices sent about that.
+    expect(r.gatheredMs, 'the store gathered for half a second or more').toBeGreaterThanOrEqual(500);
+    // 150 ms for each round of 50 would commit about 330 a second (an always-gathering store
+    // measured 121 a second with 20 devices; this one 4,000-6,000).
     expect(r.perS).toBeGreaterThan(1_000);
   });
 
   it('devices that keep sending have their readings gathered into larger transactions', async () => {
     const r = await run(10, false);
-    expect(r.gatheredMs, 'the store gathered for a second or more').toBeGreaterThanOrEqual(1_000);
-    // A transaction holds at least half of what arrives in the 150 ms delay (ended at each pause
-    // between the devices' sends, the store committed about 250 rows at a time at 23,000 a second).
-    expect(r.perCommit).toBeGreaterThan(0.5 * r.perS * 0.15);
+    expect(r.gatheredMs, 'the store gathered for half a second or more').toBeGreaterThanOrEqual(500);
+    // A transaction holds at least a quarter of what arrives in the 150 ms delay: about 3,200
+    // rows at 24,000 a second here, 950 at 13,000 a second beside two CPU hogs, where ended at
+    // each pause between the devices' sends it held about 250 at 23,000 a second (a fourteenth).
+    expect(r.perCommit).toBeGreaterThan(0.25 * r.perS * 0.15);
   });
 });
