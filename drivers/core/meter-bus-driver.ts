@@ -1,13 +1,13 @@
 import type { Reading } from '../../gateway/model/types.js';
 import { BusError, type BusLink } from './bus-link.js';
-import { PendingCommits } from './commits.js';
 import type { CommandRequest, CommandResult } from './commands.js';
 import type { DeviceState, Driver, DriverContext, DriverHealth } from './driver.js';
-import { backoffDelay, nextDue } from './schedule.js';
+import { PollScheduler } from './poll-scheduler.js';
+import { backoffDelay } from './schedule.js';
 
 /**
  * The polling half shared by the drivers of meters on an RS-485 bus (DL/T 645, CJ/T 188): each
- * meter on its own absolute schedule, its reads queued on the one bus link; a meter that stops
+ * meter on its own absolute schedule (PollScheduler), its reads queued on the one bus link; a meter that stops
  * answering is quarantined with exponential backoff and jitter and probed once per period
  * without retries, so a dead meter costs its neighbours one timeout. The protocol lives in the
  * `MeterDevice` each driver builds.
@@ -31,6 +31,8 @@ export interface MeterBusSettings {
 }
 
 interface DeviceSlot {
+  readonly id: string;
+  readonly period: number;
   device: MeterDevice;
   state: DeviceState;
   error?: string;
@@ -39,13 +41,9 @@ interface DeviceSlot {
   quarantineUntil: number;
 }
 
-const SPREAD = 0.9;
-
 export class MeterBusDriver implements Driver {
   private readonly slots: DeviceSlot[];
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Set<string>();
-  private readonly commits = new PendingCommits();
+  private readonly scheduler: PollScheduler<DeviceSlot>;
   private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
   private started = false;
 
@@ -58,7 +56,12 @@ export class MeterBusDriver implements Driver {
     private readonly ctx: DriverContext,
     private readonly random: () => number = Math.random,
   ) {
-    this.slots = devices.map((device) => ({ device, state: 'unknown', failures: 0, quarantineUntil: 0 }));
+    this.slots = devices.map((device) => ({ id: device.id, period: device.period, device, state: 'unknown', failures: 0, quarantineUntil: 0 }));
+    this.scheduler = new PollScheduler(this.slots, {
+      connected: () => this.link.state === 'connected',
+      poll: (d) => this.run(d),
+      overrun: () => this.count('overruns'),
+    });
   }
 
   async start(): Promise<void> {
@@ -68,14 +71,12 @@ export class MeterBusDriver implements Driver {
       if (s !== 'connected') for (const d of this.slots) if (d.state !== 'quarantined') d.state = 'offline';
     });
     await this.link.start();
-    const t0 = performance.now();
-    this.slots.forEach((d, i) => this.schedule(d, t0 + (SPREAD * d.device.period * i) / Math.max(1, this.slots.length)));
+    this.scheduler.start();
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.scheduler.stop();
     await this.link.stop();
   }
 
@@ -105,28 +106,6 @@ export class MeterBusDriver implements Driver {
     return d.command(this.link, req, { timeoutMs: this.settings.timeoutMs });
   }
 
-  private schedule(d: DeviceSlot, at: number): void {
-    if (!this.started) return;
-    this.timers.set(d.device.id, setTimeout(() => this.due(d, at), Math.max(0, at - performance.now())));
-  }
-
-  private due(d: DeviceSlot, at: number): void {
-    const now = performance.now();
-    this.schedule(d, nextDue(at, d.device.period, now));
-    // Still reading, or the store still holds two polls' readings: this one is skipped.
-    if (this.running.has(d.device.id) || this.commits.full(d.device.id)) {
-      this.count('overruns');
-      return;
-    }
-    if (d.state === 'quarantined' && now < d.quarantineUntil) return;
-    if (this.link.state !== 'connected') {
-      if (d.state !== 'quarantined') d.state = 'offline';
-      return;
-    }
-    this.running.add(d.device.id);
-    void this.run(d).finally(() => this.running.delete(d.device.id));
-  }
-
   private async run(d: DeviceSlot): Promise<void> {
     const t = performance.now();
     const probing = d.state === 'quarantined';
@@ -146,7 +125,7 @@ export class MeterBusDriver implements Driver {
     this.ctx.metrics.pollLatency(d.device.id, (performance.now() - t) / 1000);
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
-    this.commits.track(d.device.id, this.ctx.ingest({ readings }), (err) => {
+    this.scheduler.commits.track(d.id, this.ctx.ingest({ readings }), (err) => {
       this.count('ingest_failures');
       this.ctx.log.warn({ err, device: d.device.id }, 'meter readings not committed');
     });

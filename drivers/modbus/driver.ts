@@ -8,8 +8,7 @@ import type { Loaded } from '../profiles/schema.js';
 import type { ModbusProfile } from './profile-schema.js';
 import { discoverSunSpec, type SunSpecMap } from './sunspec.js';
 import { ModbusError, type ModbusConnection } from './transport.js';
-import { PendingCommits } from '../core/commits.js';
-import { nextDue } from '../core/schedule.js';
+import { PollScheduler } from '../core/poll-scheduler.js';
 
 export class ModbusDriverError extends Error {
   constructor(
@@ -29,23 +28,18 @@ export interface ModbusDriverArgs {
   random?: () => number;
 }
 
-/** How long after start the devices' first polls are spread over (a fraction of each period). */
-const SPREAD = 0.9;
-
 /**
  * One Modbus link (TCP, RTU serial or RTU over TCP) and every device behind it. Each device is
- * polled on its own absolute schedule (period drift never accumulates); its reads queue on the
- * link, which sends exactly one at a time. Readings go to the pipeline after each poll; the
- * next poll of a device waits for the previous one's commit (overruns are counted, not queued).
+ * polled on its own absolute schedule (PollScheduler); its reads queue on the link, which sends
+ * exactly one at a time. Readings go to the pipeline after each poll, and the device is polled
+ * again while they commit (overruns are counted, not queued).
  */
 export class ModbusDriver implements Driver {
   readonly connectionId: string;
   readonly link: Link;
   private readonly devices: ModbusDevice[] = [];
   private readonly discoveries = new Map<number, Promise<SunSpecMap | undefined>>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
-  private readonly running = new Set<string>();
-  private readonly commits = new PendingCommits();
+  private readonly scheduler: PollScheduler<ModbusDevice>;
   private readonly counters: Record<string, number> = { polls: 0, overruns: 0, readings: 0, ingest_failures: 0 };
   private started = false;
   private readonly random: () => number;
@@ -76,6 +70,13 @@ export class ModbusDriver implements Driver {
         }),
       );
     }
+    this.scheduler = new PollScheduler(this.devices, {
+      connected: () => this.link.connected,
+      poll: (d) => this.run(d),
+      overrun: () => {
+        this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -85,14 +86,12 @@ export class ModbusDriver implements Driver {
       if (s !== 'connected') for (const d of this.devices) d.connectionLost();
     });
     await this.link.start();
-    const t0 = performance.now();
-    this.devices.forEach((d, i) => this.schedule(d, t0 + (SPREAD * d.period * i) / Math.max(1, this.devices.length)));
+    this.scheduler.start();
   }
 
   async stop(): Promise<void> {
     this.started = false;
-    for (const t of this.timers.values()) clearTimeout(t);
-    this.timers.clear();
+    this.scheduler.stop();
     await this.link.stop();
   }
 
@@ -162,30 +161,6 @@ export class ModbusDriver implements Driver {
     return p;
   }
 
-  private schedule(d: ModbusDevice, at: number): void {
-    if (!this.started) return;
-    const t = setTimeout(() => this.due(d, at), Math.max(0, at - performance.now()));
-    this.timers.set(d.id, t);
-  }
-
-  private due(d: ModbusDevice, at: number): void {
-    // Absolute schedule: the next poll is one period after this one was due, not after it ended.
-    const now = performance.now();
-    this.schedule(d, nextDue(at, d.period, now));
-    // Still reading, or the store still holds two polls' readings: this one is skipped.
-    if (this.running.has(d.id) || this.commits.full(d.id)) {
-      this.counters['overruns'] = (this.counters['overruns'] ?? 0) + 1;
-      return;
-    }
-    if (d.state === 'quarantined' && now < d.quarantineUntil) return;
-    if (!this.link.connected) {
-      if (d.state !== 'quarantined') d.state = 'offline';
-      return;
-    }
-    this.running.add(d.id);
-    void this.run(d).finally(() => this.running.delete(d.id));
-  }
-
   /** One poll: the device is free for its next poll once its registers are read (PendingCommits). */
   private async run(d: ModbusDevice): Promise<void> {
     const t = performance.now();
@@ -195,7 +170,7 @@ export class ModbusDriver implements Driver {
     this.args.ctx.metrics.messages(d.planned.length);
     if (!readings.length) return;
     this.counters['readings'] = (this.counters['readings'] ?? 0) + readings.length;
-    this.commits.track(d.id, this.args.ctx.ingest({ readings }), (err) => {
+    this.scheduler.commits.track(d.id, this.args.ctx.ingest({ readings }), (err) => {
       this.counters['ingest_failures'] = (this.counters['ingest_failures'] ?? 0) + 1;
       this.args.ctx.log.warn({ err, device: d.id }, 'modbus readings not committed');
     });
