@@ -7,10 +7,10 @@ import { backoffDelay } from './schedule.js';
 
 /**
  * The polling half shared by the drivers of meters on an RS-485 bus (DL/T 645, CJ/T 188): each
- * meter on its own absolute schedule (PollScheduler), its reads queued on the one bus link; a meter that stops
- * answering is quarantined with exponential backoff and jitter and probed once per period
- * without retries, so a dead meter costs its neighbours one timeout. The protocol lives in the
- * `MeterDevice` each driver builds.
+ * meter on its own absolute schedule (PollScheduler), its reads queued on the one bus link; a
+ * meter that stops answering is quarantined with exponential backoff and jitter and probed once
+ * per period without retries, so a dead meter costs its neighbours one timeout. The protocol
+ * lives in the `MeterDevice` each driver builds.
  */
 export interface MeterDevice {
   readonly id: string;
