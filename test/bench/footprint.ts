@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { ensureBuilt } from '../../bin/build.js';
 import { relocatedDemo } from '../helpers/demo.js';
 import { freePort, tempDir } from '../helpers/peers.js';
+import { diskWriteBytes, scrapeMetrics } from '../helpers/metrics-text.js';
 import { previousResult } from '../helpers/bench-previous.js';
 import { startEnv } from '../helpers/start-env.js';
 
@@ -31,8 +32,6 @@ const TICK = 100; // /proc/<pid>/stat counts in clock ticks of 1/100 s on Linux
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const rssMb = (pid: number): number => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-/** Bytes the process has caused to be written to storage (/proc/<pid>/io write_bytes). */
-const writeBytes = (pid: number): number => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 const cpuS = (pid: number): number => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
   return (Number(f[11]) + Number(f[12])) / TICK;
@@ -133,12 +132,10 @@ try {
     const healthMs = performance.now() - d0;
     await sleep(DEMO_WARMUP_S * 1000);
     const rows = async () => {
-      const text = await (await fetch(`http://127.0.0.1:${apiPort}/metrics`)).text();
-      // Every labelled line of a counter, summed.
-      const sum = (name: string) => [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
-      return { rows: sum('fcgw_ingest_samples_total') + sum('fcgw_ingest_events_total'), commits: sum('fcgw_ingest_batches_total') };
+      const m = await scrapeMetrics(`http://127.0.0.1:${apiPort}`, ['fcgw_ingest_samples_total', 'fcgw_ingest_events_total', 'fcgw_ingest_batches_total']);
+      return { rows: m.fcgw_ingest_samples_total + m.fcgw_ingest_events_total, commits: m.fcgw_ingest_batches_total };
     };
-    const io0 = writeBytes(pid);
+    const io0 = diskWriteBytes(pid);
     const rows0 = await rows();
     const c0 = cpuS(pid);
     const w0 = performance.now();
@@ -149,7 +146,7 @@ try {
     }
     const secs = (performance.now() - w0) / 1000;
     const cpuPct = ((cpuS(pid) - c0) / secs) * 100;
-    const written = writeBytes(pid) - io0;
+    const written = diskWriteBytes(pid) - io0;
     const rows1 = await rows();
     const committed = rows1.rows - rows0.rows;
     const health = (await (await fetch(`http://127.0.0.1:${apiPort}/api/health`)).json()) as { devices?: unknown; drivers?: { devices: unknown[] }[] };

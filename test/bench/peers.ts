@@ -24,6 +24,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { ensureBuilt } from '../../bin/build.js';
 import { freePort, tempDir, waitFor } from '../helpers/peers.js';
+import { diskWriteBytes, scrapeMetrics } from '../helpers/metrics-text.js';
 import { startVictoriaMetrics, type VictoriaMetrics } from '../helpers/servers.js';
 import { startMosquitto } from '../integration/mqtt/mosquitto.js';
 import { startEnv } from '../helpers/start-env.js';
@@ -77,8 +78,6 @@ const STORE_BATCH = process.env['BENCH_PEERS_STORE_BATCH'];
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const procStatus = (pid: number, key: string) => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-/** Bytes a process has caused to be written to storage (/proc/<pid>/io write_bytes): fcgw's WAL and checkpoints. */
-const writeBytes = (pid: number): number => Number(/write_bytes:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? NaN);
 /** CPU seconds (user + system) of /proc/<pid>/stat, or of one thread's /proc/<pid>/task/<tid>/stat. */
 const cpuS = (pid: number, tid?: number): number => {
   const f = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
@@ -158,10 +157,7 @@ sinks: [{ id: vm, type: influxdb2, url: "${vm.url}", token: t, org: fc, bucket: 
     kill: () => killed(proc, 'SIGKILL'),
     stop: () => killed(proc, 'SIGTERM'),
     pid: () => proc?.pid as number,
-    commits: async () => {
-      const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-      return Number(/^fcgw_ingest_batches_total (\S+)$/m.exec(text)?.[1] ?? NaN);
-    },
+    commits: async () => (await scrapeMetrics(`http://127.0.0.1:${port}`, ['fcgw_ingest_batches_total'])).fcgw_ingest_batches_total,
   };
 }
 
@@ -276,13 +272,13 @@ try {
       const cpu0 = cpuS(c.pid());
       const main0 = mainThreadCpuS(c.pid());
       const commits0 = await c.commits?.();
-      const written0 = writeBytes(c.pid());
+      const written0 = diskWriteBytes(c.pid());
       const t0 = performance.now();
       await pubs.go();
       await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
       const secs = (performance.now() - t0) / 1000;
       const cpu = cpuS(c.pid()) - cpu0;
-      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100, disk_bytes_per_msg: Math.round((writeBytes(c.pid()) - written0) / n) };
+      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100, disk_bytes_per_msg: Math.round((diskWriteBytes(c.pid()) - written0) / n) };
       const commits = commits0 === undefined ? undefined : ((await c.commits?.()) ?? NaN) - commits0;
       // One sample a message: what a store transaction held on average (its size drives the CPU a row costs).
       if (commits) res.rows_per_commit = Math.round(n / commits);

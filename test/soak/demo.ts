@@ -8,6 +8,7 @@ import { mkdirSync, openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { relocatedDemo } from '../helpers/demo.js';
 import { tempDir, waitFor } from '../helpers/peers.js';
+import { metricSum } from '../helpers/metrics-text.js';
 
 const MINUTES = Number(process.env['SOAK_MINUTES'] ?? 10);
 const EVERY_S = Number(process.env['SOAK_EVERY'] ?? 10);
@@ -22,11 +23,6 @@ interface Point {
   db_mb: number;
 }
 
-const metric = (text: string, name: string): number => {
-  let sum = 0;
-  for (const m of text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'gm'))) sum += Number(m[1]);
-  return sum;
-};
 
 /** Least-squares slope of y over x. */
 function slope(xs: number[], ys: number[]): number {
@@ -66,10 +62,10 @@ try {
     const text = await (await fetch(`${api}/metrics`)).text();
     const p: Point = {
       t_s: Math.round((Date.now() - started) / 1000),
-      rss_mb: metric(text, 'fcgw_process_process_resident_memory_bytes') / 2 ** 20,
-      heap_mb: metric(text, 'fcgw_process_nodejs_heap_size_used_bytes') / 2 ** 20,
-      samples: metric(text, 'fcgw_ingest_samples_total'),
-      db_mb: metric(text, 'fcgw_store_bytes') / 2 ** 20,
+      rss_mb: metricSum(text, 'fcgw_process_process_resident_memory_bytes') / 2 ** 20,
+      heap_mb: metricSum(text, 'fcgw_process_nodejs_heap_size_used_bytes') / 2 ** 20,
+      samples: metricSum(text, 'fcgw_ingest_samples_total'),
+      db_mb: metricSum(text, 'fcgw_store_bytes') / 2 ** 20,
     };
     points.push(p);
     console.log(`  t=${p.t_s}s rss=${p.rss_mb.toFixed(1)}MB heap=${p.heap_mb.toFixed(1)}MB samples=${p.samples}`);

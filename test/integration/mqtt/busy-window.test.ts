@@ -5,6 +5,7 @@ import { Gateway } from '../../../gateway/app.js';
 import { parseConfig } from '../../../gateway/config/load.js';
 import { createLogger } from '../../../gateway/runtime/log.js';
 import { freePort, tempDir, waitFor } from '../../helpers/peers.js';
+import { scrapeMetrics } from '../../helpers/metrics-text.js';
 
 /**
  * A busy store gathers readings into larger transactions, and learns whether a pause in what
@@ -42,9 +43,10 @@ discover: [{ connection: local, topic: "dev/{device}/up", profile: generic-json,
     const gw = Gateway.create({ config, log: createLogger({ level: 'silent' }), processMetrics: false, env: { FCGW_SITE_SECRET: 'w'.repeat(32) } });
     await gw.start();
     cleanups.push(() => gw.stop());
-    const metric = async (name: string) => {
-      const text = await (await fetch(`${gw.apiUrl}/metrics`)).text();
-      return [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`, 'gm'))].reduce((a, x) => a + Number(x[1]), 0);
+    const apiUrl = gw.apiUrl as string;
+    const committed = async () => {
+      const m = await scrapeMetrics(apiUrl, ['fcgw_ingest_samples_total', 'fcgw_ingest_batches_total']);
+      return { rows: m.fcgw_ingest_samples_total, commits: m.fcgw_ingest_batches_total };
     };
     const t0 = Date.now() - 3_600_000;
     let running = true;
@@ -67,13 +69,13 @@ discover: [{ connection: local, topic: "dev/{device}/up", profile: generic-json,
     const samples: { at: number; gathering: boolean; rows: number; commits: number }[] = [];
     const s0 = performance.now();
     while (performance.now() - s0 < 5_000) {
-      samples.push({ at: performance.now(), gathering: gw.ingestor.gathering, rows: await metric('fcgw_ingest_samples_total'), commits: await metric('fcgw_ingest_batches_total') });
+      samples.push({ at: performance.now(), gathering: gw.ingestor.gathering, ...(await committed()) });
       await new Promise((r) => setTimeout(r, 100));
     }
     running = false;
     await Promise.all(loops);
-    await waitFor(async () => ((await metric('fcgw_ingest_samples_total')) >= sent ? true : undefined), 30_000, 100);
-    expect(await metric('fcgw_ingest_samples_total')).toBe(sent);
+    await waitFor(async () => ((await committed()).rows >= sent ? true : undefined), 30_000, 100);
+    expect((await committed()).rows).toBe(sent);
     let rows = 0;
     let commits = 0;
     let ms = 0;
