@@ -158,7 +158,9 @@ export class Ingestor {
           this.resumed = false;
           this.toDeadline = this.patient || now - this.lastProbe >= PROBE_EVERY_MS;
           if (this.toDeadline && !this.patient) this.lastProbe = now;
-          this.timer = setTimeout(this.gather, QUIET_MS);
+          // A batch that goes to its deadline has nothing to check before it: a pause followed by
+          // a reading is seen when the reading comes, a pause to the end at the deadline.
+          this.timer = setTimeout(this.gather, this.toDeadline ? Math.max(1, this.deadline - now) : QUIET_MS);
         } else setImmediate(() => this.flush());
       }
     });
@@ -172,16 +174,15 @@ export class Ingestor {
     this.timer = undefined;
     const now = performance.now();
     const quietFor = now - this.lastArrival;
-    if (quietFor >= QUIET_MS) this.pauseSeen = true;
     if (now >= this.deadline) {
-      if (this.toDeadline) this.learn(now);
+      if (this.toDeadline) {
+        if (quietFor >= QUIET_MS) this.pauseSeen = true;
+        this.learn(now);
+      }
       this.flush();
-    } else if (quietFor >= QUIET_MS && !this.toDeadline) this.flush();
-    else {
-      // In a pause of a batch that goes to its deadline, nothing is left to check before it.
-      const next = quietFor >= QUIET_MS ? this.deadline - now : Math.min(this.deadline - now, QUIET_MS - quietFor);
-      this.timer = setTimeout(this.gather, Math.max(1, next));
-    }
+    } else if (this.toDeadline) this.timer = setTimeout(this.gather, Math.max(1, this.deadline - now));
+    else if (quietFor >= QUIET_MS) this.flush();
+    else this.timer = setTimeout(this.gather, Math.max(1, Math.min(this.deadline - now, QUIET_MS - quietFor)));
   };
 
   /**
