@@ -42,19 +42,28 @@ export class IdentityWriter {
   private readonly stored;
   private readonly lastSeq;
   private readonly args: (number | string | null)[] = new Array<number | string | null>(CHUNK * 5);
-  private readonly replace;
+  private readonly replace: (seriesId: number, ts: number, value: number | string | null, quality: number, reason: string | null) => void;
   private readonly insertEvent;
 
   constructor(db: Database.Database) {
-    this.insertNew = db.prepare(
-      'INSERT INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?) ON CONFLICT (series_id, ts) DO NOTHING',
-    );
-    this.insertChunk = db.prepare(
-      `INSERT INTO samples (series_id, ts, value, quality, reason) VALUES ${Array<string>(CHUNK).fill('(?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (series_id, ts) DO NOTHING`,
-    );
+    // New samples go to the recent table unless the archive has their series and time already
+    // (schema.ts: why the log is two tables); the recent table's own index refuses the rest.
+    const insertInto = (n: number) =>
+      `INSERT INTO samples_recent (series_id, ts, value, quality, reason)
+       SELECT * FROM (VALUES ${Array<string>(n).fill('(?, ?, ?, ?, ?)').join(', ')}) v
+       WHERE NOT EXISTS (SELECT 1 FROM samples_archive a WHERE a.series_id = v.column1 AND a.ts = v.column2)
+       ON CONFLICT (series_id, ts) DO NOTHING`;
+    this.insertNew = db.prepare(insertInto(1));
+    this.insertChunk = db.prepare(insertInto(CHUNK));
     this.stored = db.prepare('SELECT seq, value, quality, reason FROM samples WHERE series_id = ? AND ts = ?');
-    this.lastSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples'").pluck();
-    this.replace = db.prepare('INSERT OR REPLACE INTO samples (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?)');
+    this.lastSeq = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples_recent'").pluck();
+    // A replacement takes a new log position: out of the archive, into the recent table.
+    const unarchive = db.prepare('DELETE FROM samples_archive WHERE series_id = ? AND ts = ?');
+    const insertRecent = db.prepare('INSERT OR REPLACE INTO samples_recent (series_id, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?)');
+    this.replace = (seriesId: number, ts: number, value: number | string | null, quality: number, reason: string | null) => {
+      unarchive.run(seriesId, ts);
+      insertRecent.run(seriesId, ts, value, quality, reason);
+    };
     this.insertEvent = db.prepare(
       'INSERT INTO events (ts, device, class, type, attributes) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, type, ts, attributes) DO NOTHING',
     );
@@ -74,7 +83,7 @@ export class IdentityWriter {
     const quality = encodeQuality(s.quality);
     const reason = s.reason ?? null;
     if (old && same(old.value, value) && old.quality === quality && old.reason === reason) return 'duplicate';
-    this.replace.run(seriesId, s.ts, value, quality, reason);
+    this.replace(seriesId, s.ts, value, quality, reason);
     return 'replaced';
   }
 

@@ -144,7 +144,7 @@ export class KpiReads {
     const max = this.maxSeq().samples;
     if (max - cur.samples > MAX_ROLLUP_BACKLOG) return { usable: false, dirty: new Map() };
     const dirty = new Map<number, number[]>();
-    for (const r of this.s.dirty.all(cur.samples) as { sid: number; hour: number }[]) {
+    for (const r of this.s.dirty.all(cur.samples, cur.samples) as { sid: number; hour: number }[]) {
       const list = dirty.get(r.sid);
       if (list) list.push(r.hour);
       else dirty.set(r.sid, [r.hour]);
@@ -172,7 +172,7 @@ export class KpiReads {
       max_count: number | null;
     };
     let drops = agg.suspicious ?? 0;
-    const oldest = (this.s.oldest.get(sid) as { ts: number | null }).ts ?? to;
+    const oldest = (this.s.oldest.get(sid, sid) as { ts: number | null }).ts ?? to;
     const flagged = this.flagIndex();
     const rawFrom = flagged ? Math.max(from, oldest - (oldest % 3_600_000) + 3_600_000) : to;
     if (flagged && rawFrom < to) drops += (this.s.flagged.get(sid, rawFrom, to) as { n: number }).n;
@@ -222,7 +222,7 @@ export class KpiReads {
 
   /** Time span of rows written after the given positions (at most `limit` of each are looked at). */
   newData(after: { samples: number; events: number }, limit = 500_000): { lo: number | null; hi: number | null; samples: number; events: number } {
-    const s = this.s.newSamples.get(after.samples, limit) as { lo: number | null; hi: number | null; seq: number | null };
+    const s = this.s.newSamples.get(after.samples, after.samples, limit) as { lo: number | null; hi: number | null; seq: number | null };
     const e = this.s.newEvents.get(after.events, limit) as { lo: number | null; hi: number | null; seq: number | null };
     const lows = [s.lo, e.lo].filter((x): x is number => x !== null);
     const highs = [s.hi, e.hi].filter((x): x is number => x !== null);
@@ -281,7 +281,10 @@ function prepareAll(db: Database.Database) {
     // A self-join on the next hour finds drops between hours (a window function costs ~8× more).
     chain: p(chainSql('')),
     chainSkip: p(chainSql('AND bucket NOT IN (SELECT value FROM json_each(@skip))')),
-    oldest: p('SELECT min(ts) AS ts FROM samples WHERE series_id = ?'),
+    // Each table's own min (the view would read the whole series).
+    oldest: p(
+      'SELECT min((SELECT min(ts) FROM samples_archive WHERE series_id = ?), (SELECT min(ts) FROM samples_recent WHERE series_id = ?)) AS ts',
+    ),
     hasIndex: p("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"),
     // "quality = 1" must appear as such (a literal, as in the index) for SQLite to use the partial index.
     flagged: p(
@@ -307,11 +310,21 @@ function prepareAll(db: Database.Database) {
       'SELECT bucket, count, min, max, last, last_ts FROM rollup_1h WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket',
     ),
     rollupCursor: p('SELECT samples FROM cursors WHERE consumer = ?'),
-    maxSamples: p("SELECT seq FROM sqlite_sequence WHERE name = 'samples'"),
+    maxSamples: p("SELECT seq FROM sqlite_sequence WHERE name = 'samples_recent'"),
     maxEvents: p("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
     // NOT INDEXED: left alone, the planner scans the whole (series_id, ts) index instead of the seq range.
-    dirty: p('SELECT DISTINCT series_id AS sid, ts - ts % 3600000 AS hour FROM samples NOT INDEXED WHERE seq > ?'),
-    newSamples: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM samples NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
+    // (On each table of the log: a view takes no NOT INDEXED.)
+    dirty: p(
+      `SELECT DISTINCT series_id AS sid, ts - ts % 3600000 AS hour FROM (
+         SELECT series_id, ts FROM samples_archive NOT INDEXED WHERE seq > ?
+         UNION ALL SELECT series_id, ts FROM samples_recent NOT INDEXED WHERE seq > ?)`,
+    ),
+    newSamples: p(
+      `SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (
+         SELECT ts, seq FROM samples_archive NOT INDEXED WHERE seq > ?
+         UNION ALL SELECT ts, seq FROM samples_recent NOT INDEXED WHERE seq > ?
+         ORDER BY seq LIMIT ?)`,
+    ),
     newEvents: p('SELECT min(ts) AS lo, max(ts) AS hi, max(seq) AS seq FROM (SELECT ts, seq FROM events NOT INDEXED WHERE seq > ? ORDER BY seq LIMIT ?)'),
   };
 }

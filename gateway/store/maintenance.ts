@@ -182,7 +182,7 @@ function minCursor(db: Database.Database, store: StoreCore): { samples: number; 
   return { samples: row.s ?? max.samples, events: row.e ?? max.events };
 }
 
-/** enforceRetention on the store's connection (called by the store). */
+/** enforceRetention on the store's connection (called by the store, its recent samples folded into the archive). */
 export function applyRetention(db: Database.Database, store: StoreCore, policy: RetentionPolicy): RetentionResult {
   const now = store.clock.now();
   const safe = minCursor(db, store);
@@ -197,8 +197,9 @@ export function applyRetention(db: Database.Database, store: StoreCore, policy: 
     overCap: false,
     sizeBytes: 0,
   };
+  // The store folds its recent samples into the archive before it calls this: every sample is there.
   const delSamples = db.prepare(
-    'DELETE FROM samples WHERE seq IN (SELECT seq FROM samples WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
+    'DELETE FROM samples_archive WHERE seq IN (SELECT seq FROM samples_archive WHERE seq <= ? ORDER BY seq LIMIT ?) AND ts < ?',
   );
   for (;;) {
     const n = delSamples.run(safe.samples, CHUNK, now - policy.rawMs).changes;
@@ -218,7 +219,7 @@ export function applyRetention(db: Database.Database, store: StoreCore, policy: 
       // Drop the oldest tenth at a time until under 90 % of the cap: first local history every
       // consumer already has (samples, then events), then, only if that is not enough, unsent
       // samples and events: the cap wins, loudly.
-      const dropper = (table: 'samples' | 'events') => {
+      const dropper = (table: 'samples_archive' | 'events') => {
         const del = db.prepare(`DELETE FROM ${table} WHERE seq IN (SELECT seq FROM ${table} WHERE seq <= ? ORDER BY seq LIMIT ?)`);
         const count = db.prepare(`SELECT count(*) AS n FROM ${table} WHERE seq <= ?`);
         return (upTo: number, rounds: number): number => {
@@ -231,7 +232,7 @@ export function applyRetention(db: Database.Database, store: StoreCore, policy: 
           return dropped;
         };
       };
-      const samples = dropper('samples');
+      const samples = dropper('samples_archive');
       const events = dropper('events');
       // Sent history may go to the last row (so what follows is truly unsent); unsent rows at
       // most 20 rounds per run, which bounds what one run can lose when other tables fill the disk.

@@ -15,7 +15,7 @@ import { KpiReads } from './kpi-reads.js';
 import { applyRetention, foldRollups, RollupFold, type RetentionPolicy, type RetentionResult } from './maintenance.js';
 import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
 import { StoreReads } from './queries.js';
-import { QUALITY_CODE, STORE_TABLES } from './schema.js';
+import { FOLD_MS, FOLD_ROWS, QUALITY_CODE, STORE_TABLES } from './schema.js';
 
 export type { Cursor, SeriesInfo } from './core.js';
 export type { WriteOutcome } from './identity.js';
@@ -62,6 +62,12 @@ export class Store implements StoreCore {
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => WriteOutcome;
   private closed = false;
+  /** Samples in samples_recent (an upper bound: a replacement there is counted again), and since when. */
+  private recentRows = 0;
+  private recentSince = 0;
+  private readonly foldTx: () => void;
+  /** Folds of samples_recent into samples_archive since the store opened. */
+  folds = 0;
   /** Off the commit path: the WAL checkpoint thread, when asked for (started under load, checkpointer.ts). */
   readonly checkpointer: WalCheckpointer | undefined;
   readonly readOnly: boolean;
@@ -104,7 +110,13 @@ export class Store implements StoreCore {
         `INSERT INTO cursors (consumer, samples, events, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (consumer) DO UPDATE SET samples = excluded.samples, events = excluded.events, updated_at = excluded.updated_at`,
       ),
-      maxSamples: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples'"),
+      maxSamples: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples_recent'"),
+      recentRows: this.db.prepare('SELECT count(*) FROM samples_recent').pluck(),
+      fold: this.db.prepare(
+        `INSERT OR REPLACE INTO samples_archive (seq, series_id, ts, value, quality, reason)
+         SELECT seq, series_id, ts, value, quality, reason FROM samples_recent ORDER BY series_id, ts`,
+      ),
+      clearRecent: this.db.prepare('DELETE FROM samples_recent'),
       maxEvents: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       upsertDevice: this.db.prepare(
         `INSERT INTO devices (id, class, connection, profile, tags, discovered, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -122,8 +134,31 @@ export class Store implements StoreCore {
       const now = this.clock.now();
       const seriesOf = (s: Sample) => this.seriesId(s.device, s.class, s.metric);
       const latest = (sid: number, s: Sample) => this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
-      return identity.write(samples, events, seriesOf, latest);
+      const out = identity.write(samples, events, seriesOf, latest);
+      // Rows this commit may have added to the recent table (a replacement there adds none).
+      const added = samples.length - out.samples;
+      if (added > 0 && this.recentRows === 0) this.recentSince = now;
+      this.recentRows += added;
+      if (this.recentRows >= FOLD_ROWS || (this.recentRows > 0 && now - this.recentSince >= FOLD_MS)) this.foldTx();
+      return out;
     });
+    this.foldTx = this.db.transaction(() => {
+      this.stmt.fold.run();
+      this.stmt.clearRecent.run();
+      this.recentRows = 0;
+      this.folds++;
+    });
+    this.recentRows = this.stmt.recentRows.get() as number;
+    this.recentSince = this.clock.now();
+  }
+
+  /**
+   * Move the recent samples into the archive now, in (series, time) order, in one transaction
+   * (a commit does it every FOLD_ROWS samples or FOLD_MS: schema.ts says why).
+   */
+  foldLog(): void {
+    if (this.readOnly) throw new StoreError('STORE_READ_ONLY', 'the store is open read-only');
+    this.foldTx();
   }
 
   /** Learn series written by another connection since (a read-only store next to a running gateway). */
@@ -172,6 +207,7 @@ export class Store implements StoreCore {
 
   /** Expire and, at the disk cap, drop what the policy says (maintenance.ts). */
   enforceRetention(policy: RetentionPolicy): RetentionResult {
+    this.foldTx();
     return applyRetention(this.db, this, policy);
   }
 

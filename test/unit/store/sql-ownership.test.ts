@@ -67,7 +67,7 @@ describe('the store owns its tables', () => {
   });
 
   it('the store tables it guards are the schema’s', () => {
-    expect([...STORE_TABLES].sort()).toEqual(['cursors', 'devices', 'events', 'latest', 'meta', 'rollup_1h', 'rollup_1m', 'samples', 'series']);
+    expect([...STORE_TABLES].sort()).toEqual(['cursors', 'devices', 'events', 'latest', 'meta', 'rollup_1h', 'rollup_1m', 'samples', 'samples_archive', 'samples_recent', 'series']);
   });
 
   // The check itself: what the code did before the store owned its tables is caught…
