@@ -172,7 +172,7 @@ export class KpiReads {
       max_count: number | null;
     };
     let drops = agg.suspicious ?? 0;
-    const oldest = (this.s.oldest.get(sid, sid) as { ts: number | null }).ts ?? to;
+    const oldest = this.oldestSample(sid) ?? to;
     const flagged = this.flagIndex();
     const rawFrom = flagged ? Math.max(from, oldest - (oldest % 3_600_000) + 3_600_000) : to;
     if (flagged && rawFrom < to) drops += (this.s.flagged.get(sid, rawFrom, to) as { n: number }).n;
@@ -187,6 +187,11 @@ export class KpiReads {
       ...(first ? { first: { ts: first.bucket, v: first.min } } : {}),
       ...(last ? { last: { ts: last.last_ts, v: last.last } } : {}),
     };
+  }
+
+  /** The time of a series' oldest stored sample, wherever in the log it is; undefined when it has none. */
+  oldestSample(sid: number): number | undefined {
+    return (this.s.oldest.get(sid, sid) as { ts: number | null }).ts ?? undefined;
   }
 
   private flagIndexKnown: boolean | undefined;
@@ -281,9 +286,10 @@ function prepareAll(db: Database.Database) {
     // A self-join on the next hour finds drops between hours (a window function costs ~8× more).
     chain: p(chainSql('')),
     chainSkip: p(chainSql('AND bucket NOT IN (SELECT value FROM json_each(@skip))')),
-    // Each table's own min (the view would read the whole series).
+    // Each table's own min (through the view, min() would read the whole series), then the
+    // aggregate min, which skips a table without the series (the two-argument min() would be null).
     oldest: p(
-      'SELECT min((SELECT min(ts) FROM samples_archive WHERE series_id = ?), (SELECT min(ts) FROM samples_recent WHERE series_id = ?)) AS ts',
+      'SELECT min(ts) AS ts FROM (SELECT min(ts) AS ts FROM samples_archive WHERE series_id = ? UNION ALL SELECT min(ts) FROM samples_recent WHERE series_id = ?)',
     ),
     hasIndex: p("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"),
     // "quality = 1" must appear as such (a literal, as in the index) for SQLite to use the partial index.

@@ -93,6 +93,23 @@ describe('the sample log: recent and archive tables behind one view', () => {
     }
   });
 
+  it('finds a series\' oldest sample in either table, and none for a series without samples (the KPI reads\' counter-drop check starts from it)', () => {
+    const store = Store.open({ path, site: 't' });
+    try {
+      store.write([vol('a', T0 + MIN, 1), vol('a', T0 + 2 * MIN, 2), vol('b', T0, 5)]);
+      store.foldLog();
+      store.write([vol('a', T0 - MIN, 0), vol('c', T0 + 5 * MIN, 9)]);
+      const reads = store.kpiReads();
+      const sid = (d: string) => store.series(d, 'volume_total')?.id as number;
+      expect(reads.oldestSample(sid('a')) === undefined ? undefined : (reads.oldestSample(sid('a')) as number) - T0).toBe(-MIN); // recent, older than the archive's
+      expect(reads.oldestSample(sid('b'))).toBe(T0); // archive only
+      expect(reads.oldestSample(sid('c'))).toBe(T0 + 5 * MIN); // recent only
+      expect(reads.oldestSample(999)).toBeUndefined();
+    } finally {
+      store.close();
+    }
+  });
+
   it('folds every FOLD_ROWS samples and at the latest FOLD_MS after the first waiting one, in one commit with it', () => {
     let now = T0;
     const store = Store.open({ path, site: 't', clock: { now: () => now } });
