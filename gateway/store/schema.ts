@@ -5,8 +5,8 @@
  * dirties one 4 KB leaf per series per commit, and that page goes to the WAL and again to the
  * file: 5 KB of disk and most of the commit's CPU per sample at 500 series. New samples go to the
  * small `samples_recent` (its index is a few dozen pages, so a commit dirties few), and every
- * FOLD_ROWS samples or FOLD_MS the store moves them to `samples_archive` in (series, time) order,
- * writing each series' leaf once for many samples (store.ts).
+ * FOLD_ROWS samples or FOLD_MS the store moves them to `samples_archive` in one transaction,
+ * which writes each series' leaf once for many samples (store.ts).
  */
 export const SCHEMA_VERSION = 2;
 
@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS series (
 -- samples_recent: what was committed lately. AUTOINCREMENT: its sequence is the log's, and a seq
 --   is never reused, even when the newest row is replaced, so a sink's cursor can never skip a
 --   replacement.
--- samples_archive: everything older, folded in from samples_recent in (series, time) order.
+-- samples_archive: everything older, folded in from samples_recent.
 -- samples: both, for every reader.
 CREATE TABLE IF NOT EXISTS samples_archive (
   seq INTEGER PRIMARY KEY,

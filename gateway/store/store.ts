@@ -113,8 +113,10 @@ export class Store implements StoreCore {
       maxSamples: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples_recent'"),
       recentRows: this.db.prepare('SELECT count(*) FROM samples_recent').pluck(),
       fold: this.db.prepare(
+        // In log order: the archive's table grows at its end. Its index takes each series' page once
+        // per fold whatever the order (a scratch bench put (series, time) order 4–7 % dearer).
         `INSERT OR REPLACE INTO samples_archive (seq, series_id, ts, value, quality, reason)
-         SELECT seq, series_id, ts, value, quality, reason FROM samples_recent ORDER BY series_id, ts`,
+         SELECT seq, series_id, ts, value, quality, reason FROM samples_recent ORDER BY seq`,
       ),
       clearRecent: this.db.prepare('DELETE FROM samples_recent'),
       maxEvents: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
@@ -153,7 +155,7 @@ export class Store implements StoreCore {
   }
 
   /**
-   * Move the recent samples into the archive now, in (series, time) order, in one transaction
+   * Move the recent samples into the archive now, in one transaction
    * (a commit does it every FOLD_ROWS samples or FOLD_MS: schema.ts says why).
    */
   foldLog(): void {
