@@ -60,11 +60,15 @@ describe.each(['tcp', 'serial'] as const)('DL/T 645 bus driver over %s against a
     cleanups.push(() => server.close());
     const p = profile(dlt645ProfileSchema, 'dlt645-meter.yaml');
     const { ctx, readings } = collect();
-    const period = 3000;
+    // Room for a loaded machine (a full `npm test` once left em-17 one poll in 9.6 s): the bus is
+    // about 40 % busy at this period (87 reads of ~17 ms a round), and a reply the pty bridge delays
+    // past a tight timeout would make a live meter look dead (quarantined for 5 s), so 300 ms (the dead
+    // meter's probe still holds the bus under 10 % of the period).
+    const period = 4000;
     const endpoint = kind === 'tcp' ? { kind, host: '127.0.0.1', port: server.port } : { kind, path: await ptyTo(server.port), baud: 38400, parity: 'even' as const, dataBits: 8 as const, stopBits: 1 as const };
     const link = new BusLink(endpoint, { gapMs: 5, reconnectMinMs: 100, reconnectMaxMs: 1000, connectTimeoutMs: 1000 }, ctx.log);
     const devices = meters.map((m, i) => new Dlt645Device({ id: `em-${i}`, address: m.address, poll: period, options: i === 2 ? { invert: true } : {} }, p));
-    const driver = new MeterBusDriver('bus-e', 'dlt645', link, devices, { timeoutMs: 200, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
+    const driver = new MeterBusDriver('bus-e', 'dlt645', link, devices, { timeoutMs: 300, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
     cleanups.push(() => driver.stop());
     await driver.start();
     await new Promise((r) => setTimeout(r, period * 3 + 600));
@@ -107,7 +111,7 @@ describe('a meter bus driver beside a slow store', () => {
     const store = slowCommits(ctx, 2.5 * PERIOD);
     const link = new BusLink({ kind: 'tcp', host: '127.0.0.1', port: server.port }, { gapMs: 5, reconnectMinMs: 100, reconnectMaxMs: 1000, connectTimeoutMs: 1000 }, ctx.log);
     const device = new Dlt645Device({ id: 'em-1', address: addr(1), poll: PERIOD, options: {} }, profile(dlt645ProfileSchema, 'dlt645-meter.yaml'));
-    const driver = new MeterBusDriver('bus-s', 'dlt645', link, [device], { timeoutMs: 500, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
+    const driver = new MeterBusDriver('bus-s', 'dlt645', link, [device], { timeoutMs: 300, retries: 0, quarantineMinMs: 5000, quarantineMaxMs: 60000 }, ctx);
     cleanups.push(() => driver.stop());
     await driver.start();
     await expectPollsBesideCommits(store, PERIOD, driver);
