@@ -25,7 +25,7 @@ CREATE TABLE IF NOT EXISTS series (
   UNIQUE (device, metric)
 );
 
--- The sample log in two tables and one view (see LOG_LAYOUT below):
+-- The sample log in two tables and one view (why: the comment at the top of this file):
 -- samples_recent: what was committed lately. AUTOINCREMENT: its sequence is the log's, and a seq
 --   is never reused, even when the newest row is replaced, so a sink's cursor can never skip a
 --   replacement.
