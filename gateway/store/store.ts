@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../model/clock.js';
 import { PairMap } from '../model/pair-map.js';
 import type { GatewayEvent, Sample } from '../model/types.js';
-import { boolMetric, decodeQuality, decodeStored, encodeQuality, encodeValue } from './codec.js';
+import { boolMetric, encodeQuality, encodeValue } from './codec.js';
 import type { WalCheckpointer } from './checkpointer.js';
 import type { Cursor, SeriesInfo, StoreCore } from './core.js';
 import { openConnection } from './connection.js';
@@ -12,15 +12,16 @@ import { StoreError } from './errors.js';
 import { SeriesHistory } from './history.js';
 import { IdentityWriter, type WriteOutcome } from './identity.js';
 import { KpiReads } from './kpi-reads.js';
+import { LogFold } from './log-fold.js';
+import { LogReads, type StoredEvent, type StoredSample } from './log-reads.js';
 import { applyRetention, foldRollups, RollupFold, type RetentionPolicy, type RetentionResult } from './maintenance.js';
 import { checkSpec, prepareOwned, type OwnedTables, type Sql, type TableSpec } from './owned-tables.js';
 import { StoreReads } from './queries.js';
-import { FOLD_MS, FOLD_ROWS, QUALITY_CODE, STORE_TABLES } from './schema.js';
+import { QUALITY_CODE, STORE_TABLES } from './schema.js';
 
 export type { Cursor, SeriesInfo } from './core.js';
 export type { WriteOutcome } from './identity.js';
-export type StoredSample = Sample & { seq: number };
-export type StoredEvent = GatewayEvent & { seq: number };
+export type { StoredEvent, StoredSample } from './log-reads.js';
 export interface DeviceRecord {
   id: string;
   class: string;
@@ -62,12 +63,8 @@ export class Store implements StoreCore {
   private readonly stmt;
   private readonly writeTx: (samples: readonly Sample[], events: readonly GatewayEvent[]) => WriteOutcome;
   private closed = false;
-  /** Samples in samples_recent (an upper bound: a replacement there is counted again), and since when. */
-  private recentRows = 0;
-  private recentSince = 0;
-  private readonly foldTx: () => void;
-  /** Folds of samples_recent into samples_archive since the store opened. */
-  folds = 0;
+  private readonly log: LogFold;
+  private readonly logReads: LogReads;
   /** Off the commit path: the WAL checkpoint thread, when asked for (started under load, checkpointer.ts). */
   readonly checkpointer: WalCheckpointer | undefined;
   readonly readOnly: boolean;
@@ -99,26 +96,12 @@ export class Store implements StoreCore {
            reason = excluded.reason, received_at = excluded.received_at
          WHERE excluded.ts >= latest.ts`,
       ),
-      samplesAfter: this.db
-        .prepare('SELECT seq, series_id, ts, value, quality, reason FROM samples WHERE seq > ? ORDER BY seq LIMIT ?')
-        .raw(true),
-      eventsAfter: this.db.prepare(
-        'SELECT seq, ts, device, class, type, attributes FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
-      ),
       getCursor: this.db.prepare('SELECT samples, events FROM cursors WHERE consumer = ?'),
       setCursor: this.db.prepare(
         `INSERT INTO cursors (consumer, samples, events, updated_at) VALUES (?, ?, ?, ?)
          ON CONFLICT (consumer) DO UPDATE SET samples = excluded.samples, events = excluded.events, updated_at = excluded.updated_at`,
       ),
       maxSamples: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'samples_recent'"),
-      recentRows: this.db.prepare('SELECT count(*) FROM samples_recent').pluck(),
-      fold: this.db.prepare(
-        // In log order: the archive's table grows at its end. Its index takes each series' page once
-        // per fold whatever the order (a scratch bench put (series, time) order 4–7 % dearer).
-        `INSERT OR REPLACE INTO samples_archive (seq, series_id, ts, value, quality, reason)
-         SELECT seq, series_id, ts, value, quality, reason FROM samples_recent ORDER BY seq`,
-      ),
-      clearRecent: this.db.prepare('DELETE FROM samples_recent'),
       maxEvents: this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'events'"),
       upsertDevice: this.db.prepare(
         `INSERT INTO devices (id, class, connection, profile, tags, discovered, first_seen) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -129,7 +112,9 @@ export class Store implements StoreCore {
       seriesSince: this.db.prepare('SELECT id, device, class, metric FROM series WHERE id > ? ORDER BY id'),
     };
     this.reads = new StoreReads(this.db, this);
+    this.logReads = new LogReads(this.db, this.site, this.seriesById);
     this.refreshSeries();
+    this.log = new LogFold(this.db, this.clock.now());
 
     const identity = new IdentityWriter(this.db);
     this.writeTx = this.db.transaction((samples: readonly Sample[], events: readonly GatewayEvent[]): WriteOutcome => {
@@ -137,21 +122,9 @@ export class Store implements StoreCore {
       const seriesOf = (s: Sample) => this.seriesId(s.device, s.class, s.metric);
       const latest = (sid: number, s: Sample) => this.stmt.upsertLatest.run(sid, s.ts, encodeValue(s.value), encodeQuality(s.quality), s.reason ?? null, now);
       const out = identity.write(samples, events, seriesOf, latest);
-      // Rows this commit may have added to the recent table (a replacement there adds none).
-      const added = samples.length - out.samples;
-      if (added > 0 && this.recentRows === 0) this.recentSince = now;
-      this.recentRows += added;
-      if (this.recentRows >= FOLD_ROWS || (this.recentRows > 0 && now - this.recentSince >= FOLD_MS)) this.foldTx();
+      this.log.committed(samples.length - out.samples, now);
       return out;
     });
-    this.foldTx = this.db.transaction(() => {
-      this.stmt.fold.run();
-      this.stmt.clearRecent.run();
-      this.recentRows = 0;
-      this.folds++;
-    });
-    this.recentRows = this.stmt.recentRows.get() as number;
-    this.recentSince = this.clock.now();
   }
 
   /**
@@ -160,7 +133,12 @@ export class Store implements StoreCore {
    */
   foldLog(): void {
     if (this.readOnly) throw new StoreError('STORE_READ_ONLY', 'the store is open read-only');
-    this.foldTx();
+    this.log.now();
+  }
+
+  /** Folds of samples_recent into samples_archive since the store opened. */
+  get folds(): number {
+    return this.log.folds;
   }
 
   /** Learn series written by another connection since (a read-only store next to a running gateway). */
@@ -209,7 +187,7 @@ export class Store implements StoreCore {
 
   /** Expire and, at the disk cap, drop what the policy says (maintenance.ts). */
   enforceRetention(policy: RetentionPolicy): RetentionResult {
-    this.foldTx();
+    this.log.now();
     return applyRetention(this.db, this, policy);
   }
 
@@ -264,49 +242,11 @@ export class Store implements StoreCore {
   }
 
   samplesAfter(seq: number, limit: number): StoredSample[] {
-    // Rows as arrays (no column-name objects), the value decoded by the series' own codec: the
-    // sinks read their whole backlog through here.
-    const rows = this.stmt.samplesAfter.all(seq, limit) as [seq: number, series: number, ts: number, value: unknown, quality: number, reason: string | null][];
-    const out: StoredSample[] = new Array<StoredSample>(rows.length);
-    let n = 0;
-    for (const r of rows) {
-      const info = this.seriesById.get(r[1]);
-      if (!info) continue;
-      const s: StoredSample = {
-        seq: r[0],
-        site: this.site,
-        device: info.device,
-        class: info.cls,
-        metric: info.metric,
-        ts: r[2],
-        value: decodeStored(info.bool === true, r[3]),
-        quality: decodeQuality(r[4]),
-      };
-      if (r[5] !== null) s.reason = r[5];
-      out[n++] = s;
-    }
-    out.length = n;
-    return out;
+    return this.logReads.samplesAfter(seq, limit);
   }
 
   eventsAfter(seq: number, limit: number): StoredEvent[] {
-    const rows = this.stmt.eventsAfter.all(seq, limit) as {
-      seq: number;
-      ts: number;
-      device: string;
-      class: string;
-      type: string;
-      attributes: string;
-    }[];
-    return rows.map((r) => ({
-      seq: r.seq,
-      site: this.site,
-      ts: r.ts,
-      device: r.device,
-      class: r.class,
-      type: r.type,
-      attributes: JSON.parse(r.attributes) as GatewayEvent['attributes'],
-    }));
+    return this.logReads.eventsAfter(seq, limit);
   }
 
   maxSeq(): Cursor {
