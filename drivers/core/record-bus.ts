@@ -30,14 +30,16 @@ export async function recordBus<P>(a: RecordArgs<BusConnection, P>, meter: (c: {
   } as unknown as BusLink;
   await link.start();
   a.ready?.();
-  const end = Date.now() + a.durationMs;
+  // The monotonic clock: a wall clock stepped by NTP (a box without a battery clock) neither
+  // ends the recording early nor stretches it.
+  const end = performance.now() + a.durationMs;
   const period = a.device.poll ?? dev.period ?? 60_000;
   try {
-    while (Date.now() < end && !a.signal?.aborted) {
-      const started = Date.now();
+    while (performance.now() < end && !a.signal?.aborted) {
+      const started = performance.now();
       await dev.poll(tap, { retries: a.connection.retries, timeoutMs: a.connection.timeout, now: Date.now }).catch(() => undefined);
       poll++;
-      const wait = Math.min(period - (Date.now() - started), end - Date.now());
+      const wait = Math.min(period - (performance.now() - started), end - performance.now());
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   } finally {

@@ -18,12 +18,14 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
   const unit = a.device.unit ?? 1;
   const period = a.device.poll ?? a.profile.defaults.poll;
   const transport = new Transport(a.connection, () => undefined);
-  const end = Date.now() + a.durationMs;
+  // The monotonic clock: a wall clock stepped by NTP (a box without a battery clock) neither
+  // ends the recording early nor stretches it.
+  const end = performance.now() + a.durationMs;
   let poll = 0;
   a.ready?.();
   try {
-    while (Date.now() < end && !a.signal?.aborted) {
-      const started = Date.now();
+    while (performance.now() < end && !a.signal?.aborted) {
+      const started = performance.now();
       if (!transport.isOpen) await transport.open().catch(() => undefined);
       for (const r of reads) {
         const t = Date.now();
@@ -35,7 +37,7 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
         }
       }
       poll++;
-      const wait = Math.min(period - (Date.now() - started), end - Date.now());
+      const wait = Math.min(period - (performance.now() - started), end - performance.now());
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
     }
   } finally {

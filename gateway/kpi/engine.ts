@@ -152,16 +152,20 @@ export class KpiEngine {
 
   private tick(): void {
     const now = this.deps.clock.now();
-    if (now < this.nextDue || Date.now() < this.notBefore) return;
-    const t0 = Date.now();
+    // A clock stepped back (NTP on a box without a battery clock) makes the evaluation due, not
+    // a wait of the step's length; the duty pause is on the monotonic clock for the same reason.
+    const every = this.deps.config.kpi.evaluate_every;
+    const due = now >= this.nextDue || now < this.nextDue - every;
+    if (!due || performance.now() < this.notBefore) return;
+    const t0 = performance.now();
     try {
       this.evaluate(now);
     } catch (err) {
       this.deps.log.error({ err }, 'KPI evaluation failed');
     }
-    const cost = Date.now() - t0;
-    this.nextDue = now + this.deps.config.kpi.evaluate_every;
-    this.notBefore = Date.now() + cost * (DUTY - 1);
+    const cost = performance.now() - t0;
+    this.nextDue = now + every;
+    this.notBefore = performance.now() + cost * (DUTY - 1);
   }
 
   /** One evaluation of every target at `now`. Returns how many (target, window) pairs were judged. */

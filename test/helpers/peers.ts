@@ -56,7 +56,7 @@ export function tempDir(prefix = 'fcgw-'): { dir: string; cleanup: () => void } 
 
 /** Poll `fn` until it returns a truthy value or `timeoutMs` passes. */
 export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, stepMs = 50): Promise<NonNullable<T>> {
-  const end = Date.now() + timeoutMs;
+  const end = performance.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
@@ -65,7 +65,7 @@ export async function waitFor<T>(fn: () => T | Promise<T>, timeoutMs = 10_000, s
     } catch (err) {
       last = err;
     }
-    if (Date.now() > end) throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    if (performance.now() > end) throw new Error(`waitFor timed out after ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
     await new Promise((r) => setTimeout(r, stepMs));
   }
 }

@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { busConnectionSchema, type BusConnection } from '../../../drivers/core/bus-config.js';
 import type { Recording } from '../../../drivers/core/recording.js';
 import { dlt645DriverFactory } from '../../../drivers/dlt645/index.js';
@@ -30,7 +30,19 @@ describe('fcgw record / replay on a DL/T 645 meter', () => {
     if (!profile) throw new Error('no profile');
     const device: DeviceConfig = { id: 'em-1', class: 'grid_meter', connection: 'bus', profile: 'dlt645-meter', address, poll: 400, tags: {}, options: {}, enabled: true };
     const rec: Recording = { format: 'fcgw-recording/1', protocol: 'dlt645', profile: 'dlt645-meter', device: { id: 'em-1', class: 'grid_meter', options: {}, address }, started: new Date().toISOString(), entries: [] };
-    await dlt645DriverFactory.record?.({ connection, device, profile: profile as never, durationMs: 1300, pseudonym: String, entry: (e) => rec.entries.push(e) });
+    // NTP steps the wall clock an hour ahead after the first exchange (a box without a battery
+    // clock): the recording still lasts its 1.3 s.
+    const wall = Date.now.bind(Date);
+    const step = vi.spyOn(Date, 'now');
+    const entry = (e: Recording['entries'][number]) => {
+      if (rec.entries.length === 0) step.mockImplementation(() => wall() + 3_600_000);
+      rec.entries.push(e);
+    };
+    try {
+      await dlt645DriverFactory.record?.({ connection, device, profile: profile as never, durationMs: 1300, pseudonym: String, entry });
+    } finally {
+      step.mockRestore();
+    }
     const polls = new Set(rec.entries.map((e) => ('poll' in e ? e.poll : -1)));
     expect(polls.size).toBeGreaterThanOrEqual(3);
     expect(rec.entries.every((e) => 'request' in e && e.reply)).toBe(true);
