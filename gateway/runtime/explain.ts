@@ -68,7 +68,7 @@ export async function probeDevice(deviceId: string, env: ExplainEnv, timeoutMs =
   });
   if (Array.isArray(solo)) return { lines: solo, ok: false };
   const { driver, header } = solo;
-  const started = Date.now();
+  const started = performance.now();
   await driver.start();
   try {
     // Wait for the first values, or until the driver gives up on the device (quarantine) or
@@ -77,7 +77,7 @@ export async function probeDevice(deviceId: string, env: ExplainEnv, timeoutMs =
       const h = driver.health();
       return values > 0 || h.state === 'backoff' || h.devices.find((x) => x.id === deviceId)?.state === 'quarantined';
     };
-    while (!settled() && Date.now() - started < timeoutMs) {
+    while (!settled() && performance.now() - started < timeoutMs) {
       await new Promise<void>((resolve) => {
         wake = resolve;
         setTimeout(resolve, 100);
@@ -85,7 +85,7 @@ export async function probeDevice(deviceId: string, env: ExplainEnv, timeoutMs =
     }
     const h = driver.health();
     const d = h.devices.find((x) => x.id === deviceId);
-    const ms = Date.now() - started;
+    const ms = Math.round(performance.now() - started);
     const outcome =
       values > 0
         ? `probe: the device answered; ${values} values in the first poll (${ms} ms)`

@@ -140,13 +140,13 @@ const db = new Database(workerData.path);
 db.pragma('busy_timeout = 1000');
 const stats = { runs: 0, frames: 0, busy: 0 };
 let seen = -1;
-let last = 0;
+let last = -Infinity;
 let busyWal = false;
 const run = () => {
   try {
     const version = db.pragma('data_version', { simple: true });
     if (version === seen) return;
-    const now = Date.now();
+    const now = performance.now(); // monotonic: a clock stepped back must not hold checkpoints off
     if (!busyWal && now - last < workerData.idleMs) return;
     last = now;
     const r = db.pragma('wal_checkpoint(PASSIVE)')[0];
