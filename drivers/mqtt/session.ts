@@ -90,6 +90,8 @@ export class Session {
   private paused = false;
   private ended = false;
   private waitingPong = false;
+  /** When the broker was last heard from (any bytes), on the monotonic clock. */
+  private lastHeard = performance.now();
   private timers: NodeJS.Timeout[] = [];
   private readonly gen: { protocolVersion: 4 | 5 };
 
@@ -136,6 +138,7 @@ export class Session {
 
   private onData(chunk: Buffer): void {
     if (this.ended) return;
+    this.lastHeard = performance.now();
     try {
       this.reader.read(chunk, this.pending);
     } catch (err) {
@@ -211,13 +214,23 @@ export class Session {
 
   private startKeepalive(): void {
     if (this.o.keepaliveS <= 0) return;
-    this.timers.push(
-      setInterval(() => {
-        if (this.waitingPong) return this.end(new SessionError('MQTT_TIMEOUT', 'no PINGRESP within the keepalive'));
-        this.waitingPong = true;
-        this.send({ cmd: 'pingreq' });
-      }, this.o.keepaliveS * 1000),
-    );
+    this.timers.push(setInterval(() => this.keepalive(false), this.o.keepaliveS * 1000));
+  }
+
+  /**
+   * A PINGREQ each keepalive; the broker is gone when nothing at all (PINGRESP or any other
+   * packet) came for a whole keepalive after one. A timer that fires late (the event loop held by
+   * a long commit, the process stopped, a laptop asleep) runs before the socket's waiting input is
+   * read, so the verdict waits one turn of the loop: a broker that did answer is not dropped.
+   */
+  private keepalive(looked: boolean): void {
+    if (this.ended) return;
+    if (this.waitingPong && performance.now() - this.lastHeard >= this.o.keepaliveS * 1000) {
+      if (!looked) return void setImmediate(() => this.keepalive(true));
+      return this.end(new SessionError('MQTT_TIMEOUT', 'nothing from the broker within the keepalive after a PINGREQ'));
+    }
+    this.waitingPong = true;
+    this.send({ cmd: 'pingreq' });
   }
 
   private clearTimers(): void {

@@ -26,6 +26,8 @@ export interface Mosquitto {
   stop(): Promise<void>;
   kill(): Promise<void>;
   start(): Promise<void>;
+  /** The running broker's process id (to stop it with SIGSTOP: a broker gone silent, socket open). */
+  pid(): number | undefined;
 }
 
 export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto> {
@@ -75,6 +77,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     stop: () => down('SIGTERM'),
     kill: () => down('SIGKILL'),
     start: up,
+    pid: () => proc?.pid,
   };
   if (caFile) m.caFile = caFile;
   return m;
