@@ -8,6 +8,11 @@
 // holds every point), CPU per message (the process's user + system time), peak RSS (VmHWM),
 // bytes written to disk per message (/proc/<pid>/io; Node-RED stores nothing) and, for fcgw, the
 // rows a store transaction held.
+// Then the drain rounds, where the consumer and not the publishers is the limit: the consumer is
+// stopped (SIGSTOP, its connection left open), the publishers hand a round's messages to
+// Mosquitto, which queues them on the persistent session; the consumer is continued (SIGCONT) and
+// timed until VictoriaMetrics holds every point. Only Mosquitto and VictoriaMetrics run beside
+// it, as after an outage of the consumer's host; BENCH_PEERS_DRAIN_ROUNDS (default ROUNDS).
 // Then the kill -9 test: 50,000 messages on the persistent session, the consumer killed with -9
 // halfway and started again; lost = sent − points in VictoriaMetrics once it settles.
 // Node-RED is installed by the bench with npm (registry only) into a cache dir reused by later
@@ -64,6 +69,7 @@ if (process.argv[2] === '--publish') {
 const MESSAGES = Number(process.env['BENCH_PEERS_MESSAGES'] ?? 200_000);
 const ROUNDS = Number(process.env['BENCH_PEERS_ROUNDS'] ?? 3);
 const PUBLISHERS = Number(process.env['BENCH_PEERS_PUBLISHERS'] ?? 4);
+const DRAIN_ROUNDS = Number(process.env['BENCH_PEERS_DRAIN_ROUNDS'] ?? ROUNDS);
 const KILL_MESSAGES = Number(process.env['BENCH_PEERS_KILL_MESSAGES'] ?? 50_000);
 const NODE_RED_DIR = process.env['BENCH_NODE_RED_DIR'] ?? join(tmpdir(), 'fcgw-bench-node-red-5');
 const TICK = 100;
@@ -287,7 +293,32 @@ try {
       console.log(`round ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s end to end, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread${held}), load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
-  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg') => median((rounds[name] ?? []).map((x) => x[k]));
+  // Drain: the consumer stopped while Mosquitto queues a round, then timed as it catches up.
+  const drains: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number }[]> = { fcgw: [], 'node-red': [] };
+  for (let round = 0; round < DRAIN_ROUNDS; round++) {
+    for (const c of round % 2 ? [...consumers].reverse() : consumers) {
+      const r = nextRange(perDevice);
+      const pubs = await publishers(mosq.url, c.prefix, PUBLISHERS, perDevice, r.ts, r.value);
+      const pid = c.pid();
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await pubs.go();
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+      // Continued at once: the clock starts as the consumer runs again.
+      const cpu0 = cpuS(pid);
+      const main0 = mainThreadCpuS(pid);
+      const t0 = performance.now();
+      await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
+      const secs = (performance.now() - t0) / 1000;
+      const cpu = cpuS(pid) - cpu0;
+      const res = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(pid) - main0) / cpu) * 100) / 100 };
+      drains[c.name]?.push(res);
+      console.log(`drain ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s from the broker's queue to VictoriaMetrics, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread), load ${loadavg()[0]?.toFixed(1)}`);
+    }
+  }
+  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg', of: Record<string, { msgs_per_s: number; cpu_us_per_msg: number }[]> = rounds) => median((of[name] ?? []).map((x) => x[k]));
   const peakRss = Object.fromEntries(consumers.map((c) => [c.name, Math.round(procStatus(c.pid(), 'VmHWM'))]));
 
   // kill -9 halfway through, then start again on the same session and store.
@@ -326,6 +357,15 @@ try {
     ratios: {
       msgs_per_s: Math.round((med('fcgw', 'msgs_per_s') / med('node-red', 'msgs_per_s')) * 100) / 100,
       cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg') / med('node-red', 'cpu_us_per_msg')) * 100) / 100,
+    },
+    drain: {
+      load: `${n} messages a round queued by Mosquitto while the consumer was stopped (SIGSTOP), then drained; ${DRAIN_ROUNDS} rounds`,
+      rounds: drains,
+      median: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: med(c.name, 'msgs_per_s', drains), cpu_us_per_msg: med(c.name, 'cpu_us_per_msg', drains) }])),
+      ratios: {
+        msgs_per_s: Math.round((med('fcgw', 'msgs_per_s', drains) / med('node-red', 'msgs_per_s', drains)) * 100) / 100,
+        cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg', drains) / med('node-red', 'cpu_us_per_msg', drains)) * 100) / 100,
+      },
     },
     // Capacity: what one core sustains at the measured CPU per message (one sample per message here).
     ceiling_per_core: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')), samples_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')) }])),
