@@ -91,9 +91,9 @@ export async function expectShownMatchApi(page: Page, api: Api, catchUpMs = 10_0
       const was = before.get(key(s.device, s.metric));
       return !was || s.ts >= Date.parse(was.ts);
     });
-  const deadline = Date.now() + catchUpMs;
+  const deadline = performance.now() + catchUpMs;
   let shown = await shownMetrics(page);
-  while (!caughtUp(shown) && Date.now() < deadline) {
+  while (!caughtUp(shown) && performance.now() < deadline) {
     await page.waitForTimeout(200);
     shown = await shownMetrics(page);
   }
