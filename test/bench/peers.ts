@@ -374,8 +374,10 @@ try {
         msgs_per_s: Math.round((med('fcgw', 'msgs_per_s', drains) / med('node-red', 'msgs_per_s', drains)) * 100) / 100,
         cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg', drains) / med('node-red', 'cpu_us_per_msg', drains)) * 100) / 100,
       },
+      // Capacity at the consumer's limit: what one core sustains at the drain's CPU per message.
+      ceiling_per_core: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg', drains)) }])),
     },
-    // Capacity: what one core sustains at the measured CPU per message (one sample per message here).
+    // What one core sustains at the live rounds' CPU per message (one sample per message here).
     ceiling_per_core: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')), samples_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg')) }])),
     kill9: loss,
     goals: { msgs_per_s_ratio: '>= 2', cpu_per_msg_ratio: '<= 0.5', fcgw_lost: 0 },
