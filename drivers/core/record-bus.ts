@@ -4,7 +4,7 @@ import { busEndpoint, busOptions, type BusConnection } from './bus-config.js';
 import { BusLink } from './bus-link.js';
 import type { BusMeter } from './golden-bus.js';
 import type { GoldenDoc } from './golden.js';
-import type { RecordArgs, Recording } from './recording.js';
+import { pollRounds, type RecordArgs, type Recording } from './recording.js';
 
 /**
  * `fcgw record` on a meter of a bus (DL/T 645, CJ/T 188): the meter polled at its period through
@@ -30,18 +30,11 @@ export async function recordBus<P>(a: RecordArgs<BusConnection, P>, meter: (c: {
   } as unknown as BusLink;
   await link.start();
   a.ready?.();
-  // The monotonic clock: a wall clock stepped by NTP (a box without a battery clock) neither
-  // ends the recording early nor stretches it.
-  const end = performance.now() + a.durationMs;
-  const period = a.device.poll ?? dev.period ?? 60_000;
   try {
-    while (performance.now() < end && !a.signal?.aborted) {
-      const started = performance.now();
+    await pollRounds(a, a.device.poll ?? dev.period ?? 60_000, async (n) => {
+      poll = n;
       await dev.poll(tap, { retries: a.connection.retries, timeoutMs: a.connection.timeout, now: Date.now }).catch(() => undefined);
-      poll++;
-      const wait = Math.min(period - (performance.now() - started), end - performance.now());
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    });
   } finally {
     await link.stop();
   }

@@ -39,5 +39,20 @@ export interface RecordArgs<C, P> {
   signal?: AbortSignal;
 }
 
+/**
+ * A polling recorder's rounds: `poll(n)` once a period until the recording's length has passed
+ * or it is aborted. On the monotonic clock: a wall clock stepped by NTP (a box without a battery
+ * clock) neither ends a recording early nor stretches it.
+ */
+export async function pollRounds(a: Pick<RecordArgs<unknown, unknown>, 'durationMs' | 'signal'>, periodMs: number, poll: (n: number) => Promise<void>): Promise<void> {
+  const end = performance.now() + a.durationMs;
+  for (let n = 0; performance.now() < end && !a.signal?.aborted; n++) {
+    const started = performance.now();
+    await poll(n);
+    const wait = Math.min(periodMs - (performance.now() - started), end - performance.now());
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+}
+
 /** A recording as the golden cases of its driver (`DriverFactory.fromRecording`). */
 export type FromRecording<P> = (profile: P, rec: Recording) => GoldenDoc;

@@ -1,4 +1,4 @@
-import type { FromRecording, RecordArgs, Recording } from '../core/recording.js';
+import { pollRounds, type FromRecording, type RecordArgs, type Recording } from '../core/recording.js';
 import type { GoldenDoc } from '../core/golden.js';
 import type { Loaded } from '../profiles/schema.js';
 import type { ModbusConnection } from './connection-schema.js';
@@ -18,14 +18,9 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
   const unit = a.device.unit ?? 1;
   const period = a.device.poll ?? a.profile.defaults.poll;
   const transport = new Transport(a.connection, () => undefined);
-  // The monotonic clock: a wall clock stepped by NTP (a box without a battery clock) neither
-  // ends the recording early nor stretches it.
-  const end = performance.now() + a.durationMs;
-  let poll = 0;
   a.ready?.();
   try {
-    while (performance.now() < end && !a.signal?.aborted) {
-      const started = performance.now();
+    await pollRounds(a, period, async (poll) => {
       if (!transport.isOpen) await transport.open().catch(() => undefined);
       for (const r of reads) {
         const t = Date.now();
@@ -36,10 +31,7 @@ export async function recordModbus(a: RecordArgs<ModbusConnection, Loaded<Modbus
           a.entry({ t, poll, fn: r.fn, address: r.address, count: r.count, error: (err as Error).message });
         }
       }
-      poll++;
-      const wait = Math.min(period - (performance.now() - started), end - performance.now());
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    }
+    });
   } finally {
     await transport.close();
   }
