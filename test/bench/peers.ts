@@ -219,6 +219,21 @@ async function countPoints(vm: VictoriaMetrics, selector: string, from: number, 
   return Number(body.data?.result?.[0]?.value[1] ?? 0);
 }
 
+/**
+ * Messages/s over `run`, and the consumer's CPU per message (all threads) and its main thread's
+ * share of it, read `tailMs` after `run` ends.
+ */
+async function timed(pid: number, n: number, run: () => Promise<void>, tailMs = 0): Promise<{ msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number }> {
+  const cpu0 = cpuS(pid);
+  const main0 = mainThreadCpuS(pid);
+  const t0 = performance.now();
+  await run();
+  const secs = (performance.now() - t0) / 1000;
+  if (tailMs) await sleep(tailMs);
+  const cpu = cpuS(pid) - cpu0;
+  return { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(pid) - main0) / cpu) * 100) / 100 };
+}
+
 /** Start `count` publisher processes, connected and waiting; `go()` starts them all and resolves when every message is acknowledged. */
 async function publishers(url: string, prefix: string, count: number, perDevice: number, tsBase: number, valueBase: number): Promise<{ go(): Promise<void> }> {
   const procs = await Promise.all(
@@ -271,23 +286,24 @@ try {
     console.log(`${c.name}: running, warmed up`);
   }
 
+  // Rounds alternate which consumer goes first.
+  const inTurn = (round: number) => (round % 2 ? [...consumers].reverse() : consumers);
   const perDevice = Math.ceil(MESSAGES / DEVICES);
   const n = perDevice * DEVICES;
   const rounds: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number; rows_per_commit?: number; disk_bytes_per_msg: number }[]> = { fcgw: [], 'node-red': [] };
   for (let round = 0; round < ROUNDS; round++) {
-    for (const c of round % 2 ? [...consumers].reverse() : consumers) {
+    for (const c of inTurn(round)) {
       const r = nextRange(perDevice);
       const pubs = await publishers(mosq.url, c.prefix, PUBLISHERS, perDevice, r.ts, r.value);
-      const cpu0 = cpuS(c.pid());
-      const main0 = mainThreadCpuS(c.pid());
       const commits0 = await c.commits?.();
       const written0 = diskWriteBytes(c.pid());
-      const t0 = performance.now();
-      await pubs.go();
-      await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
-      const secs = (performance.now() - t0) / 1000;
-      const cpu = cpuS(c.pid()) - cpu0;
-      const res: (typeof rounds)[string][number] = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(c.pid()) - main0) / cpu) * 100) / 100, disk_bytes_per_msg: Math.round((diskWriteBytes(c.pid()) - written0) / n) };
+      const res: (typeof rounds)[string][number] = {
+        ...(await timed(c.pid(), n, async () => {
+          await pubs.go();
+          await waitFor(async () => (await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
+        })),
+        disk_bytes_per_msg: Math.round((diskWriteBytes(c.pid()) - written0) / n),
+      };
       const commits = commits0 === undefined ? undefined : ((await c.commits?.()) ?? NaN) - commits0;
       // One sample a message: what a store transaction held on average (its size drives the CPU a row costs).
       if (commits) res.rows_per_commit = Math.round(n / commits);
@@ -299,7 +315,7 @@ try {
   // Drain: the consumer stopped while Mosquitto queues a round, then timed as it catches up.
   const drains: Record<string, { msgs_per_s: number; cpu_us_per_msg: number; main_thread_share: number }[]> = { fcgw: [], 'node-red': [] };
   for (let round = 0; round < DRAIN_ROUNDS; round++) {
-    for (const c of round % 2 ? [...consumers].reverse() : consumers) {
+    for (const c of inTurn(round)) {
       const r = nextRange(perDevice);
       const pubs = await publishers(mosq.url, c.prefix, PUBLISHERS, perDevice, r.ts, r.value);
       const pid = c.pid();
@@ -311,22 +327,21 @@ try {
       }
       // Continued at once: the clock starts as the consumer runs again. VictoriaMetrics is told to
       // make what it holds searchable before each count (it would otherwise show the last second
-      // or two late, a large part of a drain of a few seconds).
-      const cpu0 = cpuS(pid);
-      const main0 = mainThreadCpuS(pid);
-      const t0 = performance.now();
-      await waitFor(async () => (await vm.flush(), await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100);
-      const secs = (performance.now() - t0) / 1000;
-      // The CPU counts the work a consumer does after the last point is out, too (fcgw's rollup
-      // catch-up every 5 s, the WAL checkpoint): DRAIN_TAIL_MS more, idle included.
-      await sleep(DRAIN_TAIL_MS);
-      const cpu = cpuS(pid) - cpu0;
-      const res = { msgs_per_s: Math.round(n / secs), cpu_us_per_msg: Math.round((cpu / n) * 1e7) / 10, main_thread_share: Math.round(((mainThreadCpuS(pid) - main0) / cpu) * 100) / 100 };
+      // or two late, a large part of a drain of a few seconds). The CPU counts the work a consumer
+      // does after the last point is out, too (fcgw's rollup catch-up every 5 s, the WAL
+      // checkpoint): DRAIN_TAIL_MS more, idle included.
+      const res = await timed(pid, n, () => waitFor(async () => (await vm.flush(), await countPoints(vm, c.selector, r.ts, r.span)) >= n, 300_000, 100).then(() => undefined), DRAIN_TAIL_MS);
       drains[c.name]?.push(res);
       console.log(`drain ${round + 1} ${c.name}: ${res.msgs_per_s} msg/s from the broker's queue to VictoriaMetrics, ${res.cpu_us_per_msg} µs CPU per message (${Math.round(res.main_thread_share * 100)} % on the main thread), load ${loadavg()[0]?.toFixed(1)}`);
     }
   }
-  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg', of: Record<string, { msgs_per_s: number; cpu_us_per_msg: number }[]> = rounds) => median((of[name] ?? []).map((x) => x[k]));
+  type Figures = Record<string, { msgs_per_s: number; cpu_us_per_msg: number }[]>;
+  const med = (name: string, k: 'msgs_per_s' | 'cpu_us_per_msg', of: Figures = rounds) => median((of[name] ?? []).map((x) => x[k]));
+  /** fcgw's medians over Node-RED's, to two places. */
+  const ratios = (of: Figures) => ({
+    msgs_per_s: Math.round((med('fcgw', 'msgs_per_s', of) / med('node-red', 'msgs_per_s', of)) * 100) / 100,
+    cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg', of) / med('node-red', 'cpu_us_per_msg', of)) * 100) / 100,
+  });
   const peakRss = Object.fromEntries(consumers.map((c) => [c.name, Math.round(procStatus(c.pid(), 'VmHWM'))]));
 
   // kill -9 halfway through, then start again on the same session and store.
@@ -362,18 +377,12 @@ try {
       fcgw: { msgs_per_s: med('fcgw', 'msgs_per_s'), cpu_us_per_msg: med('fcgw', 'cpu_us_per_msg'), peak_rss_mb: peakRss['fcgw'] },
       'node-red': { msgs_per_s: med('node-red', 'msgs_per_s'), cpu_us_per_msg: med('node-red', 'cpu_us_per_msg'), peak_rss_mb: peakRss['node-red'] },
     },
-    ratios: {
-      msgs_per_s: Math.round((med('fcgw', 'msgs_per_s') / med('node-red', 'msgs_per_s')) * 100) / 100,
-      cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg') / med('node-red', 'cpu_us_per_msg')) * 100) / 100,
-    },
+    ratios: ratios(rounds),
     drain: {
       load: `${n} messages a round queued by Mosquitto while the consumer was stopped (SIGSTOP), then drained; ${DRAIN_ROUNDS} rounds`,
       rounds: drains,
       median: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: med(c.name, 'msgs_per_s', drains), cpu_us_per_msg: med(c.name, 'cpu_us_per_msg', drains) }])),
-      ratios: {
-        msgs_per_s: Math.round((med('fcgw', 'msgs_per_s', drains) / med('node-red', 'msgs_per_s', drains)) * 100) / 100,
-        cpu_per_msg: Math.round((med('fcgw', 'cpu_us_per_msg', drains) / med('node-red', 'cpu_us_per_msg', drains)) * 100) / 100,
-      },
+      ratios: ratios(drains),
       // Capacity at the consumer's limit: what one core sustains at the drain's CPU per message.
       ceiling_per_core: Object.fromEntries(consumers.map((c) => [c.name, { msgs_per_s: Math.round(1e6 / med(c.name, 'cpu_us_per_msg', drains)) }])),
     },
